@@ -1,0 +1,87 @@
+// swift-tools-version: 6.2
+//
+// nodeinit: the boot layer for diskless cluster and testbed nodes.
+//
+// Layering (see README "Code map"):
+//   BootConfig      pure: kernel command line + xCAT tables -> validated BootPlan. No libc, no I/O.
+//   NodeSys         the libc layer: fds, mounts (wraps libmount), modules, netlink, sockets, switch_root.
+//   BlockDevices    wraps libblkid (devspec resolution, fs probing).
+//   NFSFiles        wraps libnfs (reading tables over NFS without a kernel mount).
+//   NodeNetwork     DHCPv4 client, DNS resolver, interface setup (protocol codecs are pure).
+//   NodeBoot        the PID-1 boot sequence, following a BootPlan.
+//   OverlayCapture  overlay upper dir -> streamed OCI layer (PAX tar); layer apply.
+//   NodeInit        the thin `nodeinit` executable (init, plan, capture, agent, pull, apply, save).
+//
+// The static /init is built with `make static` (-static-executable passed on the command line,
+// so no unsafe flags live in this manifest).
+import PackageDescription
+
+let package = Package(
+    name: "nodeinit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nodeinit", targets: ["NodeInit"]),
+        .library(name: "BootConfig", targets: ["BootConfig"]),
+        .library(name: "OverlayCapture", targets: ["OverlayCapture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure: text in, validated values out.
+        .target(name: "BootConfig"),
+
+        // C: only what Swift cannot call (variadic syscall, prctl, reboot, makedev, openat2, ...).
+        .target(name: "CNodeShim"),
+        .systemLibrary(
+            name: "CLibMount", path: "Sources/CLibMount", pkgConfig: "mount",
+            providers: [.apt(["libmount-dev"])]),
+        .systemLibrary(
+            name: "CLibBlkid", path: "Sources/CLibBlkid", pkgConfig: "blkid",
+            providers: [.apt(["libblkid-dev"])]),
+        .systemLibrary(
+            name: "CLibNFS", path: "Sources/CLibNFS", pkgConfig: "libnfs",
+            providers: [.apt(["libnfs-dev"])]),
+
+        .target(
+            name: "NodeSys",
+            dependencies: [
+                "CNodeShim", "CLibMount",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "BlockDevices",
+            dependencies: ["CLibBlkid", "NodeSys", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(
+            name: "NFSFiles",
+            dependencies: ["CLibNFS"]),
+        .target(
+            name: "NodeNetwork",
+            dependencies: ["NodeSys", "BootConfig", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "OverlayCapture",
+            dependencies: ["NodeSys", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(
+            name: "NodeBoot",
+            dependencies: [
+                "BootConfig", "NodeSys", "NodeNetwork", "BlockDevices", "NFSFiles", "OverlayCapture",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "NodeInit",
+            dependencies: [
+                "BootConfig", "NodeBoot", "OverlayCapture", "NodeSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"]),
+        .testTarget(name: "NodeSysTests", dependencies: ["NodeSys"]),
+        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys"]),
+        .testTarget(name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// BlockDevices: see Package.swift for what this module holds.

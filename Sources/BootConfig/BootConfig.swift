@@ -1,0 +1,1 @@
+// BootConfig: see Package.swift for what this module holds.

@@ -1,0 +1,1 @@
+// NFSFiles: see Package.swift for what this module holds.

@@ -1,0 +1,1 @@
+// NodeBoot: see Package.swift for what this module holds.

@@ -1,0 +1,1 @@
+// NodeNetwork: see Package.swift for what this module holds.

@@ -1,0 +1,1 @@
+// NodeSys: see Package.swift for what this module holds.

@@ -1,0 +1,1 @@
+// OverlayCapture: see Package.swift for what this module holds.
