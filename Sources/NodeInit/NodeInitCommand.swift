@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `nodeinit` command tree. Each subcommand lives in its own file and stays thin:
+/// it parses arguments and calls one library entry point.
+///
+/// Subcommands register themselves in `subcommands` below (one line each).
+struct NodeInitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodeinit",
+        abstract: "Boot layer for diskless NFS-root nodes: the initramfs /init, boot plans and node save.",
+        subcommands: [
+            VersionCommand.self,
+        ]
+    )
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+    func run() { print("nodeinit \(nodeinitVersion)") }
+}
+
+let nodeinitVersion = "0.1.0"
