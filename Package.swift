@@ -10,6 +10,7 @@
 //   NodeNetwork     DHCPv4 client, DNS resolver, interface setup (protocol codecs are pure).
 //   NodeBoot        the PID-1 boot sequence, following a BootPlan.
 //   OverlayCapture  overlay upper dir -> streamed OCI layer (PAX tar); layer apply.
+//   LayerCompression wraps zlib and libzstd (gzip/zstd layer streams).
 //   NodeInit        the thin `nodeinit` executable (init, plan, capture, agent, pull, apply, save).
 //
 // The static /init is built with `make static` (-static-executable passed on the command line,
@@ -42,6 +43,10 @@ let package = Package(
             name: "CLibBlkid", path: "Sources/CLibBlkid", pkgConfig: "blkid",
             providers: [.apt(["libblkid-dev"])]),
         .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
             name: "CLibNFS", path: "Sources/CLibNFS", pkgConfig: "libnfs",
             providers: [.apt(["libnfs-dev"])]),
 
@@ -61,9 +66,11 @@ let package = Package(
         .target(
             name: "NodeNetwork",
             dependencies: ["NodeSys", "BootConfig", .product(name: "Logging", package: "swift-log")]),
+        // Wraps zlib and libzstd (streaming gzip/zstd for OCI layers).
+        .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd"]),
         .target(
             name: "OverlayCapture",
-            dependencies: ["NodeSys", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["NodeSys", "LayerCompression", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "NodeBoot",
             dependencies: [
@@ -82,6 +89,6 @@ let package = Package(
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys"]),
-        .testTarget(name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys"]),
+        .testTarget(name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"]),
     ]
 )

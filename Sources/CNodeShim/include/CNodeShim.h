@@ -15,5 +15,6 @@ int nodeinit_set_child_subreaper(void);
 unsigned int nodeinit_major(dev_t dev);
 unsigned int nodeinit_minor(dev_t dev);
 dev_t nodeinit_makedev(unsigned int major, unsigned int minor);
+#include "CNodeShimFileTree.h"
 
 #endif

@@ -1,0 +1,7 @@
+#include <zlib.h>
+// deflateInit2/inflateInit2 are macros (they pass the library version and struct size); Swift cannot call them.
+static inline int nodeinit_deflate_init_gzip(z_stream *stream, int level) {
+  return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+/// 15 + 32: accept gzip or zlib headers.
+static inline int nodeinit_inflate_init_auto(z_stream *stream) { return inflateInit2(stream, 15 + 32); }

@@ -1,0 +1,60 @@
+import CNodeShim
+import Glibc
+import SystemPackage
+
+extension FileTree {
+    /// Start of the next data segment at or after `offset`, or nil when only a hole remains (ENXIO).
+    public static func nextData(_ fd: FileDescriptor, from offset: Int64, path: String) throws(Error) -> Int64? {
+        try seek(fd, offset, nodeinit_seek_data(), path: path)
+    }
+
+    /// Start of the next hole at or after `offset` (the end of file counts as a hole).
+    public static func nextHole(_ fd: FileDescriptor, from offset: Int64, path: String) throws(Error) -> Int64? {
+        try seek(fd, offset, nodeinit_seek_hole(), path: path)
+    }
+
+    private static func seek(_ fd: FileDescriptor, _ offset: Int64, _ whence: Int32, path: String) throws(Error) -> Int64? {
+        let result = lseek(fd.rawValue, off_t(offset), whence)
+        if result >= 0 { return Int64(result) }
+        let code = Glibc.errno
+        if code == ENXIO { return nil }
+        throw .system(operation: "lseek", path: path, errno: Errno(rawValue: code))
+    }
+
+    /// `pread` into `buffer`, retried on EINTR; returns the byte count (0 at end of file).
+    public static func read(
+        _ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
+    ) throws(Error) -> Int {
+        while true {
+            let count = pread(fd.rawValue, buffer.baseAddress, buffer.count, off_t(offset))
+            if count >= 0 { return count }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            throw .system(operation: "read", path: path, errno: Errno(rawValue: code))
+        }
+    }
+
+    /// Tells the kernel the file is read once front to back (bigger readahead, pages dropped sooner).
+    public static func adviseSequential(_ fd: FileDescriptor) {
+        _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_SEQUENTIAL)
+    }
+
+    /// Writes all of `buffer` to `fd`, retrying on EINTR and short writes.
+    public static func writeAll(_ fd: FileDescriptor, _ buffer: UnsafeRawBufferPointer, path: String) throws(Error) {
+        var done = 0
+        while done < buffer.count {
+            let count = Glibc.write(fd.rawValue, buffer.baseAddress.map { $0 + done }, buffer.count - done)
+            if count < 0 {
+                let code = Glibc.errno
+                if code == EINTR { continue }
+                throw .system(operation: "write", path: path, errno: Errno(rawValue: code))
+            }
+            done += count
+        }
+    }
+
+    /// Closes a descriptor, ignoring errors (used in defer on read-only descriptors).
+    public static func closeQuietly(_ fd: FileDescriptor) {
+        _ = Glibc.close(fd.rawValue)
+    }
+}

@@ -1,0 +1,108 @@
+import Glibc
+import SystemPackage
+
+extension FileTree {
+    /// Runs `body` until it stops failing with EINTR; any other failure becomes `Error.system`.
+    @inlinable
+    static func retrying(_ operation: String, _ path: String, _ body: () -> Int32) throws(Error) -> Int32 {
+        while true {
+            let result = body()
+            if result >= 0 { return result }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            throw .system(operation: operation, path: path, errno: Errno(rawValue: code))
+        }
+    }
+
+    /// Opens the directory at `path` (the anchor of a walk; symlinks in this user-given path are followed).
+    public static func openAnchor(_ path: FilePath) throws(Error) -> FileDescriptor {
+        let fd = try retrying("open", path.string) {
+            open(path.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// Opens the subdirectory `name` of `directory`, refusing a symlink (ELOOP) or a non-directory (ENOTDIR).
+    public static func openDirectory(in directory: FileDescriptor, _ name: String) throws(Error) -> FileDescriptor {
+        try checkComponent(name)
+        let fd = try retrying("open directory", name) {
+            openat(directory.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// Opens the file `name` of `directory` for reading without following a symlink.
+    /// O_NONBLOCK keeps a FIFO or device that raced into place from blocking the walk.
+    public static func openForReading(in directory: FileDescriptor, _ name: String) throws(Error) -> FileDescriptor {
+        try checkComponent(name)
+        let fd = try retrying("open", name) {
+            openat(directory.rawValue, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// Creates the regular file `name` in `directory`; fails if anything already exists there.
+    public static func createFile(
+        in directory: FileDescriptor, _ name: String, permissions: UInt32
+    ) throws(Error) -> FileDescriptor {
+        try checkComponent(name)
+        let fd = try retrying("create", name) {
+            openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
+        }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// `lstat` of `name` in `directory`.
+    public static func status(in directory: FileDescriptor, _ name: String) throws(Error) -> FileStatus {
+        try checkComponent(name)
+        var st = stat()
+        _ = try retrying("stat", name) { fstatat(directory.rawValue, name, &st, AT_SYMLINK_NOFOLLOW) }
+        return FileStatus(st)
+    }
+
+    /// `lstat` of `name`, or nil when nothing exists there.
+    public static func statusIfPresent(in directory: FileDescriptor, _ name: String) throws(Error) -> FileStatus? {
+        do {
+            return try status(in: directory, name)
+        } catch {
+            if error.errno == .noSuchFileOrDirectory { return nil }
+            throw error
+        }
+    }
+
+    /// `fstat` of an open descriptor.
+    public static func status(of fd: FileDescriptor, path: String) throws(Error) -> FileStatus {
+        var st = stat()
+        _ = try retrying("stat", path) { fstat(fd.rawValue, &st) }
+        return FileStatus(st)
+    }
+
+    /// Target of the symlink `name` in `directory`, as raw text.
+    public static func readLink(in directory: FileDescriptor, _ name: String) throws(Error) -> String {
+        try checkComponent(name)
+        var capacity = 256
+        while true {
+            var buffer = [CChar](repeating: 0, count: capacity)
+            let count = try retrying("readlink", name) {
+                Int32(readlinkat(directory.rawValue, name, &buffer, capacity))
+            }
+            if Int(count) < capacity {
+                let bytes = buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            capacity *= 4
+            if capacity > 1 << 20 {
+                throw .system(operation: "readlink", path: name, errno: .fileNameTooLong)
+            }
+        }
+    }
+}
+
+extension FileTree {
+    /// Opens the directory holding `path` (nil when it does not exist), to read `path.lastComponent` fd-anchored.
+    public static func openAnchorParent(_ path: FilePath) -> FileDescriptor? {
+        var parent = path
+        parent.removeLastComponent()
+        return try? openAnchor(parent.isEmpty ? "." : parent)
+    }
+}

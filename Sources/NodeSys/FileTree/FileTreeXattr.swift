@@ -1,0 +1,112 @@
+import CNodeShim
+import Glibc
+import SystemPackage
+
+/// One extended attribute: its full name (`user.foo`) and raw value (may be binary).
+public struct ExtendedAttribute: Sendable, Hashable {
+    public var name: String
+    public var value: [UInt8]
+
+    public init(name: String, value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension FileTree {
+    /// The magic path naming `name` inside `directory` through /proc, for the l*xattr calls that have no *at form.
+    /// The final component is never followed by l* calls, so a symlink's own xattrs are read, not its target's.
+    static func procPath(_ directory: FileDescriptor, _ name: String) -> String {
+        "/proc/self/fd/\(directory.rawValue)/\(name)"
+    }
+
+    /// Reads all extended attributes of `name` in `directory` (without following a symlink), keeping those
+    /// `keep` accepts. Filesystems without xattr support yield an empty list.
+    public static func extendedAttributes(
+        in directory: FileDescriptor, _ name: String, keep: (String) -> Bool
+    ) throws(Error) -> [ExtendedAttribute] {
+        try checkComponent(name)
+        let path = procPath(directory, name)
+        return try readAttributes(
+            path: name,
+            list: { buffer, size in nodeinit_llistxattr(path, buffer, size) },
+            get: { attribute, buffer, size in nodeinit_lgetxattr(path, attribute, buffer, size) },
+            keep: keep)
+    }
+
+    /// Same as `extendedAttributes(in:_:keep:)` on an open descriptor (cheaper: no /proc lookup).
+    public static func extendedAttributes(
+        of fd: FileDescriptor, path: String, keep: (String) -> Bool
+    ) throws(Error) -> [ExtendedAttribute] {
+        try readAttributes(
+            path: path,
+            list: { buffer, size in nodeinit_flistxattr(fd.rawValue, buffer, size) },
+            get: { attribute, buffer, size in nodeinit_fgetxattr(fd.rawValue, attribute, buffer, size) },
+            keep: keep)
+    }
+
+    private static func readAttributes(
+        path: String,
+        list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
+        get: (String, UnsafeMutableRawPointer?, Int) -> Int,
+        keep: (String) -> Bool
+    ) throws(Error) -> [ExtendedAttribute] {
+        var names: [String] = []
+        var capacity = 1024
+        while true {
+            var buffer = [CChar](repeating: 0, count: capacity)
+            let count = list(&buffer, capacity)
+            if count < 0 {
+                let code = Glibc.errno
+                if code == EINTR { continue }
+                if code == ERANGE && capacity < 1 << 20 { capacity *= 8; continue }
+                if code == ENOTSUP { return [] }
+                throw .system(operation: "listxattr", path: path, errno: Errno(rawValue: code))
+            }
+            var start = 0
+            for index in 0..<count where buffer[index] == 0 {
+                let bytes = buffer[start..<index].map { UInt8(bitPattern: $0) }
+                names.append(String(decoding: bytes, as: UTF8.self))
+                start = index + 1
+            }
+            break
+        }
+        var attributes: [ExtendedAttribute] = []
+        for attribute in names.sorted() where keep(attribute) {
+            var valueCapacity = 256
+            while true {
+                var value = [UInt8](repeating: 0, count: valueCapacity)
+                let count = value.withUnsafeMutableBytes { get(attribute, $0.baseAddress, valueCapacity) }
+                if count < 0 {
+                    let code = Glibc.errno
+                    if code == EINTR { continue }
+                    if code == ERANGE && valueCapacity < 1 << 20 { valueCapacity *= 16; continue }
+                    if code == ENODATA { break }  // removed between list and get
+                    throw .system(operation: "getxattr \(attribute)", path: path, errno: Errno(rawValue: code))
+                }
+                value.removeSubrange(count...)
+                attributes.append(ExtendedAttribute(name: attribute, value: value))
+                break
+            }
+        }
+        return attributes
+    }
+
+    /// Value of one attribute of `name` in `directory`, or nil when absent or unsupported.
+    public static func extendedAttribute(
+        in directory: FileDescriptor, _ name: String, attribute: String
+    ) throws(Error) -> [UInt8]? {
+        try extendedAttributes(in: directory, name, keep: { $0 == attribute }).first?.value
+    }
+
+    /// Sets an attribute of `name` in `directory` without following a symlink.
+    public static func setExtendedAttribute(
+        in directory: FileDescriptor, _ name: String, _ attribute: ExtendedAttribute
+    ) throws(Error) {
+        try checkComponent(name)
+        let path = procPath(directory, name)
+        _ = try retrying("setxattr \(attribute.name)", name) {
+            attribute.value.withUnsafeBytes { nodeinit_lsetxattr(path, attribute.name, $0.baseAddress, $0.count) }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import NodeSys
+
+/// A file the init placed into the overlay at boot (hostname, resolv.conf, agent token...), with the upper-dir
+/// identity it had right after placing. A capture leaves such a path out while inode, size, mtime and ctime are
+/// unchanged; ctime moves on any write, chmod, chown or xattr change, so a later user edit is captured.
+///
+/// The boot code writes these as `/run/nodeinit/placed.json` (`BootPlacedManifest`, JSON).
+public struct BootPlacedRecord: Sendable, Codable, Equatable {
+    /// Absolute path in the image, e.g. `/etc/hostname`.
+    public var path: String
+    public var inode: UInt64
+    public var size: Int64
+    public var mtime: FileTimestamp
+    public var ctime: FileTimestamp
+
+    public init(path: String, inode: UInt64, size: Int64, mtime: FileTimestamp, ctime: FileTimestamp) {
+        self.path = path
+        self.inode = inode
+        self.size = size
+        self.mtime = mtime
+        self.ctime = ctime
+    }
+
+    /// The record for `path` as it is now (call right after placing the file, with the upper-dir status).
+    public init(path: String, status: FileStatus) {
+        self.init(path: path, inode: status.inode, size: status.size, mtime: status.mtime, ctime: status.ctime)
+    }
+
+    /// True while the upper entry is still exactly what the init placed.
+    public func isUnchanged(_ status: FileStatus) -> Bool {
+        status.inode == inode && status.size == size && status.mtime == mtime && status.ctime == ctime
+    }
+}
+
+/// The `/run/nodeinit/placed.json` document: `{"version":1,"entries":[{"path":"/etc/hostname","inode":12,
+/// "size":6,"mtime":{"seconds":1700000000,"nanoseconds":5},"ctime":{...}}]}`.
+public struct BootPlacedManifest: Sendable, Codable, Equatable {
+    public static let defaultPath = "/run/nodeinit/placed.json"
+    public var version: Int
+    public var entries: [BootPlacedRecord]
+
+    public init(entries: [BootPlacedRecord]) {
+        self.version = 1
+        self.entries = entries
+    }
+}

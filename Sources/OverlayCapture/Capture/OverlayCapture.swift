@@ -1,0 +1,94 @@
+import FoundationEssentials
+import NodeSys
+import SystemPackage
+
+/// Entry points of the capture: an overlay upper directory in, an OCI layer tar out.
+public enum OverlayCapture {
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case setup(String)
+
+        public var description: String {
+            switch self {
+            case .setup(let message): return message
+            }
+        }
+    }
+
+    /// Captures the upper described by `options` as an uncompressed OCI layer (`application/vnd.oci.image.layer.v1.tar`)
+    /// into `sink`, which is flushed at the end. Memory stays constant in the data size (one 1 MiB read buffer,
+    /// plus one entry per multiply-linked inode and, with `recordPaths`, one per path).
+    public static func capture<Sink: ByteSink>(_ options: CaptureOptions, into sink: Sink) throws -> (CaptureSummary, Sink) {
+        let upper: FileDescriptor
+        do { upper = try FileTree.openAnchor(options.upperDirectory) } catch {
+            throw Error.setup("cannot open upper directory: \(error)")
+        }
+        defer { FileTree.closeQuietly(upper) }
+        var merged: FileDescriptor?
+        if let path = options.mergedDirectory {
+            do { merged = try FileTree.openAnchor(path) } catch {
+                throw Error.setup("cannot open merged view: \(error)")
+            }
+        }
+        defer { if let merged { FileTree.closeQuietly(merged) } }
+
+        var exclusions = try ExclusionList(options.useDefaultExclusions ? ExclusionList.defaultPatterns : [])
+        for pattern in options.exclusions { try exclusions.add(pattern) }
+        var names = OwnerNames()
+        if let merged {
+            if options.readImageExclusions,
+                let text = try MergedView.readText(String(CaptureOptions.imageExcludeFile.dropFirst()), in: merged)
+            {
+                do { try exclusions.addFile(text) } catch {
+                    throw Error.setup("\(CaptureOptions.imageExcludeFile): \(error)")
+                }
+            }
+            names = OwnerNames(
+                passwd: try MergedView.readText("etc/passwd", in: merged) ?? "",
+                group: try MergedView.readText("etc/group", in: merged) ?? "")
+        }
+        let walker = UpperWalker(
+            sink: sink, exclusions: exclusions, names: names, placed: options.bootPlaced, mergedRoot: merged,
+            recordPaths: options.recordPaths)
+        try walker.run(root: upper)
+        return (walker.summary, walker.writer.sink)
+    }
+
+    /// Captures to a file descriptor (stdout, a socket, a file) through a fixed 1 MiB buffer.
+    public static func capture(
+        _ options: CaptureOptions, to output: FileDescriptor, compression: LayerCompression = .none
+    ) throws -> CaptureSummary {
+        let fileSink = FileDescriptorSink(output)
+        var summary: CaptureSummary
+        switch compression {
+        case .none:
+            (summary, _) = try capture(options, into: fileSink)
+        case .gzip, .zstd:
+            let compressor = try CompressingSink(compression, downstream: fileSink)
+            (summary, _) = try capture(options, into: compressor)
+            try compressor.finish()
+            summary.compressedBytes = fileSink.bytesWritten
+        }
+        return summary
+    }
+
+    /// Reads a boot-placed manifest (`/run/nodeinit/placed.json`); a missing file yields no records.
+    public static func loadBootPlaced(_ path: FilePath) throws -> [BootPlacedRecord] {
+        let directory = FileTree.openAnchorParent(path)
+        guard let text = try directory.flatMap({ dir -> String? in
+            defer { FileTree.closeQuietly(dir) }
+            return try MergedView.readText(path.lastComponent?.string ?? "", in: dir)
+        }) else { return [] }
+        do {
+            return try JSONDecoder().decode(BootPlacedManifest.self, from: Data(text.utf8)).entries
+        } catch {
+            throw Error.setup("\(path): invalid boot-placed manifest: \(error)")
+        }
+    }
+
+    /// The summary as pretty JSON.
+    public static func json(_ summary: CaptureSummary) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+    }
+}

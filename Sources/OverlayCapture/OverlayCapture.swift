@@ -1,1 +1,0 @@
-// OverlayCapture: see Package.swift for what this module holds.
