@@ -11,6 +11,7 @@ struct NodeInitCommand: ParsableCommand {
         subcommands: [
             VersionCommand.self,
             CaptureCommand.self,
+            ApplyCommand.self,
         ]
     )
 }

@@ -1,0 +1,260 @@
+import NodeSys
+import SystemPackage
+
+/// What an apply did, JSON-encodable.
+public struct ApplySummary: Sendable, Codable, Equatable {
+    public var entries = 0
+    public var files = 0
+    public var bytes: Int64 = 0
+    public var directories = 0
+    public var symlinks = 0
+    public var hardLinks = 0
+    public var specialFiles = 0
+    public var whiteouts = 0
+    public var opaqueDirectories = 0
+    public init() {}
+}
+
+/// Applies an OCI layer tar to a plain directory image (an xCAT rootimg, a WalT-style tree).
+///
+/// Every path is resolved from the image root one component at a time with openat(O_NOFOLLOW|O_DIRECTORY), so an
+/// entry can never be written through a symlink, whatever the image or earlier entries contain; names with `..`
+/// or a leading `/` are refused (see `LayerPath`); hard links must point at an entry already inside the image.
+/// Ownership is numeric (uid/gid from the layer; names are ignored, as container runtimes do).
+public struct LayerApplier {
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case path(LayerPath.Error)
+        case throughSymlink(entry: String, component: String)
+        case notDirectory(entry: String, component: String)
+        case hardLinkTarget(entry: String, target: String, reason: String)
+        case io(entry: String, FileTree.Error)
+        case setup(String)
+
+        public var description: String {
+            switch self {
+            case .path(let error): return "refused: \(error)"
+            case .throughSymlink(let entry, let component):
+                return "refused: entry '\(entry)' would be written through the symlink '\(component)'"
+            case .notDirectory(let entry, let component):
+                return "refused: entry '\(entry)' needs '\(component)' to be a directory, but it is not"
+            case .hardLinkTarget(let entry, let target, let reason):
+                return "refused: hard link '\(entry)' -> '\(target)': \(reason)"
+            case .io(let entry, let error): return "entry '\(entry)': \(error)"
+            case .setup(let message): return message
+            }
+        }
+    }
+
+    private let root: FileDescriptor
+    /// Paths (joined components) this layer created: whiteouts and opaque markers only hide lower content.
+    private var created: Set<String> = []
+    /// Directory mtimes are set at the end, after their children stopped changing them.
+    private var directoryTimes: [([String], FileTimestamp)] = []
+    private var cachedParent: (components: [String], fd: FileDescriptor)?
+    public private(set) var summary = ApplySummary()
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    private init(root: FileDescriptor) {
+        self.root = root
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+    }
+
+    /// Applies the tar read from `source` (plain, gzip or zstd) onto the directory `image`.
+    public static func apply<Source: ByteSource>(_ source: Source, to image: FilePath) throws -> ApplySummary {
+        let root: FileDescriptor
+        do { root = try FileTree.openAnchor(image) } catch { throw Error.setup("cannot open image directory: \(error)") }
+        defer { FileTree.closeQuietly(root) }
+        var applier = LayerApplier(root: root)
+        defer { applier.release() }
+        let input = try AutoDecompressingSource(source)
+        var reader = TarReader(source: input)
+        defer { reader.close() }
+        while let entry = try reader.next() {
+            try applier.apply(entry, from: &reader)
+        }
+        try applier.finishDirectories()
+        return applier.summary
+    }
+
+    private mutating func release() {
+        if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
+        cachedParent = nil
+        buffer.deallocate()
+    }
+
+    private mutating func apply<Source: ByteSource>(_ entry: TarEntry, from reader: inout TarReader<Source>) throws {
+        summary.entries += 1
+        let components: [String]
+        do { components = try LayerPath.components(entry.path) } catch { throw Error.path(error) }
+        guard let last = components.last else { return }  // the root itself: the image root keeps its attributes
+        let meaning: LayerPath.Meaning
+        do { meaning = try LayerPath.meaning(of: last, in: entry.path) } catch { throw Error.path(error) }
+        let parentComponents = Array(components.dropLast())
+        let parent = try openParent(parentComponents, entry: entry.path, create: true)
+        let parentKey = parentComponents.joined(separator: "/")
+        do {
+            switch meaning {
+            case .opaque:
+                let prefix = parentKey.isEmpty ? "" : parentKey + "/"
+                let listing = try FileTree.list(parent, path: parentKey)
+                for child in listing.names where !created.contains(prefix + child) {
+                    try FileTree.removeTree(in: parent, child)
+                }
+                summary.opaqueDirectories += 1
+            case .whiteout(let name):
+                let key = parentKey.isEmpty ? name : parentKey + "/" + name
+                if !created.contains(key) { try FileTree.removeTree(in: parent, name) }
+                summary.whiteouts += 1
+            case .entry(let name):
+                created.insert(parentKey.isEmpty ? name : parentKey + "/" + name)
+                try create(entry, name: name, in: parent, components: components, reader: &reader)
+            }
+        } catch let error as FileTree.Error {
+            throw Error.io(entry: entry.path, error)
+        }
+    }
+
+    private mutating func create<Source: ByteSource>(
+        _ entry: TarEntry, name: String, in parent: FileDescriptor, components: [String],
+        reader: inout TarReader<Source>
+    ) throws {
+        // Replace anything in the way, except that a directory over a directory only updates attributes.
+        if let existing = try FileTree.statusIfPresent(in: parent, name) {
+            if !(existing.kind == .directory && entry.kind == .directory) { try FileTree.removeTree(in: parent, name) }
+        }
+        switch entry.kind {
+        case .directory:
+            if try FileTree.statusIfPresent(in: parent, name) == nil {
+                try FileTree.makeDirectory(in: parent, name, permissions: 0o700)
+            }
+            try setAttributes(entry, name: name, in: parent, mode: true)
+            directoryTimes.append((components, entry.modified))
+            summary.directories += 1
+            return
+        case .regular:
+            let file = try FileTree.createFile(in: parent, name, permissions: 0o600)
+            defer { FileTree.closeQuietly(file) }
+            while true {
+                let count = try reader.readData(into: buffer)
+                if count == 0 { break }
+                try FileTree.writeAll(file, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: entry.path)
+                summary.bytes += Int64(count)
+            }
+            summary.files += 1
+            try setAttributes(entry, name: name, in: parent, mode: true)
+        case .symlink(let target):
+            try FileTree.makeSymlink(in: parent, name, target: target)
+            summary.symlinks += 1
+            try setAttributes(entry, name: name, in: parent, mode: false)
+        case .hardLink(let target):
+            try link(entry, to: target, name: name, in: parent)
+            summary.hardLinks += 1
+            return  // shares the target's inode and attributes
+        case .characterDevice(let major, let minor):
+            try FileTree.makeNode(in: parent, name, kind: .characterDevice(major: major, minor: minor), permissions: 0o600)
+            summary.specialFiles += 1
+            try setAttributes(entry, name: name, in: parent, mode: true)
+        case .blockDevice(let major, let minor):
+            try FileTree.makeNode(in: parent, name, kind: .blockDevice(major: major, minor: minor), permissions: 0o600)
+            summary.specialFiles += 1
+            try setAttributes(entry, name: name, in: parent, mode: true)
+        case .fifo:
+            try FileTree.makeNode(in: parent, name, kind: .fifo, permissions: 0o600)
+            summary.specialFiles += 1
+            try setAttributes(entry, name: name, in: parent, mode: true)
+        }
+        try FileTree.setTimes(in: parent, name, modified: entry.modified)
+    }
+
+    /// Owner first (chown clears setuid bits and capabilities), then mode, then xattrs.
+    private func setAttributes(_ entry: TarEntry, name: String, in parent: FileDescriptor, mode: Bool) throws {
+        try FileTree.changeOwner(in: parent, name, uid: entry.uid, gid: entry.gid)
+        if mode { try FileTree.changeMode(in: parent, name, permissions: entry.permissions) }
+        for attribute in entry.xattrs {
+            try FileTree.setExtendedAttribute(in: parent, name, attribute)
+        }
+    }
+
+    private mutating func link(_ entry: TarEntry, to target: String, name: String, in parent: FileDescriptor) throws {
+        let components: [String]
+        do { components = try LayerPath.components(target) } catch {
+            throw Error.hardLinkTarget(entry: entry.path, target: target, reason: "\(error)")
+        }
+        guard let last = components.last else {
+            throw Error.hardLinkTarget(entry: entry.path, target: target, reason: "names the image root")
+        }
+        let targetParent: FileDescriptor
+        do {
+            targetParent = try openDirectoryPath(Array(components.dropLast()), entry: entry.path, create: false)
+        } catch let error as Error {
+            throw Error.hardLinkTarget(entry: entry.path, target: target, reason: "\(error)")
+        }
+        defer { FileTree.closeQuietly(targetParent) }
+        guard let status = try FileTree.statusIfPresent(in: targetParent, last) else {
+            throw Error.hardLinkTarget(entry: entry.path, target: target, reason: "target does not exist in the image")
+        }
+        if status.kind == .directory {
+            throw Error.hardLinkTarget(entry: entry.path, target: target, reason: "target is a directory")
+        }
+        try FileTree.makeHardLink(from: targetParent, last, in: parent, name)
+    }
+
+    /// The directory holding an entry, opened component by component without following symlinks; missing
+    /// directories are created (layers may omit parents). Consecutive entries in one directory reuse the fd.
+    private mutating func openParent(_ components: [String], entry: String, create: Bool) throws -> FileDescriptor {
+        if let cachedParent, cachedParent.components == components { return cachedParent.fd }
+        let fd = try openDirectoryPath(components, entry: entry, create: create)
+        if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
+        cachedParent = (components, fd)
+        return fd
+    }
+
+    /// Opens `components` below the root; the returned descriptor is owned by the caller.
+    private func openDirectoryPath(_ components: [String], entry: String, create: Bool) throws -> FileDescriptor {
+        var current = try dupRoot()
+        for component in components {
+            let next: FileDescriptor
+            do {
+                do {
+                    next = try FileTree.openDirectory(in: current, component)
+                } catch let error where error.errno == .noSuchFileOrDirectory && create {
+                    try FileTree.makeDirectory(in: current, component, permissions: 0o755)
+                    next = try FileTree.openDirectory(in: current, component)
+                }
+            } catch {
+                FileTree.closeQuietly(current)
+                if error.errno == .tooManySymbolicLinkLevels {
+                    throw Error.throughSymlink(entry: entry, component: component)
+                }
+                if error.errno == .notDirectory {
+                    if let status = try? FileTree.status(in: current, component), status.kind == .symlink {
+                        throw Error.throughSymlink(entry: entry, component: component)
+                    }
+                    throw Error.notDirectory(entry: entry, component: component)
+                }
+                throw Error.io(entry: entry, error)
+            }
+            FileTree.closeQuietly(current)
+            current = next
+        }
+        return current
+    }
+
+    private func dupRoot() throws -> FileDescriptor {
+        do { return try root.duplicate() } catch { throw Error.setup("dup of image root: \(error)") }
+    }
+
+    private mutating func finishDirectories() throws {
+        if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
+        cachedParent = nil
+        for (components, time) in directoryTimes.reversed() {
+            guard let last = components.last else { continue }
+            let parent = try openDirectoryPath(Array(components.dropLast()), entry: components.joined(separator: "/"),
+                create: false)
+            defer { FileTree.closeQuietly(parent) }
+            do { try FileTree.setTimes(in: parent, last, modified: time) } catch {
+                throw Error.io(entry: components.joined(separator: "/"), error)
+            }
+        }
+    }
+}

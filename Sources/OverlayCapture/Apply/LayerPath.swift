@@ -1,0 +1,55 @@
+/// Validation of member names in a layer being applied.
+///
+/// Policy: a name is a relative path inside the image. A leading `./` and empty or `.` components are
+/// normalised away (tar -C dir . writes `./etc/x`); an absolute name (`/etc/x`) and any `..` component are
+/// refused outright rather than rewritten, because a layer carrying them was not made for this image and
+/// silently re-rooting it could put files where nobody expects them.
+public enum LayerPath {
+    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
+        case absolute(String)
+        case parentComponent(String)
+        case badWhiteout(String)
+
+        public var description: String {
+            switch self {
+            case .absolute(let name): return "entry '\(name)' has an absolute name; layer names must be relative"
+            case .parentComponent(let name): return "entry '\(name)' contains a '..' component (would leave the image)"
+            case .badWhiteout(let name): return "whiteout '\(name)' does not name a single entry"
+            }
+        }
+    }
+
+    /// The components of `name`, or an error when it could leave the target. `[]` is the image root itself.
+    public static func components(_ name: String) throws(Error) -> [String] {
+        if name.hasPrefix("/") { throw .absolute(name) }
+        var parts: [String] = []
+        for part in name.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { throw .parentComponent(name) }
+            parts.append(String(part))
+        }
+        return parts
+    }
+
+    /// What a final component means in an OCI layer.
+    public enum Meaning: Equatable, Sendable {
+        case entry(String)
+        /// `.wh.<name>`: delete `<name>` from lower layers.
+        case whiteout(String)
+        /// `.wh..wh..opq`: hide every lower child of the directory.
+        case opaque
+    }
+
+    public static let opaqueMarker = ".wh..wh..opq"
+    public static let whiteoutPrefix = ".wh."
+
+    public static func meaning(of component: String, in name: String) throws(Error) -> Meaning {
+        if component == opaqueMarker { return .opaque }
+        guard component.hasPrefix(whiteoutPrefix) else { return .entry(component) }
+        let target = String(component.dropFirst(whiteoutPrefix.count))
+        if target.isEmpty || target == "." || target == ".." || target.hasPrefix(whiteoutPrefix) {
+            throw .badWhiteout(name)
+        }
+        return .whiteout(target)
+    }
+}
