@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "NodeInit",
             dependencies: [
-                "BootConfig", "NodeBoot", "OverlayCapture", "NodeSys",
+                "BootConfig", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -12,6 +12,7 @@ struct NodeInitCommand: ParsableCommand {
             VersionCommand.self,
             CaptureCommand.self,
             ApplyCommand.self,
+            NetworkUpCommand.self,
         ]
     )
 }

@@ -1,0 +1,228 @@
+import Logging
+import NodeSys
+
+/// Brings the boot interface up and configures IPv4 on it over rtnetlink: chooses the interface, sets it up, waits
+/// for carrier, then runs DHCP or applies the static setup, and adds the routes.
+public enum NetworkConfigurator {
+    public enum Error: Swift.Error, Sendable, CustomStringConvertible {
+        case noInterface(selection: String, waitedSeconds: Int64, links: [String])
+        case netlink(step: String, interface: String, RouteNetlink.Error)
+        case dhcp(DHCPClient.Error)
+        case invalidStatic(interface: String, detail: String)
+
+        public var description: String {
+            switch self {
+            case .noInterface(let selection, let waited, let links):
+                "network: no \(selection) after \(waited) s (links: \(links.isEmpty ? "none" : links.joined(separator: ", ")))"
+            case .netlink(let step, let interface, let error): "network: \(step) on \(interface): \(error)"
+            case .dhcp(let error): "network: \(error)"
+            case .invalidStatic(let interface, let detail): "network: static configuration for \(interface): \(detail)"
+            }
+        }
+    }
+
+    /// Configures one interface and returns what it got. `extraRoutes` are `rd.route=` routes; `nameservers`
+    /// (`nameserver=`) are appended after the servers DHCP or the static setup supplied.
+    ///
+    /// When the chosen interface already carries a global IPv4 address (the kernel's own `ip=` autoconfiguration),
+    /// nothing is changed and the existing address and default gateway are reported.
+    public static func bringUp(
+        selection: InterfaceSelection, method: AddressingMethod, extraRoutes: [StaticRoute] = [],
+        nameservers: [IPAddress] = [], log: Logger
+    ) throws(Error) -> NetworkLease {
+        let netlink: RouteNetlink
+        do {
+            netlink = try RouteNetlink()
+        } catch {
+            throw .netlink(step: "open rtnetlink", interface: "-", error)
+        }
+        bringUpLoopback(netlink: netlink, log: log)
+        let link = try chooseLink(netlink: netlink, selection: selection, log: log)
+
+        if let existing = try existingConfiguration(netlink: netlink, link: link) {
+            log.info(
+                "network: interface already configured, leaving it as is",
+                metadata: ["interface": "\(link.name)", "address": "\(existing.address)/\(existing.prefixLength)"])
+            var lease = existing
+            lease.dnsServers = unique(lease.dnsServers + nameservers)
+            return lease
+        }
+
+        var lease: NetworkLease
+        switch method {
+        case .dhcp(let hostName, let timeout):
+            lease = try runDHCP(link: link, hostName: hostName, timeout: timeout, log: log)
+        case .staticAddress(let config):
+            guard (1...32).contains(config.prefixLength) else {
+                throw .invalidStatic(interface: link.name, detail: "prefix length \(config.prefixLength) is not 1...32")
+            }
+            lease = NetworkLease(
+                source: .staticConfiguration, interfaceName: link.name, interfaceIndex: link.index,
+                macAddress: link.macAddress, address: config.address, prefixLength: config.prefixLength,
+                gateway: config.gateway, dnsServers: config.dnsServers, hostName: config.hostName, nextServer: config.peer,
+                mtu: config.mtu)
+        }
+        try apply(lease: &lease, link: link, netlink: netlink, log: log)
+        for route in extraRoutes where route.interfaceName == nil || route.interfaceName == link.name {
+            do {
+                try netlink.addRoute(
+                    destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway, index: link.index)
+                log.info("network: route added", metadata: ["route": "\(route)", "interface": "\(link.name)"])
+            } catch {
+                throw .netlink(step: "add route \(route)", interface: link.name, error)
+            }
+        }
+        lease.dnsServers = unique(lease.dnsServers + nameservers)
+        return lease
+    }
+
+    // MARK: Steps
+
+    private static func bringUpLoopback(netlink: RouteNetlink, log: Logger) {
+        do {
+            for link in try netlink.links() where link.isLoopback && !link.isUp {
+                try netlink.setLinkUp(index: link.index)
+                log.debug("network: loopback up", metadata: ["interface": "\(link.name)"])
+            }
+        } catch {
+            // Not fatal: the boot interface matters, loopback is a convenience for the booted system.
+            log.warning("network: could not bring loopback up", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Finds the link, sets it up and waits (bounded) for carrier. Without a MAC or name every non-loopback link is
+    /// set up so that carrier can be detected on each.
+    private static func chooseLink(netlink: RouteNetlink, selection: InterfaceSelection, log: Logger) throws(Error) -> NetworkLink {
+        let start = ContinuousClock.now
+        let deadline = start.advanced(by: selection.carrierTimeout)
+        var raisedUp = Set<Int32>()
+        var links: [NetworkLink] = []
+        var chosen: NetworkLink?
+        while true {
+            do {
+                links = try netlink.links()
+            } catch {
+                throw .netlink(step: "list links", interface: "-", error)
+            }
+            if chosen == nil, case .chosen(let link) = InterfaceSelector.choose(from: links, selection: selection) {
+                chosen = link
+                log.info("network: interface chosen", metadata: ["interface": "\(link.name)", "selection": "\(selection)"])
+            }
+            // Set up what we may use: the chosen link, or every candidate while looking for carrier.
+            let toRaise = chosen.map { [$0] } ?? (selection.bootMAC == nil && selection.interfaceName == nil
+                ? links.filter { !$0.isLoopback } : [])
+            for link in toRaise where !link.isUp && !raisedUp.contains(link.index) {
+                do {
+                    try netlink.setLinkUp(index: link.index)
+                    raisedUp.insert(link.index)
+                    log.debug("network: link up", metadata: ["interface": "\(link.name)"])
+                } catch {
+                    throw .netlink(step: "set link up", interface: link.name, error)
+                }
+            }
+            if let current = chosen.flatMap({ chosen in links.first(where: { $0.index == chosen.index }) }), current.hasCarrier {
+                log.info(
+                    "network: carrier",
+                    metadata: ["interface": "\(current.name)", "after-ms": "\(elapsedMilliseconds(since: start))"])
+                return current
+            }
+            if ContinuousClock.now >= deadline { break }
+            Waiting.sleep(for: .milliseconds(100))
+        }
+        if let chosen {
+            // Some drivers never report carrier; trying DHCP costs only its own timeout.
+            log.warning(
+                "network: no carrier within the bound, trying anyway",
+                metadata: ["interface": "\(chosen.name)", "seconds": "\(selection.carrierTimeout.components.seconds)"])
+            return chosen
+        }
+        if selection.bootMAC == nil, selection.interfaceName == nil, let first = links.first(where: { !$0.isLoopback }) {
+            log.warning("network: no link has carrier, trying the first one", metadata: ["interface": "\(first.name)"])
+            return first
+        }
+        throw .noInterface(
+            selection: selection.description, waitedSeconds: selection.carrierTimeout.components.seconds,
+            links: links.map { "\($0.name) \($0.macAddress?.description ?? "-")" })
+    }
+
+    private static func existingConfiguration(netlink: RouteNetlink, link: NetworkLink) throws(Error) -> NetworkLease? {
+        let addresses: [InterfaceAddress]
+        do {
+            addresses = try netlink.addresses(family: NetlinkConstants.familyIPv4, index: link.index)
+        } catch {
+            throw .netlink(step: "list addresses", interface: link.name, error)
+        }
+        // 169.254/16 (link-local) does not count as configured.
+        let global = addresses.compactMap { entry -> (IPv4Address, Int)? in
+            guard case .v4(let address) = entry.address, address.value >> 16 != 0xA9FE else { return nil }
+            return (address, entry.prefixLength)
+        }
+        guard let (address, prefixLength) = global.first else { return nil }
+        let gateway = try? netlink.routes().first(where: { $0.isDefault && $0.outputInterfaceIndex == link.index })?.gateway
+        return NetworkLease(
+            source: .existing, interfaceName: link.name, interfaceIndex: link.index, macAddress: link.macAddress,
+            address: address, prefixLength: prefixLength, gateway: gateway ?? nil, mtu: link.mtu)
+    }
+
+    private static func runDHCP(link: NetworkLink, hostName: String?, timeout: Duration, log: Logger) throws(Error) -> NetworkLease {
+        guard let mac = link.macAddress, !mac.bytes.isEmpty else {
+            throw .dhcp(.transport(interface: link.name, detail: "interface has no hardware address"))
+        }
+        let client = DHCPClient(
+            configuration: .init(interfaceName: link.name, macAddress: mac, hostName: hostName, timeout: timeout))
+        let dhcp: DHCPLease
+        do {
+            let transport = try DHCPSocketTransport(interfaceName: link.name)
+            defer { transport.close() }
+            dhcp = try client.acquire(transport: transport, log: log)
+        } catch {
+            throw .dhcp(error)
+        }
+        return NetworkLease(
+            source: .dhcp, interfaceName: link.name, interfaceIndex: link.index, macAddress: mac, address: dhcp.address,
+            prefixLength: dhcp.prefixLength, gateway: dhcp.routers.first, dnsServers: dhcp.dnsServers.map { .v4($0) },
+            hostName: dhcp.hostName ?? hostName, domainName: dhcp.domainName, rootPath: dhcp.rootPath,
+            nextServer: dhcp.nextServer, serverIdentifier: dhcp.serverIdentifier, mtu: dhcp.mtu.map { UInt32($0) },
+            leaseSeconds: dhcp.leaseSeconds)
+    }
+
+    /// MTU, address, then the default route. A gateway outside the subnet gets a link-scoped host route first
+    /// (otherwise the kernel refuses the default route with ENETUNREACH).
+    private static func apply(lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, log: Logger) throws(Error) {
+        if let mtu = lease.mtu, mtu != link.mtu {
+            do {
+                try netlink.setMTU(index: link.index, mtu: mtu)
+            } catch {
+                throw .netlink(step: "set mtu \(mtu)", interface: link.name, error)
+            }
+        }
+        do {
+            try netlink.addAddress(index: link.index, address: lease.address, prefixLength: lease.prefixLength)
+        } catch {
+            throw .netlink(step: "add address \(lease.address)/\(lease.prefixLength)", interface: link.name, error)
+        }
+        log.info(
+            "network: address configured",
+            metadata: ["interface": "\(link.name)", "address": "\(lease.address)/\(lease.prefixLength)"])
+        guard let gateway = lease.gateway else { return }
+        do {
+            if gateway.masked(prefixLength: lease.prefixLength) != lease.address.masked(prefixLength: lease.prefixLength) {
+                try netlink.addRoute(destination: gateway, prefixLength: 32, gateway: nil, index: link.index)
+            }
+            try netlink.addRoute(destination: .any, prefixLength: 0, gateway: gateway, index: link.index)
+        } catch {
+            throw .netlink(step: "add default route via \(gateway)", interface: link.name, error)
+        }
+        log.info("network: default route", metadata: ["interface": "\(link.name)", "gateway": "\(gateway)"])
+    }
+
+    private static func unique(_ servers: [IPAddress]) -> [IPAddress] {
+        var seen = Set<IPAddress>()
+        return servers.filter { seen.insert($0).inserted }
+    }
+
+    private static func elapsedMilliseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let (seconds, attoseconds) = start.duration(to: .now).components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

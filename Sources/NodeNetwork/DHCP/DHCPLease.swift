@@ -1,0 +1,47 @@
+import NodeSys
+
+/// What a DHCPACK granted, read from the message and its options.
+public struct DHCPLease: Sendable, Hashable {
+    public var address: IPv4Address
+    public var prefixLength: Int
+    public var routers: [IPv4Address]
+    public var dnsServers: [IPv4Address]
+    public var hostName: String?
+    public var domainName: String?
+    /// Option 17, as sent (dracut: `[nfs:|nfs4:]<server>:<path>[,<opts>]`).
+    public var rootPath: String?
+    /// `siaddr`, when the server set it.
+    public var nextServer: IPv4Address?
+    public var serverIdentifier: IPv4Address?
+    public var leaseSeconds: UInt32?
+    public var mtu: UInt16?
+    public var bootFile: String?
+    public var serverName: String?
+
+    /// The lease an ACK describes; nil when it carries no usable address.
+    public init?(acknowledgement ack: DHCPMessage) {
+        guard !ack.yourAddress.isUnspecified, ack.yourAddress != .broadcast else { return nil }
+        address = ack.yourAddress
+        prefixLength = ack.options.subnetMask?.prefixLengthIfNetmask ?? Self.classfulPrefixLength(of: ack.yourAddress)
+        routers = ack.options.routers.filter { !$0.isUnspecified }
+        dnsServers = ack.options.domainNameServers.filter { !$0.isUnspecified }
+        hostName = ack.options.hostName
+        domainName = ack.options.domainName
+        rootPath = ack.options.rootPath
+        nextServer = ack.serverAddress.isUnspecified ? nil : ack.serverAddress
+        serverIdentifier = ack.options.serverIdentifier
+        leaseSeconds = ack.options.leaseTime
+        mtu = ack.options.interfaceMTU
+        bootFile = ack.options.bootFileName ?? (ack.bootFile.isEmpty ? nil : ack.bootFile)
+        serverName = ack.options.tftpServerName ?? (ack.serverName.isEmpty ? nil : ack.serverName)
+    }
+
+    /// RFC 2131 leaves option 1 optional; without it the pre-CIDR class of the address is the only hint.
+    static func classfulPrefixLength(of address: IPv4Address) -> Int {
+        switch address.value >> 28 {
+        case 0..<8: 8
+        case 8..<12: 16
+        default: 24
+        }
+    }
+}
