@@ -89,6 +89,8 @@ let package = Package(
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys"]),
-        .testTarget(name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"]),
+        .testTarget(
+            name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],
+            exclude: ["Scripts"]),
     ]
 )

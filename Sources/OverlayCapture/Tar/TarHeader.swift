@@ -178,8 +178,11 @@ public enum TarHeader {
         put(Array("00".utf8), at: Offset.version)
         put(userName, at: Offset.uname)
         put(groupName, at: Offset.gname)
-        put(numericField(Int64(major), width: 8), at: Offset.devmajor)
-        put(numericField(Int64(minor), width: 8), at: Offset.devminor)
+        if typeflag == UInt8(ascii: "3") || typeflag == UInt8(ascii: "4") {
+            // Only device entries fill the device fields (Python and GNU tar leave them NUL otherwise).
+            put(numericField(Int64(major), width: 8), at: Offset.devmajor)
+            put(numericField(Int64(minor), width: 8), at: Offset.devminor)
+        }
         put(prefix, at: Offset.prefix)
         put(Array("        ".utf8), at: Offset.checksum)
         let sum = block.reduce(0) { $0 + Int($1) }
