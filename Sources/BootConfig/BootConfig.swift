@@ -1,1 +1,0 @@
-// BootConfig: see Package.swift for what this module holds.

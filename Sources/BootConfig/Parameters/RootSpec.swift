@@ -1,0 +1,198 @@
+/// The NFS root as the command line gives it, in any of the four syntaxes nodeinit accepts:
+///
+/// - xCAT legacy `NFSROOT=server:/dir`: xCAT's own `/init` mounts `dir/rootimg`, so nodeinit appends `/rootimg` too;
+/// - dracut `root=nfs:[server:]path[:opts]`, `root=nfs4:...` (also `root=<ip>:/path`, rewritten to `nfs:`);
+/// - RFC 2224 `root=nfs://server[:port]/path` (port becomes `port=`);
+/// - kernel `root=/dev/nfs nfsroot=[server:]path[,opts]` (default path `/tftpboot/%s`).
+///
+/// In every form a `,`-separated option list after the path is accepted, IPv6 servers go in brackets, and the
+/// first `%s` in the path stands for the host name.
+public struct RootSpec: Equatable, Sendable {
+    /// `NFSROOT`, `root=nfs:`, `root=nfs4:`, `root=nfs://`, `nfsroot`.
+    public var syntax: String
+    /// Server without brackets, nil when it comes from the network.
+    public var server: String?
+    public var serverIsAddress: Bool
+    /// Export path (for `NFSROOT=` with `/rootimg` appended).
+    public var path: String
+    /// Options as written, split on `,`.
+    public var options: [String]
+    /// True for `nfs4:`: only NFSv4 versions are tried.
+    public var v4Only: Bool
+    /// The parameter name used in errors and warnings.
+    public var parameter: String
+    /// The raw value, for errors.
+    public var rawValue: String
+
+    /// Reads the root from a command line. Throws when the root is missing, not NFS, or malformed.
+    public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> RootSpec {
+        let root = commandLine.last("root")
+        let nfsroot = commandLine.last("nfsroot")
+        let xcatRoot = commandLine.last("NFSROOT")
+
+        if let xcatRoot {
+            if let root, root != "/dev/nfs" {
+                throw ParameterError(
+                    parameter: "NFSROOT", value: xcatRoot,
+                    problem: "conflicts with root=\(root): give one root")
+            }
+            return try parseXCAT(xcatRoot)
+        }
+        guard let root else {
+            if let nfsroot {
+                throw ParameterError(parameter: "nfsroot", value: nfsroot, problem: "only accepted with root=/dev/nfs")
+            }
+            throw ParameterError(
+                parameter: "root", value: "",
+                problem: "no root given: use root=nfs:server:/path, NFSROOT=server:/dir or root=/dev/nfs nfsroot=server:/path")
+        }
+        if root == "/dev/nfs" {
+            return try parseKernel(nfsroot ?? "/tftpboot/%s", parameter: nfsroot == nil ? "root" : "nfsroot")
+        }
+        if let nfsroot {
+            throw ParameterError(parameter: "nfsroot", value: nfsroot, problem: "only accepted with root=/dev/nfs, not root=\(root)")
+        }
+        if root.hasPrefix("nfs://") {
+            return try parseURL(root)
+        }
+        if root.hasPrefix("nfs:") {
+            return try parseDracut(root.droppingScalars(4), whole: root, syntax: "root=nfs:", v4Only: false)
+        }
+        if root.hasPrefix("nfs4:") {
+            return try parseDracut(root.droppingScalars(5), whole: root, syntax: "root=nfs4:", v4Only: true)
+        }
+        // dracut's legacy `root=<ip>:/path`.
+        if let (head, tail) = root.splitOnce(on: ":"), IPAddress(head) != nil, tail.startsWith("/") {
+            return try parseDracut(root, whole: root, syntax: "root=nfs:", v4Only: false)
+        }
+        if root == "dhcp" || root == "dhcp6" {
+            throw ParameterError(
+                parameter: "root", value: root,
+                problem: "the root path from DHCP is not supported; give root=nfs:server:/path")
+        }
+        throw ParameterError(
+            parameter: "root", value: root,
+            problem: "not an NFS root; nodeinit boots from root=nfs:, root=nfs4:, NFSROOT= or root=/dev/nfs nfsroot=")
+    }
+
+    /// `NFSROOT=SRV:DIR`: server before the first `:`, the rest is the directory, and `/rootimg` is appended.
+    static func parseXCAT(_ value: String) throws(ParameterError) -> RootSpec {
+        let pieces = value.splitColonsOutsideBrackets()
+        guard pieces.count >= 2 else {
+            throw ParameterError(parameter: "NFSROOT", value: value, problem: "expected server:/directory")
+        }
+        let (server, isAddress) = try parseServer(pieces[0], parameter: "NFSROOT", whole: value)
+        var directory = pieces.dropFirst().joined(separator: ":")
+        try checkPath(directory, parameter: "NFSROOT", whole: value)
+        while directory.endsWith("/") && directory.unicodeScalars.count > 1 { directory = directory.droppingLastScalars(1) }
+        let path = directory == "/" ? "/rootimg" : directory + "/rootimg"
+        return RootSpec(
+            syntax: "NFSROOT", server: server, serverIsAddress: isAddress, path: path, options: [],
+            v4Only: false, parameter: "NFSROOT", rawValue: value)
+    }
+
+    /// dracut: `[server:]path[:opts]`, options also accepted kernel-style after a `,` in the path.
+    static func parseDracut(_ rest: String, whole: String, syntax: String, v4Only: Bool) throws(ParameterError) -> RootSpec {
+        let pieces = rest.splitColonsOutsideBrackets()
+        var server: String? = nil
+        var isAddress = false
+        var remaining = pieces[...]
+        if let first = remaining.first, !first.startsWith("/") {
+            let parsed = try parseServer(first, parameter: "root", whole: whole)
+            server = parsed.0
+            isAddress = parsed.1
+            remaining = remaining.dropFirst()
+        }
+        guard var path = remaining.first else {
+            throw ParameterError(parameter: "root", value: whole, problem: "missing export path after the server")
+        }
+        var options = remaining.dropFirst().joined(separator: ":").commaList()
+        if remaining.count == 1, let (head, tail) = path.splitOnce(on: ",") {
+            path = head
+            options = tail.commaList()
+        }
+        try checkPath(path, parameter: "root", whole: whole)
+        return RootSpec(
+            syntax: syntax, server: server, serverIsAddress: isAddress, path: path, options: options,
+            v4Only: v4Only, parameter: "root", rawValue: whole)
+    }
+
+    /// `nfs://server[:port]/path`.
+    static func parseURL(_ whole: String) throws(ParameterError) -> RootSpec {
+        let rest = whole.droppingScalars(6)
+        guard let slash = rest.unicodeScalars.firstIndex(of: "/") else {
+            throw ParameterError(parameter: "root", value: whole, problem: "missing export path in nfs:// URL")
+        }
+        let authority = String(rest.unicodeScalars[rest.unicodeScalars.startIndex..<slash])
+        let path = String(rest.unicodeScalars[slash...])
+        var hostText = authority
+        var options: [String] = []
+        let pieces = authority.splitColonsOutsideBrackets()
+        if pieces.count == 2 {
+            hostText = pieces[0]
+            guard let port = pieces[1].parseDecimal(max: 65535), port > 0 else {
+                throw ParameterError(parameter: "root", value: whole, problem: "bad port \(quotedForMessage(pieces[1]))")
+            }
+            options.append("port=\(port)")
+        } else if pieces.count > 2 {
+            throw ParameterError(parameter: "root", value: whole, problem: "IPv6 servers in nfs:// URLs go in brackets")
+        }
+        let (server, isAddress) = try parseServer(hostText, parameter: "root", whole: whole)
+        try checkPath(path, parameter: "root", whole: whole)
+        return RootSpec(
+            syntax: "root=nfs://", server: server, serverIsAddress: isAddress, path: path, options: options,
+            v4Only: false, parameter: "root", rawValue: whole)
+    }
+
+    /// Kernel `nfsroot=[server:]path[,opts]`: the server ends at the first `:`, the path may contain `:`
+    /// (WalT's paths hold a MAC address), options start at the first `,`.
+    static func parseKernel(_ whole: String, parameter: String) throws(ParameterError) -> RootSpec {
+        var spec = whole
+        var options: [String] = []
+        if let (head, tail) = whole.splitOnce(on: ",") {
+            spec = head
+            options = tail.commaList()
+        }
+        var server: String? = nil
+        var isAddress = false
+        var path = spec
+        if !spec.startsWith("/") {
+            let serverText: String
+            let pathText: String
+            if spec.startsWith("["), let close = spec.unicodeScalars.firstIndex(of: "]") {
+                let afterClose = spec.unicodeScalars.index(after: close)
+                serverText = String(spec.unicodeScalars[spec.unicodeScalars.startIndex..<afterClose])
+                let tail = String(spec.unicodeScalars[afterClose...])
+                guard tail.startsWith(":") else {
+                    throw ParameterError(parameter: parameter, value: whole, problem: "expected [server]:/path")
+                }
+                pathText = tail.droppingScalars(1)
+            } else if let (head, tail) = spec.splitOnce(on: ":") {
+                serverText = head
+                pathText = tail
+            } else {
+                throw ParameterError(parameter: parameter, value: whole, problem: "expected [server:]/path")
+            }
+            let parsed = try parseServer(serverText, parameter: parameter, whole: whole)
+            server = parsed.0
+            isAddress = parsed.1
+            path = pathText
+        }
+        try checkPath(path, parameter: parameter, whole: whole)
+        return RootSpec(
+            syntax: "nfsroot", server: server, serverIsAddress: isAddress, path: path, options: options,
+            v4Only: false, parameter: parameter, rawValue: whole)
+    }
+
+    static func checkPath(_ path: String, parameter: String, whole: String) throws(ParameterError) {
+        guard path.startsWith("/") else {
+            throw ParameterError(parameter: parameter, value: whole, problem: "export path must start with /")
+        }
+        guard !path.containsWhitespaceOrControl else {
+            throw ParameterError(parameter: parameter, value: whole, problem: "export path has whitespace or control characters")
+        }
+        guard path.unicodeScalars.count <= 1024 else {
+            throw ParameterError(parameter: parameter, value: whole, problem: "export path longer than 1024 characters")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+/// xCAT statelite parameters: `STATEMNT=` (empty is legal: no persistent store), `NODE=`, `MNTOPTS=`, `XCAT=`.
+public struct StateliteSpec: Equatable, Sendable {
+    /// True when `STATEMNT=` appears at all (xCAT requires the key even when empty).
+    public var statemntPresent: Bool
+    /// The raw `STATEMNT=` value when non-empty (may hold `$` variables, substituted by the planner).
+    public var statemnt: String?
+    public var node: String?
+    /// `MNTOPTS=` split on `,` (surrounding single quotes, which old SLES templates wrote, removed).
+    public var mountOptions: [String]
+    /// `XCAT=host:port`.
+    public var xcatServer: String?
+
+    /// xCAT's default options for the STATEMNT mount (rh dracut_047/105).
+    public static let defaultStatemntOptions = ["nolock", "rsize=32768", "tcp", "timeo=14"]
+
+    public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> StateliteSpec {
+        let statemntParameter = commandLine.lastParameter("STATEMNT")
+        var statemnt = statemntParameter?.value ?? nil
+        if statemnt?.isEmpty == true { statemnt = nil }
+        if let value = statemnt, !value.contains("$") {
+            _ = try parseStatemnt(value, parameter: "STATEMNT")
+        }
+        var node: String? = nil
+        if let parameter = commandLine.lastParameter("NODE") {
+            let value = parameter.value ?? ""
+            guard isValidHostName(value) else {
+                throw ParameterError(parameter: "NODE", value: value, problem: "expected a node name (letters, digits, -, _, .)")
+            }
+            node = value
+        }
+        var options: [String] = []
+        if var value = commandLine.last("MNTOPTS") {
+            if value.startsWith("'") && value.endsWith("'") && value.unicodeScalars.count >= 2 {
+                value = value.droppingScalars(1).droppingLastScalars(1)
+            }
+            options = value.commaList()
+            // Validated here so the error names MNTOPTS rather than the mount.
+            _ = try NFSMountOptions(options, parameter: "MNTOPTS", whole: value)
+        }
+        var xcat: String? = nil
+        if let parameter = commandLine.lastParameter("XCAT") {
+            let value = parameter.value ?? ""
+            let pieces = value.splitColonsOutsideBrackets()
+            guard pieces.count == 2, let port = pieces[1].parseDecimal(max: 65535), port > 0 else {
+                throw ParameterError(parameter: "XCAT", value: value, problem: "expected host:port")
+            }
+            _ = try parseServer(pieces[0], parameter: "XCAT", whole: value)
+            xcat = value
+        }
+        return StateliteSpec(
+            statemntPresent: statemntParameter != nil, statemnt: statemnt, node: node, mountOptions: options,
+            xcatServer: xcat)
+    }
+
+    /// `SRV:/DIR` into (server, isAddress, dir). The server ends at the first `:` outside brackets.
+    public static func parseStatemnt(
+        _ value: String, parameter: String
+    ) throws(ParameterError) -> (server: String, isAddress: Bool, path: String) {
+        let pieces = value.splitColonsOutsideBrackets()
+        guard pieces.count >= 2 else {
+            throw ParameterError(parameter: parameter, value: value, problem: "expected server:/directory")
+        }
+        let (server, isAddress) = try parseServer(pieces[0], parameter: parameter, whole: value)
+        var path = pieces.dropFirst().joined(separator: ":")
+        try RootSpec.checkPath(path, parameter: parameter, whole: value)
+        while path.endsWith("/") && path.unicodeScalars.count > 1 { path = path.droppingLastScalars(1) }
+        return (server, isAddress, path)
+    }
+}

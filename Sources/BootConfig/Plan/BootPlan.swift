@@ -1,0 +1,484 @@
+/// Everything the init will do at boot, decided from the kernel command line and the xCAT tables, with no I/O.
+/// The same inputs always give the same plan (`BootPlanner.plan`). `steps` lists the actions in the order the init
+/// takes them; the other fields carry each action's parameters.
+///
+/// Paths under "the new root" (litefile, statelite) are relative to `switchRoot.newRoot`, as seen after switch_root.
+public struct BootPlan: Codable, Equatable, Sendable {
+    /// The osimage name (`nodeinit.image=` or `nodeinit plan --image`); selects table rows and is stamped into a
+    /// persistent overlay so a different image can be detected. Nil when not given.
+    public var image: String?
+    /// The node's name: `NODE=`, else the host name field of a static `ip=`, else the runtime host name passed to
+    /// the planner. Nil when not yet known (the init re-plans once DHCP gave a host name).
+    public var nodeName: String?
+    /// Kernel modules the init loads itself, in order, with their parameters.
+    public var modules: ModulePlan
+    /// How the node gets on the network.
+    public var network: NetworkPlan
+    /// The read-only NFS root (the overlay's lower layer).
+    public var root: RootPlan
+    /// The writable layer over the root, or `.none`.
+    public var overlay: OverlayPlan
+    /// xCAT statelite: persistent store, litetree mounts, litefile entries. `enabled` false when not used.
+    public var statelite: StatelitePlan
+    /// Where the init finds the xCAT tables at boot (before it has them).
+    public var tables: TableLocations
+    /// Debug pauses, failure policy, timeouts.
+    public var debug: DebugPlan
+    /// The node-save agent left running after switch_root.
+    public var agent: AgentPlan
+    /// Paths the node-save capture leaves out (`nodeinit.save.exclude=`), absolute, sorted, no duplicates.
+    public var saveExclude: [String]
+    /// The final hand-over.
+    public var switchRoot: SwitchRootPlan
+    /// Every action in order. The init walks this list.
+    public var steps: [BootStep]
+    /// Non-fatal findings: near-miss parameter names, deprecated spellings, ignored values.
+    public var warnings: [String]
+}
+
+// MARK: - Modules
+
+public struct ModulePlan: Codable, Equatable, Sendable {
+    /// Modules to load, in order: `rd.driver.pre=`, `nodeinit.modules=`, then what the plan needs (`nfs`, `nfsv3`
+    /// and/or `nfsv4`, `overlay`). Dependencies come from modules.dep at run time. Already built-in modules are fine.
+    public var load: [KernelModule]
+    /// `rd.driver.blacklist=` and `modprobe.blacklist=`: never load these (names normalized with `_`), sorted.
+    public var blacklist: [String]
+    /// Every `module.param=value` on the command line (module and parameter names normalized with `_`), in
+    /// command-line order; the init passes them when it loads that module, including drivers loaded by modalias.
+    public var parameters: [ModuleParameter]
+}
+
+public struct KernelModule: Codable, Equatable, Sendable {
+    /// Module name with `-` normalized to `_`.
+    public var name: String
+    /// `param=value` strings for this module from the command line, in order (the init_module option string
+    /// is these joined by spaces).
+    public var parameters: [String]
+    /// Why it is loaded: `rd.driver.pre`, `nodeinit.modules`, `nfs root`, `overlay`.
+    public var reason: String
+}
+
+public struct ModuleParameter: Codable, Equatable, Sendable {
+    /// Module name, `-` normalized to `_`.
+    public var module: String
+    /// Parameter name, `-` normalized to `_`.
+    public var name: String
+    /// The value (empty for a bare `module.flag`, which the kernel treats as a boolean true).
+    public var value: String
+}
+
+// MARK: - Network
+
+public struct NetworkPlan: Codable, Equatable, Sendable {
+    /// `BOOTIF=`: the MAC the node PXE-booted from, lowercase `aa:bb:cc:dd:ee:ff`.
+    public var bootMAC: String?
+    /// `ifname=<name>:<mac>`: rename the interface with that MAC to that name before configuring, in order.
+    public var interfaceNames: [InterfaceName]
+    /// Interfaces to configure, in order. Without any `ip=` this is one DHCP entry selecting the boot interface.
+    public var interfaces: [InterfaceConfig]
+    /// `nameserver=` values in order, then DNS servers from static `ip=` fields; DHCP may add more at run time.
+    public var nameservers: [IPAddress]
+    /// `rd.peerdns=0`: ignore DNS servers offered by DHCP.
+    public var ignoreDHCPNameservers: Bool
+    /// `rd.route=` static routes, in order.
+    public var routes: [Route]
+    /// True: the network must come up (always true with an NFS root; `rd.neednet` is recorded here too).
+    public var required: Bool
+}
+
+public struct InterfaceName: Codable, Equatable, Sendable {
+    public var name: String
+    /// Lowercase colon form.
+    public var mac: String
+}
+
+/// Which interface(s) a configuration applies to.
+public enum InterfaceSelector: Codable, Equatable, Sendable {
+    /// The interface with this name (from `ip=...:<if>:...`, `netdev=`, `bootdev=`).
+    case name(String)
+    /// The interface with this MAC (from `BOOTIF=`), lowercase colon form.
+    case mac(String)
+    /// Every interface with a carrier; the first to get a lease wins (dracut `ip=dhcp` without BOOTIF).
+    case anyWithCarrier
+}
+
+/// How an interface gets its address.
+public enum AddressMethod: Codable, Equatable, Sendable {
+    /// DHCPv4 (`dhcp`, `on`, `any`, and empty autoconf).
+    case dhcp
+    /// DHCPv6 (`dhcp6`).
+    case dhcp6
+    /// IPv6 stateless autoconfiguration (`auto6`).
+    case auto6
+    /// IPv6 link-local only (`link6`).
+    case link6
+    /// DHCPv4 or SLAAC, whichever answers (`either6`).
+    case either6
+    /// Fixed configuration (`none`/`off` with an address).
+    case `static`(StaticAddress)
+    /// Leave the interface as the kernel left it (`ip=off`/`ip=none` alone).
+    case unmanaged
+}
+
+public struct StaticAddress: Codable, Equatable, Sendable {
+    public var address: IPAddress
+    public var prefixLength: Int
+    /// Default gateway, if any.
+    public var gateway: IPAddress?
+    /// The `<peer>`/server field (kernel: NFS server); used as the NFS server when the root names none.
+    public var peer: IPAddress?
+}
+
+public struct InterfaceConfig: Codable, Equatable, Sendable {
+    public var selector: InterfaceSelector
+    public var method: AddressMethod
+    /// Host name from the `ip=` field, if any.
+    public var hostname: String?
+    public var mtu: Int?
+    /// MAC address to set on the interface (dracut `ip=<if>:dhcp::<mac>`), lowercase colon form.
+    public var mac: String?
+    /// The parameter text it came from (`ip=...`), or `default` when no `ip=` was given.
+    public var origin: String
+}
+
+public struct Route: Codable, Equatable, Sendable {
+    public var destination: IPNetwork
+    public var gateway: IPAddress
+    public var interface: String?
+}
+
+// MARK: - Root
+
+/// The NFS root, mounted read-only.
+public struct RootPlan: Codable, Equatable, Sendable {
+    /// Which syntax gave it: `NFSROOT` (xCAT legacy), `root=nfs:`, `root=nfs4:`, `root=nfs://`, `nfsroot`
+    /// (kernel `root=/dev/nfs nfsroot=`).
+    public var syntax: String
+    /// Server as written (host name or IP literal without brackets). Nil: take it from the static `ip=` peer,
+    /// else DHCP next-server, else the DHCP server identifier (dracut's order).
+    public var server: String?
+    /// True when `server` is an IP literal (no DNS needed).
+    public var serverIsAddress: Bool
+    /// Export path to mount. For `NFSROOT=` this already ends in `/rootimg`. May still contain `%s` when
+    /// `hostnameSubstitution` is true.
+    public var path: String
+    /// True when `path` contains `%s` to be replaced at run time by the host name (or the IP if there is none).
+    public var hostnameSubstitution: Bool
+    /// NFS versions to try, in order, e.g. `["4.2", "4.1", "3"]`, or just the requested one.
+    public var versions: [String]
+    /// One mount(2) attempt per version, in the same order.
+    public var attempts: [NFSMountAttempt]
+    /// Where the root is mounted (the overlay's lower dir when there is an overlay, else `switchRoot.newRoot`).
+    public var mountPoint: String
+}
+
+/// One mount(2) call: `mount("<server>:<path>", target, fsType, MS_RDONLY?, options + ",addr=<resolved server>")`.
+public struct NFSMountAttempt: Codable, Equatable, Sendable {
+    /// `3`, `4`, `4.0`, `4.1`, `4.2`.
+    public var version: String
+    /// `nfs` for v3, `nfs4` for v4.x.
+    public var fsType: String
+    /// The exact option string, without `addr=` (and `clientaddr=`), which the init appends after resolving the
+    /// server: e.g. `vers=3,ro,nolock,nocto`.
+    public var options: String
+    /// True when mounted with MS_RDONLY.
+    public var readOnly: Bool
+}
+
+// MARK: - Overlay
+
+public enum OverlayPlan: Codable, Equatable, Sendable {
+    /// No overlay: the NFS root is the new root, read-only (xCAT statelite without overlay: `rd.overlay=0`).
+    case none
+    /// Upper and work dirs on a fresh tmpfs: gone at reboot.
+    case tmpfs(TmpfsOverlay)
+    /// Upper and work dirs on a local device: persists.
+    case device(DeviceOverlay)
+}
+
+/// Mount points and options common to every overlay.
+public struct OverlayMounts: Codable, Equatable, Sendable {
+    /// Where the NFS root is mounted as the lower layer.
+    public var lowerDir: String
+    /// Upper dir (captured by node save).
+    public var upperDir: String
+    /// overlayfs work dir (same file system as upperDir).
+    public var workDir: String
+    /// Where the overlay is mounted (= `switchRoot.newRoot`).
+    public var target: String
+    /// The exact overlay mount options besides lowerdir/upperdir/workdir, e.g.
+    /// `redirect_dir=off,metacopy=off,index=off,xino=off` (keeps the upper capturable and NFS-lower-safe).
+    public var options: String
+}
+
+public struct TmpfsOverlay: Codable, Equatable, Sendable {
+    /// tmpfs `size=` as given (`50%`, `2G`, bytes), nil for the kernel default (half of RAM).
+    public var size: String?
+    /// tmpfs `nr_inodes=` as given, nil for the default.
+    public var nrInodes: String?
+    /// Where the tmpfs is mounted; upperDir and workDir are inside it.
+    public var tmpfsMountPoint: String
+    public var mounts: OverlayMounts
+}
+
+public struct DeviceOverlay: Codable, Equatable, Sendable {
+    /// The backing device.
+    public var device: DeviceSpec
+    /// Path on the device as given (`rd.overlay=<dev>:<path>`), nil for the default layout (`/overlay` upper and
+    /// `/ovlwork` work at the device's top). If it names a regular file at run time, it is a file-system image
+    /// holding `overlayfs/` and `ovlwork/` (dracut's live layout) and is loop-mounted.
+    public var path: String?
+    /// Where the device is mounted.
+    public var deviceMountPoint: String
+    /// `rd.overlay.reset`: empty the upper dir before use.
+    public var reset: Bool
+    /// `rd.overlay.readonly`: the persistent upper becomes a second lower, and a tmpfs takes the writes.
+    public var readOnly: Bool
+    /// `nodeinit.overlay.mismatch=`: what to do when the upper was written over a different image.
+    public var mismatchPolicy: OverlayMismatchPolicy
+    /// `nodeinit.overlay.required`: fail (instead of falling back to tmpfs) when the device does not appear
+    /// within `debug.deviceTimeoutSeconds` or cannot be mounted.
+    public var required: Bool
+    public var mounts: OverlayMounts
+}
+
+public enum OverlayMismatchPolicy: String, Codable, Equatable, Sendable {
+    /// Keep the persistent upper untouched and boot with a tmpfs upper instead (logged loudly). The default.
+    case tmpfs
+    /// Empty the persistent upper and use it for the new image.
+    case reset
+    /// Stop the boot (failure policy applies).
+    case fail
+}
+
+// MARK: - Statelite
+
+public struct StatelitePlan: Codable, Equatable, Sendable {
+    /// True when the node boots in xCAT statelite mode: `STATEMNT=` present (even empty), `XCAT=` present,
+    /// `NFSROOT=` used, or a litefile given.
+    public var enabled: Bool
+    /// `XCAT=host:port` (the xcatd the image's scripts talk to), as given.
+    public var xcatServer: String?
+    /// The persistent store mount, nil when `STATEMNT=` is empty or absent (then `persistent` entries live in RAM,
+    /// and a warning says so).
+    public var statemnt: StatemntPlan?
+    /// Read-only litetree mounts, in priority order (only entries with a server are mounted).
+    public var treeMounts: [LitetreeMount]
+    /// litefile entries in processing order: top-level entries sorted by path, then children sorted by path.
+    public var entries: [LitefileEntry]
+}
+
+public struct StatemntPlan: Codable, Equatable, Sendable {
+    public var server: String
+    public var serverIsAddress: Bool
+    /// Export directory (after `$` variable substitution), e.g. `/gpfs/state`.
+    public var path: String
+    /// The per-node subdirectory created and mounted: `path/<node>`. Contains `%n` (replace by node name) when
+    /// the node name is not yet known.
+    public var nodePath: String
+    /// Where it is mounted, in the new root: `/.statelite/persistent`.
+    public var mountPoint: String
+    /// One attempt per NFS version (read-write; MNTOPTS or the default `nolock,rsize=32768,tcp,timeo=14`).
+    public var attempts: [NFSMountAttempt]
+    /// Where the value came from: `STATEMNT` or `statelite table line N`.
+    public var origin: String
+}
+
+public struct LitetreeMount: Codable, Equatable, Sendable {
+    /// The table's priority text (smaller is searched first).
+    public var priority: String
+    /// Server, nil for a directory inside the image (searched in place, never mounted).
+    public var server: String?
+    /// Directory after `$` substitution.
+    public var directory: String
+    /// Where the tree is visible in the new root: `/.statelite/mnt/<server><directory>` or `directory` itself.
+    public var mountPoint: String
+    /// Read-only attempts (empty for image directories). Honours the row's mntopts (xCAT drops them).
+    public var attempts: [NFSMountAttempt]
+}
+
+/// The normalized meaning of a litefile option (xCAT `rc.statelite` `ProcessType`).
+public enum LitefileOption: String, Codable, Equatable, Sendable {
+    /// blank, `link`, `tmpfs,rw`: copy to `/.statelite/tmpfs/PATH`; the image's symlink points there.
+    case link
+    /// `tmpfs`, `rw`, `bind` (old name): copy to `/.statelite/tmpfs/PATH` and bind-mount it over `/PATH`.
+    case tmpfs
+    /// `persistent`, `bind,persistent` (old name): seed once into the persistent store, bind-mount over `/PATH`.
+    case persistent
+    /// `link,persistent`: seed once, symlink `/.statelite/tmpfs/PATH` to the persistent copy.
+    case linkPersistent
+    /// `ro`: bind-mount the source read-only over `/PATH` (live from the litetree NFS).
+    case readOnly
+    /// `link,ro`: symlink `/.statelite/tmpfs/PATH` to the source.
+    case linkReadOnly
+    /// `con`: concatenate every tree's copy into `/.statelite/tmpfs/PATH`, bind over `/PATH`.
+    case concatenate
+    /// `link,con`: concatenate into `/.statelite/tmpfs/PATH`; the image's symlink exposes it.
+    case linkConcatenate
+    /// `localdisk`: copy to `/.sllocal/localmnt/PATH` if absent, bind over `/PATH`.
+    case localdisk
+
+    /// True for the symlink-based kinds (liteimg made `/PATH` a symlink into `/.statelite/tmpfs`).
+    public var isLinkKind: Bool {
+        switch self {
+        case .link, .linkPersistent, .linkReadOnly, .linkConcatenate: return true
+        default: return false
+        }
+    }
+}
+
+public struct LitefileEntry: Codable, Equatable, Sendable {
+    /// Absolute path in the image; directories end in `/`.
+    public var path: String
+    public var isDirectory: Bool
+    public var option: LitefileOption
+    /// The option as written in the table (`""` for blank, `bind`, `tmpfs,rw`...), for display.
+    public var optionSpelling: String
+    /// The closest ancestor directory that is itself an entry, nil for a top-level entry.
+    public var parent: String?
+    /// Candidate sources in search order, paths in the new root: each litetree tree (`<mountPoint><path>`) by
+    /// priority, then `/.default<path>`. An empty directory counts as not found.
+    public var sources: [String]
+    /// True for `con`/`link,con`: every found source is used (concatenated), not just the first.
+    public var usesAllSources: Bool
+    /// The table and line it came from (`litefile line 7`, or `added: /etc/mtab` as xCAT adds it).
+    public var origin: String
+}
+
+// MARK: - Tables
+
+/// Where a table is read from at boot.
+public enum TableLocation: Codable, Equatable, Sendable, CustomStringConvertible {
+    /// A file inside the NFS root image (absolute path in the image).
+    case image(path: String)
+    /// A file read over NFS without a kernel mount (libnfs), `nfs://server/path`.
+    case nfs(server: String, path: String)
+
+    public var description: String {
+        switch self {
+        case .image(let path): return path
+        case .nfs(let server, let path): return "nfs://\(server)\(path)"
+        }
+    }
+}
+
+public struct TableLocations: Codable, Equatable, Sendable {
+    /// `nodeinit.litefile=`.
+    public var litefile: TableLocation?
+    /// `nodeinit.litetree=`.
+    public var litetree: TableLocation?
+    /// `nodeinit.statelite=`.
+    public var statelite: TableLocation?
+}
+
+// MARK: - Debug
+
+/// Points where the init can stop in a shell (exiting the shell continues the boot), in boot order.
+public enum ShellPoint: String, Codable, Equatable, Sendable, CaseIterable, Comparable {
+    /// After reading the command line, before loading modules (`rd.break=cmdline|pre-udev|pre-trigger`).
+    case beforeModules = "before-modules"
+    /// Before bringing up the network (`rd.break=initqueue`).
+    case beforeNetwork = "before-network"
+    /// Before mounting the root (`rd.break=pre-mount|mount`).
+    case beforeRootMount = "before-root-mount"
+    /// Root mounted, nothing on top yet (`rd.break=pre-pivot`; xCAT `shell` pause 1).
+    case afterRootMount = "after-root-mount"
+    /// Overlay mounted.
+    case afterOverlay = "after-overlay"
+    /// STATEMNT mounted (xCAT `shell` pause 2).
+    case afterStatemnt = "after-statemnt"
+    /// litefile entries applied (xCAT `shell` pause 3).
+    case afterStatelite = "after-statelite"
+    /// Just before switch_root (`rd.break` bare, `rd.break=cleanup`; xCAT `shell` pause 4).
+    case beforeSwitchRoot = "before-switch-root"
+
+    public static func < (lhs: ShellPoint, rhs: ShellPoint) -> Bool {
+        let order = ShellPoint.allCases
+        return (order.firstIndex(of: lhs) ?? 0) < (order.firstIndex(of: rhs) ?? 0)
+    }
+}
+
+public enum EmergencyAction: String, Codable, Equatable, Sendable {
+    case reboot, poweroff, halt
+}
+
+public struct DebugPlan: Codable, Equatable, Sendable {
+    /// Where to pause in a shell, sorted in boot order, no duplicates.
+    public var pauses: [ShellPoint]
+    /// On a fatal error: open a shell first (`rd.shell`, default on unless `rd.emergency=` is given).
+    public var shellOnFailure: Bool
+    /// After a fatal error (and the shell, if any): `rd.emergency=`, default `poweroff` (dracut's default).
+    public var emergencyAction: EmergencyAction
+    /// `rd.retry=`: seconds to keep retrying the network and root mount, default 180.
+    public var retrySeconds: Int
+    /// `rd.timeout=`: seconds to wait for a device (overlay device), 0 = forever (dracut's default).
+    public var deviceTimeoutSeconds: Int
+    /// `panic=`: kernel reboots this many seconds after a panic (0 = never, negative = at once); nil = unchanged.
+    public var panicSeconds: Int?
+    /// `rd.debug`: log every action verbosely.
+    public var verbose: Bool
+}
+
+// MARK: - Agent
+
+public struct AgentPlan: Codable, Equatable, Sendable {
+    /// TCP port (`nodeinit.agent=`), nil when `nodeinit.agent=off`. Default 7070.
+    public var port: Int?
+    /// `nodeinit.agent.allow=`: peers allowed to connect. Empty with `allowBootServer` true means only the root's
+    /// NFS server.
+    public var allow: [IPNetwork]
+    /// True when no `nodeinit.agent.allow=` was given: allow the NFS root server's address.
+    public var allowBootServer: Bool
+    /// `nodeinit.agent.token=`: path (in the new root) of a file holding the bearer token requests must carry.
+    public var tokenPath: String?
+}
+
+// MARK: - switch_root
+
+public struct SwitchRootPlan: Codable, Equatable, Sendable {
+    /// Mount point of the new root: `/sysroot`.
+    public var newRoot: String
+    /// Program to exec in the new root: `init=`, default `/sbin/init`.
+    public var initPath: String
+    /// Arguments after `--` on the command line.
+    public var initArguments: [String]
+}
+
+// MARK: - Steps
+
+/// One action of the boot, in order. Parameters are in the plan's typed fields.
+public enum BootStep: Codable, Equatable, Sendable {
+    /// Mount /proc, /sys, /dev (devtmpfs), /run.
+    case mountKernelFilesystems
+    /// Stop in a shell; exiting it continues.
+    case pause(point: ShellPoint)
+    /// Load `modules.load` (names listed).
+    case loadModules(names: [String])
+    /// Load drivers for present devices by modalias (network cards), honouring the blacklist and parameters.
+    case loadDeviceDrivers
+    /// Rename interfaces per `network.interfaceNames`, configure `network.interfaces`, add routes and DNS.
+    case configureNetwork
+    /// Mount the NFS root (`root`), trying each attempt in order until one succeeds or `retrySeconds` runs out.
+    case mountRoot
+    /// Wait for the overlay device (`debug.deviceTimeoutSeconds`) and mount it.
+    case mountOverlayDevice
+    /// Mount the tmpfs for the overlay's upper layer.
+    case mountOverlayTmpfs
+    /// Mount the overlay on `switchRoot.newRoot` with `overlay` mounts.
+    case mountOverlay
+    /// Mount a tmpfs on `<newRoot>/.statelite` and create `tmpfs/` in it (hides the image's copy).
+    case mountStateliteTmpfs
+    /// Mount the persistent store (`statelite.statemnt`) and its per-node directory.
+    case mountStatemnt
+    /// Mount `statelite.treeMounts[index]` read-only.
+    case mountLitetree(index: Int)
+    /// Apply `statelite.entries[index]` (whose path is given for readability).
+    case applyLitefile(index: Int, path: String)
+    /// Point `<newRoot>/.statelite/tmpfs/etc/mtab` at /proc/mounts, as xCAT does.
+    case linkMtab
+    /// Start the node-save agent (it survives switch_root).
+    case startAgent(port: Int)
+    /// Move /proc, /sys, /dev, /run into the new root, free the initramfs, exec `switchRoot.initPath`.
+    case switchRoot
+}

@@ -1,0 +1,437 @@
+/// Everything the planner reads. Tables are passed as text with the name used in error messages.
+public struct BootInputs: Sendable {
+    public struct Table: Sendable {
+        /// Shown in errors as `<name>:<line>`.
+        public var name: String
+        public var text: String
+        public init(name: String, text: String) {
+            self.name = name
+            self.text = text
+        }
+    }
+
+    public var commandLine: KernelCommandLine
+    public var litefile: Table?
+    public var litetree: Table?
+    public var statelite: Table?
+    /// Overrides `nodeinit.image=`.
+    public var image: String?
+    /// The host name learnt at run time (DHCP), used for `%s`, the node name and `$node` when nothing on the
+    /// command line gives one.
+    public var hostName: String?
+
+    public init(
+        commandLine: KernelCommandLine, litefile: Table? = nil, litetree: Table? = nil, statelite: Table? = nil,
+        image: String? = nil, hostName: String? = nil
+    ) {
+        self.commandLine = commandLine
+        self.litefile = litefile
+        self.litetree = litetree
+        self.statelite = statelite
+        self.image = image
+        self.hostName = hostName
+    }
+}
+
+/// Turns `BootInputs` into a `BootPlan`. Pure and deterministic. Every error it throws conforms to
+/// `BootConfigError` (a `ParameterError`, or a table's nested `Error`).
+public enum BootPlanner {
+    /// Fixed mount points.
+    public static let newRoot = "/sysroot"
+    public static let lowerDir = "/run/nodeinit/lower"
+    public static let overlayTmpfs = "/run/nodeinit/overlay"
+    public static let overlayDevice = "/run/nodeinit/overlay-device"
+    public static let overlayOptions = "redirect_dir=off,metacopy=off,index=off,xino=off"
+
+    public static func plan(_ inputs: BootInputs) throws -> BootPlan {
+        let commandLine = inputs.commandLine
+        var warnings: [String] = []
+        var seenWarningKeys: Set<String> = []
+        for parameter in commandLine.parameters where !seenWarningKeys.contains(parameter.key) {
+            seenWarningKeys.insert(parameter.key)
+            if let warning = KnownParameters.nearMissWarning(for: parameter.key) { warnings.append(warning) }
+        }
+        if let type = commandLine.last("rootfstype"), type != "nfs", type != "nfs4" {
+            throw ParameterError(parameter: "rootfstype", value: type, problem: "nodeinit boots NFS roots only (rootfstype=nfs)")
+        }
+        if commandLine.contains("rw") && commandLine.lastParameter("rw")?.value == nil {
+            warnings.append("rw ignored: the NFS root is always mounted read-only (the overlay makes / writable)")
+        }
+
+        let nodeinit = try NodeinitSpec.parse(commandLine)
+        let network = try NetworkSpec.parse(commandLine)
+        let rootSpec = try RootSpec.parse(commandLine)
+        let overlaySpec = try OverlaySpec.parse(commandLine)
+        let debugSpec = try DebugSpec.parse(commandLine)
+        let stateliteSpec = try StateliteSpec.parse(commandLine)
+        let moduleSpec = try ModuleSpec.parse(commandLine)
+        warnings += network.warnings + overlaySpec.warnings
+
+        let image = inputs.image ?? nodeinit.image
+        let ipHostName = network.ip.lazy.compactMap(\.hostname).first
+        let nodeName = stateliteSpec.node ?? ipHostName ?? inputs.hostName
+
+        let networkPlan = planNetwork(network)
+        let root = try planRoot(
+            rootSpec, network: networkPlan, nodeinit: nodeinit, overlay: overlaySpec,
+            hostName: ipHostName ?? inputs.hostName ?? stateliteSpec.node, warnings: &warnings)
+        let overlay = planOverlay(overlaySpec, image: image)
+
+        var attributes: [String: String] = [:]
+        if let server = root.server { attributes["noderes.nfsserver"] = server }
+        if let xcat = stateliteSpec.xcatServer, let host = xcat.splitColonsOutsideBrackets().first {
+            attributes["noderes.xcatmaster"] = host
+            attributes["site.master"] = host
+        }
+        if let image { attributes["nodetype.provmethod"] = image }
+        for (key, value) in nodeinit.attributes { attributes[key] = value }
+        let variables = XcatVariables(attributes: attributes, nodeName: nodeName)
+
+        let statelite = try planStatelite(
+            inputs, spec: stateliteSpec, nodeinit: nodeinit, root: rootSpec, image: image, nodeName: nodeName,
+            variables: variables, nfsVersions: nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions,
+            warnings: &warnings)
+
+        let modules = planModules(moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, warnings: &warnings)
+        let debug = DebugPlan(
+            pauses: debugSpec.pauses, shellOnFailure: debugSpec.shellOnFailure,
+            emergencyAction: debugSpec.emergencyAction, retrySeconds: debugSpec.retrySeconds,
+            deviceTimeoutSeconds: debugSpec.deviceTimeoutSeconds, panicSeconds: debugSpec.panicSeconds,
+            verbose: debugSpec.verbose)
+        let agent = AgentPlan(
+            port: nodeinit.agentPort, allow: nodeinit.agentAllow ?? [], allowBootServer: nodeinit.agentAllow == nil,
+            tokenPath: nodeinit.agentToken)
+        var initPath = "/sbin/init"
+        if let parameter = commandLine.lastParameter("init") {
+            let value = parameter.value ?? ""
+            guard value.startsWith("/"), !value.containsWhitespaceOrControl else {
+                throw ParameterError(parameter: "init", value: value, problem: "expected an absolute path")
+            }
+            initPath = value
+        }
+        let switchRoot = SwitchRootPlan(newRoot: newRoot, initPath: initPath, initArguments: commandLine.initArguments)
+
+        var plan = BootPlan(
+            image: image, nodeName: nodeName, modules: modules, network: networkPlan, root: root, overlay: overlay,
+            statelite: statelite,
+            tables: TableLocations(litefile: nodeinit.litefile, litetree: nodeinit.litetree, statelite: nodeinit.statelite),
+            debug: debug, agent: agent, saveExclude: nodeinit.saveExclude, switchRoot: switchRoot, steps: [],
+            warnings: [])
+        plan.steps = steps(for: plan)
+        plan.warnings = warnings
+        return plan
+    }
+
+    // MARK: - Network
+
+    static func planNetwork(_ spec: NetworkSpec) -> NetworkPlan {
+        func defaultSelector() -> InterfaceSelector {
+            if let device = spec.bootDevice { return .name(device) }
+            if let mac = spec.bootMAC { return .mac(mac) }
+            return .anyWithCarrier
+        }
+        var interfaces: [InterfaceConfig] = []
+        var nameservers = spec.nameservers
+        for ip in spec.ip {
+            let selector: InterfaceSelector = ip.device.map { .name($0) } ?? defaultSelector()
+            interfaces.append(InterfaceConfig(
+                selector: selector, method: ip.method, hostname: ip.hostname, mtu: ip.mtu, mac: ip.mac,
+                origin: "ip=\(ip.raw)"))
+            for server in ip.nameservers where !nameservers.contains(server) { nameservers.append(server) }
+        }
+        if interfaces.isEmpty {
+            interfaces.append(InterfaceConfig(
+                selector: defaultSelector(), method: .dhcp, hostname: nil, mtu: nil, mac: nil, origin: "default"))
+        }
+        return NetworkPlan(
+            bootMAC: spec.bootMAC, interfaceNames: spec.interfaceNames, interfaces: interfaces,
+            nameservers: nameservers, ignoreDHCPNameservers: spec.peerDNS == false, routes: spec.routes,
+            required: true)
+    }
+
+    // MARK: - Root
+
+    static func planRoot(
+        _ spec: RootSpec, network: NetworkPlan, nodeinit: NodeinitSpec, overlay: OverlaySpec, hostName: String?,
+        warnings: inout [String]
+    ) throws -> RootPlan {
+        var server = spec.server
+        var isAddress = spec.serverIsAddress
+        if server == nil {
+            for interface in network.interfaces {
+                if case .static(let address) = interface.method, let peer = address.peer {
+                    server = peer.description
+                    isAddress = true
+                    break
+                }
+            }
+        }
+        var path = spec.path
+        var substitution = false
+        if let range = path.firstRange(of: "%s") {
+            if let hostName {
+                path.replaceSubrange(range, with: hostName)
+            } else {
+                substitution = true
+            }
+        }
+        let options = try NFSMountOptions(spec.options, parameter: spec.parameter, whole: spec.rawValue)
+        warnings += options.warnings
+        var versions = options.versions(fallback: spec.v4Only ? NFSMountOptions.v4Versions : (nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions))
+        if spec.v4Only {
+            if let requested = options.requestedVersion, requested == "3" {
+                throw ParameterError(parameter: spec.parameter, value: spec.rawValue, problem: "nfs4: conflicts with vers=3")
+            }
+            versions = versions.filter { $0 != "3" }
+        }
+        let attempts = options.attempts(versions: versions, readOnly: true, warnings: &warnings, parameter: spec.parameter)
+        let mountPoint: String
+        if case .disabled = overlay.upper { mountPoint = newRoot } else { mountPoint = lowerDir }
+        return RootPlan(
+            syntax: spec.syntax, server: server, serverIsAddress: isAddress, path: path,
+            hostnameSubstitution: substitution, versions: versions, attempts: attempts, mountPoint: mountPoint)
+    }
+
+    // MARK: - Overlay
+
+    static func planOverlay(_ spec: OverlaySpec, image: String?) -> OverlayPlan {
+        switch spec.upper {
+        case .disabled:
+            return .none
+        case .tmpfs(let size, let nrInodes):
+            return .tmpfs(TmpfsOverlay(
+                size: size, nrInodes: nrInodes, tmpfsMountPoint: overlayTmpfs,
+                mounts: OverlayMounts(
+                    lowerDir: lowerDir, upperDir: overlayTmpfs + "/upper", workDir: overlayTmpfs + "/work",
+                    target: newRoot, options: overlayOptions)))
+        case .device(let device, let path):
+            var persistentUpper = overlayDevice + "/overlay"
+            var persistentWork = overlayDevice + "/ovlwork"
+            if let path {
+                var clean = path.startsWith("/") ? path : "/" + path
+                while clean.endsWith("/") && clean.unicodeScalars.count > 1 { clean = clean.droppingLastScalars(1) }
+                persistentUpper = overlayDevice + clean
+                let parent = LitefileTable.ancestorDirectories(of: clean).last ?? "/"
+                persistentWork = overlayDevice + parent + "ovlwork"
+            }
+            let mounts: OverlayMounts
+            if spec.readOnly {
+                // The persistent upper becomes the top lower layer; writes go to a tmpfs.
+                mounts = OverlayMounts(
+                    lowerDir: persistentUpper + ":" + lowerDir, upperDir: overlayTmpfs + "/upper",
+                    workDir: overlayTmpfs + "/work", target: newRoot, options: overlayOptions)
+            } else {
+                mounts = OverlayMounts(
+                    lowerDir: lowerDir, upperDir: persistentUpper, workDir: persistentWork, target: newRoot,
+                    options: overlayOptions)
+            }
+            return .device(DeviceOverlay(
+                device: device, path: path, deviceMountPoint: overlayDevice, reset: spec.reset,
+                readOnly: spec.readOnly, mismatchPolicy: spec.mismatchPolicy, required: spec.required, mounts: mounts))
+        }
+    }
+
+    // MARK: - Statelite
+
+    static func substitute(
+        _ text: String, _ variables: XcatVariables, warnings: inout [String], fail: (String) -> any BootConfigError
+    ) throws -> String {
+        switch variables.substitute(text) {
+        case .success(let (value, found)):
+            warnings += found
+            return value
+        case .failure(let failure):
+            throw fail(failure.problem)
+        }
+    }
+
+    static func planStatelite(
+        _ inputs: BootInputs, spec: StateliteSpec, nodeinit: NodeinitSpec, root: RootSpec, image: String?,
+        nodeName: String?, variables: XcatVariables, nfsVersions: [String], warnings: inout [String]
+    ) throws -> StatelitePlan {
+        // Persistent store: STATEMNT= on the command line wins (xCAT's nodeset already resolved the table);
+        // the statelite table is used when the command line has none.
+        var statemntValue: String? = nil
+        var statemntOptions = spec.mountOptions
+        var origin = "STATEMNT"
+        var statemntParameter = "STATEMNT"
+        if let value = spec.statemnt {
+            statemntValue = try substitute(value, variables, warnings: &warnings) { problem in
+                ParameterError(parameter: "STATEMNT", value: value, problem: problem)
+            }
+        } else if !spec.statemntPresent, let table = inputs.statelite {
+            let rows = try StateliteTable.parse(table.text, file: table.name)
+            if let row = try StateliteTable.select(rows, node: nodeName, groups: nodeinit.groups, image: image, file: table.name),
+               !row.statemnt.isEmpty {
+                statemntValue = try substitute(row.statemnt, variables, warnings: &warnings) { problem in
+                    StateliteTable.Error.invalidRow(file: table.name, line: row.line, problem: problem)
+                }
+                if statemntOptions.isEmpty { statemntOptions = row.mountOptions }
+                origin = "\(table.name):\(row.line)"
+                statemntParameter = "statemnt"
+            }
+        }
+        var statemnt: StatemntPlan? = nil
+        if let value = statemntValue {
+            let (server, isAddress, path) = try StateliteSpec.parseStatemnt(value, parameter: statemntParameter)
+            let optionList = statemntOptions.isEmpty ? StateliteSpec.defaultStatemntOptions : statemntOptions
+            let options = try NFSMountOptions(optionList, parameter: "MNTOPTS", whole: optionList.joined(separator: ","))
+            warnings += options.warnings
+            let attempts = options.attempts(
+                versions: options.versions(fallback: nfsVersions), readOnly: false, warnings: &warnings, parameter: "MNTOPTS")
+            statemnt = StatemntPlan(
+                server: server, serverIsAddress: isAddress, path: path,
+                nodePath: (path == "/" ? "" : path) + "/" + (nodeName ?? "%n"),
+                mountPoint: "/.statelite/persistent", attempts: attempts, origin: origin)
+        }
+
+        // litetree: one mount per tree with a server; image directories are searched in place.
+        var trees: [LitetreeMount] = []
+        if let table = inputs.litetree {
+            let rows = LitetreeTable.merged(try LitetreeTable.parse(table.text, file: table.name), image: image)
+            for row in rows {
+                let value = try substitute(row.directory, variables, warnings: &warnings) { problem in
+                    LitetreeTable.Error.invalidRow(file: table.name, line: row.line, problem: problem)
+                }
+                func fail(_ problem: String) -> LitetreeTable.Error {
+                    .invalidRow(file: table.name, line: row.line, problem: problem)
+                }
+                if value.startsWith("/") {
+                    var directory = value
+                    while directory.endsWith("/") && directory.unicodeScalars.count > 1 { directory = directory.droppingLastScalars(1) }
+                    trees.append(LitetreeMount(priority: row.priority, server: nil, directory: directory, mountPoint: directory, attempts: []))
+                    continue
+                }
+                let parsed: (server: String, isAddress: Bool, path: String)
+                do {
+                    parsed = try StateliteSpec.parseStatemnt(value, parameter: "directory")
+                } catch {
+                    throw fail(error.description)
+                }
+                let options = try NFSMountOptions(row.mountOptions, parameter: "mntopts", whole: row.mountOptions.joined(separator: ","))
+                var attemptWarnings: [String] = []
+                let attempts = options.attempts(
+                    versions: options.versions(fallback: nfsVersions), readOnly: true, warnings: &attemptWarnings,
+                    parameter: "\(table.name):\(row.line) mntopts")
+                warnings += attemptWarnings
+                let mountPoint = "/.statelite/mnt/" + parsed.server + (parsed.path == "/" ? "" : parsed.path)
+                trees.append(LitetreeMount(
+                    priority: row.priority, server: parsed.server, directory: parsed.path, mountPoint: mountPoint,
+                    attempts: attempts))
+            }
+        }
+
+        var entries: [LitefileEntry] = []
+        if let table = inputs.litefile {
+            let rows = try LitefileTable.merged(try LitefileTable.parse(table.text, file: table.name), image: image, file: table.name)
+            let entryPaths = Set(rows.map(\.path))
+            var topLevel: [LitefileEntry] = []
+            var children: [LitefileEntry] = []
+            for row in rows {
+                let parent = LitefileTable.ancestorDirectories(of: row.path).last { entryPaths.contains($0) }
+                var sources = trees.map { tree in (tree.mountPoint == "/" ? "" : tree.mountPoint) + row.path }
+                sources.append("/.default" + row.path)
+                let entry = LitefileEntry(
+                    path: row.path, isDirectory: row.path.endsWith("/"), option: row.option,
+                    optionSpelling: row.optionSpelling, parent: parent, sources: sources,
+                    usesAllSources: row.option == .concatenate || row.option == .linkConcatenate,
+                    origin: row.line == 0 ? "added: xCAT adds /etc/mtab as link" : "\(table.name):\(row.line)")
+                if parent == nil { topLevel.append(entry) } else { children.append(entry) }
+            }
+            entries = topLevel + children
+        }
+
+        let enabled = spec.statemntPresent || spec.xcatServer != nil || root.syntax == "NFSROOT" || !entries.isEmpty
+            || statemnt != nil
+        if enabled && statemnt == nil
+            && entries.contains(where: { $0.option == .persistent || $0.option == .linkPersistent }) {
+            warnings.append("persistent litefile entries without a STATEMNT server are kept in RAM only")
+        }
+        if entries.contains(where: { $0.option == .localdisk }) {
+            warnings.append("localdisk entries need a local partition (xCAT PARTITION_RH); without one they stay in RAM")
+        }
+        return StatelitePlan(
+            enabled: enabled, xcatServer: spec.xcatServer, statemnt: statemnt, treeMounts: trees, entries: entries)
+    }
+
+    // MARK: - Modules
+
+    static func planModules(
+        _ spec: ModuleSpec, nodeinit: NodeinitSpec, root: RootPlan, overlay: OverlayPlan, statelite: StatelitePlan,
+        warnings: inout [String]
+    ) -> ModulePlan {
+        var wanted: [(String, String)] = spec.preload.map { ($0, "rd.driver.pre") }
+        wanted += nodeinit.modules.map { ($0, "nodeinit.modules") }
+        let attempts = root.attempts + (statelite.statemnt?.attempts ?? []) + statelite.treeMounts.flatMap(\.attempts)
+        wanted.append(("nfs", "nfs root"))
+        if attempts.contains(where: { $0.version == "3" }) { wanted.append(("nfsv3", "nfs root")) }
+        if attempts.contains(where: { $0.version != "3" }) { wanted.append(("nfsv4", "nfs root")) }
+        if case .none = overlay {} else { wanted.append(("overlay", "overlay")) }
+        wanted += spec.postload.map { ($0, "rd.driver.post") }
+
+        var load: [KernelModule] = []
+        var seen: Set<String> = []
+        for (name, reason) in wanted where !seen.contains(name) {
+            seen.insert(name)
+            if spec.blacklist.contains(name) {
+                warnings.append("module \(name) is blacklisted; not loading it (needed for: \(reason))")
+                continue
+            }
+            let parameters = spec.parameters.filter { $0.module == name }.map { parameter -> String in
+                if parameter.value.isEmpty { return parameter.name }
+                let quoted = parameter.value.unicodeScalars.contains { $0.isASCIIWhitespace }
+                return quoted ? "\(parameter.name)=\"\(parameter.value)\"" : "\(parameter.name)=\(parameter.value)"
+            }
+            load.append(KernelModule(name: name, parameters: parameters, reason: reason))
+        }
+        return ModulePlan(load: load, blacklist: spec.blacklist, parameters: spec.parameters)
+    }
+
+    // MARK: - Steps
+
+    static func steps(for plan: BootPlan) -> [BootStep] {
+        var steps: [BootStep] = [.mountKernelFilesystems]
+        func pause(_ point: ShellPoint) {
+            if plan.debug.pauses.contains(point) { steps.append(.pause(point: point)) }
+        }
+        pause(.beforeModules)
+        steps.append(.loadModules(names: plan.modules.load.map(\.name)))
+        steps.append(.loadDeviceDrivers)
+        pause(.beforeNetwork)
+        steps.append(.configureNetwork)
+        pause(.beforeRootMount)
+        steps.append(.mountRoot)
+        pause(.afterRootMount)
+        switch plan.overlay {
+        case .none:
+            break
+        case .tmpfs:
+            steps.append(.mountOverlayTmpfs)
+            steps.append(.mountOverlay)
+        case .device(let device):
+            steps.append(.mountOverlayDevice)
+            if device.readOnly { steps.append(.mountOverlayTmpfs) }
+            steps.append(.mountOverlay)
+        }
+        pause(.afterOverlay)
+        if plan.statelite.enabled {
+            steps.append(.mountStateliteTmpfs)
+            if plan.statelite.statemnt != nil { steps.append(.mountStatemnt) }
+        }
+        pause(.afterStatemnt)
+        if plan.statelite.enabled {
+            for (index, tree) in plan.statelite.treeMounts.enumerated() where tree.server != nil {
+                steps.append(.mountLitetree(index: index))
+            }
+            for (index, entry) in plan.statelite.entries.enumerated() {
+                steps.append(.applyLitefile(index: index, path: entry.path))
+            }
+            steps.append(.linkMtab)
+        }
+        pause(.afterStatelite)
+        if let port = plan.agent.port { steps.append(.startAgent(port: port)) }
+        pause(.beforeSwitchRoot)
+        steps.append(.switchRoot)
+        return steps
+    }
+}

@@ -1,0 +1,161 @@
+/// The plan as text for people (`nodeinit plan` without `--json`): a numbered list of the steps, each with the
+/// values it uses, followed by the warnings.
+extension BootPlan {
+    public func renderText() -> String {
+        var lines: [String] = []
+        lines.append("boot plan" + (image.map { " for image \($0)" } ?? "") + (nodeName.map { ", node \($0)" } ?? ""))
+        for (number, step) in steps.enumerated() {
+            let details = describe(step)
+            lines.append("\(number + 1). \(details.first ?? "")")
+            for detail in details.dropFirst() { lines.append("     \(detail)") }
+        }
+        if !warnings.isEmpty {
+            lines.append("warnings:")
+            for warning in warnings { lines.append("  - \(warning)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func describe(_ step: BootStep) -> [String] {
+        switch step {
+        case .mountKernelFilesystems:
+            return ["mount /proc, /sys, /dev, /run"]
+        case .pause(let point):
+            return ["pause: shell at \(point.rawValue) (exit the shell to continue)"]
+        case .loadModules:
+            var out = ["load modules"]
+            for module in modules.load {
+                let parameters = module.parameters.isEmpty ? "" : " " + module.parameters.joined(separator: " ")
+                out.append("\(module.name)\(parameters)  (\(module.reason))")
+            }
+            if !modules.blacklist.isEmpty { out.append("blacklisted: " + modules.blacklist.joined(separator: ", ")) }
+            return out
+        case .loadDeviceDrivers:
+            var out = ["load drivers for present devices (modalias)"]
+            let others = modules.parameters.filter { parameter in !modules.load.contains { $0.name == parameter.module } }
+            for parameter in others { out.append("parameter \(parameter.module).\(parameter.name)=\(parameter.value)") }
+            return out
+        case .configureNetwork:
+            return describeNetwork()
+        case .mountRoot:
+            var out = ["mount NFS root \(root.server.map(bracketed) ?? "<server from ip= peer or DHCP>"):\(root.path) on \(root.mountPoint) (\(root.syntax))"]
+            if root.hostnameSubstitution { out.append("%s in the path is replaced by the host name at run time") }
+            for attempt in root.attempts {
+                out.append("try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
+            }
+            out.append("retry for up to \(debug.retrySeconds) s")
+            return out
+        case .mountOverlayDevice:
+            guard case .device(let device) = overlay else { return ["mount overlay device"] }
+            var out = ["wait for \(device.device) (\(device.device.udevPath)), mount it on \(device.deviceMountPoint)"]
+            out.append(debug.deviceTimeoutSeconds == 0 ? "wait without limit (rd.timeout=0)" : "wait up to \(debug.deviceTimeoutSeconds) s")
+            out.append(device.required ? "if it fails: stop the boot (nodeinit.overlay.required)" : "if it fails: fall back to a tmpfs upper")
+            if device.reset { out.append("empty the upper dir first (rd.overlay.reset)") }
+            out.append("image mismatch: \(device.mismatchPolicy.rawValue)")
+            return out
+        case .mountOverlayTmpfs:
+            var options: [String] = []
+            if case .tmpfs(let tmpfs) = overlay {
+                if let size = tmpfs.size { options.append("size=\(size)") }
+                if let inodes = tmpfs.nrInodes { options.append("nr_inodes=\(inodes)") }
+            }
+            return ["mount tmpfs on \(BootPlanner.overlayTmpfs)" + (options.isEmpty ? "" : " -o " + options.joined(separator: ","))]
+        case .mountOverlay:
+            let mounts: OverlayMounts
+            switch overlay {
+            case .none: return ["mount overlay"]
+            case .tmpfs(let tmpfs): mounts = tmpfs.mounts
+            case .device(let device): mounts = device.mounts
+            }
+            return [
+                "mount overlay on \(mounts.target)",
+                "lowerdir=\(mounts.lowerDir),upperdir=\(mounts.upperDir),workdir=\(mounts.workDir),\(mounts.options)",
+            ]
+        case .mountStateliteTmpfs:
+            return ["mount tmpfs on \(switchRoot.newRoot)/.statelite, create tmpfs/ in it"]
+        case .mountStatemnt:
+            guard let statemnt = statelite.statemnt else { return ["mount STATEMNT"] }
+            var out = [
+                "mount persistent store \(bracketed(statemnt.server)):\(statemnt.nodePath) on \(switchRoot.newRoot)\(statemnt.mountPoint) (from \(statemnt.origin))",
+                "create \(statemnt.nodePath) through \(bracketed(statemnt.server)):\(statemnt.path) first",
+            ]
+            for attempt in statemnt.attempts {
+                out.append("try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
+            }
+            return out
+        case .mountLitetree(let index):
+            guard index < statelite.treeMounts.count else { return ["mount litetree \(index)"] }
+            let tree = statelite.treeMounts[index]
+            var out = ["mount litetree \(tree.priority): \(tree.server.map(bracketed) ?? ""):\(tree.directory) read-only on \(switchRoot.newRoot)\(tree.mountPoint)"]
+            for attempt in tree.attempts { out.append("try NFSv\(attempt.version): -o \(attempt.options),addr=<server address>") }
+            return out
+        case .applyLitefile(let index, _):
+            guard index < statelite.entries.count else { return ["apply litefile entry \(index)"] }
+            let entry = statelite.entries[index]
+            let spelling = entry.optionSpelling.isEmpty ? "blank" : entry.optionSpelling
+            var out = ["litefile \(entry.path): \(entry.option.rawValue) (written \(spelling), \(entry.origin))"]
+            if let parent = entry.parent { out.append("inside \(parent)") }
+            out.append((entry.usesAllSources ? "concatenate all of: " : "first found of: ") + entry.sources.joined(separator: ", "))
+            return out
+        case .linkMtab:
+            return ["link \(switchRoot.newRoot)/.statelite/tmpfs/etc/mtab to /proc/mounts"]
+        case .startAgent(let port):
+            var out = ["start the node-save agent on TCP port \(port)"]
+            var allowed = agent.allow.map(\.description)
+            if agent.allowBootServer { allowed.insert("the NFS root server", at: 0) }
+            out.append("allow: " + allowed.joined(separator: ", "))
+            if let token = agent.tokenPath { out.append("token file: \(token)") }
+            if !saveExclude.isEmpty { out.append("save excludes: " + saveExclude.joined(separator: ", ")) }
+            return out
+        case .switchRoot:
+            let arguments = switchRoot.initArguments.isEmpty ? "" : " " + switchRoot.initArguments.joined(separator: " ")
+            var out = ["switch_root to \(switchRoot.newRoot), exec \(switchRoot.initPath)\(arguments)"]
+            var failure = debug.shellOnFailure ? "on failure: shell, then \(debug.emergencyAction.rawValue)" : "on failure: \(debug.emergencyAction.rawValue)"
+            if let panic = debug.panicSeconds { failure += "; kernel panic timeout \(panic) s" }
+            out.append(failure)
+            if debug.verbose { out.append("verbose log (rd.debug)") }
+            return out
+        }
+    }
+
+    private func describeNetwork() -> [String] {
+        var out = ["configure the network"]
+        for rename in network.interfaceNames { out.append("name \(rename.mac) \(rename.name)") }
+        for interface in network.interfaces {
+            let selector: String
+            switch interface.selector {
+            case .name(let name): selector = name
+            case .mac(let mac): selector = "interface with MAC \(mac)"
+            case .anyWithCarrier: selector = "every interface with a carrier (first lease wins)"
+            }
+            var method: String
+            switch interface.method {
+            case .dhcp: method = "DHCPv4"
+            case .dhcp6: method = "DHCPv6"
+            case .auto6: method = "IPv6 autoconfiguration"
+            case .link6: method = "IPv6 link-local"
+            case .either6: method = "DHCPv4 or IPv6 autoconfiguration"
+            case .unmanaged: method = "as the kernel left it"
+            case .static(let address):
+                method = "static \(address.address)/\(address.prefixLength)"
+                if let gateway = address.gateway { method += " gateway \(gateway)" }
+                if let peer = address.peer { method += " peer \(peer)" }
+            }
+            var extra: [String] = []
+            if let hostname = interface.hostname { extra.append("hostname \(hostname)") }
+            if let mtu = interface.mtu { extra.append("mtu \(mtu)") }
+            if let mac = interface.mac { extra.append("set MAC \(mac)") }
+            out.append("\(selector): \(method)" + (extra.isEmpty ? "" : ", " + extra.joined(separator: ", ")) + "  (\(interface.origin))")
+        }
+        if !network.nameservers.isEmpty { out.append("DNS: " + network.nameservers.map(\.description).joined(separator: ", ")) }
+        if network.ignoreDHCPNameservers { out.append("ignore DNS servers from DHCP (rd.peerdns=0)") }
+        for route in network.routes {
+            out.append("route \(route.destination) via \(route.gateway)" + (route.interface.map { " dev \($0)" } ?? ""))
+        }
+        return out
+    }
+}
+
+private func bracketed(_ server: String) -> String {
+    server.contains(":") ? "[\(server)]" : server
+}

@@ -1,0 +1,141 @@
+/// The xCAT `litefile` table (`#image,file,options,comments,disable`), validated as xCAT's `liteimg` does and
+/// merged for one image as xCAT's `litefile` command does.
+public struct LitefileTable: Sendable {
+    public struct Row: Equatable, Sendable {
+        public var line: Int
+        public var image: String
+        public var path: String
+        public var option: LitefileOption
+        /// As written, surrounding blanks removed.
+        public var optionSpelling: String
+    }
+
+    public enum Error: BootConfigError, Equatable {
+        case invalidRow(file: String, line: Int, problem: String)
+        case invalidCombination(file: String, line: Int, path: String, parent: String, problem: String)
+
+        public var description: String {
+            switch self {
+            case .invalidRow(let file, let line, let problem):
+                return "\(file):\(line): \(problem)"
+            case .invalidCombination(let file, let line, let path, let parent, let problem):
+                return "\(file):\(line): \(path) under \(parent): \(problem)"
+            }
+        }
+    }
+
+    public static let columns = ["image", "file", "options", "comments", "disable"]
+
+    /// Every spelling xCAT accepts, plus the cookbook's old `bind` and `bind,persistent`.
+    static let spellings: [String: LitefileOption] = [
+        "": .link, "link": .link, "tmpfs,rw": .link,
+        "tmpfs": .tmpfs, "rw": .tmpfs, "bind": .tmpfs,
+        "persistent": .persistent, "bind,persistent": .persistent,
+        "link,persistent": .linkPersistent,
+        "ro": .readOnly, "link,ro": .linkReadOnly,
+        "con": .concatenate, "link,con": .linkConcatenate,
+        "localdisk": .localdisk,
+    ]
+
+    /// Parses and validates every row (whatever its image).
+    public static func parse(_ text: String, file: String) throws -> [Row] {
+        var rows: [Row] = []
+        for row in try TabdumpCSV.parse(text, file: file, columns: columns) {
+            let image = row.values[0].trimmingASCIIWhitespace()
+            let path = row.values[1].trimmingASCIIWhitespace()
+            let written = row.values[2].trimmingASCIIWhitespace()
+            func fail(_ problem: String) -> Error { .invalidRow(file: file, line: row.line, problem: problem) }
+            let normalized = String(String.UnicodeScalarView(written.unicodeScalars.filter { !$0.isASCIIWhitespace }))
+            guard let option = spellings[normalized] else {
+                throw fail("unknown option \(quotedForMessage(written)) for \(path); expected blank, " +
+                    "tmpfs, rw, tmpfs,rw, link, persistent, link,persistent, ro, link,ro, con, link,con, localdisk, bind or bind,persistent")
+            }
+            guard !path.isEmpty else { throw fail("empty file name") }
+            guard path.startsWith("/") else { throw fail("\(quotedForMessage(path)) is not an absolute path") }
+            guard !path.containsWhitespaceOrControl else { throw fail("\(quotedForMessage(path)) contains whitespace") }
+            guard path != "/" else { throw fail("/ itself cannot be a litefile entry") }
+            let components = path.splitKeepingEmpty(on: "/").dropFirst()
+            let inner = path.endsWith("/") ? components.dropLast() : components
+            guard !inner.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                throw fail("\(quotedForMessage(path)) has empty, . or .. components")
+            }
+            if path.endsWith("/") && (option == .concatenate || option == .linkConcatenate) {
+                throw fail("\(written) applies only to files, and \(path) is a directory")
+            }
+            rows.append(Row(line: row.line, image: image, path: path, option: option, optionSpelling: written))
+        }
+        return rows
+    }
+
+    /// The rows that apply to `image` (image column empty, `ALL`, or the image name), merged per path in the order
+    /// empty, `ALL`, image (later wins, as xCAT's litefile command does), plus `/etc/mtab` as `link` if missing
+    /// (xCAT adds it), then checked against liteimg's parent/child rules. Sorted by path (byte order).
+    public static func merged(_ rows: [Row], image: String?, file: String) throws -> [Row] {
+        var byPath: [String: Row] = [:]
+        let scopes: [String] = image.map { ["", "ALL", $0] } ?? ["", "ALL"]
+        for scope in scopes {
+            for row in rows where row.image == scope { byPath[row.path] = row }
+        }
+        if !byPath.isEmpty && byPath["/etc/mtab"] == nil {
+            byPath["/etc/mtab"] = Row(line: 0, image: "", path: "/etc/mtab", option: .link, optionSpelling: "link")
+        }
+        let merged = byPath.values.sorted { byteOrder($0.path, $1.path) }
+        try checkCombinations(merged, file: file)
+        return merged
+    }
+
+    /// liteimg's rules: no entries under `ro` or `con` directories; under a link-type directory only link-type
+    /// children and not `link,ro`; under any other directory no link-type children (except `/etc/mtab`); under a
+    /// `persistent` directory only `persistent` children.
+    static func checkCombinations(_ rows: [Row], file: String) throws {
+        let byPath = Dictionary(rows.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
+        for row in rows {
+            let ancestors = ancestorDirectories(of: row.path).filter { byPath[$0] != nil }
+            guard let parentPath = ancestors.last, let parent = byPath[parentPath] else { continue }
+            func fail(_ problem: String) -> Error {
+                .invalidCombination(file: file, line: row.line, path: row.path, parent: parentPath, problem: problem)
+            }
+            for ancestorPath in ancestors {
+                if let ancestor = byPath[ancestorPath], ancestor.option == .readOnly || ancestor.option == .concatenate {
+                    throw Error.invalidCombination(
+                        file: file, line: row.line, path: row.path, parent: ancestorPath,
+                        problem: "a \(ancestor.optionSpelling) directory cannot have entries below it")
+                }
+            }
+            if parent.option.isLinkKind {
+                if !row.option.isLinkKind {
+                    throw fail("children of a link-type directory must be link-type, not \(display(row.optionSpelling))")
+                }
+                if row.option == .linkReadOnly { throw fail("link,ro is not allowed under a link-type directory") }
+            } else {
+                if row.option.isLinkKind && row.path != "/etc/mtab" {
+                    throw fail("children of a \(display(parent.optionSpelling)) directory cannot be link-type (\(display(row.optionSpelling)))")
+                }
+                if parent.option == .persistent && row.option != .persistent {
+                    throw fail("children of a persistent directory must be persistent, not \(display(row.optionSpelling))")
+                }
+            }
+        }
+    }
+
+    static func display(_ spelling: String) -> String { spelling.isEmpty ? "blank" : spelling }
+
+    /// `/a/b/c` gives `/a/`, `/a/b/` (outermost first); `/a/b/` gives `/a/`.
+    static func ancestorDirectories(of path: String) -> [String] {
+        var trimmed = path
+        if trimmed.endsWith("/") { trimmed = trimmed.droppingLastScalars(1) }
+        var result: [String] = []
+        var current = "/"
+        let components = trimmed.splitKeepingEmpty(on: "/").filter { !$0.isEmpty }
+        for component in components.dropLast() {
+            current += component + "/"
+            result.append(current)
+        }
+        return result
+    }
+}
+
+/// Byte-wise string order (Perl's `sort`), independent of Unicode normalization.
+func byteOrder(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}
