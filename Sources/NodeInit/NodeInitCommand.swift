@@ -10,6 +10,7 @@ struct NodeInitCommand: ParsableCommand {
         abstract: "Boot layer for diskless NFS-root nodes: the initramfs /init, boot plans and node save.",
         subcommands: [
             VersionCommand.self,
+            PlanCommand.self,
             CaptureCommand.self,
             ApplyCommand.self,
             NetworkUpCommand.self,

@@ -17,7 +17,7 @@ struct NFSMountOptions: Equatable, Sendable {
     static let v4Versions = ["4.2", "4.1", "4.0"]
 
     /// Parses a list of options. `parameter`/`whole` name the source for errors.
-    init(_ options: [String], parameter: String, whole: String) throws(ParameterError) {
+    init(_ options: [String], parameter: String, whole: String, readOnly: Bool) throws(ParameterError) {
         var version: String? = nil
         var minor: String? = nil
         var lock: Bool? = nil
@@ -43,7 +43,10 @@ struct NFSMountOptions: Equatable, Sendable {
             case "lock": lock = true
             case "nolock": lock = false
             case "ro", "rw":
-                warnings.append("\(parameter): mount option \(name) ignored (nodeinit decides read-only or read-write)")
+                // The matching one is implied; the contrary one cannot be honoured.
+                if (name == "rw") == readOnly {
+                    warnings.append("\(parameter): mount option \(name) ignored (this mount is always \(readOnly ? "read-only" : "read-write"))")
+                }
             case "defaults":
                 warnings.append("\(parameter): mount option defaults ignored")
             case "addr", "clientaddr":

@@ -35,7 +35,7 @@ public struct StateliteSpec: Equatable, Sendable {
             }
             options = value.commaList()
             // Validated here so the error names MNTOPTS rather than the mount.
-            _ = try NFSMountOptions(options, parameter: "MNTOPTS", whole: value)
+            _ = try NFSMountOptions(options, parameter: "MNTOPTS", whole: value, readOnly: false)
         }
         var xcat: String? = nil
         if let parameter = commandLine.lastParameter("XCAT") {

@@ -175,7 +175,7 @@ public enum BootPlanner {
                 substitution = true
             }
         }
-        let options = try NFSMountOptions(spec.options, parameter: spec.parameter, whole: spec.rawValue)
+        let options = try NFSMountOptions(spec.options, parameter: spec.parameter, whole: spec.rawValue, readOnly: true)
         warnings += options.warnings
         var versions = options.versions(fallback: spec.v4Only ? NFSMountOptions.v4Versions : (nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions))
         if spec.v4Only {
@@ -275,7 +275,7 @@ public enum BootPlanner {
         if let value = statemntValue {
             let (server, isAddress, path) = try StateliteSpec.parseStatemnt(value, parameter: statemntParameter)
             let optionList = statemntOptions.isEmpty ? StateliteSpec.defaultStatemntOptions : statemntOptions
-            let options = try NFSMountOptions(optionList, parameter: "MNTOPTS", whole: optionList.joined(separator: ","))
+            let options = try NFSMountOptions(optionList, parameter: "MNTOPTS", whole: optionList.joined(separator: ","), readOnly: false)
             warnings += options.warnings
             let attempts = options.attempts(
                 versions: options.versions(fallback: nfsVersions), readOnly: false, warnings: &warnings, parameter: "MNTOPTS")
@@ -308,7 +308,7 @@ public enum BootPlanner {
                 } catch {
                     throw fail(error.description)
                 }
-                let options = try NFSMountOptions(row.mountOptions, parameter: "mntopts", whole: row.mountOptions.joined(separator: ","))
+                let options = try NFSMountOptions(row.mountOptions, parameter: "mntopts", whole: row.mountOptions.joined(separator: ","), readOnly: true)
                 var attemptWarnings: [String] = []
                 let attempts = options.attempts(
                     versions: options.versions(fallback: nfsVersions), readOnly: true, warnings: &attemptWarnings,

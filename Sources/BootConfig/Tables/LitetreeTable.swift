@@ -38,7 +38,7 @@ public struct LitetreeTable: Sendable {
             guard !directory.containsWhitespaceOrControl else { throw fail("directory \(quotedForMessage(directory)) contains whitespace") }
             let options = row.values[3].trimmingASCIIWhitespace()
             do {
-                _ = try NFSMountOptions(options.commaList(), parameter: "mntopts", whole: options)
+                _ = try NFSMountOptions(options.commaList(), parameter: "mntopts", whole: options, readOnly: true)
             } catch {
                 throw fail(error.description)
             }
@@ -122,7 +122,7 @@ public struct StateliteTable: Sendable {
             }
             let options = row.values[3].trimmingASCIIWhitespace()
             do {
-                _ = try NFSMountOptions(options.commaList(), parameter: "mntopts", whole: options)
+                _ = try NFSMountOptions(options.commaList(), parameter: "mntopts", whole: options, readOnly: false)
             } catch {
                 throw fail(error.description)
             }
