@@ -71,6 +71,15 @@ let package = Package(
         .target(
             name: "OverlayCapture",
             dependencies: ["NodeSys", "LayerCompression", .product(name: "SystemPackage", package: "swift-system")]),
+        // The node-save agent (HTTP server on the node) and the server side (pull, save). Its own small
+        // HTTP/1.1 over NodeSys sockets: SwiftNIO would add about 11 MB to the static /init.
+        .target(
+            name: "NodeAgent",
+            dependencies: [
+                "NodeSys", "OverlayCapture",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "NodeBoot",
             dependencies: [
@@ -81,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "NodeInit",
             dependencies: [
-                "BootConfig", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork",
+                "BootConfig", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork", "NodeAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -92,5 +101,6 @@ let package = Package(
         .testTarget(
             name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],
             exclude: ["Scripts"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSys", "OverlayCapture"]),
     ]
 )

@@ -2,6 +2,7 @@
 #ifndef CNODESHIM_H
 #define CNODESHIM_H
 #include <sys/types.h>
+#include "CNodeShimAgent.h"
 
 /// finit_module(2): glibc has no wrapper and syscall(2) is variadic.
 int nodeinit_finit_module(int fd, const char *params, int flags);

@@ -1,0 +1,43 @@
+#define _GNU_SOURCE
+#include "CNodeShimAgent.h"
+#include <sys/syscall.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+// From linux/ioprio.h, which older kernel headers do not ship to user space.
+#define NODEINIT_IOPRIO_CLASS_SHIFT 13
+#define NODEINIT_IOPRIO_CLASS_IDLE 3
+#define NODEINIT_IOPRIO_WHO_PROCESS 1
+
+int nodeinit_set_thread_io_priority_idle(void) {
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  int prio = NODEINIT_IOPRIO_CLASS_IDLE << NODEINIT_IOPRIO_CLASS_SHIFT;
+  return (int)syscall(SYS_ioprio_set, NODEINIT_IOPRIO_WHO_PROCESS, tid, prio);
+}
+
+int nodeinit_set_thread_nice(int nice) {
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  return setpriority(PRIO_PROCESS, (id_t)tid, nice);
+}
+
+int nodeinit_get_thread_nice(void) {
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  errno = 0;
+  return getpriority(PRIO_PROCESS, (id_t)tid);
+}
+
+int nodeinit_accept_cloexec(int fd, struct sockaddr *address, unsigned int *length) {
+  socklen_t len = (socklen_t)*length;
+  int result = accept4(fd, address, &len, SOCK_CLOEXEC);
+  *length = (unsigned int)len;
+  return result;
+}
+
+int nodeinit_mkstemp_cloexec(char *path_template) { return mkostemp(path_template, O_CLOEXEC); }
+
+short nodeinit_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }

@@ -1,0 +1,25 @@
+import NodeSys
+
+/// Everything the agent runs with; `nodeinit agent` builds it from its options.
+public struct AgentConfiguration: Sendable {
+    /// nil: every address, IPv4 and IPv6.
+    public var listenAddress: IPAddress?
+    /// 0 picks an ephemeral port (tests).
+    public var port: UInt16
+    public var access: AccessPolicy
+    /// Shown by /v1/health.
+    public var upperDirectory: String
+    public var version: String
+    /// How long a client may take to send its request head.
+    public var requestTimeoutMilliseconds: Int32 = 10_000
+    /// How long a client may leave the layer stream unread before the agent gives up on it.
+    public var sendTimeoutMilliseconds: Int32 = 120_000
+
+    public init(listenAddress: IPAddress?, port: UInt16, access: AccessPolicy, upperDirectory: String, version: String) {
+        self.listenAddress = listenAddress
+        self.port = port
+        self.access = access
+        self.upperDirectory = upperDirectory
+        self.version = version
+    }
+}

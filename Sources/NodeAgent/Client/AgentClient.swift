@@ -1,0 +1,226 @@
+import FoundationEssentials
+import NodeSys
+
+/// A minimal HTTP/1.1 client for the agent: one GET per connection, over NodeSys sockets.
+/// No AsyncHTTPClient/NIO for the same reason as the server: `pull` lives in the same static binary.
+public struct AgentClient: Sendable {
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case connection(TCPStream.Error)
+        case malformedResponse(from: SocketAddress, String)
+        case status(from: SocketAddress, path: String, status: Int, message: String)
+        case truncated(from: SocketAddress, path: String, received: UInt64)
+        case tooLarge(from: SocketAddress, path: String, limit: Int)
+
+        public var description: String {
+            switch self {
+            case .connection(let error): "\(error)"
+            case .malformedResponse(let from, let reason): "malformed response from \(from): \(reason)"
+            case .status(let from, let path, let status, let message):
+                "\(from) answered \(status) \(HTTPResponseHead.standardReason(status)) to \(path)\(message.isEmpty ? "" : ": \(message)")"
+            case .truncated(let from, let path, let received):
+                "\(from) closed the connection after \(received) bytes of \(path), before the end of the response"
+            case .tooLarge(let from, let path, let limit): "response from \(from) to \(path) is larger than \(limit) bytes"
+            }
+        }
+    }
+
+    public var endpoint: SocketAddress
+    public var token: BearerToken?
+    /// Local address to connect from (tests use 127.0.0.2 to look like another host).
+    public var source: IPAddress?
+    public var timeoutMilliseconds: Int32 = 60_000
+
+    public init(endpoint: SocketAddress, token: BearerToken? = nil, source: IPAddress? = nil) {
+        self.endpoint = endpoint
+        self.token = token
+        self.source = source
+    }
+
+    /// Sends `GET target` and reads the response head. The caller reads the body from the response
+    /// and closes it.
+    public func get(_ target: String) throws(Error) -> HTTPClientResponse {
+        let connection: TCPStream
+        do {
+            connection = try TCPStream.connect(to: endpoint, from: source, timeoutMilliseconds: min(timeoutMilliseconds, 15_000))
+        } catch {
+            throw .connection(error)
+        }
+        var request = "GET \(target) HTTP/1.1\r\nHost: \(endpoint)\r\nUser-Agent: nodeinit\r\nTE: trailers\r\nConnection: close\r\n"
+        if let token { request += "Authorization: \(token.authorizationValue)\r\n" }
+        request += "\r\n"
+        do {
+            try connection.send(request, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            connection.close()
+            throw .connection(error)
+        }
+        do {
+            return try HTTPClientResponse.read(from: connection, path: target, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    /// GET with a small body (JSON), failing on any status but 200 with the agent's error message.
+    public func getSmall(_ target: String, limit: Int = 64 << 20) throws(Error) -> (head: HTTPResponseHead, body: [UInt8]) {
+        var response = try get(target)
+        defer { response.close() }
+        let body = try response.readAll(limit: limit)
+        try response.requireSuccess(body: body)
+        return (response.head, body)
+    }
+}
+
+/// A response whose head has been read; the body is read incrementally.
+public struct HTTPClientResponse: Sendable {
+    public let head: HTTPResponseHead
+    let connection: TCPStream
+    let path: String
+    let timeoutMilliseconds: Int32
+    private var pending: [UInt8]
+    private var framing: Framing
+    public private(set) var trailers = HTTPHeaders()
+    public private(set) var bodyBytesReceived: UInt64 = 0
+
+    private enum Framing: Sendable {
+        case length(remaining: UInt64)
+        case chunked(ChunkedDecoder)
+        case untilClose
+    }
+
+    static func read(from connection: TCPStream, path: String, timeoutMilliseconds: Int32) throws(AgentClient.Error) -> HTTPClientResponse {
+        var received: [UInt8] = []
+        let parser = HTTPResponseParser()
+        while true {
+            let chunk: [UInt8]
+            do { chunk = try connection.receive(maxCount: 16384, timeoutMilliseconds: timeoutMilliseconds) } catch {
+                throw .connection(error)
+            }
+            if chunk.isEmpty { throw .truncated(from: connection.peer, path: path, received: 0) }
+            received.append(contentsOf: chunk)
+            let outcome: HTTPResponseParser.Outcome
+            do { outcome = try parser.parse(received) } catch { throw .malformedResponse(from: connection.peer, error.description) }
+            guard case .head(let head, let length) = outcome else { continue }
+            let framing: Framing
+            if let encoding = head.headers["Transfer-Encoding"] {
+                guard encoding.lowercased() == "chunked" else {
+                    throw .malformedResponse(from: connection.peer, "unsupported Transfer-Encoding \(encoding)")
+                }
+                framing = .chunked(ChunkedDecoder())
+            } else if let lengthText = head.headers["Content-Length"] {
+                guard let value = UInt64(lengthText) else {
+                    throw .malformedResponse(from: connection.peer, "invalid Content-Length \(lengthText)")
+                }
+                framing = .length(remaining: value)
+            } else {
+                framing = .untilClose
+            }
+            return HTTPClientResponse(
+                head: head, connection: connection, path: path, timeoutMilliseconds: timeoutMilliseconds,
+                pending: Array(received[length...]), framing: framing)
+        }
+    }
+
+    private init(head: HTTPResponseHead, connection: TCPStream, path: String, timeoutMilliseconds: Int32, pending: [UInt8], framing: Framing) {
+        self.head = head
+        self.connection = connection
+        self.path = path
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.pending = pending
+        self.framing = framing
+    }
+
+    /// Streams the body to `onData` until its end; throws `truncated` if the connection ends early.
+    public mutating func streamBody(_ onData: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        var first = pending
+        pending = []
+        while true {
+            if isFinished { return }
+            let data: ArraySlice<UInt8>
+            if !first.isEmpty {
+                data = first[...]
+                first = []
+            } else {
+                let count: Int
+                do {
+                    count = try buffer.withUnsafeMutableBytes { raw in
+                        try connection.receive(into: raw, timeoutMilliseconds: timeoutMilliseconds)
+                    }
+                } catch let error as TCPStream.Error {
+                    throw AgentClient.Error.connection(error)
+                }
+                if count == 0 {
+                    if case .untilClose = framing { framing = .length(remaining: 0); return }
+                    throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
+                }
+                data = buffer[0..<count]
+            }
+            try data.withUnsafeBytes { raw in try consume(raw, onData) }
+        }
+    }
+
+    private var isFinished: Bool {
+        switch framing {
+        case .length(let remaining): remaining == 0
+        case .chunked(let decoder): decoder.isComplete
+        case .untilClose: false
+        }
+    }
+
+    private mutating func consume(_ raw: UnsafeRawBufferPointer, _ onData: (UnsafeRawBufferPointer) throws -> Void) throws {
+        switch framing {
+        case .length(let remaining):
+            let take = Int(min(UInt64(raw.count), remaining))
+            try onData(UnsafeRawBufferPointer(rebasing: raw[0..<take]))
+            bodyBytesReceived &+= UInt64(take)
+            framing = .length(remaining: remaining - UInt64(take))
+        case .untilClose:
+            try onData(raw)
+            bodyBytesReceived &+= UInt64(raw.count)
+        case .chunked(var decoder):
+            var received: UInt64 = 0
+            do {
+                try decoder.feed(raw) { data in
+                    received &+= UInt64(data.count)
+                    try onData(data)
+                }
+            } catch let error as ChunkedDecoder.Error {
+                throw AgentClient.Error.malformedResponse(from: connection.peer, error.description)
+            }
+            bodyBytesReceived &+= received
+            if decoder.isComplete { trailers = decoder.trailers }
+            framing = .chunked(decoder)
+        }
+    }
+
+    /// Reads the whole body into memory, up to `limit` bytes.
+    public mutating func readAll(limit: Int) throws(AgentClient.Error) -> [UInt8] {
+        var body: [UInt8] = []
+        let peer = connection.peer
+        let path = self.path
+        do {
+            try streamBody { data in
+                guard body.count + data.count <= limit else { throw AgentClient.Error.tooLarge(from: peer, path: path, limit: limit) }
+                body.append(contentsOf: data)
+            }
+        } catch let error as AgentClient.Error {
+            throw error
+        } catch {
+            throw .malformedResponse(from: peer, "\(error)")
+        }
+        return body
+    }
+
+    /// Throws `status` for anything but 200, with the agent's `{"error": ...}` message when present.
+    public func requireSuccess(body: [UInt8]) throws(AgentClient.Error) {
+        guard head.status != 200 else { return }
+        struct ErrorBody: Decodable { var error: String }
+        let message = (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error
+            ?? String(decoding: body.prefix(200), as: UTF8.self)
+        throw .status(from: connection.peer, path: path, status: head.status, message: message)
+    }
+
+    public func close() { connection.close() }
+}

@@ -1,0 +1,82 @@
+import CNodeShim
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Runs other programs with posix_spawn (no fork of a threaded Swift process).
+public enum ChildCommand {
+    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
+        case spawn(program: String, Errno)
+        case wait(program: String, Errno)
+        case failed(command: String, status: String)
+
+        public var description: String {
+            switch self {
+            case .spawn(let program, let e): "cannot start \(program): \(e) (errno \(e.rawValue))"
+            case .wait(let program, let e): "cannot wait for \(program): \(e) (errno \(e.rawValue))"
+            case .failed(let command, let status): "\(command) failed: \(status)"
+            }
+        }
+    }
+
+    /// Runs `arguments` (argv[0] looked up in PATH), inheriting stdio, and waits; throws unless it exits 0.
+    public static func run(_ arguments: [String]) throws(Error) {
+        let program = arguments.first ?? ""
+        let pid = try spawn(arguments, fileActions: nil, attributes: nil, searchPath: true)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            let e = Errno(rawValue: errno)
+            if e != .interrupted { throw .wait(program: program, e) }
+        }
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        if exited && code == 0 { return }
+        let text = exited ? "exit status \(code)" : "killed by signal \(status & 0x7f)"
+        throw .failed(command: arguments.joined(separator: " "), status: text)
+    }
+
+    /// Starts `arguments[0]` (an absolute path) in a new session (setsid), stdin from /dev/null and
+    /// stdout and stderr appended to `logPath`, without waiting: how the init leaves the node-save
+    /// agent running across switch_root. Returns the child's pid.
+    public static func startDaemon(_ arguments: [String], logPath: String) throws(Error) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // POSIX_SPAWN_SETSID (glibc 2.26): the agent leaves the init's session and controlling terminal.
+        // POSIX_SPAWN_SETSIGDEF with every signal: no inherited ignored/blocked state from PID 1.
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, nodeinit_posix_spawn_setsid_flag() | Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        return try spawn(arguments, fileActions: &actions, attributes: &attributes, searchPath: false)
+    }
+
+    private static func spawn(
+        _ arguments: [String], fileActions: UnsafePointer<posix_spawn_file_actions_t>?,
+        attributes: UnsafePointer<posix_spawnattr_t>?, searchPath: Bool
+    ) throws(Error) -> pid_t {
+        let program = arguments.first ?? ""
+        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        cArguments.append(nil)
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let code = searchPath
+            ? posix_spawnp(&pid, program, fileActions, attributes, cArguments, environ)
+            : posix_spawn(&pid, program, fileActions, attributes, cArguments, environ)
+        if code != 0 { throw .spawn(program: program, Errno(rawValue: code)) }
+        return pid
+    }
+}

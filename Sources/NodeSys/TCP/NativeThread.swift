@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A POSIX thread running a closure. Foundation's `Thread` would pull the whole of Foundation into
+/// the static /init; a pthread costs nothing extra.
+public struct NativeThread: @unchecked Sendable {
+    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
+        case create(code: Int32)
+        public var description: String {
+            "cannot start a thread: pthread_create returned \(code)"
+        }
+        var code: Int32 { switch self { case .create(let code): code } }
+    }
+
+    private let handle: pthread_t
+
+    private final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    /// Starts `body` on a new thread that must be joined with `join()`.
+    public static func start(_ body: @escaping @Sendable () -> Void) throws(Error) -> NativeThread {
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var handle = pthread_t()
+        let code = pthread_create(&handle, nil, { context in
+            guard let context else { return nil }
+            Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
+            return nil
+        }, context)
+        if code != 0 {
+            Unmanaged<Body>.fromOpaque(context).release()
+            throw .create(code: code)
+        }
+        return NativeThread(handle: handle)
+    }
+
+    /// Starts `body` on a detached thread: its resources go back to the system when it returns.
+    public static func detach(_ body: @escaping @Sendable () -> Void) throws(Error) {
+        let thread = try start(body)
+        pthread_detach(thread.handle)
+    }
+
+    /// Waits for the thread to finish.
+    public func join() {
+        pthread_join(handle, nil)
+    }
+
+    /// Suspends the calling thread, resuming after signals until the whole time has passed.
+    public static func sleep(milliseconds: Int) {
+        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}

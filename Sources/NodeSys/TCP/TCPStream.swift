@@ -1,0 +1,187 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A connected TCP socket with the peer's address.
+///
+/// Every send uses MSG_NOSIGNAL, so a peer that disconnects mid-stream yields EPIPE/ECONNRESET as an
+/// error instead of a SIGPIPE that would kill the process. Sends and receives take a timeout: a peer
+/// that stops reading or writing cannot hold a thread forever.
+public struct TCPStream: Sendable {
+    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
+        case socket(Errno)
+        case bind(IPAddress, Errno)
+        case connect(SocketAddress, Errno)
+        case connectTimedOut(SocketAddress, milliseconds: Int32)
+        case send(SocketAddress, Errno)
+        case sendTimedOut(SocketAddress, milliseconds: Int32)
+        case receive(SocketAddress, Errno)
+        case receiveTimedOut(SocketAddress, milliseconds: Int32)
+
+        public var description: String {
+            switch self {
+            case .socket(let e): "cannot create a tcp socket: \(e) (errno \(e.rawValue))"
+            case .bind(let a, let e): "cannot bind the local address \(a): \(e) (errno \(e.rawValue))"
+            case .connect(let a, let e): "cannot connect to \(a): \(e) (errno \(e.rawValue))"
+            case .connectTimedOut(let a, let ms): "no answer from \(a) within \(ms) ms"
+            case .send(let a, let e): "cannot send to \(a): \(e) (errno \(e.rawValue))"
+            case .sendTimedOut(let a, let ms): "\(a) accepted no data for \(ms) ms"
+            case .receive(let a, let e): "cannot receive from \(a): \(e) (errno \(e.rawValue))"
+            case .receiveTimedOut(let a, let ms): "\(a) sent nothing for \(ms) ms"
+            }
+        }
+
+        /// True when the peer went away (reset, closed its end): expected, not an agent fault.
+        public var isPeerGone: Bool {
+            switch self {
+            case .send(_, let e), .receive(_, let e): [.brokenPipe, .connectionReset, .connectionAbort].contains(e)
+            default: false
+            }
+        }
+    }
+
+    public let fd: FileDescriptor
+    public let peer: SocketAddress
+
+    public init(fd: FileDescriptor, peer: SocketAddress) {
+        self.fd = fd
+        self.peer = peer
+    }
+
+    /// Connects to `address`, optionally from a given local address (a test uses 127.0.0.2 to look
+    /// like another client), failing after `timeoutMilliseconds`.
+    public static func connect(
+        to address: SocketAddress, from source: IPAddress? = nil, timeoutMilliseconds: Int32 = 10_000
+    ) throws(Error) -> TCPStream {
+        let domain = address.address.isIPv6 ? AF_INET6 : AF_INET
+        let raw = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        if raw == -1 { throw .socket(Errno(rawValue: errno)) }
+        let fd = FileDescriptor(rawValue: raw)
+        var keep = false
+        defer { if !keep { try? fd.close() } }
+        if let source {
+            let result = SocketAddress(source, port: 0).withSockaddr { bind(raw, $0, $1) }
+            if result == -1 { throw .bind(source, Errno(rawValue: errno)) }
+        }
+        let started = address.withSockaddr { systemConnect(raw, $0, $1) }
+        if started == -1 {
+            let saved = Errno(rawValue: errno)
+            guard saved == .nowInProgress || saved == .interrupted else { throw .connect(address, saved) }
+            switch SocketCalls.wait(fd: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) {
+            case .failure(let e): throw .connect(address, e)
+            case .success(.timedOut): throw .connectTimedOut(address, milliseconds: timeoutMilliseconds)
+            case .success(.ready): break
+            }
+            var pending: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(raw, SOL_SOCKET, SO_ERROR, &pending, &length) == -1 { throw .connect(address, Errno(rawValue: errno)) }
+            if pending != 0 { throw .connect(address, Errno(rawValue: pending)) }
+        }
+        // Back to blocking mode: every later call passes MSG_DONTWAIT and waits with poll itself.
+        let flags = fcntl(raw, F_GETFL)
+        if flags != -1 { _ = fcntl(raw, F_SETFL, flags & ~Int32(O_NONBLOCK)) }
+        keep = true
+        return TCPStream(fd: fd, peer: address)
+    }
+
+    /// Sends every byte, retrying EINTR and partial writes; waits for buffer space on EAGAIN up to
+    /// `timeoutMilliseconds` of no progress.
+    public func send(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let sent = systemSend(fd.rawValue, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if sent >= 0 {
+                offset += sent
+                continue
+            }
+            let saved = Errno(rawValue: errno)
+            switch saved {
+            case .interrupted:
+                continue
+            case .resourceTemporarilyUnavailable:
+                switch SocketCalls.wait(fd: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) {
+                case .failure(let e): throw .send(peer, e)
+                case .success(.timedOut): throw .sendTimedOut(peer, milliseconds: timeoutMilliseconds)
+                case .success(.ready): continue
+                }
+            default:
+                throw .send(peer, saved)
+            }
+        }
+    }
+
+    public func send(_ bytes: [UInt8], timeoutMilliseconds: Int32 = 60_000) throws(Error) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(Error) in try send(raw, timeoutMilliseconds: timeoutMilliseconds) }
+        }
+        try result.get()
+    }
+
+    public func send(_ text: String, timeoutMilliseconds: Int32 = 60_000) throws(Error) {
+        try send(Array(text.utf8), timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Receives up to `buffer.count` bytes; returns 0 at end of stream. Waits at most
+    /// `timeoutMilliseconds` for the first byte.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let count = recv(fd.rawValue, base, buffer.count, Int32(MSG_DONTWAIT))
+            if count >= 0 { return count }
+            let saved = Errno(rawValue: errno)
+            switch saved {
+            case .interrupted:
+                continue
+            case .resourceTemporarilyUnavailable:
+                switch SocketCalls.wait(fd: fd, events: Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds) {
+                case .failure(let e): throw .receive(peer, e)
+                case .success(.timedOut): throw .receiveTimedOut(peer, milliseconds: timeoutMilliseconds)
+                case .success(.ready): continue
+                }
+            default:
+                throw .receive(peer, saved)
+            }
+        }
+    }
+
+    /// Receives up to `maxCount` bytes; an empty array means the peer closed its end.
+    public func receive(maxCount: Int, timeoutMilliseconds: Int32 = 60_000) throws(Error) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: max(1, maxCount))
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(Error) in try receive(into: raw, timeoutMilliseconds: timeoutMilliseconds) }
+        }
+        let count = try result.get()
+        bytes.removeSubrange(count...)
+        return bytes
+    }
+
+    /// Half-closes the sending side: the peer reads end of stream, we can still receive.
+    public func shutdownSending() {
+        _ = systemShutdown(fd.rawValue, Int32(SHUT_WR))
+    }
+
+    /// Makes the next close send a reset instead of a FIN (SO_LINGER 0): how a test simulates a
+    /// client that vanishes.
+    public func abort() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        close()
+    }
+
+    public func close() {
+        try? fd.close()
+    }
+}
+
+private func systemConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
+    connect(fd, address, length)
+}
+
+private func systemSend(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
+    send(fd, bytes, count, flags)
+}

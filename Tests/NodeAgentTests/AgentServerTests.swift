@@ -1,0 +1,237 @@
+import FoundationEssentials
+import NodeSys
+import Testing
+@testable import NodeAgent
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct AgentServerTests {
+    @Test func healthAnswersWithVersionUptimeAndUpperDirectory() throws {
+        try withAgent { server, logs in
+            let client = AgentClient(endpoint: server.localAddress)
+            let (head, body) = try client.getSmall("/v1/health")
+            #expect(head.headers["Content-Type"] == "application/json")
+            struct Health: Decodable { var version: String; var uptimeSeconds: Double; var upperDirectory: String; var capturesInProgress: Int }
+            let health = try JSONDecoder().decode(Health.self, from: Data(body))
+            #expect(health.version == "test")
+            #expect(health.upperDirectory == "/test/upper")
+            #expect(health.uptimeSeconds >= 0 && health.uptimeSeconds < 60)
+            #expect(health.capturesInProgress == 0)
+        }
+    }
+
+    @Test func summaryCarriesTotalsInHeaders() throws {
+        try withAgent(producer: PatternProducer(layerSize: 12345)) { server, _ in
+            let client = AgentClient(endpoint: server.localAddress)
+            let (head, body) = try client.getSmall("/v1/summary?paths=1")
+            #expect(head.headers[AgentHeaders.entryCount] == "3")
+            #expect(head.headers[AgentHeaders.contentBytes] == "12345")
+            #expect(String(decoding: body, as: UTF8.self).contains("paths"))
+        }
+    }
+
+    @Test func layerStreamsChunkedWithReportTrailer() throws {
+        try withAgent(producer: PatternProducer(layerSize: 1_000_003)) { server, logs in
+            var response = try AgentClient(endpoint: server.localAddress).get("/v1/layer?compress=gzip")
+            defer { response.close() }
+            #expect(response.head.status == 200)
+            #expect(response.head.headers["Content-Type"] == "application/vnd.oci.image.layer.v1.tar+gzip")
+            #expect(response.head.headers["Transfer-Encoding"] == "chunked")
+            var index = 0
+            var mismatches = 0
+            try response.streamBody { data in
+                for byte in data {
+                    if byte != PatternProducer.byte(at: index) { mismatches += 1 }
+                    index += 1
+                }
+            }
+            #expect(index == 1_000_003)
+            #expect(mismatches == 0)
+            let report = try #require(response.trailers[AgentHeaders.report])
+            #expect(Data(base64Encoded: report).map { String(decoding: $0, as: UTF8.self) } == #"{"bytes":1000003}"#)
+            #expect(eventually { logs.contains("-> 200, 1000003 bytes") })
+        }
+    }
+
+    @Test func captureRunsAtLowPriority() throws {
+        let producer = PatternProducer(layerSize: 10)
+        try withAgent(producer: producer) { server, _ in
+            var response = try AgentClient(endpoint: server.localAddress).get("/v1/layer")
+            defer { response.close() }
+            try response.streamBody { _ in }
+            #expect(producer.niceDuringCapture.load(ordering: .relaxed) == 19)
+        }
+        // The test thread itself was not lowered.
+        #expect(ProcessControls.currentThreadNice() < 19)
+    }
+
+    static let badRequests: [(String, String)] = [
+        ("GET /v1/health HTTP/1.1\r\n\r\n", "400 Bad Request"),
+        ("GET /v1/health HTTP/1.1\nHost: x\n\n", "400 Bad Request"),
+        ("POST /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", "405 Method Not Allowed"),
+        ("GET /v2/anything HTTP/1.1\r\nHost: x\r\n\r\n", "404 Not Found"),
+        ("GET /v1/layer?compress=brotli HTTP/1.1\r\nHost: x\r\n\r\n", "400 Bad Request"),
+        ("GET /v1/layer?compres=zstd HTTP/1.1\r\nHost: x\r\n\r\n", "400 Bad Request"),
+        ("GET /v1/summary?paths=yes HTTP/1.1\r\nHost: x\r\n\r\n", "400 Bad Request"),
+        ("GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "400 Bad Request"),
+    ]
+
+    @Test(arguments: badRequests)
+    func oddRequestsGetErrorStatus(request: String, statusLine: String) throws {
+        try withAgent { server, _ in
+            let response = try rawExchange(server.localAddress, request)
+            #expect(response.hasPrefix("HTTP/1.1 \(statusLine)\r\n"), "\(response)")
+            #expect(response.contains("\"error\""))
+        }
+    }
+
+    @Test func clientOutsideTheAllowlistGets403AndALogLine() throws {
+        try withAgent(allow: ["127.0.0.1/32"]) { server, logs in
+            let other = try #require(IPAddress("127.0.0.2"))
+            let client = AgentClient(endpoint: server.localAddress, source: other)
+            #expect(throws: (any Error).self) { try client.getSmall("/v1/health") }
+            let raw = try rawExchange(server.localAddress, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", from: other)
+            #expect(raw.hasPrefix("HTTP/1.1 403 Forbidden\r\n"))
+            #expect(!raw.contains("allowlist"))  // the reason stays in the log
+            #expect(eventually { logs.contains("denied 127.0.0.2:") && logs.contains("127.0.0.2 is not in the allowlist") })
+            // Even a malformed request from outside gets 403, not a parser diagnosis.
+            let malformed = try rawExchange(server.localAddress, "BAD\r\n\r\n", from: other)
+            #expect(malformed.hasPrefix("HTTP/1.1 403 Forbidden\r\n"))
+            // The allowed address still works.
+            _ = try AgentClient(endpoint: server.localAddress).getSmall("/v1/health")
+        }
+    }
+
+    @Test(arguments: [
+        (nil as String?, 403, "no bearer token"),
+        ("wrong-token", 403, "wrong bearer token"),
+        ("right-token-123", 200, ""),
+    ])
+    func tokenIsRequiredWhenConfigured(presented: String?, status: Int, logged: String) throws {
+        try withAgent(token: "right-token-123") { server, logs in
+            let client = AgentClient(endpoint: server.localAddress, token: presented.flatMap(BearerToken.init))
+            var response = try client.get("/v1/health")
+            defer { response.close() }
+            _ = try response.readAll(limit: 4096)
+            #expect(response.head.status == status)
+            if !logged.isEmpty { #expect(eventually { logs.contains(logged) }) }
+        }
+    }
+
+    @Test func secondConcurrentCaptureFromTheSameClientGets429() throws {
+        // 40 pieces of 64 KiB with 50 ms between them: the first stream lasts about 2 s.
+        let producer = PatternProducer(layerSize: 40 * 65536, pauseMilliseconds: 50)
+        try withAgent(producer: producer, allow: ["127.0.0.0/8"]) { server, _ in
+            let client = AgentClient(endpoint: server.localAddress)
+            var first = try client.get("/v1/layer")
+            defer { first.close() }
+            #expect(first.head.status == 200)
+            #expect(eventually { server.activeCaptures == 1 })
+
+            var second = try client.get("/v1/layer")
+            let body = try second.readAll(limit: 4096)
+            second.close()
+            #expect(second.head.status == 429)
+            #expect(String(decoding: body, as: UTF8.self).contains("already running"))
+            var summary = try client.get("/v1/summary")
+            _ = try summary.readAll(limit: 4096)
+            summary.close()
+            #expect(summary.head.status == 429)
+
+            // Another client address is not blocked by the first one's capture.
+            let otherClient = AgentClient(endpoint: server.localAddress, source: IPAddress("127.0.0.2"))
+            _ = try otherClient.getSmall("/v1/summary")
+
+            // Health is not a capture.
+            _ = try client.getSmall("/v1/health")
+            var total = 0
+            try first.streamBody { total += $0.count }
+            #expect(total == 40 * 65536)
+            // Once the first stream has ended, the same client may capture again at once.
+            _ = try client.getSmall("/v1/summary")
+        }
+    }
+
+    @Test func clientDisconnectingMidLayerLeavesTheAgentHealthy() throws {
+        let producer = PatternProducer(layerSize: 512 << 20, pauseMilliseconds: 1)
+        try withAgent(producer: producer) { server, logs in
+            let connection = try TCPStream.connect(to: server.localAddress)
+            try connection.send("GET /v1/layer HTTP/1.1\r\nHost: x\r\n\r\n")
+            var received = 0
+            while received < 300_000 {
+                let chunk = try connection.receive(maxCount: 65536)
+                if chunk.isEmpty { break }
+                received += chunk.count
+            }
+            connection.abort()
+            // The capture notices (EPIPE on its pipe), stops, and frees the slot.
+            #expect(eventually { producer.finishedWithError.load(ordering: .relaxed) == 1 })
+            #expect(eventually { server.activeCaptures == 0 })
+            #expect(eventually { logs.contains("stream ended after") })
+            #expect(producer.writes.load(ordering: .relaxed) < 8192)
+            // Still healthy, and a new capture works.
+            _ = try AgentClient(endpoint: server.localAddress).getSmall("/v1/health")
+            _ = try AgentClient(endpoint: server.localAddress).getSmall("/v1/summary")
+        }
+    }
+
+    @Test func failedCaptureEndsWithoutTheLastChunk() throws {
+        let producer = PatternProducer(layerSize: 1 << 20, failAfter: 200_000)
+        try withAgent(producer: producer) { server, logs in
+            var response = try AgentClient(endpoint: server.localAddress).get("/v1/layer")
+            defer { response.close() }
+            #expect(throws: (any Error).self) { try response.streamBody { _ in } }
+            #expect(eventually { logs.contains("capture failed after") && logs.contains("stopped on purpose") })
+        }
+    }
+
+    @Test func slowClientSendingNothingTimesOut() throws {
+        try withAgent(configure: { $0.requestTimeoutMilliseconds = 300 }) { server, _ in
+            let connection = try TCPStream.connect(to: server.localAddress)
+            defer { connection.close() }
+            try connection.send("GET /v1/health HTTP/1.1\r\n")
+            let reply = try connection.receive(maxCount: 4096, timeoutMilliseconds: 5000)
+            #expect(String(decoding: reply, as: UTF8.self).hasPrefix("HTTP/1.1 408 "))
+        }
+    }
+}
+
+@Suite struct TokenFileTests {
+    @Test func acceptsRootOwnedPrivateFile() throws {
+        let directory = try makeTemporaryDirectory("token")
+        defer { removeTree(directory) }
+        try writeFile("\(directory)/token", "abc-123_xyz\n", mode: 0o600)
+        let token = try TokenFile.load("\(directory)/token")
+        #expect(token.authorizationValue == "Bearer abc-123_xyz")
+        try writeFile("\(directory)/strict", "abc\n", mode: 0o400)
+        _ = try TokenFile.load("\(directory)/strict")
+    }
+
+    @Test(arguments: [0o640, 0o604, 0o644, 0o660])
+    func refusesReadableByOthers(mode: Int) throws {
+        let directory = try makeTemporaryDirectory("token")
+        defer { removeTree(directory) }
+        try writeFile("\(directory)/token", "abc\n", mode: mode_t(mode))
+        #expect(throws: TokenFile.Error.tooPermissive(path: "\(directory)/token", mode: UInt32(mode))) {
+            try TokenFile.load("\(directory)/token")
+        }
+    }
+
+    @Test func refusesFileNotOwnedByRootEmptyOrOdd() throws {
+        let directory = try makeTemporaryDirectory("token")
+        defer { removeTree(directory) }
+        try writeFile("\(directory)/foreign", "abc\n", mode: 0o600)
+        #expect(chown("\(directory)/foreign", 1000, 1000) == 0)
+        #expect(throws: TokenFile.Error.notOwnedByRoot(path: "\(directory)/foreign", uid: 1000)) {
+            try TokenFile.load("\(directory)/foreign")
+        }
+        try writeFile("\(directory)/empty", "\n", mode: 0o600)
+        #expect(throws: TokenFile.Error.empty(path: "\(directory)/empty")) { try TokenFile.load("\(directory)/empty") }
+        try writeFile("\(directory)/spaces", "two words\n", mode: 0o600)
+        #expect(throws: TokenFile.Error.invalid(path: "\(directory)/spaces")) { try TokenFile.load("\(directory)/spaces") }
+        #expect(throws: (any Error).self) { try TokenFile.load("\(directory)/missing") }
+        #expect(throws: TokenFile.Error.notRegularFile(path: directory)) { try TokenFile.load(directory) }
+    }
+}
