@@ -222,16 +222,12 @@ public struct LayerApplier {
                     next = try FileTree.openDirectory(in: current, component)
                 }
             } catch {
+                let isSymlink = (try? FileTree.status(in: current, component))?.kind == .symlink
                 FileTree.closeQuietly(current)
-                if error.errno == .tooManySymbolicLinkLevels {
+                if error.errno == .tooManySymbolicLinkLevels || (error.errno == .notDirectory && isSymlink) {
                     throw Error.throughSymlink(entry: entry, component: component)
                 }
-                if error.errno == .notDirectory {
-                    if let status = try? FileTree.status(in: current, component), status.kind == .symlink {
-                        throw Error.throughSymlink(entry: entry, component: component)
-                    }
-                    throw Error.notDirectory(entry: entry, component: component)
-                }
+                if error.errno == .notDirectory { throw Error.notDirectory(entry: entry, component: component) }
                 throw Error.io(entry: entry, error)
             }
             FileTree.closeQuietly(current)
