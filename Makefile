@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 BUILD := build
 
-.PHONY: deps build static initramfs test unit-test vm-test demo bench-boot bench-capture clean
+.PHONY: deps build static initramfs images test unit-test vm-test demo bench-boot bench-capture clean
 
 deps:
 	@scripts/install-deps.sh
@@ -18,5 +18,22 @@ unit-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The static, stripped init: build/nodeinit (static libmount/libblkid built once into build/util-linux).
+static: deps
+	@scripts/build-static.sh
+
+# The initramfs: make initramfs [KVER=...] [MODULES_DIR=...] [OUT=...] [INIT=...] [LEVEL=...]
+# (default kernel: the Debian one linux-image-amd64 depends on, cached in build/kernel).
+initramfs: static
+	@KVER="$(KVER)" MODULES_DIR="$(MODULES_DIR)" OUT="$(OUT)" INIT="$(INIT)" LEVEL="$(LEVEL)" initramfs/build.sh
+
+# The busybox images the system tests and the demo export over NFS (build/images).
+images: deps
+	@python3 Tests/System/vmtool.py images
+
+# QEMU system tests (Tests/System, pytest). PYTEST_ARGS="-k nfsv3" narrows them.
+vm-test: static initramfs images
+	python3 -m pytest -v Tests/System $(PYTEST_ARGS)
+
 clean:
-	rm -rf .build $(BUILD)
+	rm -rf .build .build-static $(BUILD)

@@ -1,0 +1,67 @@
+"""pytest fixtures for the QEMU system tests.
+
+Session-wide: the exported images and one loopback NFS server (rpcbind + ganesha, machine-wide
+lock held for the session). Per test: `boot(...)` starts a VM whose serial console goes to
+build/vm-test-logs/<test>.log; every VM is killed by pid when the test ends, pass or fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import images, nfs, paths  # noqa: E402
+from harness.qemu import VM, VMConfig  # noqa: E402
+
+BASE_APPEND = "console=ttyS0 panic=1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "harness: checks the harness itself, without nodeinit")
+
+
+@pytest.fixture(scope="session")
+def image_paths() -> dict[str, str]:
+    root = paths.images_dir()
+    wanted = {name: os.path.join(root, name) for name in ("test-image", "demo-image", "rw")}
+    if not all(os.path.isfile(os.path.join(wanted[n], "sbin/init")) for n in ("test-image", "demo-image")):
+        wanted = images.build_images(root)
+    return wanted
+
+
+@pytest.fixture(scope="session")
+def nfs_server(image_paths):
+    exports = [nfs.Export(image_paths["test-image"]), nfs.Export(image_paths["demo-image"]),
+               nfs.Export(image_paths["rw"], read_write=True)]
+    with nfs.NFSServer(exports) as server:
+        yield server
+
+
+@pytest.fixture
+def test_image(image_paths) -> str:
+    return image_paths["test-image"]
+
+
+@pytest.fixture
+def boot(request):
+    """boot(append, nic=..., initrd=..., memory_mb=...) -> a started VM (killed at teardown)."""
+    vms: list[VM] = []
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+
+    def start(append: str, nic: str = "virtio-net-pci", initrd: str | None = None, memory_mb: int = 1024) -> VM:
+        log = os.path.join(paths.logs_dir(), f"{name}{'-' + str(len(vms)) if vms else ''}.log")
+        config = VMConfig(kernel=paths.kernel(), initrd=initrd or paths.initramfs(),
+                          append=f"{BASE_APPEND} {append}", nic=nic, memory_mb=memory_mb)
+        vm = VM(config, log)
+        vms.append(vm)
+        vm.start()
+        return vm
+
+    yield start
+    for vm in vms:
+        vm.kill()

@@ -1,0 +1,1 @@
+"""nodeinit system-test harness: loopback NFS server, test images, QEMU runner."""

@@ -1,0 +1,86 @@
+"""Reading the test image's NODEINIT-TEST lines back from a console log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .images import MARK
+
+
+@dataclass
+class Mount:
+    point: str
+    fstype: str
+    source: str
+    options: list[str]
+
+
+@dataclass
+class ImageReport:
+    """What the test image's /sbin/init printed (None when it never ran)."""
+
+    lines: list[str] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=list)
+    root_writable: bool | None = None
+    boot_json: dict | None = None
+    boot_json_error: str | None = None
+    hostname: str | None = None
+    interfaces: dict[str, str] = field(default_factory=dict)
+    resolv: str | None = None
+    uptime: float | None = None
+    init_pid: int | None = None
+    done: bool = False
+
+    def mount_at(self, point: str) -> Mount | None:
+        found = [m for m in self.mounts if m.point == point]
+        return found[-1] if found else None
+
+    def mounts_of_type(self, *fstypes: str) -> list[Mount]:
+        return [m for m in self.mounts if m.fstype in fstypes]
+
+
+def parse_report(console: str) -> ImageReport | None:
+    report = ImageReport()
+    started = False
+    for raw in console.splitlines():
+        index = raw.find(MARK)
+        if index < 0:
+            continue
+        line = raw[index + len(MARK):].strip()
+        report.lines.append(line)
+        word, _, rest = line.partition(" ")
+        if word == "init-started":
+            started = True
+            if rest.startswith("pid="):
+                try:
+                    report.init_pid = int(rest[4:])
+                except ValueError:
+                    pass
+        elif word == "uptime":
+            try:
+                report.uptime = float(rest)
+            except ValueError:
+                pass
+        elif word == "mount":
+            parts = rest.split(" ")
+            if len(parts) >= 4:
+                report.mounts.append(Mount(parts[0], parts[1], parts[2], parts[3].split(",")))
+        elif word == "root-writable":
+            report.root_writable = rest == "yes"
+        elif word == "boot-json":
+            if rest != "missing":
+                try:
+                    report.boot_json = json.loads(rest)
+                except json.JSONDecodeError as error:
+                    report.boot_json_error = f"{error}: {rest[:200]}"
+        elif word == "hostname":
+            report.hostname = rest
+        elif word == "iface":
+            name, _, addr = rest.partition(" ")
+            report.interfaces[name] = addr
+        elif word == "resolv":
+            report.resolv = rest
+        elif word == "done":
+            report.done = True
+    return report if started else None

@@ -1,0 +1,28 @@
+"""The harness's busybox-only initramfs (selftest_init.sh as /init), independent of nodeinit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from . import paths
+from .procs import HarnessError
+
+SELFTEST_INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "selftest_init.sh")
+
+
+def build_selftest_initramfs() -> str:
+    out = os.path.join(paths.BUILD, "selftest-initramfs.img")
+    sources = [SELFTEST_INIT, os.path.join(paths.REPO, "initramfs", "mkinitramfs.py"),
+               os.path.join(paths.REPO, "initramfs", "modules.list")]
+    if os.path.isfile(out) and all(os.path.getmtime(s) < os.path.getmtime(out) for s in sources):
+        return out
+    # gzip -1: built in seconds; its size does not matter here.
+    cmd = [sys.executable, os.path.join(paths.REPO, "initramfs", "mkinitramfs.py"), "--quiet",
+           "--modules-dir", paths.modules_dir(), "--init", SELFTEST_INIT, "--out", out,
+           "--compress", "gzip", "--level", "1"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise HarnessError(f"building the self-test initramfs failed: {result.stderr.strip()}")
+    return out

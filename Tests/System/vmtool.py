@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Command-line entry for the system-test harness (used by the Makefile).
+
+  vmtool.py images                 build the busybox images under build/images
+  vmtool.py selftest-initramfs     build the harness's busybox-only initramfs (no nodeinit)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import images, paths  # noqa: E402
+from harness.procs import HarnessError  # noqa: E402
+from harness.selftest import build_selftest_initramfs  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("images", help="build the exported test and demo images")
+    sub.add_parser("selftest-initramfs", help="build the busybox-only initramfs that checks the harness")
+    args = parser.parse_args()
+    try:
+        if args.command == "images":
+            for name, path in images.build_images(paths.images_dir()).items():
+                print(f"vmtool: image {name}: {path}")
+        elif args.command == "selftest-initramfs":
+            print(f"vmtool: {build_selftest_initramfs()}")
+    except HarnessError as error:
+        print(f"vmtool: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
