@@ -1,0 +1,91 @@
+import Testing
+@testable import BootConfig
+
+struct RootCase: CustomStringConvertible, Sendable {
+    var commandLine: String
+    var syntax: String
+    var server: String?
+    var path: String
+    var options: [String]  // exact mount(2) option strings, in attempt order
+    var description: String { commandLine }
+}
+
+@Suite struct RootSpecTests {
+    static let cases: [RootCase] = [
+        RootCase(
+            commandLine: "root=nfs:10.187.1.150:/install/netboot/centos7-statelite/x86_64/login/rootimg:ro",
+            syntax: "root=nfs:", server: "10.187.1.150", path: "/install/netboot/centos7-statelite/x86_64/login/rootimg",
+            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        RootCase(
+            commandLine: "NFSROOT=172.10.0.1:/install/netboot/centos5.3/x86_64/all",
+            syntax: "NFSROOT", server: "172.10.0.1", path: "/install/netboot/centos5.3/x86_64/all/rootimg",
+            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        RootCase(
+            commandLine: "NFSROOT=mgmt:/install/netboot/rhels9/x86_64/compute/",
+            syntax: "NFSROOT", server: "mgmt", path: "/install/netboot/rhels9/x86_64/compute/rootimg",
+            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        RootCase(
+            commandLine: "root=/dev/nfs nfsroot=192.168.152.1:/var/lib/walt/nodes/52:54:00:12:34:56/fs,ro,vers=3,nolock,nocto,acregmin=157680000",
+            syntax: "nfsroot", server: "192.168.152.1", path: "/var/lib/walt/nodes/52:54:00:12:34:56/fs",
+            options: ["vers=3,ro,nolock,nocto,acregmin=157680000"]),
+        RootCase(
+            commandLine: "root=nfs4:[2001:DB8::1]:/export/img:ro,noac",
+            syntax: "root=nfs4:", server: "2001:db8::1", path: "/export/img",
+            options: ["vers=4.2,ro,noac", "vers=4.1,ro,noac", "vers=4.0,ro,noac"]),
+        RootCase(
+            commandLine: "root=nfs:server.example:/srv/%s/root,vers=4.1,lock ip=10.0.0.5::10.0.0.1:255.255.255.0:node5:eth0:none",
+            syntax: "root=nfs:", server: "server.example", path: "/srv/node5/root", options: ["vers=4.1,ro,lock"]),
+        RootCase(
+            commandLine: "root=nfs:/images/base ip=10.0.0.5:10.0.0.9:10.0.0.1:24::eth0:none",
+            syntax: "root=nfs:", server: "10.0.0.9", path: "/images/base",
+            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        RootCase(
+            commandLine: "root=nfs://nfs.example:2050/export nodeinit.nfs.versions=3",
+            syntax: "root=nfs://", server: "nfs.example", path: "/export", options: ["vers=3,ro,nolock,port=2050"]),
+        RootCase(
+            commandLine: "root=10.1.1.1:/legacy/path:nfsvers=3,lock,tcp",
+            syntax: "root=nfs:", server: "10.1.1.1", path: "/legacy/path", options: ["vers=3,ro,nolock,tcp"]),
+        RootCase(
+            commandLine: "root=/dev/nfs",
+            syntax: "nfsroot", server: nil, path: "/tftpboot/%s",
+            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        RootCase(
+            commandLine: "root=nfs:srv:/e:vers=4,minorversion=1",
+            syntax: "root=nfs:", server: "srv", path: "/e", options: ["vers=4.1,ro"]),
+    ]
+
+    @Test(arguments: cases)
+    func root(_ testCase: RootCase) throws {
+        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(testCase.commandLine)))
+        #expect(plan.root.syntax == testCase.syntax)
+        #expect(plan.root.server == testCase.server)
+        #expect(plan.root.path == testCase.path)
+        #expect(plan.root.attempts.map(\.options) == testCase.options)
+        #expect(plan.root.attempts.allSatisfy { $0.readOnly })
+        #expect(plan.root.attempts.allSatisfy { ($0.version == "3") == ($0.fsType == "nfs") })
+    }
+
+    @Test func hostnameSubstitutionWaitsForRuntimeName() throws {
+        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=/dev/nfs nfsroot=10.0.0.1:/tftpboot/%s")))
+        #expect(plan.root.hostnameSubstitution)
+        #expect(plan.root.path == "/tftpboot/%s")
+        let later = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=/dev/nfs nfsroot=10.0.0.1:/tftpboot/%s"), hostName: "cn7"))
+        #expect(!later.root.hostnameSubstitution)
+        #expect(later.root.path == "/tftpboot/cn7")
+    }
+
+    @Test func ipv6ServerIsAnAddress() throws {
+        let spec = try RootSpec.parse(KernelCommandLine("root=nfs:[fe80::1]:/x"))
+        #expect(spec.server == "fe80::1")
+        #expect(spec.serverIsAddress)
+        let named = try RootSpec.parse(KernelCommandLine("root=nfs:nfs-1.cluster:/x"))
+        #expect(!named.serverIsAddress)
+    }
+
+    @Test func overlayOffMountsRootOnNewRoot() throws {
+        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b rd.overlay=0")))
+        #expect(plan.overlay == .none)
+        #expect(plan.root.mountPoint == "/sysroot")
+        #expect(!plan.modules.load.contains { $0.name == "overlay" })
+    }
+}
