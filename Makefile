@@ -35,5 +35,13 @@ images: deps
 vm-test: static initramfs images
 	python3 -m pytest -v Tests/System $(PYTEST_ARGS)
 
+# Boots a demo node in QEMU from a loopback NFS server and shows its boot phases.
+demo: static initramfs images
+	python3 Tests/System/vmtool.py demo
+
+# N boots (default 5): median kernel-start-to-image-init time, per-phase breakdown, initramfs sizes.
+bench-boot: static initramfs images
+	python3 Tests/System/vmtool.py bench --boots $(or $(N),5)
+
 clean:
 	rm -rf .build .build-static $(BUILD)

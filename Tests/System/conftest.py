@@ -28,16 +28,13 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def image_paths() -> dict[str, str]:
     root = paths.images_dir()
-    wanted = {name: os.path.join(root, name) for name in ("test-image", "demo-image", "rw")}
-    if not all(os.path.isfile(os.path.join(wanted[n], "sbin/init")) for n in ("test-image", "demo-image")):
-        wanted = images.build_images(root)
-    return wanted
+    return images.build_images(root)
 
 
 @pytest.fixture(scope="session")
 def nfs_server(image_paths):
-    exports = [nfs.Export(image_paths["test-image"]), nfs.Export(image_paths["demo-image"]),
-               nfs.Export(image_paths["rw"], read_write=True)]
+    exports = [nfs.Export(image_paths["test-image"]), nfs.Export(image_paths["xcat-rootimg"]),
+               nfs.Export(image_paths["demo-image"]), nfs.Export(image_paths["rw"], read_write=True)]
     with nfs.NFSServer(exports) as server:
         yield server
 
@@ -53,10 +50,12 @@ def boot(request):
     vms: list[VM] = []
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
 
-    def start(append: str, nic: str = "virtio-net-pci", initrd: str | None = None, memory_mb: int = 1024) -> VM:
+    def start(append: str, nic: str = "virtio-net-pci", initrd: str | None = None, memory_mb: int = 1024,
+              dhcp_hostname: str | None = None) -> VM:
         log = os.path.join(paths.logs_dir(), f"{name}{'-' + str(len(vms)) if vms else ''}.log")
         config = VMConfig(kernel=paths.kernel(), initrd=initrd or paths.initramfs(),
-                          append=f"{BASE_APPEND} {append}", nic=nic, memory_mb=memory_mb)
+                          append=f"{BASE_APPEND} {append}", nic=nic, memory_mb=memory_mb,
+                          dhcp_hostname=dhcp_hostname)
         vm = VM(config, log)
         vms.append(vm)
         vm.start()
@@ -65,3 +64,8 @@ def boot(request):
     yield start
     for vm in vms:
         vm.kill()
+
+
+def pytest_collection_modifyitems(config, items):
+    # The harness self-checks first: when they fail, the nodeinit scenarios cannot tell anything.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("harness") else 1)

@@ -3,6 +3,8 @@
 
   vmtool.py images                 build the busybox images under build/images
   vmtool.py selftest-initramfs     build the harness's busybox-only initramfs (no nodeinit)
+  vmtool.py demo [--nic e1000]     serve the demo image over loopback NFS and boot a node, live
+  vmtool.py bench [--boots N]      boot-time benchmark (make bench-boot)
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import images, paths  # noqa: E402
 from harness.procs import HarnessError  # noqa: E402
+from harness.bench import run_bench  # noqa: E402
+from harness.demo import run_demo  # noqa: E402
 from harness.selftest import build_selftest_initramfs  # noqa: E402
 
 
@@ -23,6 +27,10 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("images", help="build the exported test and demo images")
     sub.add_parser("selftest-initramfs", help="build the busybox-only initramfs that checks the harness")
+    demo = sub.add_parser("demo", help="boot a demo node in QEMU from a loopback NFS server")
+    demo.add_argument("--nic", default="virtio-net-pci", help="virtio-net-pci (default) or e1000")
+    bench = sub.add_parser("bench", help="boot-time benchmark")
+    bench.add_argument("--boots", type=int, default=5)
     args = parser.parse_args()
     try:
         if args.command == "images":
@@ -30,6 +38,12 @@ def main() -> int:
                 print(f"vmtool: image {name}: {path}")
         elif args.command == "selftest-initramfs":
             print(f"vmtool: {build_selftest_initramfs()}")
+        elif args.command == "demo":
+            return run_demo(args.nic)
+        elif args.command == "bench":
+            if args.boots < 1:
+                parser.error("--boots must be at least 1")
+            return run_bench(args.boots)
     except HarnessError as error:
         print(f"vmtool: {error}", file=sys.stderr)
         return 1

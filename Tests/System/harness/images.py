@@ -16,7 +16,7 @@ TEST_INIT = r"""#!/bin/sh
 # nodeinit system-test image init: report what the booted system sees, then power off.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 M="__MARK__"
-echo "$M init-started pid=$$"
+echo "$M init-started pid=$$ argv0=$0"
 [ -d /proc/self ] || mount -t proc proc /proc
 echo "$M uptime $(cut -d' ' -f1 /proc/uptime)"
 while read -r dev mnt fstype opts rest; do
@@ -58,9 +58,15 @@ echo "kernel uptime at image init: $(cut -d' ' -f1 /proc/uptime) s"
 echo "root file system:"
 grep -E ' / | /run/nodeinit' /proc/mounts | sed 's/^/    /'
 if [ -f /run/nodeinit/boot.json ]; then
-    echo "nodeinit boot phases (/run/nodeinit/boot.json):"
-    tr -d '\n' < /run/nodeinit/boot.json | sed 's/},/},\n/g; s/\[{/[\n{/g' | sed 's/^/    /'
-    echo
+    json=$(tr -d '\n' < /run/nodeinit/boot.json)
+    echo "nodeinit boot phases (from /run/nodeinit/boot.json, ms since kernel start):"
+    echo "$json" | sed 's/{"name"/\n{"name"/g' \
+        | sed -n 's/.*"name":"\([^"]*\)","start_ms":\([0-9]*\),"duration_ms":\([0-9]*\).*/\1 \2 \3/p' \
+        | while read -r name start duration; do
+            printf '    %-14s started at %6s ms, took %6s ms\n' "$name" "$start" "$duration"
+        done
+    echo "image init exec'd at $(echo "$json" | sed -n 's/.*"init_exec_ms":\([0-9]*\).*/\1/p') ms"
+    echo "boot.json: $json"
 else
     echo "no /run/nodeinit/boot.json"
 fi
@@ -70,8 +76,27 @@ poweroff -f
 """
 
 
+IMAGE_VERSION = "2"  # bump when build_busybox_root changes what it writes
+
+
+def image_is_current(root: str, init_script: str, busybox: str) -> bool:
+    """True when root was built by this code from the same init and busybox (then it is kept, so a
+    rebuild never pulls the tree from under a server that is exporting it)."""
+    try:
+        with open(os.path.join(root, "sbin/init")) as f:
+            same_init = f.read() == init_script.replace("__MARK__", MARK)
+        with open(os.path.join(root, "etc/nodeinit-image")) as f:
+            same_version = f.read().strip().endswith(f"v{IMAGE_VERSION}")
+        same_busybox = os.path.getsize(os.path.join(root, "bin/busybox")) == os.path.getsize(busybox)
+        return same_init and same_version and same_busybox
+    except OSError:
+        return False
+
+
 def build_busybox_root(root: str, init_script: str, busybox: str = "/bin/busybox") -> None:
     """Writes a minimal root: busybox + applet links, /sbin/init = init_script, empty mount points."""
+    if image_is_current(root, init_script, busybox):
+        return
     if os.path.isdir(root):
         shutil.rmtree(root)
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "run", "tmp", "root", "var",
@@ -99,7 +124,7 @@ def build_busybox_root(root: str, init_script: str, busybox: str = "/bin/busybox
         f.write("root:x:0:\n")
     # Stamp: a file the tests can look for through the NFS root.
     with open(os.path.join(root, "etc/nodeinit-image"), "w") as f:
-        f.write("nodeinit system-test image\n")
+        f.write(f"nodeinit system-test image v{IMAGE_VERSION}\n")
 
 
 def build_images(images_dir: str) -> dict[str, str]:
@@ -109,10 +134,15 @@ def build_images(images_dir: str) -> dict[str, str]:
     os.makedirs(images_dir, exist_ok=True)
     paths = {
         "test-image": os.path.join(images_dir, "test-image"),
+        # xCAT's NFSROOT=SRV:DIR mounts DIR/rootimg: a second copy of the test image laid out that way.
+        "xcat-rootimg": os.path.join(images_dir, "xcat", "rootimg"),
         "demo-image": os.path.join(images_dir, "demo-image"),
         "rw": os.path.join(images_dir, "rw"),
     }
     build_busybox_root(paths["test-image"], TEST_INIT)
+    build_busybox_root(paths["xcat-rootimg"], TEST_INIT)
     build_busybox_root(paths["demo-image"], DEMO_INIT)
+    # WalT boots init=/bin/walt-init: the same reporting script under that name.
+    shutil.copy2(os.path.join(paths["test-image"], "sbin/init"), os.path.join(paths["test-image"], "bin/walt-init"))
     os.makedirs(paths["rw"], exist_ok=True)
     return paths

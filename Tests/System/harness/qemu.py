@@ -29,15 +29,18 @@ class VMConfig:
     memory_mb: int = 1024
     cpus: int = 1
     mac: str = "52:54:00:12:34:56"
+    dhcp_hostname: str | None = None  # the host name QEMU's DHCP server hands out
     extra_args: list[str] = field(default_factory=list)
 
 
 class VM:
     """One QEMU process. Use as a context manager: the process is killed by pid on exit."""
 
-    def __init__(self, config: VMConfig, log_path: str):
+    def __init__(self, config: VMConfig, log_path: str, echo=None):
+        """echo: an optional binary stream (e.g. sys.stdout.buffer) that also gets the console live."""
         self.config = config
         self.log_path = log_path
+        self.echo = echo
         self.proc: subprocess.Popen | None = None
         self._buffer = bytearray()
         self._cond = threading.Condition()
@@ -57,7 +60,7 @@ class VM:
             "-kernel", c.kernel,
             "-initrd", c.initrd,
             "-append", c.append,
-            "-netdev", "user,id=n0",
+            "-netdev", "user,id=n0" + (f",hostname={c.dhcp_hostname}" if c.dhcp_hostname else ""),
             "-device", f"{c.nic},netdev=n0,mac={c.mac}",
             *c.extra_args,
         ]
@@ -90,6 +93,12 @@ class VM:
             if not chunk:
                 break
             self._log.write(chunk)
+            if self.echo is not None:
+                try:
+                    self.echo.write(chunk)
+                    self.echo.flush()
+                except (OSError, ValueError):
+                    self.echo = None
             with self._cond:
                 self._buffer.extend(chunk)
                 self._cond.notify_all()

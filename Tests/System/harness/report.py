@@ -30,6 +30,7 @@ class ImageReport:
     resolv: str | None = None
     uptime: float | None = None
     init_pid: int | None = None
+    init_argv0: str | None = None
     done: bool = False
 
     def mount_at(self, point: str) -> Mount | None:
@@ -52,11 +53,12 @@ def parse_report(console: str) -> ImageReport | None:
         word, _, rest = line.partition(" ")
         if word == "init-started":
             started = True
-            if rest.startswith("pid="):
-                try:
-                    report.init_pid = int(rest[4:])
-                except ValueError:
-                    pass
+            for item in rest.split():
+                key, _, value = item.partition("=")
+                if key == "pid" and value.isdigit():
+                    report.init_pid = int(value)
+                elif key == "argv0":
+                    report.init_argv0 = value
         elif word == "uptime":
             try:
                 report.uptime = float(rest)
@@ -84,3 +86,19 @@ def parse_report(console: str) -> ImageReport | None:
         elif word == "done":
             report.done = True
     return report if started else None
+
+
+def parse_boot_json(console: str) -> dict | None:
+    """The boot.json document as printed by the test or demo image (None when absent)."""
+    report = parse_report(console)
+    if report is not None and report.boot_json is not None:
+        return report.boot_json
+    # The demo image prints it as one line: "boot.json: {...}".
+    for line in console.splitlines():
+        _, found, text = line.partition("boot.json: ")
+        if found and text.strip().startswith("{"):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                continue
+    return None

@@ -1,0 +1,183 @@
+"""Issue 3's boot scenarios: the Debian kernel + our initramfs in QEMU against the loopback NFS server.
+
+Each scenario boots the test image (whose /sbin/init reports on the console with NODEINIT-TEST lines
+and powers off), asserts on the console log and is bounded in wall time. Logs:
+build/vm-test-logs/<test>.log.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from harness.procs import HarnessError
+from harness.qemu import GUEST_HOST_ADDR, VM
+from harness.report import ImageReport, parse_report
+
+SERVER = GUEST_HOST_ADDR
+BOOT_BOUND = 180  # seconds of wall time for one boot under TCG on a busy 2-core machine
+MAC = "52:54:00:12:34:56"
+
+
+def booted(vm: VM, bound: float = BOOT_BOUND) -> ImageReport:
+    """Waits for the guest to power off and returns the image's report (asserting it ran)."""
+    vm.wait_exit(bound)
+    assert vm.elapsed() < bound
+    output = vm.output
+    assert "Kernel panic" not in output, f"kernel panic (did PID 1 exit?); see {vm.log_path}"
+    report = parse_report(output)
+    assert report is not None, f"the image's init never ran; see {vm.log_path}"
+    assert report.done, f"the image's init did not finish its report; see {vm.log_path}"
+    return report
+
+
+def assert_overlay_root(report: ImageReport, vm: VM) -> None:
+    root = report.mount_at("/")
+    assert root is not None, f"no / in /proc/mounts; see {vm.log_path}"
+    assert root.fstype == "overlay", f"/ is {root.fstype}, expected overlay; see {vm.log_path}"
+    assert report.root_writable is True, "the overlay root is not writable"
+    # The lower, upper and work stay reachable after switch_root under /run/nodeinit/.
+    kept = [m for m in report.mounts if m.point.startswith("/run/nodeinit")]
+    assert kept, f"nothing mounted under /run/nodeinit after switch_root; see {vm.log_path}"
+    assert any(m.fstype == "tmpfs" for m in kept), "no tmpfs upper under /run/nodeinit"
+
+
+def nfs_lower(report: ImageReport, vm: VM):
+    lowers = report.mounts_of_type("nfs", "nfs4")
+    assert lowers, f"no NFS mount visible after switch_root; see {vm.log_path}"
+    return lowers[0]
+
+
+def assert_boot_json(report: ImageReport, vm: VM) -> dict:
+    assert report.boot_json_error is None, f"boot.json is not JSON: {report.boot_json_error}"
+    document = report.boot_json
+    assert isinstance(document, dict), f"/run/nodeinit/boot.json missing; see {vm.log_path}"
+    phases = document.get("phases")
+    assert isinstance(phases, list) and phases, "boot.json has no phases"
+    names = [p.get("name") for p in phases]
+    for expected in ("network", "nfs-root", "overlay"):
+        assert expected in names, f"boot.json lacks phase {expected}: {names}"
+    for phase in phases:
+        assert isinstance(phase.get("duration_ms"), int) and phase["duration_ms"] >= 0, phase
+    return document
+
+
+@pytest.mark.parametrize("nic", ["virtio-net-pci", "e1000"])
+def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60", nic=nic, dhcp_hostname="dhcp-node")
+    report = booted(vm)
+    assert report.init_pid == 1
+    assert_overlay_root(report, vm)
+    lower = nfs_lower(report, vm)
+    assert lower.fstype == "nfs4" and "vers=4.2" in lower.options, lower
+    assert "ro" in lower.options, f"the NFS lower is not read-only: {lower}"
+    assert report.interfaces.get("eth0", "").startswith("10.0.2.15/"), report.interfaces
+    assert report.hostname == "dhcp-node", f"DHCP host name not applied: {report.hostname}"
+    document = assert_boot_json(report, vm)
+    assert document.get("outcome") == "switch_root", document
+
+
+def test_nfsv3(boot, nfs_server, test_image):
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image}:vers=3 rd.retry=60")
+    report = booted(vm)
+    assert_overlay_root(report, vm)
+    lower = nfs_lower(report, vm)
+    assert lower.fstype == "nfs" and "vers=3" in lower.options, lower
+    # v3 without a lock manager: the kernel shows nolock as local_lock=all.
+    assert "nolock" in lower.options or "local_lock=all" in lower.options, lower
+
+
+def test_static_ip(boot, nfs_server, test_image):
+    # A static address QEMU's DHCP server would never hand out proves DHCP was not used.
+    vm = boot(f"ip=10.0.2.50::{SERVER}:255.255.255.0:static-node:eth0:off root=nfs:{SERVER}:{test_image}")
+    report = booted(vm)
+    assert_overlay_root(report, vm)
+    assert report.interfaces.get("eth0", "").startswith("10.0.2.50/24"), report.interfaces
+    assert report.hostname == "static-node", f"ip= host name not applied: {report.hostname}"
+
+
+def test_xcat_nfsroot(boot, nfs_server, image_paths):
+    # xCAT's legacy syntax: NFSROOT=SRV:DIR mounts DIR/rootimg; DHCP on the BOOTIF interface.
+    xcat_dir = image_paths["xcat-rootimg"].rsplit("/rootimg", 1)[0]
+    vm = boot(f"NFSROOT={SERVER}:{xcat_dir} STATEMNT= XCAT={SERVER}:3001 NODE=cn1 MNTOPTS= "
+              f"BOOTIF=01-{MAC.replace(':', '-')}")
+    report = booted(vm)
+    assert_overlay_root(report, vm)
+    lower = nfs_lower(report, vm)
+    assert lower.source == f"{SERVER}:{image_paths['xcat-rootimg']}", lower
+
+
+def test_walt_nfsroot_v3(boot, nfs_server, test_image):
+    # WalT's command line: kernel nfsroot syntax, v3 without locking, its own init.
+    vm = boot(f"root=/dev/nfs nfsroot={SERVER}:{test_image},ro,vers=3,nolock,nocto,acregmin=157680000 "
+              f"ip=10.0.2.15:{SERVER}:{SERVER}:255.255.255.0:walt-node::off init=/bin/walt-init")
+    report = booted(vm)
+    assert report.init_argv0 == "/bin/walt-init", f"init= not honoured: {report.init_argv0}"
+    assert_overlay_root(report, vm)
+    lower = nfs_lower(report, vm)
+    assert lower.fstype == "nfs" and "vers=3" in lower.options, lower
+    assert "nocto" in lower.options, f"nfsroot= options not passed on: {lower}"
+
+
+def test_nfs_server_down_at_power_on(boot, nfs_server, test_image):
+    nfs_server.stop()
+    try:
+        vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=120")
+        time.sleep(15)
+        assert vm.running(), f"the node gave up before the server came back; see {vm.log_path}"
+        assert parse_report(vm.output) is None
+    finally:
+        nfs_server.start()
+    report = booted(vm, BOOT_BOUND + 60)
+    assert_overlay_root(report, vm)
+    # Each failed try is logged with the server and the path.
+    before = vm.output.split("NODEINIT-TEST: init-started")[0]
+    tries = [line for line in before.splitlines() if test_image in line and SERVER in line]
+    assert len(tries) >= 2, f"expected logged retries naming {SERVER} and {test_image}; see {vm.log_path}"
+
+
+def test_wrong_export_path_reports_then_reboots(boot, nfs_server):
+    missing = "/nodeinit-test/no/such/export"
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{missing} rd.retry=10")
+    # The emergency action (default: reboot after a countdown) ends QEMU because of -no-reboot.
+    vm.wait_exit(BOOT_BOUND)
+    output = vm.output
+    assert parse_report(output) is None, "the image's init ran although the export does not exist"
+    assert "Kernel panic" not in output, f"kernel panic (did PID 1 exit?); see {vm.log_path}"
+    assert missing in output, f"the failure report does not name the export path; see {vm.log_path}"
+    tail = output[output.rfind(missing):]
+    assert re.search(r"reboot", tail, re.IGNORECASE), f"no visible reboot after the report; see {vm.log_path}"
+    assert "reboot: Restarting system" in output, f"the node did not reboot; see {vm.log_path}"
+
+
+def test_debug_shell_over_serial_console(boot, nfs_server, test_image):
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60 shell")
+    deadline = time.monotonic() + BOOT_BOUND
+    shells = 0
+    probe = 0
+    mounts_seen = False
+    while time.monotonic() < deadline and "NODEINIT-TEST: init-started" not in vm.output:
+        if not vm.running():
+            break
+        # Typed input is evaluated only by a running shell: $((...)) tells its output from the echo.
+        probe += 1
+        start = vm.position()
+        vm.send(f"echo PROBE-$(({probe} * 1000 + 7))\n")
+        try:
+            vm.wait_for(rf"^PROBE-{probe * 1000 + 7}\r?$", timeout=4, start=start)
+        except HarnessError:
+            continue
+        shells += 1
+        if not mounts_seen:
+            start = vm.position()
+            vm.send("grep -c nfs /proc/mounts; echo MOUNTS-DONE-$((40 + 2))\n")
+            match = vm.wait_for(r"^(\d+)\r?\nMOUNTS-DONE-42", timeout=20, start=start)
+            mounts_seen = int(match.group(1)) >= 1
+        vm.send("exit\n")
+        time.sleep(1)
+    assert shells >= 1, f"no shell answered on the serial console; see {vm.log_path}"
+    assert mounts_seen, f"the shell after the root mount did not see the NFS root; see {vm.log_path}"
+    report = booted(vm, max(10.0, deadline - time.monotonic()))
+    assert_overlay_root(report, vm)
