@@ -14,6 +14,7 @@ struct NodeInitCommand: ParsableCommand {
             CaptureCommand.self,
             ApplyCommand.self,
             NetworkUpCommand.self,
+            AgentCommand.self, PullCommand.self, SaveCommand.self,
         ]
     )
 }

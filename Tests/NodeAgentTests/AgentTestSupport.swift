@@ -1,5 +1,6 @@
 import Logging
 import NodeSys
+import OverlayCapture
 import Synchronization
 import SystemPackage
 @testable import NodeAgent

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Logging
 import NodeSys
+import OverlayCapture
 import Synchronization
 import SystemPackage
 

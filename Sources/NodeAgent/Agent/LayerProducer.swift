@@ -1,20 +1,5 @@
+import OverlayCapture
 import SystemPackage
-
-/// The compression of a streamed layer, chosen with `?compress=`.
-public enum LayerCompression: String, CaseIterable, Sendable {
-    case none
-    case gzip
-    case zstd
-
-    /// The OCI media type of a layer in this compression.
-    public var mediaType: String {
-        switch self {
-        case .none: "application/vnd.oci.image.layer.v1.tar"
-        case .gzip: "application/vnd.oci.image.layer.v1.tar+gzip"
-        case .zstd: "application/vnd.oci.image.layer.v1.tar+zstd"
-        }
-    }
-}
 
 /// What the agent needs from a change capture: a summary and the layer itself.
 /// `OverlayCaptureProducer` is the real one; tests use small fakes.

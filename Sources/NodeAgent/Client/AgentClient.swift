@@ -80,6 +80,9 @@ public struct HTTPClientResponse: Sendable {
     let timeoutMilliseconds: Int32
     private var pending: [UInt8]
     private var framing: Framing
+    /// Body bytes decoded but not yet handed out by `readBody`.
+    private var decoded: [UInt8] = []
+    private var decodedOffset = 0
     public private(set) var trailers = HTTPHeaders()
     public private(set) var bodyBytesReceived: UInt64 = 0
 
@@ -131,33 +134,58 @@ public struct HTTPClientResponse: Sendable {
         self.framing = framing
     }
 
-    /// Streams the body to `onData` until its end; throws `truncated` if the connection ends early.
-    public mutating func streamBody(_ onData: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        var first = pending
-        pending = []
+    /// Reads the next body bytes into `buffer`; 0 at the end of the body. Throws `truncated` when the
+    /// connection ends before the body does (chunked without its last chunk, or short of Content-Length).
+    public mutating func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            if isFinished { return }
-            let data: ArraySlice<UInt8>
-            if !first.isEmpty {
-                data = first[...]
-                first = []
-            } else {
+            if decodedOffset < decoded.count {
+                let count = min(buffer.count, decoded.count - decodedOffset)
+                decoded.withUnsafeBytes { raw in
+                    buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[decodedOffset..<(decodedOffset + count)]))
+                }
+                decodedOffset += count
+                return count
+            }
+            decoded.removeAll(keepingCapacity: true)
+            decodedOffset = 0
+            if isFinished { return 0 }
+            var raw = pending
+            pending = []
+            if raw.isEmpty {
+                raw = [UInt8](repeating: 0, count: 256 * 1024)
+                let connection = self.connection
+                let timeout = timeoutMilliseconds
+                let received = raw.withUnsafeMutableBytes { buffer in
+                    Result { () throws(TCPStream.Error) in try connection.receive(into: buffer, timeoutMilliseconds: timeout) }
+                }
                 let count: Int
-                do {
-                    count = try buffer.withUnsafeMutableBytes { raw in
-                        try connection.receive(into: raw, timeoutMilliseconds: timeoutMilliseconds)
-                    }
-                } catch let error as TCPStream.Error {
-                    throw AgentClient.Error.connection(error)
+                switch received {
+                case .success(let value): count = value
+                case .failure(let error): throw AgentClient.Error.connection(error)
                 }
                 if count == 0 {
-                    if case .untilClose = framing { framing = .length(remaining: 0); return }
+                    if case .untilClose = framing {
+                        framing = .length(remaining: 0)
+                        return 0
+                    }
                     throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
                 }
-                data = buffer[0..<count]
+                raw.removeSubrange(count...)
             }
-            try data.withUnsafeBytes { raw in try consume(raw, onData) }
+            var output = decoded
+            decoded = []
+            try raw.withUnsafeBytes { bytes in try consume(bytes) { output.append(contentsOf: $0) } }
+            decoded = output
+        }
+    }
+
+    /// Streams the body to `onData` until its end.
+    public mutating func streamBody(_ onData: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try readBody(into: $0) }
+            if count == 0 { return }
+            try buffer.withUnsafeBytes { try onData(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
     }
 

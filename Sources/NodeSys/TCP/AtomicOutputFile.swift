@@ -85,6 +85,17 @@ public enum PathOperations {
         if Glibc.rename(from, to) == -1 { throw .rename(from: from, to: to, Errno(rawValue: errno)) }
     }
 
+    /// unlink(2); a missing file is not an error.
+    public static func removeFile(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// True when `path` is a directory (following symlinks, as `cp` does for its source).
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// lstat-level existence (a dangling symlink exists).
     public static func exists(_ path: String) -> Bool {
         var info = stat()

@@ -26,7 +26,7 @@ public enum ChildCommand {
     /// Runs `arguments` (argv[0] looked up in PATH), inheriting stdio, and waits; throws unless it exits 0.
     public static func run(_ arguments: [String]) throws(Error) {
         let program = arguments.first ?? ""
-        let pid = try spawn(arguments, fileActions: nil, attributes: nil, searchPath: true)
+        let pid = try spawn(arguments, program: program, fileActions: nil, attributes: nil, searchPath: true)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 {
             let e = Errno(rawValue: errno)
@@ -39,10 +39,10 @@ public enum ChildCommand {
         throw .failed(command: arguments.joined(separator: " "), status: text)
     }
 
-    /// Starts `arguments[0]` (an absolute path) in a new session (setsid), stdin from /dev/null and
-    /// stdout and stderr appended to `logPath`, without waiting: how the init leaves the node-save
-    /// agent running across switch_root. Returns the child's pid.
-    public static func startDaemon(_ arguments: [String], logPath: String) throws(Error) -> pid_t {
+    /// Starts `program` (an absolute path) with `arguments` (argv[0] first) in a new session (setsid),
+    /// stdin from /dev/null and stdout and stderr appended to `logPath` (created 0600), without
+    /// waiting: how the init leaves the node-save agent running across switch_root. Returns its pid.
+    public static func startDaemon(program: String, arguments: [String], logPath: String) throws(Error) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -61,14 +61,13 @@ public enum ChildCommand {
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setflags(&attributes, nodeinit_posix_spawn_setsid_flag() | Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        return try spawn(arguments, fileActions: &actions, attributes: &attributes, searchPath: false)
+        return try spawn(arguments, program: program, fileActions: &actions, attributes: &attributes, searchPath: false)
     }
 
     private static func spawn(
-        _ arguments: [String], fileActions: UnsafePointer<posix_spawn_file_actions_t>?,
+        _ arguments: [String], program: String, fileActions: UnsafePointer<posix_spawn_file_actions_t>?,
         attributes: UnsafePointer<posix_spawnattr_t>?, searchPath: Bool
     ) throws(Error) -> pid_t {
-        let program = arguments.first ?? ""
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         cArguments.append(nil)
         defer { for pointer in cArguments { free(pointer) } }

@@ -37,3 +37,25 @@ public enum ProcessControls {
         nodeinit_get_thread_nice()
     }
 }
+
+extension ProcessControls {
+    /// True when `fd` is a terminal (progress bars redraw in place only there).
+    public static func isTerminal(_ fd: FileDescriptor) -> Bool { isatty(fd.rawValue) == 1 }
+
+    public enum RootChangeError: Swift.Error, CustomStringConvertible, Equatable {
+        case chroot(path: String, Errno)
+        public var description: String {
+            switch self {
+            case .chroot(let path, let e): "cannot change root to \(path): \(e) (errno \(e.rawValue))"
+            }
+        }
+    }
+
+    /// chroot(path) then chdir("/"). The agent, started by the init before switch_root, enters the
+    /// new root this way: when switch_root later moves that mount to "/" and moves /run, /proc, /dev
+    /// into it, the agent sees the same tree as the booted system.
+    public static func changeRoot(to path: String) throws(RootChangeError) {
+        if chroot(path) == -1 { throw .chroot(path: path, Errno(rawValue: errno)) }
+        if chdir("/") == -1 { throw .chroot(path: path, Errno(rawValue: errno)) }
+    }
+}

@@ -1,0 +1,51 @@
+import FoundationEssentials
+import OverlayCapture
+import SystemPackage
+
+/// The agent's real producer: OverlayCapture over the node's overlay upper directory.
+///
+/// Options are re-read at every request: the boot-placed manifest and the image's
+/// `/etc/nodeinit/save-exclude` may change while the node runs.
+public struct OverlayCaptureProducer: LayerProducer {
+    public var upperDirectory: FilePath
+    public var mergedDirectory: FilePath
+    public var bootPlacedManifest: FilePath
+    public var exclusions: [String]
+
+    public init(upperDirectory: FilePath, mergedDirectory: FilePath, bootPlacedManifest: FilePath, exclusions: [String] = []) {
+        self.upperDirectory = upperDirectory
+        self.mergedDirectory = mergedDirectory
+        self.bootPlacedManifest = bootPlacedManifest
+        self.exclusions = exclusions
+    }
+
+    private func options(recordPaths: Bool) throws -> CaptureOptions {
+        CaptureOptions(
+            upperDirectory: upperDirectory, mergedDirectory: mergedDirectory, exclusions: exclusions,
+            bootPlaced: try OverlayCapture.loadBootPlaced(bootPlacedManifest), recordPaths: recordPaths)
+    }
+
+    /// A summary needs the same walk as the layer (the tar is produced and thrown away, at idle
+    /// priority): it is exact, including names skipped or changed while read.
+    public func summary(includePaths: Bool) throws -> LayerSummary {
+        let (summary, _) = try OverlayCapture.capture(try options(recordPaths: includePaths), into: DiscardingSink())
+        return LayerSummary(
+            json: Array((try OverlayCapture.json(summary) + "\n").utf8),
+            entryCount: UInt64(max(0, summary.totalEntries)),
+            contentBytes: UInt64(max(0, summary.regularFiles.bytes)))
+    }
+
+    public func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8] {
+        let summary = try OverlayCapture.capture(try options(recordPaths: false), to: fd, compression: compression)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(summary))
+    }
+}
+
+/// Counts and drops the bytes of a capture made only for its summary.
+struct DiscardingSink: ByteSink {
+    private(set) var bytesWritten: Int64 = 0
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws { bytesWritten &+= Int64(bytes.count) }
+    mutating func flush() throws {}
+}

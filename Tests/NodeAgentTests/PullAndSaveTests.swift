@@ -1,0 +1,239 @@
+import Foundation
+import NodeSys
+import OverlayCapture
+import SystemPackage
+import Testing
+@testable import NodeAgent
+
+/// A hand-made overlay upper over a small image: modified, deleted (whiteout char 0/0), created
+/// with an xattr, an opaque directory, an empty directory and a symlink. Needs root (mknod, trusted.*).
+struct UpperFixture {
+    let base: String
+    var image: String { base + "/image" }
+    var upper: String { base + "/upper" }
+
+    init() throws {
+        base = try makeTemporaryDirectory("save")
+        for directory in ["image", "image/d", "image/keep", "image/etc", "upper", "upper/d", "upper/e"] {
+            try FileManager.default.createDirectory(atPath: base + "/" + directory, withIntermediateDirectories: true)
+        }
+        try writeFile(image + "/a.txt", "old a\n")
+        try writeFile(image + "/b.txt", "to be deleted\n")
+        try writeFile(image + "/d/x", "x\n")
+        try writeFile(image + "/d/y", "y\n")
+        try writeFile(image + "/keep/k", "kept\n", mode: 0o640)
+        try writeFile(image + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
+        try writeFile(image + "/etc/group", "root:x:0:\n")
+        try writeFile(upper + "/a.txt", "new a, longer than before\n", mode: 0o600)
+        try runTool(["mknod", upper + "/b.txt", "c", "0", "0"])
+        try writeFile(upper + "/c.txt", String(repeating: "c", count: 3 << 20))
+        try runTool(["setfattr", "-n", "user.note", "-v", "hello", upper + "/c.txt"])
+        try runTool(["setfattr", "-n", "trusted.overlay.opaque", "-v", "y", upper + "/d"])
+        try writeFile(upper + "/d/z", "z\n")
+        try FileManager.default.createSymbolicLink(atPath: upper + "/link", withDestinationPath: "a.txt")
+    }
+
+    var producer: OverlayCaptureProducer {
+        OverlayCaptureProducer(
+            upperDirectory: FilePath(upper), mergedDirectory: FilePath(image),
+            bootPlacedManifest: FilePath(base + "/no-placed.json"))
+    }
+
+    func remove() { removeTree(base) }
+}
+
+@discardableResult
+func runTool(_ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw ChildCommand.Error.failed(command: arguments.joined(separator: " "), status: "\(process.terminationStatus)") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// path -> "type mode uid gid mtime sha256/target xattrs", symlinks not followed.
+func describeTree(_ root: String) throws -> [String: String] {
+    let script = """
+    import hashlib, os, stat, sys
+    root = sys.argv[1]
+    for d, ds, fs in os.walk(root):
+        for n in sorted(ds + fs):
+            p = os.path.join(d, n); st = os.lstat(p)
+            e = [stat.S_IFMT(st.st_mode), oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid, st.st_mtime_ns]
+            if stat.S_ISREG(st.st_mode): e.append(hashlib.sha256(open(p, 'rb').read()).hexdigest())
+            if stat.S_ISLNK(st.st_mode): e.append(os.readlink(p))
+            e.append(sorted((k, os.getxattr(p, k, follow_symlinks=False).hex()) for k in os.listxattr(p, follow_symlinks=False)))
+            print(os.path.relpath(p, root) + "\\t" + repr(e))
+    """
+    var tree: [String: String] = [:]
+    for line in try runTool(["python3", "-c", script, root]).split(separator: "\n") {
+        let parts = line.split(separator: "\t", maxSplits: 1)
+        if parts.count == 2 { tree[String(parts[0])] = String(parts[1]) }
+    }
+    return tree
+}
+
+func directoryNames(_ path: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+}
+
+/// Writes the first `cutAt` bytes of a real layer, then fails: a capture that breaks mid-stream.
+struct TruncatingProducer: LayerProducer {
+    let inner: OverlayCaptureProducer
+    let cutAt: Int
+    struct Broken: Error {}
+    func summary(includePaths: Bool) throws -> LayerSummary { try inner.summary(includePaths: includePaths) }
+    func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8] {
+        let (_, sink) = try OverlayCapture.capture(
+            CaptureOptions(upperDirectory: inner.upperDirectory, mergedDirectory: inner.mergedDirectory), into: MemorySink())
+        _ = try sink.bytes.prefix(cutAt).withUnsafeBytes { try fd.writeAll($0) }
+        throw Broken()
+    }
+}
+
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root: mknod whiteouts, trusted.* xattrs, chown"))
+struct PullAndSaveTests {
+    @Test(arguments: [LayerCompression.none, .gzip, .zstd])
+    func pullWritesTheLayerUnderATemporaryNameThenRenames(compression: LayerCompression) throws {
+        let fixture = try UpperFixture()
+        defer { fixture.remove() }
+        let output = fixture.base + "/out/node.tar"
+        try FileManager.default.createDirectory(atPath: fixture.base + "/out", withIntermediateDirectories: true)
+        try withAgent(producer: fixture.producer) { server, _ in
+            let pull = LayerPull(client: AgentClient(endpoint: server.localAddress), compression: compression)
+            var sawPartialOnly = false
+            var finalSeenEarly = false
+            let result = try pull.run(to: output) { _ in
+                let names = directoryNames(fixture.base + "/out")
+                if names.contains("node.tar") { finalSeenEarly = true }
+                if names.count == 1, names[0].hasPrefix(".node.tar.partial-") { sawPartialOnly = true }
+            }
+            #expect(sawPartialOnly)
+            #expect(!finalSeenEarly)
+            #expect(directoryNames(fixture.base + "/out") == ["node.tar"])
+            // a.txt, b.txt whiteout, c.txt, d + opaque marker, d/z, e, link (+ the root directory, if listed)
+            #expect(result.progress.entries >= 8)
+            #expect(result.progress.totalEntries == result.progress.entries)
+            #expect(result.progress.contentBytes == result.progress.totalContentBytes)
+            #expect(result.progress.contentBytes >= 3 << 20)
+            let report = try #require(result.report)
+            #expect(String(decoding: report, as: UTF8.self).contains("\"whiteouts\""))
+            // The file is the layer in the asked compression, and GNU tar lists the changes in it.
+            let listing = try runTool(["tar", "-tf", output])
+            for name in ["a.txt", "c.txt", ".wh.b.txt", "d/.wh..wh..opq", "d/z", "link"] {
+                #expect(listing.contains(name), "\(name) missing from \(listing)")
+            }
+        }
+    }
+
+    @Test func failedPullLeavesNoFile() throws {
+        let fixture = try UpperFixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(atPath: fixture.base + "/out", withIntermediateDirectories: true)
+        try withAgent(producer: TruncatingProducer(inner: fixture.producer, cutAt: 1 << 20)) { server, _ in
+            let pull = LayerPull(client: AgentClient(endpoint: server.localAddress))
+            #expect(throws: AgentClient.Error.self) { try pull.run(to: fixture.base + "/out/node.tar") }
+            #expect(directoryNames(fixture.base + "/out") == [])
+        }
+        try withAgent(producer: fixture.producer, token: "the-token") { server, _ in
+            let pull = LayerPull(client: AgentClient(endpoint: server.localAddress, token: BearerToken("not-the-token")))
+            #expect(throws: AgentClient.Error.self) { try pull.run(to: fixture.base + "/out/node.tar") }
+            #expect(directoryNames(fixture.base + "/out") == [])
+        }
+    }
+
+    @Test func saveAppliesTheChangesToACopyAndLeavesTheOriginalUntouched() throws {
+        let fixture = try UpperFixture()
+        defer { fixture.remove() }
+        let before = try describeTree(fixture.image)
+        let newImage = fixture.base + "/image-saved"
+        try withAgent(producer: fixture.producer) { server, _ in
+            let save = ImageSave(pull: LayerPull(client: AgentClient(endpoint: server.localAddress)))
+            let result = try save.run(image: fixture.image, newImage: newImage)
+            #expect(result.applied.whiteouts == 1)
+            #expect(result.applied.opaqueDirectories == 1)
+        }
+        #expect(try describeTree(fixture.image) == before)
+        let saved = try describeTree(newImage)
+        let upper = try describeTree(fixture.upper)
+        #expect(saved["a.txt"] == upper["a.txt"])
+        #expect(saved["b.txt"] == nil)
+        #expect(saved["c.txt"] == upper["c.txt"])
+        #expect(saved["c.txt"]?.contains("user.note") == true)
+        #expect(saved["d/x"] == nil && saved["d/y"] == nil)
+        #expect(saved["d/z"] == upper["d/z"])
+        #expect(saved["e"] != nil)
+        #expect(saved["link"] == upper["link"])
+        #expect(saved["keep/k"] == before["keep/k"])
+        #expect(saved["etc/passwd"] == before["etc/passwd"])
+        // Nothing left behind: no staging copy, no layer file.
+        #expect(directoryNames(fixture.base) == ["image", "image-saved", "upper"])
+    }
+
+    @Test func saveRefusesAnExistingTargetAndCleansUpOnFailure() throws {
+        let fixture = try UpperFixture()
+        defer { fixture.remove() }
+        try withAgent(producer: fixture.producer) { server, _ in
+            let save = ImageSave(pull: LayerPull(client: AgentClient(endpoint: server.localAddress)))
+            #expect(throws: ImageSave.Error.targetExists(fixture.upper)) {
+                try save.run(image: fixture.image, newImage: fixture.upper)
+            }
+        }
+        try withAgent(producer: TruncatingProducer(inner: fixture.producer, cutAt: 700_000)) { server, _ in
+            let save = ImageSave(pull: LayerPull(client: AgentClient(endpoint: server.localAddress)))
+            #expect(throws: (any Error).self) { try save.run(image: fixture.image, newImage: fixture.base + "/new") }
+        }
+        #expect(directoryNames(fixture.base) == ["image", "upper"])
+    }
+}
+
+@Suite struct NodeEndpointTests {
+    static let hosts = """
+    127.0.0.1\tlocalhost
+    # 10.9.9.9 commented
+    10.0.0.12   node12 node12.cluster   # trailing comment
+    2001:db8::5 v6node
+    """
+
+    @Test(arguments: [
+        ("10.0.0.5", "10.0.0.5:7070"),
+        ("10.0.0.5:7071", "10.0.0.5:7071"),
+        ("2001:db8::1", "[2001:db8::1]:7070"),
+        ("[2001:db8::1]:8080", "[2001:db8::1]:8080"),
+        ("node12", "10.0.0.12:7070"),
+        ("NODE12.cluster:9000", "10.0.0.12:9000"),
+        ("v6node", "[2001:db8::5]:7070"),
+    ])
+    func resolves(text: String, expected: String) throws {
+        let directory = try makeTemporaryDirectory("hosts")
+        defer { removeTree(directory) }
+        try writeFile(directory + "/hosts", Self.hosts)
+        #expect(try NodeEndpoint.resolve(text, hostsFile: directory + "/hosts").description == expected)
+    }
+
+    @Test(arguments: ["10.9.9.9x", "node13", "node12:0", "node12:65536", "node12:x", "[::1", "bad_name!", ""])
+    func refuses(text: String) throws {
+        let directory = try makeTemporaryDirectory("hosts")
+        defer { removeTree(directory) }
+        try writeFile(directory + "/hosts", Self.hosts)
+        #expect(throws: NodeEndpoint.Error.self) { try NodeEndpoint.resolve(text, hostsFile: directory + "/hosts") }
+    }
+}
+
+@Suite struct PullProgressTests {
+    @Test func lineShowsSizesEntriesRateAndETA() {
+        var progress = PullProgress()
+        progress.totalContentBytes = 40 << 20
+        progress.totalEntries = 5000
+        progress.contentBytes = 10 << 20
+        progress.streamBytes = 10 << 20
+        progress.entries = 1234
+        progress.elapsedSeconds = 2
+        #expect(progress.line == "[#####...............] 25%  10.0 MiB of 40.0 MiB  1234/5000 entries  5.0 MiB/s  ETA 0:06")
+    }
+}
