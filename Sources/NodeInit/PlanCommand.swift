@@ -49,7 +49,7 @@ struct PlanCommand: ParsableCommand {
             let plan = try BootPlanner.plan(inputs)
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(plan), as: UTF8.self))
             } else {
                 print(plan.renderText(), terminator: "")

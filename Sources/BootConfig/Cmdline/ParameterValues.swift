@@ -67,7 +67,7 @@ func isValidHostName(_ text: String) -> Bool {
 }
 
 /// Normalizes a MAC address given as `aa:bb:..`, `aa-bb-..`, or PXELINUX `01-aa-bb-...` (hardware type 01 =
-/// Ethernet) into lowercase `aa:bb:cc:dd:ee:ff`. Nil when it is not a 6-byte Ethernet address.
+/// Ethernet) into lowercase `aa:bb:cc:dd:ee:ff`. Nil when it is not a 6-byte unicast Ethernet address.
 func normalizeMAC(_ text: String, allowHardwareType: Bool) -> String? {
     var groups: [String] = []
     var current = ""
@@ -88,6 +88,8 @@ func normalizeMAC(_ text: String, allowHardwareType: Bool) -> String? {
     for group in groups {
         guard group.unicodeScalars.count == 2, group.unicodeScalars.allSatisfy({ $0.isASCIIHexDigit }) else { return nil }
     }
+    // A NIC's own address is unicast: a set multicast bit means the text was misread (e.g. a truncated `01-...`).
+    guard let firstByte = UInt8(groups[0], radix: 16), firstByte & 1 == 0 else { return nil }
     return groups.map { $0.asciiLowercased() }.joined(separator: ":")
 }
 
