@@ -97,6 +97,7 @@ let package = Package(
 
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys"]),
+        .testTarget(name: "NodeBootTests", dependencies: ["NodeBoot", "NodeSys"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys"]),
         .testTarget(
             name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],

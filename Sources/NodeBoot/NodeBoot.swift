@@ -1,1 +1,0 @@
-// NodeBoot: see Package.swift for what this module holds.

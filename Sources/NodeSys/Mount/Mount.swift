@@ -1,0 +1,71 @@
+import CLibMount
+
+/// One mount, performed through libmount's context API: libmount splits the option string into
+/// MS_* flags and file-system data and does the extra steps some requests need (a read-only bind
+/// is a bind plus a read-only remount).
+public struct Mount: Sendable, Equatable, CustomStringConvertible {
+    public var source: String
+    public var target: String
+    public var fileSystemType: String?
+    public var options: MountOptions
+
+    public init(source: String, target: String, fileSystemType: String?, options: MountOptions = MountOptions()) {
+        self.source = source
+        self.target = target
+        self.fileSystemType = fileSystemType
+        self.options = options
+    }
+
+    public init(source: String, target: String, fileSystemType: String?, options: String) {
+        self.init(source: source, target: target, fileSystemType: fileSystemType, options: MountOptions(parsing: options))
+    }
+
+    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
+        case contextUnavailable
+        /// libmount's message (for example "mount(2) system call failed: Connection refused")
+        /// with the syscall errno when the kernel refused.
+        case failed(mount: String, message: String, errno: Int32?)
+
+        public var description: String {
+            switch self {
+            case .contextUnavailable: "cannot allocate a libmount context"
+            case .failed(let mount, let message, _): "mount \(mount) failed: \(message)"
+            }
+        }
+
+        /// The kernel's errno for the mount(2) call, when the failure came from the kernel.
+        public var systemErrno: Int32? {
+            if case .failed(_, _, let errno) = self { return errno }
+            return nil
+        }
+    }
+
+    public var description: String {
+        "\(source) on \(target) type=\(fileSystemType ?? "auto") options=\(options.description.isEmpty ? "-" : options.description)"
+    }
+
+    public func mount() throws(Error) {
+        guard let context = mnt_new_context() else { throw .contextUnavailable }
+        defer { mnt_free_context(context) }
+        // No /sbin/mount.<type> helpers: the initramfs has none, and mount.nfs would resolve names
+        // through NSS, which a static binary cannot do. The kernel gets addr= from us instead.
+        _ = mnt_context_disable_helpers(context, 1)
+        // Never consult fstab: source and target are always given.
+        _ = mnt_context_disable_swapmatch(context, 1)
+        _ = mnt_context_set_source(context, source)
+        _ = mnt_context_set_target(context, target)
+        if let fileSystemType { _ = mnt_context_set_fstype(context, fileSystemType) }
+        let optionText = options.description
+        if !optionText.isEmpty { _ = mnt_context_set_options(context, optionText) }
+
+        let rc = mnt_context_mount(context)
+        if rc == 0 && mnt_context_get_status(context) == 1 { return }
+
+        var buffer = [CChar](repeating: 0, count: 512)
+        _ = mnt_context_get_excode(context, rc, &buffer, buffer.count)
+        var message = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let syscallErrno = mnt_context_syscall_called(context) == 1 ? mnt_context_get_syscall_errno(context) : 0
+        if message.isEmpty { message = "libmount error \(rc)" }
+        throw .failed(mount: description, message: message, errno: syscallErrno > 0 ? syscallErrno : nil)
+    }
+}

@@ -1,0 +1,127 @@
+import Logging
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hands the machine from the initramfs (rootfs) to a mounted root, u-root style. pivot_root does
+/// not work from rootfs, so: move /dev /proc /sys /run into the new root, chdir there, move the new
+/// root onto "/", chroot("."), free the initramfs through a descriptor kept on the old root (never
+/// crossing into another file system), then exec the init with the console as stdio.
+///
+/// The moves call mount(2) directly: libmount reads /proc/self/mountinfo to prepare each mount,
+/// and /proc is one of the things moving away.
+public struct SwitchRoot: Sendable {
+    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
+        case newRootMissing(String)
+        case initMissing(root: String, path: String)
+        case openOldRoot(Errno)
+        case move(source: String, target: String, Errno)
+        case chdir(String, Errno)
+        case chroot(Errno)
+        case exec(path: String, Errno)
+
+        public var description: String {
+            switch self {
+            case .newRootMissing(let root): "new root \(root) is not a directory"
+            case .initMissing(let root, let path): "init \(path) does not exist under \(root)"
+            case .openOldRoot(let errno): "cannot open the initramfs root: \(errno.report)"
+            case .move(let source, let target, let errno): "cannot move mount \(source) to \(target): \(errno.report)"
+            case .chdir(let path, let errno): "cannot chdir to \(path): \(errno.report)"
+            case .chroot(let errno): "chroot into the new root failed: \(errno.report)"
+            case .exec(let path, let errno): "exec \(path) failed: \(errno.report)"
+            }
+        }
+    }
+
+    public var newRoot: String
+    public var initPath: String
+    public var initArguments: [String]
+    public var environment: [String]
+    public var movedMounts: [String] = ["/dev", "/proc", "/sys", "/run"]
+
+    public init(newRoot: String, initPath: String, initArguments: [String] = [], environment: [String]) {
+        self.newRoot = newRoot
+        self.initPath = initPath
+        self.initArguments = initArguments
+        self.environment = environment
+    }
+
+    /// Checks what can be checked before anything is moved, so a bad init= fails while the
+    /// initramfs (and its shell) is still there.
+    public func validate() throws(Error) {
+        guard FileSystem.isDirectory(newRoot) else { throw .newRootMissing(newRoot) }
+        var info = stat()
+        // lstat: /sbin/init is often an absolute symlink that only resolves inside the new root.
+        guard lstat(newRoot + initPath, &info) == 0 else { throw .initMissing(root: newRoot, path: initPath) }
+    }
+
+    /// Does not return on success. On failure after the moves the machine is in the new root
+    /// with the initramfs partly freed; the caller can only report and take the emergency action.
+    public func perform(logger: Logger) throws(Error) -> Never {
+        try validate()
+        var rootInfo = stat()
+        let oldRoot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard oldRoot >= 0, fstat(oldRoot, &rootInfo) == 0 else { throw .openOldRoot(.captured) }
+
+        for mountPoint in movedMounts {
+            var info = stat()
+            // Only real mounts move; a plain directory (same device as rootfs) stays and is freed.
+            guard stat(mountPoint, &info) == 0, info.st_dev != rootInfo.st_dev else { continue }
+            let target = newRoot + mountPoint
+            if !FileSystem.isDirectory(target) { try? FileSystem.makeDirectory(target) }
+            if case .failure(let errno) = nothingOrErrno({ Glibc.mount(mountPoint, target, nil, UInt(MS_MOVE), nil) }) {
+                throw .move(source: mountPoint, target: target, errno)
+            }
+        }
+        if chdir(newRoot) == -1 { throw .chdir(newRoot, .captured) }
+        if case .failure(let errno) = nothingOrErrno({ Glibc.mount(newRoot, "/", nil, UInt(MS_MOVE), nil) }) {
+            throw .move(source: newRoot, target: "/", errno)
+        }
+        if chroot(".") == -1 { throw .chroot(.captured) }
+        if chdir("/") == -1 { throw .chdir("/", .captured) }
+
+        let freed = Self.removeContents(of: oldRoot, device: rootInfo.st_dev, depth: 0)
+        close(oldRoot)
+        logger.info("switch_root: freed \(freed) initramfs entries, exec \(initPath)")
+
+        try? Console.attachStandardStreams()
+        let argv = ([initPath] + initArguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        execve(initPath, argv, envp)
+        let savedErrno = Errno.captured
+        for pointer in argv { free(pointer) }
+        for pointer in envp { free(pointer) }
+        throw .exec(path: initPath, savedErrno)
+    }
+
+    /// Unlinks everything below the directory `directory` that lives on `device`. Directories on
+    /// other devices (mount points) are left alone. Returns the number of entries removed.
+    static func removeContents(of directory: Int32, device: dev_t, depth: Int) -> Int {
+        guard depth < 64 else { return 0 }
+        let listing = dup(directory)
+        guard listing >= 0, let stream = fdopendir(listing) else { return 0 }
+        defer { closedir(stream) }
+        var removed = 0
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var info = stat()
+            guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_dev == device else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 {
+                    removed += removeContents(of: child, device: device, depth: depth + 1)
+                    close(child)
+                }
+                if unlinkat(directory, name, AT_REMOVEDIR) == 0 { removed += 1 }
+            } else if unlinkat(directory, name, 0) == 0 {
+                removed += 1
+            }
+        }
+        return removed
+    }
+}

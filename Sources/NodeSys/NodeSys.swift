@@ -1,1 +1,0 @@
-// NodeSys: see Package.swift for what this module holds.

@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The first things PID 1 does, before any library that needs /proc runs.
+public enum EarlyProcess {
+    public static var isPID1: Bool { getpid() == 1 }
+
+    /// Mounts /proc with mount(2) directly: libmount itself reads /proc/self/mountinfo, and the
+    /// Swift runtime needs /proc/self/exe to find itself. Already-mounted is fine.
+    public static func mountProc() {
+        if access("/proc/self/cmdline", F_OK) == 0 { return }
+        mkdir("/proc", 0o555)
+        _ = mount("proc", "/proc", "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil)
+    }
+
+    /// argv from /proc/self/cmdline: a static binary started as PID 1 sees an empty
+    /// CommandLine.arguments.
+    public static func arguments() -> [String] {
+        guard let bytes = try? FileContents.bytes(at: "/proc/self/cmdline", limit: 1 << 20) else { return [] }
+        var parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if parts.last == "" { parts.removeLast() }
+        return parts
+    }
+}
