@@ -97,7 +97,7 @@ let package = Package(
 
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys"]),
-        .testTarget(name: "NodeBootTests", dependencies: ["NodeBoot", "NodeSys"]),
+        .testTarget(name: "NodeBootTests", dependencies: ["NodeBoot", "NodeSys", "BootConfig"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys"]),
         .testTarget(
             name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],

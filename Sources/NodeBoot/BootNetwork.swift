@@ -1,3 +1,4 @@
+import BootConfig
 import Logging
 
 /// What the network phase found out: the configured interface and what DHCP (or ip=) said.
@@ -8,13 +9,17 @@ public struct NetworkState: Sendable, Equatable {
     public var nameservers: [String]
     public var searchDomains: [String]
     public var hostname: String?
-    /// DHCP option 17, for root=dhcp.
+    /// DHCP option 17.
     public var rootPath: String?
+    /// DHCP next-server (siaddr), or the static ip= peer field.
     public var nextServer: String?
+    /// DHCP server identifier (option 54).
+    public var serverIdentifier: String?
 
     public init(
         interface: String, address: String, gateway: String? = nil, nameservers: [String] = [],
-        searchDomains: [String] = [], hostname: String? = nil, rootPath: String? = nil, nextServer: String? = nil
+        searchDomains: [String] = [], hostname: String? = nil, rootPath: String? = nil, nextServer: String? = nil,
+        serverIdentifier: String? = nil
     ) {
         self.interface = interface
         self.address = address
@@ -24,6 +29,7 @@ public struct NetworkState: Sendable, Equatable {
         self.hostname = hostname
         self.rootPath = rootPath
         self.nextServer = nextServer
+        self.serverIdentifier = serverIdentifier
     }
 
     /// /etc/resolv.conf text for the booted system (written to /run).
@@ -36,9 +42,10 @@ public struct NetworkState: Sendable, Equatable {
 }
 
 /// The boot's view of the network layer: bring an interface up, resolve a name. The real one
-/// drives NodeNetwork; tests pass a fake.
+/// drives NodeNetwork (NodeNetworkBoot); tests pass a fake.
 public protocol BootNetwork: Sendable {
-    func bringUp(settings: BootSettings, logger: Logger) throws(BootFailure) -> NetworkState
+    /// Configures the network the plan asks for. One attempt: the caller retries until rd.retry.
+    func bringUp(plan: NetworkPlan, logger: Logger) throws(BootFailure) -> NetworkState
     /// IP addresses for `host`, asking `nameservers`.
-    func resolve(host: String, nameservers: [String], logger: Logger) throws(BootFailure) -> [String]
+    func resolve(host: String, nameservers: [String], searchDomains: [String], logger: Logger) throws(BootFailure) -> [String]
 }

@@ -1,9 +1,10 @@
-/// The phases of a boot, in order. Each is timed into boot.json. Later work (statelite rules,
-/// persistent overlay, the node-save agent) adds phases here between `overlay` and `switchRoot`.
+/// The timed phases of a boot, as they appear in boot.json. Each plan step belongs to one; later
+/// work (statelite, persistent overlay, the node-save agent) adds its own phases here.
 public enum BootPhase: String, Sendable, Hashable, CaseIterable {
     case earlyRootfs = "early-rootfs"
     case commandLine = "cmdline"
     case modules
+    case deviceDrivers = "device-drivers"
     case network
     case nfsRoot = "nfs-root"
     case overlay

@@ -1,153 +1,238 @@
+import BootConfig
 import Logging
 import NodeSys
 
-/// The PID-1 boot: early mounts, command line, modules, network, NFS root, overlay, switch_root.
-/// Any fatal step ends in one failure report and the emergency path. `run()` never returns.
+/// The PID-1 boot. It mounts the kernel file systems, builds the BootPlan from /proc/cmdline, then
+/// walks `plan.steps` in order. Any fatal step ends in one failure report and the emergency path.
+/// `run()` never returns.
 public final class BootSequence {
-    public typealias SettingsBuilder = (_ commandLine: String, _ logger: Logger) throws(BootFailure) -> BootSettings
-
     private let log: KernelLog
     private var logger: Logger
     private let network: any BootNetwork
-    private let buildSettings: SettingsBuilder
     private var timeline: BootTimeline
-    private var emergency: Emergency
-    private var commandLine = ""
-    public var layout = OverlayRoot.Layout()
+    private var emergency = Emergency(shellOnFailure: false, action: .reboot, countdownSeconds: 10)
+    private var modules: ModuleLoader?
+    private var networkState: NetworkState?
+    private let stateDirectory = "/run/nodeinit"
 
-    public init(network: any BootNetwork, log: KernelLog = .boot, buildSettings: @escaping SettingsBuilder) {
+    public init(network: any BootNetwork = NodeNetworkBoot(), log: KernelLog = .boot) {
         self.log = log
         self.network = network
-        self.buildSettings = buildSettings
         var logger = Logger(label: "nodeinit", factory: { _ in KernelLogHandler(sink: log) })
         logger.logLevel = .info
         self.logger = logger
         self.timeline = BootTimeline(initStartMilliseconds: MonotonicInstant.now().milliseconds)
-        self.emergency = Emergency(shellOnFailure: false, action: .reboot, countdownSeconds: 10)
     }
 
     public func run() -> Never {
         phase(.earlyRootfs) { () throws(BootFailure) in try self.earlyRootfs() }
         logger.info("nodeinit \(Self.version) started as PID 1, \(timeline.initStartMilliseconds) ms after kernel start")
 
-        let settings = phase(.commandLine) { () throws(BootFailure) -> BootSettings in
-            self.commandLine = (try? FileContents.string(at: "/proc/cmdline", limit: 65536)) ?? ""
-            self.logger.info("kernel command line: \(self.commandLine.split(whereSeparator: \.isNewline).first ?? "")")
-            self.emergency = EmergencyPolicy.scan(self.commandLine)
-            return try self.buildSettings(self.commandLine, self.logger)
-        }
+        let plan = phase(.commandLine) { () throws(BootFailure) -> BootPlan in try self.makePlan() }
         emergency = Emergency(
-            shellOnFailure: settings.shellOnFailure, action: settings.emergencyAction,
-            countdownSeconds: settings.emergencyCountdownSeconds)
-        if settings.verbose { logger.logLevel = .debug }
-        pause(at: .cmdline, shellPoint: nil, settings)
+            shellOnFailure: plan.debug.shellOnFailure, action: Power.Action(plan.debug.emergencyAction),
+            countdownSeconds: 10)
+        if plan.debug.verbose { logger.logLevel = .debug }
+        for warning in plan.warnings { logger.warning("command line: \(warning)") }
 
-        pause(at: .preUdev, shellPoint: nil, settings)
-        pause(at: .preTrigger, shellPoint: nil, settings)
-        phase(.modules) { () throws(BootFailure) in self.loadModules(settings) }
-
-        pause(at: .initqueue, shellPoint: nil, settings)
-        let networkState = phase(.network) { () throws(BootFailure) -> NetworkState in
-            try self.bringUpNetwork(settings)
+        for step in plan.steps {
+            perform(step, plan: plan)
         }
-
-        pause(at: .preMount, shellPoint: nil, settings)
-        phase(.nfsRoot) { () throws(BootFailure) in try self.mountRoot(settings, network: networkState) }
-        pause(at: .mount, shellPoint: "after the root mount", settings)
-
-        phase(.overlay) { () throws(BootFailure) in
-            try OverlayRoot(layout: self.layout, request: settings.overlay).mount(logger: self.logger)
-        }
-        pause(at: .prePivot, shellPoint: "after the overlay", settings)
-        pause(at: .cleanup, shellPoint: "before switch_root", settings)
-
-        switchRoot(settings)
+        // A plan always ends in switchRoot; reaching here means it did not.
+        fail(
+            BootFailure(phase: .switchRoot, action: "following the boot plan", error: "the plan has no switch_root step"),
+            phaseStart: MonotonicInstant.now())
     }
 
-    // MARK: phases
+    // MARK: steps
+
+    private func perform(_ step: BootStep, plan: BootPlan) {
+        switch step {
+        case .mountKernelFilesystems:
+            // Done before the plan existed (/proc/cmdline needs /proc); creating again is a no-op.
+            break
+        case .pause(let point):
+            DebugShell().run(reason: "pause \(point.rawValue)", logger: logger)
+        case .loadModules(let names):
+            phase(.modules) { () throws(BootFailure) in self.loadModules(names, plan: plan) }
+        case .loadDeviceDrivers:
+            phase(.deviceDrivers) { () throws(BootFailure) in self.loadDeviceDrivers(plan: plan) }
+        case .configureNetwork:
+            networkState = phase(.network) { () throws(BootFailure) -> NetworkState in try self.bringUpNetwork(plan) }
+        case .mountRoot:
+            phase(.nfsRoot) { () throws(BootFailure) in try self.mountRoot(plan) }
+        case .mountOverlayTmpfs:
+            guard case .tmpfs(let overlay) = plan.overlay else { return }
+            phase(.overlay) { () throws(BootFailure) in try OverlayRoot(plan: overlay).mountTmpfs(logger: self.logger) }
+        case .mountOverlay:
+            guard case .tmpfs(let overlay) = plan.overlay else {
+                fail(
+                    BootFailure(phase: .overlay, action: "mounting the overlay", error: "only tmpfs overlays are supported by this build"),
+                    phaseStart: MonotonicInstant.now())
+            }
+            phase(.overlay) { () throws(BootFailure) in try OverlayRoot(plan: overlay).mountOverlay(logger: self.logger) }
+        case .switchRoot:
+            switchRoot(plan.switchRoot)
+        case .mountOverlayDevice, .mountStateliteTmpfs, .mountStatemnt, .mountLitetree, .applyLitefile, .linkMtab,
+            .startAgent:
+            // Seams for the persistent overlay, xCAT statelite and the node-save agent (later work).
+            logger.warning("boot step \(step) is not supported by this build; skipped")
+        }
+    }
 
     private func earlyRootfs() throws(BootFailure) {
         try EarlyRootfs().create(logger: logger)
         if !Console.hasStandardError { try? Console.attachStandardStreams() }
         log.attachKernelLog()
         do {
-            try FileSystem.makeDirectory(layout.stateDirectory, mode: 0o700)
-            try log.attachFile(path: layout.stateDirectory + "/boot.log")
+            try FileSystem.makeDirectory(stateDirectory, mode: 0o700)
+            try log.attachFile(path: stateDirectory + "/boot.log")
         } catch {
             logger.warning("no boot.log: \(error)")
         }
     }
 
-    private func loadModules(_ settings: BootSettings) {
-        var loader: ModuleLoader
+    private func makePlan() throws(BootFailure) -> BootPlan {
+        let bytes = (try? FileContents.bytes(at: "/proc/cmdline", limit: 65536)) ?? []
+        let text = String(decoding: bytes, as: UTF8.self).filter { $0 != "\n" }
+        logger.info("kernel command line: \(text)")
+        emergency = EmergencyPolicy.scan(text)
         do {
-            loader = try ModuleLoader(parameters: settings.moduleParameters)
+            return try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(bytes: bytes)))
         } catch {
-            logger.warning("no kernel modules loaded: \(error); relying on built-in drivers")
-            return
+            throw BootFailure(
+                phase: .commandLine, action: "reading the kernel command line", inputs: [.init("cmdline", text)],
+                error: "\(error)")
         }
-        var outcome = loader.loadForPresentDevices(logger: logger)
-        var wanted: [ModuleName] = ["overlay"]
-        if settings.root.version != .v3 { wanted.append("nfsv4") }
-        if settings.root.version == nil || settings.root.version == .v3 { wanted.append("nfsv3") }
-        wanted += settings.extraModules
-        outcome.absorb(loader.load(wanted, logger: logger))
-        let loaded = outcome.loaded.map(\.rawValue).joined(separator: " ")
-        logger.info("loaded \(outcome.loaded.count) modules: \(loaded.isEmpty ? "none" : loaded)")
-        for failure in outcome.failures { logger.warning("module: \(failure)") }
     }
 
-    private func bringUpNetwork(_ settings: BootSettings) throws(BootFailure) -> NetworkState {
-        let state = try network.bringUp(settings: settings, logger: logger)
-        var withNameservers = state
-        if withNameservers.nameservers.isEmpty { withNameservers.nameservers = settings.network.nameservers }
+    private func moduleLoader(plan: BootPlan) -> ModuleLoader? {
+        if let modules { return modules }
+        var parameters: [ModuleName: [String]] = [:]
+        for parameter in plan.modules.parameters {
+            let text = parameter.value.isEmpty ? parameter.name : "\(parameter.name)=\(parameter.value)"
+            parameters[ModuleName(parameter.module), default: []].append(text)
+        }
         do {
-            try FileContents.write(withNameservers.resolvConf, to: "/run/resolv.conf")
+            let loader = try ModuleLoader(parameters: parameters, blacklist: Set(plan.modules.blacklist.map { ModuleName($0) }))
+            modules = loader
+            return loader
+        } catch {
+            logger.warning("no kernel modules: \(error); relying on built-in drivers")
+            return nil
+        }
+    }
+
+    private func loadModules(_ names: [String], plan: BootPlan) {
+        guard var loader = moduleLoader(plan: plan) else { return }
+        // The NFS version modules wait until the root mount tries that version (see mountRoot):
+        // most boots never need nfsv3, and each module costs time to load.
+        let deferred: Set<ModuleName> = ["nfsv3", "nfsv4"]
+        let wanted = names.map { ModuleName($0) }.filter { !deferred.contains($0) }
+        let outcome = loader.load(wanted, logger: logger)
+        modules = loader
+        report(outcome, what: "modules")
+    }
+
+    private func loadDeviceDrivers(plan: BootPlan) {
+        guard var loader = moduleLoader(plan: plan) else { return }
+        let outcome = loader.loadForPresentDevices(logger: logger)
+        modules = loader
+        report(outcome, what: "device drivers")
+    }
+
+    private func report(_ outcome: ModuleLoader.Outcome, what: String) {
+        let names = outcome.loaded.map(\.rawValue).joined(separator: " ")
+        logger.info("loaded \(outcome.loaded.count) \(what): \(names.isEmpty ? "none" : names)")
+        for failure in outcome.failures { logger.warning("\(failure)") }
+    }
+
+    /// Retries the whole bring-up until rd.retry, since a link or DHCP server may come late.
+    private func bringUpNetwork(_ plan: BootPlan) throws(BootFailure) -> NetworkState {
+        let start = MonotonicInstant.now()
+        var tries = 0
+        var state: NetworkState
+        while true {
+            tries += 1
+            do {
+                state = try network.bringUp(plan: plan.network, logger: logger)
+                break
+            } catch {
+                let elapsed = MonotonicInstant.now().milliseconds(since: start)
+                if elapsed >= UInt64(max(0, plan.debug.retrySeconds)) * 1000 {
+                    var failure = error
+                    failure.attempts.append("\(tries) bring-up attempts over \(elapsed / 1000) s (rd.retry=\(plan.debug.retrySeconds))")
+                    throw failure
+                }
+                logger.warning("network try \(tries) failed: \(error.error); retrying")
+                Reaper.reapExited()
+                Pause.sleep(milliseconds: 2000)
+            }
+        }
+        do {
+            try FileContents.write(state.resolvConf, to: "/run/resolv.conf")
         } catch {
             logger.warning("cannot write /run/resolv.conf: \(error)")
         }
-        logger.info("network up: \(state.interface) \(state.address) gateway \(state.gateway ?? "none") dns \(withNameservers.nameservers.joined(separator: ","))")
-        return withNameservers
+        logger.info(
+            "network up: \(state.interface) \(state.address) gateway \(state.gateway ?? "none") dns \(state.nameservers.joined(separator: ",")) host \(state.hostname ?? "-")")
+        return state
     }
 
-    private func mountRoot(_ settings: BootSettings, network state: NetworkState) throws(BootFailure) {
-        let server = settings.root.server
+    private func mountRoot(_ plan: BootPlan) throws(BootFailure) {
+        let state = networkState ?? NetworkState(interface: "-", address: "0.0.0.0")
+        guard let location = RootLocation(plan: plan.root, network: state) else {
+            throw BootFailure(
+                phase: .nfsRoot, action: "finding the NFS server",
+                inputs: [.init("root", plan.root.syntax), .init("path", plan.root.path)],
+                error: "no server in the root parameter, no ip= peer, no DHCP next-server or server identifier")
+        }
         let address: String
-        if IPLiteral.isLiteral(server) {
-            address = server
+        if IPLiteral.isLiteral(location.server) {
+            address = location.server
         } else {
-            let addresses = try network.resolve(host: server, nameservers: state.nameservers, logger: logger)
+            let addresses = try network.resolve(
+                host: location.server, nameservers: state.nameservers, searchDomains: state.searchDomains, logger: logger)
             guard let first = addresses.first else {
                 throw BootFailure(
                     phase: .nfsRoot, action: "resolving the NFS server name",
-                    inputs: [.init("server", server), .init("nameservers", state.nameservers.joined(separator: ","))],
-                    error: "no address for \(server)")
+                    inputs: [.init("server", location.server), .init("nameservers", state.nameservers.joined(separator: ","))],
+                    error: "no address for \(location.server)")
             }
-            logger.info("resolved \(server) to \(first)")
+            logger.info("resolved \(location.server) to \(first)")
             address = first
         }
         do {
-            try FileSystem.makeDirectory(layout.lower, mode: 0o755)
+            try FileSystem.makeDirectory(plan.root.mountPoint, mode: 0o755)
         } catch {
-            throw BootFailure(phase: .nfsRoot, action: "creating \(layout.lower)", error: "\(error)")
+            throw BootFailure(phase: .nfsRoot, action: "creating \(plan.root.mountPoint)", error: "\(error)")
         }
-        let mount = NFSRootMount(request: settings.root, address: address, target: layout.lower)
-        _ = try mount.mountWithRetry(retrySeconds: settings.retrySeconds, logger: logger)
+        let mount = NFSRootMount(
+            attempts: plan.root.attempts, server: location.server, address: address, path: location.path,
+            target: plan.root.mountPoint)
+        _ = try mount.mountWithRetry(retrySeconds: plan.debug.retrySeconds, logger: logger) { attempt in
+            self.loadVersionModule(attempt.version, plan: plan)
+        }
     }
 
-    private func switchRoot(_ settings: BootSettings) -> Never {
+    private func loadVersionModule(_ version: String, plan: BootPlan) {
+        guard var loader = moduleLoader(plan: plan) else { return }
+        let module: ModuleName = version == "3" || version == "2" ? "nfsv3" : "nfsv4"
+        let outcome = loader.load([module], logger: logger)
+        modules = loader
+        if !outcome.loaded.isEmpty || !outcome.failures.isEmpty { report(outcome, what: "modules for NFS \(version)") }
+    }
+
+    private func switchRoot(_ plan: SwitchRootPlan) -> Never {
         let start = MonotonicInstant.now()
         let switcher = SwitchRoot(
-            newRoot: layout.merged, initPath: settings.initPath, initArguments: settings.initArguments,
+            newRoot: plan.newRoot, initPath: plan.initPath, initArguments: plan.initArguments,
             environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", "TERM=linux"])
+        let inputs: [BootFailure.Input] = [.init("root", plan.newRoot), .init("init", plan.initPath)]
         do {
             try switcher.validate()
         } catch {
-            fail(
-                BootFailure(
-                    phase: .switchRoot, action: "checking the new root",
-                    inputs: [.init("root", layout.merged), .init("init", settings.initPath)], error: "\(error)"),
-                phaseStart: start)
+            fail(BootFailure(phase: .switchRoot, action: "checking the new root", inputs: inputs, error: "\(error)"), phaseStart: start)
         }
         Reaper.reapExited()
         let end = MonotonicInstant.now()
@@ -156,16 +241,12 @@ public final class BootSequence {
         timeline.initExecMilliseconds = end.milliseconds
         writeTimeline()
         logger.info("phases: \(timeline.summary)")
-        logger.info("switching root to \(layout.merged), exec \(settings.initPath) at \(end.milliseconds) ms after kernel start")
+        logger.info("switching root to \(plan.newRoot), exec \(plan.initPath) at \(end.milliseconds) ms after kernel start")
         do {
             try switcher.perform(logger: logger)
         } catch {
-            // The initramfs may be gone by now; report and take the emergency action from the new root.
-            fail(
-                BootFailure(
-                    phase: .switchRoot, action: "switching to the new root",
-                    inputs: [.init("root", layout.merged), .init("init", settings.initPath)], error: "\(error)"),
-                phaseStart: start)
+            // The initramfs may be gone by now; report and take the emergency action.
+            fail(BootFailure(phase: .switchRoot, action: "switching to the new root", inputs: inputs, error: "\(error)"), phaseStart: start)
         }
     }
 
@@ -187,14 +268,6 @@ public final class BootSequence {
         }
     }
 
-    private func pause(at stage: BootStage, shellPoint: String?, _ settings: BootSettings) {
-        if settings.breakStages.contains(stage) {
-            DebugShell().run(reason: "rd.break=\(stage.rawValue)", logger: logger)
-        } else if settings.debugShell, let shellPoint {
-            DebugShell().run(reason: "shell: \(shellPoint)", logger: logger)
-        }
-    }
-
     private func fail(_ failure: BootFailure, phaseStart: MonotonicInstant) -> Never {
         let now = MonotonicInstant.now()
         timeline.outcome = .failed
@@ -209,7 +282,7 @@ public final class BootSequence {
 
     private func writeTimeline() {
         do {
-            try FileContents.write(timeline.json, to: layout.stateDirectory + "/boot.json")
+            try FileContents.write(timeline.json, to: stateDirectory + "/boot.json")
         } catch {
             logger.warning("cannot write boot.json: \(error)")
         }
@@ -218,22 +291,34 @@ public final class BootSequence {
     public static let version = "0.1.0"
 }
 
+extension Power.Action {
+    init(_ action: EmergencyAction) {
+        switch action {
+        case .reboot: self = .reboot
+        case .poweroff: self = .poweroff
+        case .halt: self = .halt
+        }
+    }
+}
+
 /// rd.shell and rd.emergency read straight from the command line, for failures that happen before
-/// (or while) the boot settings are built.
+/// the plan exists (or when it cannot be built). Follows the plan's defaults: a shell unless
+/// rd.emergency= is given or rd.shell=0, then power off.
 enum EmergencyPolicy {
     static func scan(_ commandLine: String) -> Emergency {
-        var shell = false
-        var action = Power.Action.reboot
+        var shell: Bool?
+        var action: Power.Action?
         for word in commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
             switch word {
             case "rd.shell", "rd.shell=1", "shell": shell = true
             case "rd.shell=0": shell = false
             default:
-                if word.hasPrefix("rd.emergency="), let chosen = Power.Action(rawValue: String(word.dropFirst(13))) {
-                    action = chosen
+                if word.hasPrefix("rd.emergency=") {
+                    action = Power.Action(rawValue: String(word.dropFirst(13)))
                 }
             }
         }
-        return Emergency(shellOnFailure: shell, action: action, countdownSeconds: 10)
+        return Emergency(
+            shellOnFailure: shell ?? (action == nil), action: action ?? .poweroff, countdownSeconds: 10)
     }
 }

@@ -1,69 +1,73 @@
+import BootConfig
 import Logging
 import NodeSys
 
-/// Mounting the NFS root read-only at the lower-layer path, the way the kernel needs it without
-/// mount.nfs: the server's address in `addr=` (the kernel does no DNS), `nolock` for v3 (NLM needs a
-/// userspace statd that cannot follow switch_root), TCP for the MOUNT protocol too.
+/// Mounting the NFS root read-only, the way the kernel needs it without mount.nfs: each of the
+/// plan's attempts (one per NFS version, options decided by BootConfig) gets the server's address
+/// as `addr=` (the kernel does no DNS), round after round, until one mounts or rd.retry runs out.
 public struct NFSRootMount: Sendable {
-    public var request: NFSRootRequest
-    /// The server's IP address (the request's server when it is a literal, else resolved).
+    public var attempts: [NFSMountAttempt]
+    /// The server as the plan named it (a host name or IP literal), for logs and the report.
+    public var server: String
+    /// The server's IP address.
     public var address: String
+    public var path: String
     public var target: String
 
-    public init(request: NFSRootRequest, address: String, target: String) {
-        self.request = request
+    public init(attempts: [NFSMountAttempt], server: String, address: String, path: String, target: String) {
+        self.attempts = attempts
+        self.server = server
         self.address = address
+        self.path = path
         self.target = target
     }
 
-    /// The versions tried, in order.
-    public var versions: [NFSVersion] { request.version.map { [$0] } ?? NFSVersion.automatic }
-
-    /// The mount for one version: our defaults, then the user's options over them, then what the
-    /// kernel must get (read-only, the version, addr=, nolock for v3) last so nothing overrides it.
-    public func mount(version: NFSVersion) -> Mount {
-        var options = MountOptions()
-        options.set("proto", "tcp")
-        if version == .v3 { options.set("mountproto", "tcp") }
-        var userOptions = request.options
-        for key in ["vers", "nfsvers", "minorversion", "ro", "rw", "lock", "nolock", "addr"] { userOptions.remove(key) }
-        options.merge(userOptions)
-        options.set("ro")
-        options.set("vers", version.rawValue)
+    /// The mount for one attempt: the plan's exact options, `ro` when the plan says read-only, then
+    /// `addr=` last so nothing earlier overrides it. IPv6 servers go in brackets in the source.
+    public func mount(for attempt: NFSMountAttempt) -> Mount {
+        var options = MountOptions(parsing: attempt.options)
+        if attempt.readOnly { options.set("ro") }
+        options.remove("addr")
         options.set("addr", address)
-        if version == .v3 { options.set("nolock") }
         return Mount(
-            source: "\(IPLiteral.sourceHost(address)):\(request.path)", target: target,
-            fileSystemType: version.fileSystemType, options: options)
+            source: "\(IPLiteral.sourceHost(address)):\(path)", target: target, fileSystemType: attempt.fsType,
+            options: options)
     }
 
-    /// Tries every version in turn, round after round, with growing pauses (1 s doubling to 8 s)
+    /// Tries every attempt in turn, round after round, pausing 1 s doubling to 8 s between rounds,
     /// until one mounts or `retrySeconds` have passed. Each try is logged with server, path and the
-    /// kernel's error, and kept for the failure report.
-    public func mountWithRetry(retrySeconds: Int, logger: Logger) throws(BootFailure) -> Mount {
+    /// kernel's error and kept for the failure report. `beforeAttempt` runs before each first try of
+    /// a version (to load that version's module only when it is needed).
+    public func mountWithRetry(
+        retrySeconds: Int, logger: Logger, beforeAttempt: (NFSMountAttempt) -> Void = { _ in }
+    ) throws(BootFailure) -> Mount {
         let start = MonotonicInstant.now()
         let deadline = UInt64(max(0, retrySeconds)) * 1000
-        var attempts: [String] = []
+        var tries: [String] = []
         var pauseMilliseconds: UInt64 = 1000
-        var lastError = ""
-        while true {
-            for version in versions {
-                let mount = mount(version: version)
+        var lastError = "no mount attempts in the plan"
+        var prepared: Set<String> = []
+        while !attempts.isEmpty {
+            for attempt in attempts {
+                if !prepared.contains(attempt.version) {
+                    prepared.insert(attempt.version)
+                    beforeAttempt(attempt)
+                }
+                let mount = mount(for: attempt)
                 do {
                     try mount.mount()
-                    logger.info("mounted NFS root \(request.server):\(request.path) (vers=\(version.rawValue), addr=\(address)) at \(target)")
+                    logger.info("mounted NFS root \(server):\(path) (vers=\(attempt.version), addr=\(address)) at \(target)")
                     return mount
                 } catch {
                     lastError = error.description
-                    let line = "[\(MonotonicInstant.now())] vers=\(version.rawValue) \(mount.source) options=\(mount.options): \(error)"
-                    attempts.append(line)
-                    logger.warning("NFS root try \(attempts.count): server=\(request.server) path=\(request.path) vers=\(version.rawValue): \(error)")
+                    tries.append("[\(MonotonicInstant.now())] vers=\(attempt.version) \(mount.source) options=\(mount.options): \(error)")
+                    logger.warning("NFS root try \(tries.count): server=\(server) path=\(path) vers=\(attempt.version): \(error)")
                 }
             }
             let elapsed = MonotonicInstant.now().milliseconds(since: start)
             if elapsed >= deadline { break }
             let pause = min(pauseMilliseconds, deadline - elapsed)
-            logger.info("NFS root not mounted yet; next try in \(pause) ms (rd.retry=\(retrySeconds) s, \(elapsed / 1000) s spent)")
+            logger.info("NFS root not mounted yet; next round in \(pause) ms (rd.retry=\(retrySeconds) s, \(elapsed / 1000) s spent)")
             Reaper.reapExited()
             Pause.sleep(milliseconds: pause)
             pauseMilliseconds = min(pauseMilliseconds * 2, 8000)
@@ -71,11 +75,44 @@ public struct NFSRootMount: Sendable {
         throw BootFailure(
             phase: .nfsRoot, action: "mounting the NFS root",
             inputs: [
-                .init("server", request.server), .init("address", address), .init("path", request.path),
-                .init("version", request.version?.rawValue ?? "auto (4.2, 4.1, 3)"),
-                .init("options", request.options.description.isEmpty ? "-" : request.options.description),
-                .init("rd.retry", "\(retrySeconds)"),
+                .init("server", server), .init("address", address), .init("path", path),
+                .init("versions", attempts.map(\.version).joined(separator: ",")), .init("rd.retry", "\(retrySeconds)"),
             ],
-            attempts: attempts, error: lastError)
+            attempts: tries, error: lastError)
+    }
+}
+
+/// Where the root comes from once the network is up: the plan's server, else the static ip= peer,
+/// else DHCP next-server, else the DHCP server identifier (dracut's order); `%s` in the path becomes
+/// the host name, or the node's IP address when there is none.
+public struct RootLocation: Sendable, Equatable {
+    public init(server: String, path: String) {
+        self.server = server
+        self.path = path
+    }
+
+    public var server: String
+    public var path: String
+
+    public init?(plan: RootPlan, network: NetworkState) {
+        guard let server = plan.server ?? network.nextServer ?? network.serverIdentifier else { return nil }
+        self.server = server
+        var path = plan.path
+        if plan.hostnameSubstitution {
+            let name = network.hostname.flatMap { $0.isEmpty || $0 == "(none)" ? nil : $0 } ?? network.address
+            path = Self.replacingFirst("%s", in: path, with: name)
+        }
+        self.path = path
+    }
+
+    static func replacingFirst(_ marker: String, in text: String, with replacement: String) -> String {
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].hasPrefix(marker) {
+                return String(text[..<index]) + replacement + String(text[text.index(index, offsetBy: marker.count)...])
+            }
+            index = text.index(after: index)
+        }
+        return text
     }
 }

@@ -15,6 +15,7 @@ struct NodeInitCommand: ParsableCommand {
             ApplyCommand.self,
             NetworkUpCommand.self,
             AgentCommand.self, PullCommand.self, SaveCommand.self,
+            InitCommand.self,
         ]
     )
 }

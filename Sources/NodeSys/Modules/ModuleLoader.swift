@@ -44,6 +44,8 @@ public struct ModuleLoader: Sendable {
     public let aliases: ModuleAliases
     public let builtin: Set<ModuleName>
     public var parameters: [ModuleName: [String]]
+    /// Never loaded, neither by name nor by modalias (rd.driver.blacklist=, modprobe.blacklist=).
+    public var blacklist: Set<ModuleName>
     /// Modules known to be in the kernel: loaded by us, or listed in /proc/modules at start.
     public private(set) var present: Set<ModuleName>
 
@@ -60,10 +62,11 @@ public struct ModuleLoader: Sendable {
     /// without them just loads nothing by alias and treats nothing as built in) and /proc/modules.
     public init(
         directory: String = "/lib/modules/" + ModuleLoader.kernelRelease(),
-        parameters: [ModuleName: [String]] = [:]
+        parameters: [ModuleName: [String]] = [:], blacklist: Set<ModuleName> = []
     ) throws(Error) {
         self.directory = directory
         self.parameters = parameters
+        self.blacklist = blacklist
         do {
             dependencies = ModuleDependencies(parsing: try FileContents.string(at: directory + "/modules.dep"))
         } catch {
@@ -81,7 +84,9 @@ public struct ModuleLoader: Sendable {
         var outcome = Outcome()
         var wanted: [ModuleName] = []
         for name in names where !builtin.contains(name) && !present.contains(name) {
-            if dependencies.entry(name) == nil {
+            if blacklist.contains(name) {
+                logger.info("module \(name) is blacklisted; not loading it")
+            } else if dependencies.entry(name) == nil {
                 outcome.failures.append(.resolve(.unknownModule(name)))
             } else {
                 wanted.append(name)
@@ -120,7 +125,7 @@ public struct ModuleLoader: Sendable {
             var candidates: [ModuleName] = []
             for modalias in Self.unboundModaliases() {
                 for module in aliases.modules(matching: modalias)
-                where !tried.contains(module) && dependencies.entry(module) != nil {
+                where !tried.contains(module) && !blacklist.contains(module) && dependencies.entry(module) != nil {
                     tried.insert(module)
                     candidates.append(module)
                     logger.debug("device \(modalias) wants module \(module)")

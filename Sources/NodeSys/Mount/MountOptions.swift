@@ -6,6 +6,11 @@ public struct MountOptions: Sendable, Equatable, CustomStringConvertible {
     public struct Option: Sendable, Equatable {
         public var key: String
         public var value: String?
+
+        public init(key: String, value: String?) {
+            self.key = key
+            self.value = value
+        }
     }
 
     public private(set) var options: [Option] = []
