@@ -1,4 +1,4 @@
-import FoundationEssentials
+import Foundation
 import NodeSys
 import Testing
 @testable import NodeAgent
@@ -233,5 +233,74 @@ import Glibc
         #expect(throws: TokenFile.Error.invalid(path: "\(directory)/spaces")) { try TokenFile.load("\(directory)/spaces") }
         #expect(throws: (any Error).self) { try TokenFile.load("\(directory)/missing") }
         #expect(throws: TokenFile.Error.notRegularFile(path: directory)) { try TokenFile.load(directory) }
+    }
+}
+
+@Suite(.serialized) struct AgentLimitsTests {
+    @Test func connectionsPastTheCapAreClosedAtOnce() throws {
+        try withAgent(configure: { $0.maxConnections = 2; $0.requestTimeoutMilliseconds = 5000 }) { server, logs in
+            let idle = try (0..<2).map { _ in try TCPStream.connect(to: server.localAddress) }
+            #expect(eventually { server.openConnections.load(ordering: .relaxed) == 2 })
+            let extra = try TCPStream.connect(to: server.localAddress)
+            defer { extra.close() }
+            let started = ContinuousClock.now
+            #expect(try extra.receive(maxCount: 100, timeoutMilliseconds: 3000).isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(eventually { logs.contains("connections already open") })
+            for connection in idle { connection.close() }
+            #expect(eventually { server.openConnections.load(ordering: .relaxed) == 0 })
+            _ = try AgentClient(endpoint: server.localAddress).getSmall("/v1/health")
+        }
+    }
+}
+
+/// The built `nodeinit` next to the test bundle (swift build --build-tests builds both).
+let builtNodeinit: String = {
+    var path = #filePath
+    for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
+    return path + "/.build/debug/nodeinit"
+}()
+
+@Suite(.enabled(if: access(builtNodeinit, X_OK) == 0, "needs the nodeinit executable built"))
+struct AgentDaemonTests {
+    /// What the init does: `nodeinit agent` started detached (own session, output to a log file);
+    /// it answers health, logs there, and stops on SIGTERM.
+    @Test func startsDetachedInItsOwnSessionAndLogsToTheFile() throws {
+        let directory = try makeTemporaryDirectory("daemon")
+        defer { removeTree(directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/upper", withIntermediateDirectories: true)
+        try writeFile(directory + "/token", "daemon-token\n", mode: 0o600)
+        let port = 20000 + Int(getpid() % 20000)
+        var arguments = AgentLaunch.arguments(newRoot: "/", port: port, allow: ["127.0.0.1"], tokenFile: directory + "/token", upper: directory + "/upper")
+        arguments += ["--listen", "127.0.0.1"]
+        #expect(arguments.starts(with: ["nodeinit", "agent", "--root", "/", "--port", String(port), "--allow", "127.0.0.1", "--token-file"]))
+        let pid = try AgentLaunch.start(binary: builtNodeinit, arguments: arguments, logPath: directory + "/agent.log")
+        defer {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        #expect(getsid(pid) == pid)
+        let endpoint = SocketAddress(.v4(IPv4Address(127, 0, 0, 1)), port: UInt16(port))
+        let client = AgentClient(endpoint: endpoint, token: BearerToken("daemon-token"))
+        #expect(eventually { (try? client.getSmall("/v1/health")) != nil })
+        let log = String(decoding: try readFile(directory + "/agent.log"), as: UTF8.self)
+        #expect(log.contains("agent listening on 127.0.0.1:\(port)"))
+        #expect(log.contains("token required"))
+    }
+
+    @Test func refusesToStartWithATokenFileOthersCanRead() throws {
+        let directory = try makeTemporaryDirectory("daemon")
+        defer { removeTree(directory) }
+        try writeFile(directory + "/token", "daemon-token\n", mode: 0o644)
+        let pid = try AgentLaunch.start(
+            binary: builtNodeinit,
+            arguments: ["nodeinit", "agent", "--port", "20999", "--allow", "127.0.0.1", "--token-file", directory + "/token"],
+            logPath: directory + "/agent.log")
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(status != 0)
+        let log = String(decoding: try readFile(directory + "/agent.log"), as: UTF8.self)
+        #expect(log.contains("must be 0600 or stricter"), "\(log)")
     }
 }

@@ -175,6 +175,41 @@ struct PullAndSaveTests {
         #expect(directoryNames(fixture.base) == ["image", "image-saved", "upper"])
     }
 
+    /// The README's recipe for OCI images: a pulled layer added verbatim by umoci, unpacked again,
+    /// gives the same tree as `nodeinit save`.
+    @Test func pulledLayerAddedByUmociMatchesSave() throws {
+        let fixture = try UpperFixture()
+        defer { fixture.remove() }
+        let layer = fixture.base + "/node.tar"
+        let layout = fixture.base + "/oci"
+        try withAgent(producer: fixture.producer) { server, _ in
+            _ = try LayerPull(client: AgentClient(endpoint: server.localAddress)).run(to: layer)
+            _ = try ImageSave(pull: LayerPull(client: AgentClient(endpoint: server.localAddress)))
+                .run(image: fixture.image, newImage: fixture.base + "/saved")
+        }
+        try runTool(["umoci", "init", "--layout", layout])
+        try runTool(["umoci", "new", "--image", layout + ":base"])
+        try runTool(["umoci", "unpack", "--image", layout + ":base", fixture.base + "/bundle"])
+        try runTool(["cp", "-a", fixture.image + "/.", fixture.base + "/bundle/rootfs/"])
+        try runTool(["umoci", "repack", "--image", layout + ":base", fixture.base + "/bundle"])
+        try runTool(["umoci", "raw", "add-layer", "--image", layout + ":base", "--tag", "saved", layer])
+        try runTool(["umoci", "unpack", "--image", layout + ":saved", fixture.base + "/bundle2"])
+        // umoci restores mtimes to whole seconds: compare everything but the mtime field.
+        func withoutTimes(_ tree: [String: String]) -> [String: String] {
+            tree.mapValues { entry in
+                var fields = entry.split(separator: ",", omittingEmptySubsequences: false)
+                if fields.count > 4 { fields[4] = "t" }
+                return fields.joined(separator: ",")
+            }
+        }
+        let viaUmoci = withoutTimes(try describeTree(fixture.base + "/bundle2/rootfs"))
+        let viaSave = withoutTimes(try describeTree(fixture.base + "/saved"))
+        #expect(Set(viaUmoci.keys) == Set(viaSave.keys))
+        for (path, entry) in viaSave where path != "." {
+            #expect(viaUmoci[path] == entry, "\(path)")
+        }
+    }
+
     @Test func saveRefusesAnExistingTargetAndCleansUpOnFailure() throws {
         let fixture = try UpperFixture()
         defer { fixture.remove() }

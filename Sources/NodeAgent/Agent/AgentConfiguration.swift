@@ -14,6 +14,8 @@ public struct AgentConfiguration: Sendable {
     public var requestTimeoutMilliseconds: Int32 = 10_000
     /// How long a client may leave the layer stream unread before the agent gives up on it.
     public var sendTimeoutMilliseconds: Int32 = 120_000
+    /// Connections served at once (each has a thread); more are closed on accept.
+    public var maxConnections = 32
 
     public init(listenAddress: IPAddress?, port: UInt16, access: AccessPolicy, upperDirectory: String, version: String) {
         self.listenAddress = listenAddress

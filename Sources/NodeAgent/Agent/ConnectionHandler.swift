@@ -54,7 +54,10 @@ struct ConnectionHandler: Sendable {
     private func readHead() -> HeadResult {
         let parser = HTTPRequestParser()
         var received: [UInt8] = []
-        let deadline = ContinuousClock.now + .milliseconds(Int(server.configuration.requestTimeoutMilliseconds))
+        // A peer outside the allowlist only gets its 403; it is not worth waiting long for.
+        let outsider = !server.configuration.access.allowlist.contains { $0.contains(peer) }
+        let timeout = outsider ? min(server.configuration.requestTimeoutMilliseconds, 2000) : server.configuration.requestTimeoutMilliseconds
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout))
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
             if left <= .zero { return .timedOut }

@@ -16,6 +16,7 @@ public final class NodeAgentServer: Sendable {
     let logger: Logger
     let startedAt = ContinuousClock.now
     private let stopping = Atomic<Bool>(false)
+    let openConnections = Atomic<Int>(0)
     private let acceptThread = Mutex<NativeThread?>(nil)
 
     /// Binds the listening socket (so a port conflict fails here, before the caller detaches).
@@ -45,10 +46,22 @@ public final class NodeAgentServer: Sendable {
                 NativeThread.sleep(milliseconds: 100)
                 continue
             }
+            // Each connection costs a thread: past the cap, new ones are closed at once (a node
+            // is saved by one server, now and then; many connections mean a scan or a flood).
+            if openConnections.add(1, ordering: .acquiringAndReleasing).newValue > configuration.maxConnections {
+                openConnections.subtract(1, ordering: .acquiringAndReleasing)
+                logger.warning("\(connection.peer): closed at once, \(configuration.maxConnections) connections already open")
+                connection.close()
+                continue
+            }
             let handler = ConnectionHandler(server: self, connection: connection)
             do {
-                try NativeThread.detach { handler.run() }
+                try NativeThread.detach { [self] in
+                    handler.run()
+                    openConnections.subtract(1, ordering: .acquiringAndReleasing)
+                }
             } catch {
+                openConnections.subtract(1, ordering: .acquiringAndReleasing)
                 logger.error("\(connection.peer): \(error); closing the connection")
                 connection.close()
             }
