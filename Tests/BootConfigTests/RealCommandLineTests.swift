@@ -94,11 +94,12 @@ import Testing
     }
 
     @Test func nearMissWarnings() throws {
-        let plan = try Self.plan("root=nfs:a:/b rd.overlay.rest STATMNT=x:/y nodeinit.agnet=1 initrd=x BOOT_IMAGE=y quiet rw")
+        let plan = try Self.plan("root=nfs:a:/b rd.overlay.rest STATMNT=x:/y nodeinit.agnet=1 initrd=x BOOT_IMAGE=y quiet rw bootif=x nfsroot_x splash rd.lvm.lv=a/b")
         #expect(plan.warnings == [
             "unknown parameter rd.overlay.rest: did you mean rd.overlay.reset?",
             "unknown parameter STATMNT: did you mean STATEMNT?",
             "unknown parameter nodeinit.agnet: did you mean nodeinit.agent?",
+            "unknown parameter bootif: did you mean BOOTIF?",
             "rw ignored: the NFS root is always mounted read-only (the overlay makes / writable)",
         ])
     }

@@ -42,6 +42,11 @@ enum KnownParameters {
     static func nearMissWarning(for key: String) -> String? {
         if names.contains(key) || foreign.contains(key) { return nil }
         if key.hasPrefix("nodeinit.attr.") { return nil }
+        // Wrong case of a known name (`statemnt=`, `bootif=`): xCAT's keys are upper case, dracut's lower case.
+        let lowered = key.asciiLowercased()
+        if let match = names.sorted().first(where: { $0.asciiLowercased() == lowered }) {
+            return "unknown parameter \(key): did you mean \(match)?"
+        }
         let keyScalars = Array(key.unicodeScalars)
         guard keyScalars.count >= 4, keyScalars.count <= 64 else { return nil }
         var best: (name: String, distance: Int)? = nil
