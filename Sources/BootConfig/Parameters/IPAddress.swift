@@ -92,7 +92,6 @@ public struct IPAddress: Hashable, Codable, Sendable, CustomStringConvertible, C
         var head: [UInt16] = []
         var tail: [UInt16] = []
         var sawDoubleColon = false
-        let pieces: [String]
         if let range = text.doubleColonRange() {
             sawDoubleColon = true
             let left = range.left, right = range.right
@@ -101,13 +100,10 @@ public struct IPAddress: Hashable, Codable, Sendable, CustomStringConvertible, C
                   let r = parseGroups(right, allowIPv4Tail: true) else { return nil }
             head = l
             tail = r
-            pieces = []
         } else {
-            pieces = [text]
             guard let all = parseGroups(text, allowIPv4Tail: true) else { return nil }
             head = all
         }
-        _ = pieces
         let total = head.count + tail.count
         if sawDoubleColon {
             guard total <= 7 else { return nil }

@@ -41,8 +41,7 @@ public struct NetworkSpec: Equatable, Sendable {
             }
             ip.append(parsed)
         }
-        for parameter in commandLine.all("ip") where parameter.value == nil {
-            _ = parameter
+        if commandLine.all("ip").contains(where: { $0.value == nil }) {
             throw ParameterError(parameter: "ip", value: "", problem: "needs a value such as dhcp or client:peer:gw:mask:host:if:none")
         }
 
