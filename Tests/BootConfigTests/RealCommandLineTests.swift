@@ -76,7 +76,7 @@ import Testing
         #expect(plan.statelite.statemnt?.serverIsAddress == false)
         #expect(plan.statelite.statemnt?.nodePath == "/gpfs/state/%n")
         #expect(plan.statelite.entries.count == 42)
-        #expect(plan.statelite.entries.allSatisfy { $0.sources == ["/.default" + $0.path] && $0.option == .link && $0.parent == nil })
+        #expect(plan.statelite.entries.allSatisfy { $0.sources == ["/.default" + $0.path, $0.path] && $0.option == .link && $0.parent == nil })
         let applied = plan.steps.compactMap { step -> String? in
             if case .applyLitefile(_, let path) = step { return path }
             return nil

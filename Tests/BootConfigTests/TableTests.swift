@@ -176,6 +176,7 @@ extension String {
         let motd = plan.statelite.entries.first { $0.path == "/etc/motd" }
         #expect(motd?.sources == [
             "/.statelite/mnt/10.0.0.1/statelite/cn1/etc/motd", "/.statelite/mnt/cnfs/gpfs/dallas/etc/motd", "/.default/etc/motd",
+            "/etc/motd",
         ])
         #expect(plan.statelite.entries.map(\.path) == ["/etc/motd", "/etc/mtab", "/etc/ssh/", "/etc/ssh/sshd_config"])
         #expect(plan.statelite.entries.last?.parent == "/etc/ssh/")

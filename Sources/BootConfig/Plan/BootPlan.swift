@@ -338,7 +338,8 @@ public struct LitefileEntry: Codable, Equatable, Sendable {
     /// The closest ancestor directory that is itself an entry, nil for a top-level entry.
     public var parent: String?
     /// Candidate sources in search order, paths in the new root: each litetree tree (`<mountPoint><path>`) by
-    /// priority, then `/.default<path>`. An empty directory counts as not found.
+    /// priority, then `/.default<path>` (liteimg's copy), then `<path>` itself (the image's own copy, for images
+    /// liteimg did not prepare; skip it when it is a symlink into `/.statelite`). An empty directory counts as not found.
     public var sources: [String]
     /// True for `con`/`link,con`: every found source is used (concatenated), not just the first.
     public var usesAllSources: Bool

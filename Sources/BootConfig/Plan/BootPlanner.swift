@@ -331,6 +331,9 @@ public enum BootPlanner {
                 let parent = LitefileTable.ancestorDirectories(of: row.path).last { entryPaths.contains($0) }
                 var sources = trees.map { tree in (tree.mountPoint == "/" ? "" : tree.mountPoint) + row.path }
                 sources.append("/.default" + row.path)
+                // The image's own copy last, for images liteimg never prepared (no /.default copy). For link kinds
+                // liteimg replaced it by a symlink into /.statelite/tmpfs, which the init must not follow.
+                sources.append(row.path)
                 let entry = LitefileEntry(
                     path: row.path, isDirectory: row.path.endsWith("/"), option: row.option,
                     optionSpelling: row.optionSpelling, parent: parent, sources: sources,
