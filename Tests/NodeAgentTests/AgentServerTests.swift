@@ -304,3 +304,41 @@ struct AgentDaemonTests {
         #expect(log.contains("must be 0600 or stricter"), "\(log)")
     }
 }
+
+@Suite(.enabled(if: access(builtNodeinit, X_OK) == 0 && getuid() == 0, "needs root (mount namespace) and the built nodeinit"))
+struct AgentAcrossSwitchRootTests {
+    /// The lifetime the README describes: the agent chroots into the new root before switch_root;
+    /// once the init moves /run into the new root and the new root to its final place, the agent
+    /// finds the upper directory at its usual path. Done in a private mount namespace with
+    /// `mount --move`, as switch_root does.
+    @Test func agentStartedWithRootSeesTheUpperAfterTheMoves() throws {
+        let port = 21000 + Int(getpid() % 20000)
+        let script = """
+        set -eu
+        B=$1; P=$2; T=/tmp/agent-switchroot-$$
+        mkdir -p $T/sysroot $T/run $T/final
+        mount -t tmpfs agent-sysroot $T/sysroot
+        mkdir -p $T/sysroot/run $T/sysroot/etc
+        mount -t tmpfs agent-run $T/run
+        mkdir -p $T/run/nodeinit/overlay/upper/etc
+        echo changed > $T/run/nodeinit/overlay/upper/etc/motd
+        "$B" agent --root $T/sysroot --port $P --listen 127.0.0.1 --allow 127.0.0.1 2>/dev/null &
+        AGENT=$!
+        trap 'set +e; kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; umount -R $T/final $T/run $T/sysroot 2>/dev/null; rm -rf $T' EXIT
+        get() { python3 -c 'import sys, urllib.request, urllib.error
+        try: r = urllib.request.urlopen(sys.argv[1], timeout=10); print(r.status, r.read().decode().replace(" ", "").replace("\\n", ""))
+        except urllib.error.HTTPError as e: print(e.code)
+        except OSError as e: print("down", e)' "http://127.0.0.1:$P$1"; }
+        for i in $(seq 50); do case "$(get /v1/health)" in 200*) break;; esac; sleep 0.1; done
+        echo "before $(get /v1/summary)"
+        mount --move $T/run $T/sysroot/run
+        mount --move $T/sysroot $T/final
+        echo "after $(get /v1/summary)"
+        kill $AGENT; wait $AGENT || true
+        """
+        let output = try runTool(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", builtNodeinit, String(port)])
+        #expect(output.contains("before 500"), "\(output)")
+        #expect(output.contains("after 200 {"), "\(output)")
+        #expect(output.contains(#""regularFiles":{"bytes":8,"count":1}"#), "\(output)")
+    }
+}

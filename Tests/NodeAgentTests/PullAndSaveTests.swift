@@ -48,11 +48,18 @@ func runTool(_ arguments: [String]) throws -> String {
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
     let output = Pipe()
+    let errors = Pipe()
     process.standardOutput = output
+    process.standardError = errors
     try process.run()
+    // Test-sized outputs: stderr is read after stdout, both fit the pipe buffers in practice.
     let data = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ChildCommand.Error.failed(command: arguments.joined(separator: " "), status: "\(process.terminationStatus)") }
+    guard process.terminationStatus == 0 else {
+        let detail = String(decoding: data + errorData, as: UTF8.self)
+        throw ChildCommand.Error.failed(command: arguments.prefix(3).joined(separator: " "), status: "exit \(process.terminationStatus): \(detail)")
+    }
     return String(decoding: data, as: UTF8.self)
 }
 
