@@ -43,5 +43,10 @@ demo: static initramfs images
 bench-boot: static initramfs images
 	python3 Tests/System/vmtool.py bench --boots $(or $(N),5)
 
+# Overlay capture throughput, time to first byte and peak RSS against GNU tar and busybox tar (release build).
+bench-capture: deps
+	$(SWIFT) build -c release --product nodeinit
+	python3 scripts/bench-capture.py --nodeinit .build/release/nodeinit
+
 clean:
 	rm -rf .build .build-static $(BUILD)
