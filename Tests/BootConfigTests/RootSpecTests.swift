@@ -82,6 +82,11 @@ struct RootCase: CustomStringConvertible, Sendable {
         #expect(!named.serverIsAddress)
     }
 
+    @Test func numericNodeNamesButNotNumericServers() throws {
+        #expect(try StateliteSpec.parse(KernelCommandLine("NODE=1001")).node == "1001")
+        #expect(throws: ParameterError.self) { try RootSpec.parse(KernelCommandLine("root=nfs:10.0.0.300:/x")) }
+    }
+
     @Test func overlayOffMountsRootOnNewRoot() throws {
         let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b rd.overlay=0")))
         #expect(plan.overlay == .none)

@@ -49,10 +49,10 @@ func parseServer(_ text: String, parameter: String, whole: String) throws(Parame
     throw ParameterError(parameter: parameter, value: whole, problem: "bad server name \(quotedForMessage(text))")
 }
 
-/// RFC 1123 host name (letters, digits, `-`, `.`, plus `_` which real networks use), at most 253 characters,
-/// and not all digits-and-dots (that would be a malformed IPv4 address). `$` variables are allowed so a
-/// table's unsubstituted value reports the variable, not a syntax error.
-func isValidHostName(_ text: String) -> Bool {
+/// RFC 1123 host name (letters, digits, `-`, `.`, plus `_` which real networks use), at most 253 characters.
+/// For a server, all digits-and-dots is refused (that is a malformed IPv4 address, not a name); a node name
+/// such as `1001` is fine.
+func isValidHostName(_ text: String, allowNumeric: Bool = false) -> Bool {
     let scalars = text.unicodeScalars
     guard !scalars.isEmpty, scalars.count <= 253 else { return false }
     var allNumeric = true
@@ -61,7 +61,7 @@ func isValidHostName(_ text: String) -> Bool {
         if !ok { return false }
         if !(scalar.value >= 48 && scalar.value <= 57) && scalar != "." { allNumeric = false }
     }
-    if allNumeric { return false }
+    if allNumeric && !allowNumeric { return false }
     if scalars.first == "." || scalars.first == "-" { return false }
     return true
 }

@@ -158,7 +158,7 @@ public struct NetworkSpec: Equatable, Sendable {
             result.device = device
         }
         if !hostname.isEmpty {
-            guard isValidHostName(hostname) else { throw fail("bad host name \(quotedForMessage(hostname))") }
+            guard isValidHostName(hostname, allowNumeric: true) else { throw fail("bad host name \(quotedForMessage(hostname))") }
             result.hostname = hostname
         }
         let tail = Array(fields.dropFirst(7))

@@ -90,7 +90,7 @@ public struct NodeinitSpec: Equatable, Sendable {
         var groups: [String] = []
         for value in commandLine.values("nodeinit.groups") {
             for item in value.commaList() {
-                guard isValidHostName(item) || item.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric }) else {
+                guard isValidHostName(item, allowNumeric: true) else {
                     throw ParameterError(parameter: "nodeinit.groups", value: value, problem: "bad group name \(quotedForMessage(item))")
                 }
                 groups.append(item)

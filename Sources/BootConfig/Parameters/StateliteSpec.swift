@@ -23,7 +23,7 @@ public struct StateliteSpec: Equatable, Sendable {
         var node: String? = nil
         if let parameter = commandLine.lastParameter("NODE") {
             let value = parameter.value ?? ""
-            guard isValidHostName(value) else {
+            guard isValidHostName(value, allowNumeric: true) else {
                 throw ParameterError(parameter: "NODE", value: value, problem: "expected a node name (letters, digits, -, _, .)")
             }
             node = value
