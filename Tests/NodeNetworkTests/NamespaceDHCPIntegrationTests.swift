@@ -1,0 +1,254 @@
+import Foundation
+import Testing
+
+/// Host integration test: a veth pair between two network namespaces this test creates, dnsmasq serving DHCP and
+/// DNS in one, `nodeinit network-up` (DHCP client + rtnetlink + resolver) in the other. Only addresses inside those
+/// namespaces (10.99.0.0/24) are used; the host's interfaces are never touched.
+@Suite(.serialized, .enabled(if: NamespaceHarness.skipReason == nil, Comment(rawValue: NamespaceHarness.skipReason ?? "")))
+struct NamespaceDHCPIntegrationTests {
+    @Test(.timeLimit(.minutes(1))) func dhcpThenDNSThenStaticInNamespaces() throws {
+        let harness = try NamespaceHarness()
+        defer { harness.cleanUp() }
+        try harness.startDnsmasq()
+
+        // 1. DHCP: dnsmasq's dhcp-host pins the client's MAC to 10.99.0.42 and names it.
+        let dhcp = try harness.networkUp(["--interface", harness.clientInterface, "--hostname", "nwnode",
+                                          "--resolve", "cnfs.test", "--resolve", "state.test", "--timeout", "20"])
+        let lease = try #require(dhcp["lease"] as? [String: Any])
+        #expect(lease["source"] as? String == "dhcp")
+        #expect(lease["address"] as? String == "10.99.0.42")
+        #expect(lease["prefixLength"] as? Int == 24)
+        #expect(lease["gateway"] as? String == "10.99.0.1")
+        #expect(lease["dnsServers"] as? [String] == ["10.99.0.1"])
+        #expect(lease["rootPath"] as? String == "/srv/root")
+        #expect(lease["nextServer"] as? String == "10.99.0.1")
+        #expect(lease["domainName"] as? String == "cluster.test")
+        #expect(lease["hostName"] as? String == "nwnode")
+        #expect(lease["mtu"] as? Int == 1400)
+        let resolved = try #require(dhcp["resolved"] as? [String: [String]])
+        #expect(resolved["cnfs.test"] == ["10.99.0.5"])
+        #expect(resolved["state.test"] == ["10.99.0.6"])  // a CNAME to storage.test
+        #expect((dhcp["resolvConf"] as? String)?.contains("nameserver 10.99.0.1\nsearch cluster.test\n") == true)
+
+        // What the kernel now holds, read back with iproute2 (independent of our netlink parser).
+        let addresses = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "-o", "addr", "show", "dev", harness.clientInterface])
+        #expect(addresses.contains("inet 10.99.0.42/24"))
+        let routes = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "route", "show"])
+        #expect(routes.contains("default via 10.99.0.1 dev \(harness.clientInterface)"))
+        let link = try harness.run(["ip", "-n", harness.clientNamespace, "link", "show", "dev", harness.clientInterface])
+        #expect(link.contains("mtu 1400"))
+
+        // 2. Already configured: left alone and reported.
+        let again = try harness.networkUp(["--interface", harness.clientInterface, "--timeout", "5"])
+        #expect((again["lease"] as? [String: Any])?["source"] as? String == "existing")
+        #expect((again["lease"] as? [String: Any])?["address"] as? String == "10.99.0.42")
+
+        // 3. Static, with an rd.route-style route, a nameserver= server and a short name through the search list.
+        _ = try harness.run(["ip", "-n", harness.clientNamespace, "addr", "flush", "dev", harness.clientInterface])
+        let staticResult = try harness.networkUp([
+            "--mac", harness.clientMAC, "--static", "10.99.0.77/24", "--gateway", "10.99.0.1",
+            "--route", "192.168.77.0/24:10.99.0.254", "--nameserver", "10.99.0.1", "--search", "cluster.test",
+            "--resolve", "storage",
+        ])
+        let staticLease = try #require(staticResult["lease"] as? [String: Any])
+        #expect(staticLease["source"] as? String == "static")
+        #expect(staticLease["interface"] as? String == harness.clientInterface)
+        #expect((staticResult["resolved"] as? [String: [String]])?["storage"] == ["10.99.0.6"])
+        let staticRoutes = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "route", "show"])
+        #expect(staticRoutes.contains("192.168.77.0/24 via 10.99.0.254 dev \(harness.clientInterface)"))
+        #expect(staticRoutes.contains("default via 10.99.0.1"))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func silentNetworkFailsWithinTheTimeout() throws {
+        let harness = try NamespaceHarness()
+        defer { harness.cleanUp() }
+        // No dnsmasq: the client must give up after its timeout with a clear message and a failure status.
+        let start = Date()
+        let (status, output, errors) = try harness.runStatus(
+            ["/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
+             harness.clientInterface, "--timeout", "3"])
+        #expect(status != 0)
+        #expect(output.isEmpty)
+        #expect(errors.contains("dhcp on \(harness.clientInterface): no DHCPOFFER after"))
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+}
+
+/// Creates `nwtest-<id>-srv`/`nwtest-<id>-cli` namespaces joined by a veth pair, runs dnsmasq, and removes it all.
+final class NamespaceHarness {
+    static let nodeinitPath: String? = {
+        // The test bundle sits next to the products of the same build (`.build/<triple>/debug/`).
+        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let candidate = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("nodeinit").path
+        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
+    }()
+
+    static let skipReason: String? = {
+        if getuid() != 0 { return "needs root to create network namespaces" }
+        for tool in ["/usr/sbin/ip", "/usr/sbin/dnsmasq"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            return "\(tool) is missing (iproute2, dnsmasq-base)"
+        }
+        if nodeinitPath == nil { return "the nodeinit executable is not built next to the tests (swift build --build-tests)" }
+        return nil
+    }()
+
+    let id = String(UInt32.random(in: 0...0xFFFF_FFFF), radix: 16)
+    var serverNamespace: String { "nwtest-\(id)-srv" }
+    var clientNamespace: String { "nwtest-\(id)-cli" }
+    var serverInterface: String { "nwtest\(id.prefix(6))s" }
+    var clientInterface: String { "nwtest\(id.prefix(6))c" }
+    let clientMAC = "02:99:00:00:00:2a"
+    let nodeinit: String
+    let directory: URL
+    var dnsmasqPID: pid_t?
+
+    init() throws {
+        nodeinit = NamespaceHarness.nodeinitPath ?? "nodeinit"
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("nwtest-\(id)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            _ = try run(["ip", "netns", "add", serverNamespace])
+            _ = try run(["ip", "netns", "add", clientNamespace])
+            _ = try run([
+                "ip", "link", "add", serverInterface, "netns", serverNamespace, "type", "veth", "peer", "name",
+                clientInterface, "netns", clientNamespace, "address", clientMAC,
+            ])
+            _ = try run(["ip", "-n", serverNamespace, "addr", "add", "10.99.0.1/24", "dev", serverInterface])
+            _ = try run(["ip", "-n", serverNamespace, "link", "set", serverInterface, "up"])
+            _ = try run(["ip", "-n", serverNamespace, "link", "set", "lo", "up"])
+        } catch {
+            cleanUp()
+            throw error
+        }
+    }
+
+    func startDnsmasq() throws {
+        let log = directory.appendingPathComponent("dnsmasq.log").path
+        // `ip netns exec` execs dnsmasq, so the spawned pid is dnsmasq's own.
+        dnsmasqPID = try Spawn.start(
+            [
+                "/usr/sbin/ip", "netns", "exec", serverNamespace, "/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+                "--interface=\(serverInterface)", "--bind-interfaces", "--no-resolv", "--no-hosts", "--no-ping",
+                "--dhcp-range=10.99.0.50,10.99.0.99,255.255.255.0,1h", "--dhcp-host=\(clientMAC),10.99.0.42,nwnode",
+                "--dhcp-option=option:router,10.99.0.1", "--dhcp-option=option:dns-server,10.99.0.1",
+                "--dhcp-option=option:domain-name,cluster.test", "--dhcp-option=option:mtu,1400",
+                "--dhcp-option=17,/srv/root", "--address=/cnfs.test/10.99.0.5",
+                "--host-record=storage.test,storage.cluster.test,10.99.0.6", "--cname=state.test,storage.test", "--port=53",
+                "--pid-file=\(directory.appendingPathComponent("dnsmasq.pid").path)",
+                "--dhcp-leasefile=\(directory.appendingPathComponent("leases").path)", "--log-dhcp",
+            ], stdout: "/dev/null", stderr: log)
+        // Ready once it has bound its DHCP socket (it logs that after binding).
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("DHCP, sockets bound") { return }
+            usleep(50_000)
+        }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw HarnessError(message: "dnsmasq did not start: \(text)")
+    }
+
+    /// Runs `nodeinit network-up` in the client namespace and parses its JSON output.
+    func networkUp(_ arguments: [String]) throws -> [String: Any] {
+        let (status, output, errors) = try runStatus(["/usr/sbin/ip", "netns", "exec", clientNamespace, nodeinit, "network-up"] + arguments)
+        guard status == 0, let data = output.data(using: .utf8),
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
+            let log = (try? String(contentsOf: directory.appendingPathComponent("dnsmasq.log"), encoding: .utf8)) ?? ""
+            throw HarnessError(message: "network-up \(arguments) exited \(status): \(output)\n\(errors)\ndnsmasq:\n\(log)")
+        }
+        return object
+    }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        let (status, output, errors) = try runStatus(arguments)
+        guard status == 0 else { throw HarnessError(message: "\(arguments.joined(separator: " ")) exited \(status): \(errors)") }
+        return output
+    }
+
+    /// Runs a command to completion with its output captured in files (no pipes, nothing to deadlock on).
+    func runStatus(_ arguments: [String]) throws -> (Int32, String, String) {
+        var command = arguments
+        if command.first == "ip" { command[0] = "/usr/sbin/ip" }
+        let outputPath = directory.appendingPathComponent("out-\(UInt32.random(in: 0...UInt32.max))").path
+        let errorPath = outputPath + ".err"
+        defer {
+            unlink(outputPath)
+            unlink(errorPath)
+        }
+        let pid = try Spawn.start(command, stdout: outputPath, stderr: errorPath)
+        let status = Spawn.wait(pid)
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        return (status, output, errors)
+    }
+
+    /// Stops dnsmasq by pid and deletes both namespaces (which deletes the veth pair) and the temp directory.
+    func cleanUp() {
+        if let dnsmasqPID {
+            Spawn.stop(dnsmasqPID)
+            self.dnsmasqPID = nil
+        }
+        _ = try? runStatus(["/usr/sbin/ip", "netns", "del", clientNamespace])
+        _ = try? runStatus(["/usr/sbin/ip", "netns", "del", serverNamespace])
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// posix_spawn + waitpid on one pid, so nothing else in the test process can reap our children.
+enum Spawn {
+    static func start(_ arguments: [String], stdout: String, stderr: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The test runs on a dispatch worker thread whose signal mask blocks SIGTERM; children would inherit it
+        // and ignore our kill. Start them with an empty mask and default dispositions.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        guard result == 0 else { throw HarnessError(message: "posix_spawn \(arguments[0]): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// SIGTERM, then SIGKILL if it is still there after three seconds; always reaped.
+    static func stop(_ pid: pid_t) {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<60 {
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        _ = wait(pid)
+    }
+
+    static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        // WIFEXITED / WEXITSTATUS, spelled out (the macros are not imported).
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+

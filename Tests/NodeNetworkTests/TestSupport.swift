@@ -1,0 +1,66 @@
+import NodeSys
+
+func hex(_ bytes: [UInt8]) -> String {
+    bytes.map { byte in
+        let text = String(byte, radix: 16)
+        return text.count == 1 ? "0" + text : text
+    }.joined()
+}
+
+func bytes(_ text: String) -> [UInt8] {
+    let digits = Array(text.filter { !$0.isWhitespace })
+    return stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(digits[$0...$0 + 1]), radix: 16) }
+}
+
+/// Deterministic pseudo-random numbers so a fuzz failure can be replayed from its seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Random bytes, or a few corrupted bytes and a truncation of one of `seeds`.
+    mutating func fuzzInput(round: Int, seeds: [[UInt8]], maximumLength: Int) -> [UInt8] {
+        if round % 2 == 0 || seeds.isEmpty {
+            return (0..<Int(next() % UInt64(maximumLength))).map { _ in UInt8(truncatingIfNeeded: next()) }
+        }
+        var buffer = seeds[Int(next() % UInt64(seeds.count))]
+        for _ in 0..<(1 + next() % 8) where !buffer.isEmpty {
+            buffer[Int(next() % UInt64(buffer.count))] = UInt8(truncatingIfNeeded: next())
+        }
+        if next() % 2 == 0 { buffer = Array(buffer.prefix(Int(next() % UInt64(buffer.count + 1)))) }
+        return buffer
+    }
+}
+
+/// A BOOTP/DHCP packet assembled field by field from the RFC 2131 figure 1 layout, independent of the codec.
+struct RFCPacket {
+    var op: UInt8 = 2
+    var xid: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+    var flags: [UInt8] = [0x80, 0x00]
+    var ciaddr: [UInt8] = [0, 0, 0, 0]
+    var yiaddr: [UInt8] = [10, 99, 0, 42]
+    var siaddr: [UInt8] = [10, 99, 0, 1]
+    var giaddr: [UInt8] = [0, 0, 0, 0]
+    var chaddr: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
+    var sname: [UInt8] = []
+    var file: [UInt8] = []
+    var cookie: [UInt8] = [0x63, 0x82, 0x53, 0x63]
+    var options: [UInt8] = []
+
+    var bytes: [UInt8] {
+        var packet: [UInt8] = [op, 1, 6, 0] + xid + [0, 3] + flags + ciaddr + yiaddr + siaddr + giaddr
+        packet += chaddr + [UInt8](repeating: 0, count: 16 - chaddr.count)
+        packet += sname + [UInt8](repeating: 0, count: 64 - sname.count)
+        packet += file + [UInt8](repeating: 0, count: 128 - file.count)
+        return packet + cookie + options
+    }
+
+    static func option(_ code: UInt8, _ value: [UInt8]) -> [UInt8] { [code, UInt8(value.count)] + value }
+    static func option(_ code: UInt8, _ text: String) -> [UInt8] { option(code, Array(text.utf8)) }
+}

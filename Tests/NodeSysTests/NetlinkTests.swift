@@ -1,0 +1,273 @@
+import Testing
+
+@testable import NodeSys
+
+/// Hex helpers: frames are compared as whole hex strings (spaces are for reading only).
+func hex(_ bytes: [UInt8]) -> String {
+    bytes.map { byte in
+        let text = String(byte, radix: 16)
+        return text.count == 1 ? "0" + text : text
+    }.joined()
+}
+
+func bytes(_ text: String) -> [UInt8] {
+    let digits = Array(text.filter { !$0.isWhitespace })
+    return stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(digits[$0...$0 + 1]), radix: 16) }
+}
+
+/// Records requests and replays canned kernel replies, one datagram per receive.
+final class ScriptedNetlink: NetlinkTransport {
+    var sent: [[UInt8]] = []
+    var replies: [[UInt8]]
+
+    init(replies: [[UInt8]]) { self.replies = replies }
+
+    func send(_ frame: [UInt8]) throws(RouteNetlink.Error) { sent.append(frame) }
+
+    func receive(deadline: ContinuousClock.Instant) throws(RouteNetlink.Error) -> [UInt8] {
+        guard !replies.isEmpty else { throw .timedOut }
+        return replies.removeFirst()
+    }
+}
+
+// Canned kernel replies, laid out by hand from <linux/netlink.h>/<linux/rtnetlink.h> (x86-64, little-endian).
+enum Canned {
+    /// RTM_NEWLINK for eth0: index 2, flags UP|BROADCAST|RUNNING|MULTICAST|LOWER_UP, mtu 1500, operstate UP,
+    /// mac 52:54:00:12:34:56, carrier 1.
+    static let eth0Link = bytes(
+        """
+        50000000 1000 0200 01000000 00000000
+        00 00 0100 02000000 43100100 00000000
+        0900 0300 65746830 00 000000
+        0800 0400 dc050000
+        0500 1000 06 000000
+        0a00 0100 525400123456 0000
+        0500 2100 01 000000
+        """)
+    /// RTM_NEWLINK for lo: index 1, flags UP|LOOPBACK|RUNNING|LOWER_UP, no carrier attribute.
+    static let loLink = bytes(
+        """
+        28000000 1000 0200 01000000 00000000
+        00 00 0403 01000000 49000100 00000000
+        0700 0300 6c6f00 00
+        """)
+    /// NLMSG_DONE for sequence 1.
+    static let done1 = bytes("14000000 0300 0200 01000000 00000000 00000000")
+
+    static func ack(sequence: UInt8, error: String = "00000000") -> [UInt8] {
+        bytes("24000000 0200 0001 \(hex([sequence])) 000000 00000000 \(error) 00000000 0000 0000 00000000 00000000")
+    }
+}
+
+@Suite struct NetlinkFrameTests {
+    @Test func getLinksIsAnIfinfomsgDump() {
+        #expect(
+            hex(RouteNetlink.getLinksFrame(sequence: 1))
+                == hex(bytes("20000000 1200 0103 01000000 00000000  00 00 0000 00000000 00000000 00000000")))
+    }
+
+    @Test func setLinkUpChangesOnlyTheUpFlag() {
+        #expect(
+            hex(RouteNetlink.setLinkUpFrame(sequence: 2, index: 3))
+                == hex(bytes("20000000 1000 0500 02000000 00000000  00 00 0000 03000000 01000000 01000000")))
+    }
+
+    @Test func setMTUCarriesIflaMtu() {
+        #expect(
+            hex(RouteNetlink.setMTUFrame(sequence: 3, index: 3, mtu: 9000))
+                == hex(bytes("28000000 1000 0500 03000000 00000000  00 00 0000 03000000 00000000 00000000  0800 0400 28230000")))
+    }
+
+    @Test func addAddressHasLocalAddressAndBroadcast() {
+        let frame = RouteNetlink.addAddressFrame(
+            sequence: 4, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 24)
+        #expect(
+            hex(frame)
+                == hex(bytes("""
+                    30000000 1400 0505 04000000 00000000
+                    02 18 00 00 02000000
+                    0800 0200 0a630007
+                    0800 0100 0a630007
+                    0800 0400 0a6300ff
+                    """)))
+    }
+
+    @Test func addAddressWithSlash32HasNoBroadcast() {
+        let frame = RouteNetlink.addAddressFrame(sequence: 9, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 32)
+        #expect(frame.count == 16 + 8 + 16)
+    }
+
+    @Test func defaultRouteHasGatewayAndOutputInterfaceButNoDestination() {
+        let frame = RouteNetlink.addRouteFrame(
+            sequence: 5, destination: .any, prefixLength: 0, gateway: IPv4Address(10, 99, 0, 1), index: 2)
+        #expect(
+            hex(frame)
+                == hex(bytes("""
+                    2c000000 1800 0505 05000000 00000000
+                    02 00 00 00 fe 03 00 01 00000000
+                    0800 0500 0a630001
+                    0800 0400 02000000
+                    """)))
+    }
+
+    @Test func rdRouteStyleRouteMasksTheDestination() {
+        let frame = RouteNetlink.addRouteFrame(
+            sequence: 6, destination: IPv4Address(192, 168, 5, 77), prefixLength: 24, gateway: IPv4Address(10, 99, 0, 254),
+            index: 2)
+        #expect(
+            hex(frame)
+                == hex(bytes("""
+                    34000000 1800 0505 06000000 00000000
+                    02 18 00 00 fe 03 00 01 00000000
+                    0800 0100 c0a80500
+                    0800 0500 0a6300fe
+                    0800 0400 02000000
+                    """)))
+    }
+
+    @Test func routeWithoutGatewayIsLinkScoped() {
+        let frame = RouteNetlink.addRouteFrame(
+            sequence: 7, destination: IPv4Address(10, 1, 2, 3), prefixLength: 32, gateway: nil, index: 4)
+        #expect(NetlinkReader(frame).uint8(at: 16 + 6) == NetlinkConstants.routeScopeLink)
+    }
+}
+
+@Suite struct NetlinkParseTests {
+    @Test func linkDumpParsesNameMacFlagsAndCarrier() throws {
+        let transport = ScriptedNetlink(replies: [Canned.eth0Link + Canned.loLink, Canned.done1])
+        let session = RouteNetlink(transport: transport)
+        let links = try session.links()
+        #expect(links.map(\.name) == ["lo", "eth0"])
+        let eth0 = try #require(links.last)
+        #expect(eth0.index == 2)
+        #expect(eth0.macAddress?.description == "52:54:00:12:34:56")
+        #expect(eth0.mtu == 1500)
+        #expect(eth0.operationalState == .up)
+        #expect(eth0.isUp && eth0.hasCarrier && !eth0.isLoopback)
+        let lo = try #require(links.first)
+        #expect(lo.isLoopback && lo.carrier == nil && lo.hasCarrier)
+        #expect(transport.sent == [RouteNetlink.getLinksFrame(sequence: 1)])
+    }
+
+    @Test func acknowledgedRequestSucceedsOnZeroError() throws {
+        let transport = ScriptedNetlink(replies: [Canned.ack(sequence: 1)])
+        try RouteNetlink(transport: transport).setLinkUp(index: 2)
+        #expect(transport.sent.count == 1)
+    }
+
+    @Test func kernelErrorCarriesOperationAndErrno() {
+        // -17 = EEXIST.
+        let transport = ScriptedNetlink(replies: [Canned.ack(sequence: 1, error: "efffffff")])
+        #expect {
+            try RouteNetlink(transport: transport).addAddress(index: 2, address: IPv4Address(10, 0, 0, 1), prefixLength: 8)
+        } throws: { error in
+            guard let error = error as? RouteNetlink.Error, case .kernel(let operation, let code) = error else { return false }
+            return code == 17 && operation.contains("10.0.0.1/8") && error.isAlreadyExists
+                && error.description.contains("file exists")
+        }
+    }
+
+    @Test func repliesForOtherSequencesAreSkipped() throws {
+        let transport = ScriptedNetlink(replies: [Canned.ack(sequence: 9, error: "efffffff"), Canned.ack(sequence: 1)])
+        try RouteNetlink(transport: transport).setMTU(index: 2, mtu: 1400)
+    }
+
+    @Test func noReplyIsABoundedError() {
+        let transport = ScriptedNetlink(replies: [])
+        #expect(throws: RouteNetlink.Error.self) { try RouteNetlink(transport: transport).setLinkUp(index: 1) }
+    }
+
+    @Test func addressDumpReadsLocalPrefixAndLabel() throws {
+        let reply = bytes("""
+            3c000000 1400 0200 01000000 00000000
+            02 18 80 00 02000000
+            0800 0100 0a630007
+            0800 0200 0a630007
+            0900 0300 65746830 00 000000
+            0800 0400 0a6300ff
+            """)
+        let transport = ScriptedNetlink(replies: [reply, Canned.done1])
+        let addresses = try RouteNetlink(transport: transport).addresses(index: 2)
+        #expect(addresses == [InterfaceAddress(interfaceIndex: 2, address: .v4(IPv4Address(10, 99, 0, 7)), prefixLength: 24, label: "eth0")])
+    }
+
+    @Test func routeDumpFindsTheDefaultGateway() throws {
+        let reply = bytes("""
+            3c000000 1800 0200 01000000 00000000
+            02 00 00 00 fe 03 00 01 00000000
+            0800 0f00 fe000000
+            0800 0500 0a630001
+            0800 0400 02000000
+            0800 0600 64000000
+            """)
+        let transport = ScriptedNetlink(replies: [reply, Canned.done1])
+        let routes = try RouteNetlink(transport: transport).routes()
+        #expect(routes.count == 1)
+        #expect(routes.first?.isDefault == true)
+        #expect(routes.first?.gateway == IPv4Address(10, 99, 0, 1))
+        #expect(routes.first?.outputInterfaceIndex == 2)
+    }
+
+    @Test(arguments: [
+        "",  // nothing
+        "10000000 1000",  // header cut short
+        "ff000000 1000 0200 01000000 00000000",  // length past the buffer
+        "08000000 1000 0200 01000000 00000000",  // length below the header size
+    ])
+    func malformedBuffersAreErrors(text: String) {
+        let buffer = bytes(text)
+        if buffer.isEmpty {
+            #expect((try? NetlinkMessage.parseAll(buffer))?.isEmpty == true)
+        } else {
+            #expect(throws: NetlinkMessage.ParseError.self) { try NetlinkMessage.parseAll(buffer) }
+        }
+    }
+
+    @Test func attributeWalkStopsAtABadLength() {
+        // First attribute fine, second claims 0x40 bytes.
+        let payload = [UInt8](repeating: 0, count: 16) + bytes("0800 0400 dc050000 4000 0300 6574")
+        let attributes = NetlinkMessage.attributes(in: payload, from: 16)
+        #expect(attributes.count == 1)
+        #expect(attributes[NetlinkConstants.linkAttributeMTU] == bytes("dc050000"))
+    }
+
+    @Test func fuzzedRepliesNeverTrap() {
+        var generator = SplitMix64(seed: 0x6e6c_6675_7a7a)
+        let seeds = [Canned.eth0Link, Canned.loLink, Canned.done1, Canned.ack(sequence: 1)]
+        for round in 0..<4000 {
+            var buffer: [UInt8]
+            if round % 2 == 0 {
+                buffer = (0..<Int(generator.next() % 200)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            } else {
+                buffer = seeds[Int(generator.next() % UInt64(seeds.count))]
+                for _ in 0..<(1 + generator.next() % 6) where !buffer.isEmpty {
+                    buffer[Int(generator.next() % UInt64(buffer.count))] = UInt8(truncatingIfNeeded: generator.next())
+                }
+                buffer = Array(buffer.prefix(Int(generator.next() % UInt64(buffer.count + 1))))
+            }
+            if let messages = try? NetlinkMessage.parseAll(buffer) {
+                for message in messages {
+                    _ = NetworkLink.parse(payload: message.payload)
+                    _ = InterfaceAddress.parse(payload: message.payload)
+                    _ = IPv4Route.parse(payload: message.payload)
+                }
+            }
+            _ = NetworkLink.parse(payload: buffer)
+            _ = InterfaceAddress.parse(payload: buffer)
+            _ = IPv4Route.parse(payload: buffer)
+        }
+    }
+}
+
+/// Deterministic pseudo-random numbers so a fuzz failure can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
