@@ -60,7 +60,7 @@ import Testing
         expected += "3d0701525400123456"
         expected += "390205dc"
         expected += "0c066e6f64653031"
-        expected += "370e0103060c0f111a1c33363a3b4243"
+        expected += "370f0103060c0f111a1c33363a3b424379"
         expected += "ff"
         #expect(hex(Array(options.prefix(expected.count / 2))) == expected)
         #expect(options.dropFirst(expected.count / 2).allSatisfy { $0 == 0 })
@@ -184,6 +184,30 @@ import Testing
         #expect(decoded.clientHardwareAddress == message.clientHardwareAddress)
     }
 
+    @Test(arguments: [
+        ("192.168.77.0/24 via 10.99.0.254", "18 c0a84d 0a6300fe", ["192.168.77.0/24 via 10.99.0.254"]),
+        ("default", "00 0a630001", ["0.0.0.0/0 via 10.99.0.1"]),
+        ("on-link /8 and a /32", "08 0a 00000000  20 0a010203 0a630001", ["10.0.0.0/8 via 0.0.0.0", "10.1.2.3/32 via 10.99.0.1"]),
+        ("host bits beyond the width are masked", "09 0aff 0a630001", ["10.128.0.0/9 via 10.99.0.1"]),
+        ("width 33", "21 0a000000 00 0a630001", nil),
+        ("router cut short", "18 c0a84d 0a63", nil),
+    ] as [(String, String, [String]?)])
+    func classlessStaticRoutes(name: String, value: String, expected: [String]?) throws {
+        var packet = RFCPacket()
+        packet.options = RFCPacket.option(53, [5]) + RFCPacket.option(121, bytes(value)) + [255]
+        #expect(try DHCPMessage.decode(packet.bytes).options.classlessStaticRoutes?.map(\.description) == expected)
+    }
+
+    @Test func classlessRoutesReplaceTheRouterOption() throws {
+        var packet = RFCPacket()
+        packet.options =
+            RFCPacket.option(53, [5]) + RFCPacket.option(3, [10, 99, 0, 250])
+            + RFCPacket.option(121, bytes("18 c0a84d 0a6300fe 00 0a630001")) + [255]
+        let lease = try #require(DHCPLease(acknowledgement: try DHCPMessage.decode(packet.bytes)))
+        #expect(lease.routers.map(\.description) == ["10.99.0.1"])
+        #expect(lease.classlessRoutes.count == 2)
+    }
+
     @Test func fuzzedMessagesDecodeOrFailWithoutTrapping() {
         var generator = SplitMix64(seed: 0x6468_6370)
         let seeds = [Self.offer.bytes, DHCPClient(configuration: .init(interfaceName: "x", macAddress: MACAddress("02:00:00:00:00:01")!))
@@ -195,6 +219,7 @@ import Testing
                 decoded += 1
                 _ = DHCPLease(acknowledgement: message)
                 _ = (message.options.hostName, message.options.routers, message.options.leaseTime, message.options.interfaceMTU)
+                _ = message.options.classlessStaticRoutes
                 _ = message.encoded()
             }
         }

@@ -35,6 +35,8 @@ struct NamespaceDHCPIntegrationTests {
         #expect(addresses.contains("inet 10.99.0.42/24"))
         let routes = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "route", "show"])
         #expect(routes.contains("default via 10.99.0.1 dev \(harness.clientInterface)"))
+        #expect(routes.contains("192.168.88.0/24 via 10.99.0.254 dev \(harness.clientInterface)"))  // option 121
+        #expect(lease["routes"] as? [String] == ["192.168.88.0/24 via 10.99.0.254"])
         let link = try harness.run(["ip", "-n", harness.clientNamespace, "link", "show", "dev", harness.clientInterface])
         #expect(link.contains("mtu 1400"))
 
@@ -71,6 +73,13 @@ struct NamespaceDHCPIntegrationTests {
         #expect(output.isEmpty)
         #expect(errors.contains("dhcp on \(harness.clientInterface): no DHCPOFFER after"))
         #expect(Date().timeIntervalSince(start) < 10)
+
+        // A named interface that does not exist: a clear error after the carrier bound.
+        let (missingStatus, _, missingErrors) = try harness.runStatus(
+            ["/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
+             "nwtestnone", "--carrier-timeout", "1"])
+        #expect(missingStatus != 0)
+        #expect(missingErrors.contains("network: no interface nwtestnone after 1 s (links: lo"))
     }
 }
 
@@ -133,6 +142,7 @@ final class NamespaceHarness {
                 "--dhcp-option=option:router,10.99.0.1", "--dhcp-option=option:dns-server,10.99.0.1",
                 "--dhcp-option=option:domain-name,cluster.test", "--dhcp-option=option:mtu,1400",
                 "--dhcp-option=17,/srv/root", "--address=/cnfs.test/10.99.0.5",
+                "--dhcp-option=121,192.168.88.0/24,10.99.0.254,0.0.0.0/0,10.99.0.1",
                 "--host-record=storage.test,storage.cluster.test,10.99.0.6", "--cname=state.test,storage.test", "--port=53",
                 "--pid-file=\(directory.appendingPathComponent("dnsmasq.pid").path)",
                 "--dhcp-leasefile=\(directory.appendingPathComponent("leases").path)", "--log-dhcp",

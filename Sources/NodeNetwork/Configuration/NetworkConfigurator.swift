@@ -183,11 +183,15 @@ public enum NetworkConfigurator {
             prefixLength: dhcp.prefixLength, gateway: dhcp.routers.first, dnsServers: dhcp.dnsServers.map { .v4($0) },
             hostName: dhcp.hostName ?? hostName, domainName: dhcp.domainName, rootPath: dhcp.rootPath,
             nextServer: dhcp.nextServer, serverIdentifier: dhcp.serverIdentifier, mtu: dhcp.mtu.map { UInt32($0) },
-            leaseSeconds: dhcp.leaseSeconds)
+            leaseSeconds: dhcp.leaseSeconds,
+            routes: dhcp.classlessRoutes.filter { $0.prefixLength > 0 }.map {
+                StaticRoute(
+                    destination: $0.destination, prefixLength: $0.prefixLength, gateway: $0.router.isUnspecified ? nil : $0.router)
+            })
     }
 
-    /// MTU, address, then the default route. A gateway outside the subnet gets a link-scoped host route first
-    /// (otherwise the kernel refuses the default route with ENETUNREACH).
+    /// MTU, address, DHCP option-121 routes, then the default route. A gateway outside the subnet gets a link-scoped
+    /// host route first (otherwise the kernel refuses routes through it with ENETUNREACH).
     private static func apply(lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, log: Logger) throws(Error) {
         if let mtu = lease.mtu, mtu != link.mtu {
             do {
@@ -204,16 +208,40 @@ public enum NetworkConfigurator {
         log.info(
             "network: address configured",
             metadata: ["interface": "\(link.name)", "address": "\(lease.address)/\(lease.prefixLength)"])
+        // On-link routes first: later routes' gateways may only be reachable through them.
+        let ordered = lease.routes.filter { $0.gateway == nil } + lease.routes.filter { $0.gateway != nil }
+        var onLink: [StaticRoute] = [StaticRoute(destination: lease.address, prefixLength: lease.prefixLength, gateway: nil)]
+        for route in ordered {
+            do {
+                if let gateway = route.gateway {
+                    try addHostRouteIfOffLink(gateway, onLink: onLink, link: link, netlink: netlink)
+                }
+                try netlink.addRoute(
+                    destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway, index: link.index)
+            } catch {
+                throw .netlink(step: "add route \(route)", interface: link.name, error)
+            }
+            if route.gateway == nil { onLink.append(route) }
+            log.info("network: route added", metadata: ["interface": "\(link.name)", "route": "\(route)"])
+        }
         guard let gateway = lease.gateway else { return }
         do {
-            if gateway.masked(prefixLength: lease.prefixLength) != lease.address.masked(prefixLength: lease.prefixLength) {
-                try netlink.addRoute(destination: gateway, prefixLength: 32, gateway: nil, index: link.index)
-            }
+            try addHostRouteIfOffLink(gateway, onLink: onLink, link: link, netlink: netlink)
             try netlink.addRoute(destination: .any, prefixLength: 0, gateway: gateway, index: link.index)
         } catch {
             throw .netlink(step: "add default route via \(gateway)", interface: link.name, error)
         }
         log.info("network: default route", metadata: ["interface": "\(link.name)", "gateway": "\(gateway)"])
+    }
+
+    /// A gateway outside every on-link prefix gets a link-scoped /32 route, or the kernel refuses routes through it.
+    private static func addHostRouteIfOffLink(
+        _ gateway: IPv4Address, onLink: [StaticRoute], link: NetworkLink, netlink: RouteNetlink
+    ) throws(RouteNetlink.Error) {
+        let reachable = onLink.contains {
+            gateway.masked(prefixLength: $0.prefixLength) == $0.destination.masked(prefixLength: $0.prefixLength)
+        }
+        if !reachable { try netlink.addRoute(destination: gateway, prefixLength: 32, gateway: nil, index: link.index) }
     }
 
     private static func unique(_ servers: [IPAddress]) -> [IPAddress] {

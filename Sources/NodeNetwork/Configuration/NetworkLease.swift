@@ -26,13 +26,17 @@ public struct NetworkLease: Sendable, Hashable {
     public var serverIdentifier: IPv4Address?
     public var mtu: UInt32?
     public var leaseSeconds: UInt32?
+    /// Routes besides the default one: DHCP option 121 (classless static routes) without its default entry.
+    /// `rd.route=` routes are applied too but not listed here.
+    public var routes: [StaticRoute]
 
     public init(
         source: Source, interfaceName: String, interfaceIndex: Int32, macAddress: MACAddress?, address: IPv4Address,
         prefixLength: Int, gateway: IPv4Address? = nil, dnsServers: [IPAddress] = [], hostName: String? = nil,
         domainName: String? = nil, rootPath: String? = nil, nextServer: IPv4Address? = nil,
-        serverIdentifier: IPv4Address? = nil, mtu: UInt32? = nil, leaseSeconds: UInt32? = nil
+        serverIdentifier: IPv4Address? = nil, mtu: UInt32? = nil, leaseSeconds: UInt32? = nil, routes: [StaticRoute] = []
     ) {
+        self.routes = routes
         self.source = source
         self.interfaceName = interfaceName
         self.interfaceIndex = interfaceIndex
@@ -68,6 +72,7 @@ public struct NetworkLease: Sendable, Hashable {
         fields.append(("serverIdentifier", JSONText.optional(serverIdentifier?.description)))
         fields.append(("mtu", mtu.map { String($0) } ?? "null"))
         fields.append(("leaseSeconds", leaseSeconds.map { String($0) } ?? "null"))
+        fields.append(("routes", "[" + routes.map { JSONText.string($0.description) }.joined(separator: ",") + "]"))
         return "{" + fields.map { JSONText.string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 }

@@ -64,6 +64,7 @@ public struct DHCPClient: Sendable {
         DHCPOptionCode.domainName, DHCPOptionCode.rootPath, DHCPOptionCode.interfaceMTU, DHCPOptionCode.broadcastAddress,
         DHCPOptionCode.leaseTime, DHCPOptionCode.serverIdentifier, DHCPOptionCode.renewalTime,
         DHCPOptionCode.rebindingTime, DHCPOptionCode.tftpServerName, DHCPOptionCode.bootFileName,
+        DHCPOptionCode.classlessStaticRoute,
     ]
 
     public var configuration: Configuration
@@ -196,7 +197,7 @@ public struct DHCPClient: Sendable {
                     "type": "\(outgoing.options.messageType?.description ?? "?")", "attempt": "\(attempts)",
                     "interface": "\(configuration.interfaceName)",
                 ])
-            let waitUntil = min(ContinuousClock.now.advanced(by: interval), deadline)
+            let waitUntil = min(ContinuousClock.now.advanced(by: Self.jittered(interval)), deadline)
             while let datagram = try transport.receive(deadline: waitUntil) {
                 let reply: DHCPMessage
                 do {
@@ -211,6 +212,18 @@ public struct DHCPClient: Sendable {
             interval = min(interval * 2, configuration.maximumInterval)
         }
         return (nil, attempts)
+    }
+}
+
+extension DHCPClient {
+    /// RFC 2131 4.1 randomizes each retransmission delay by up to a second either way, so that a rack of nodes
+    /// powered on together does not retransmit in lockstep; short test intervals get a quarter of their length.
+    static func jittered(_ interval: Duration) -> Duration {
+        let quarter = interval / 4
+        let spread = min(quarter, .seconds(1))
+        let nanoseconds = spread.components.seconds * 1_000_000_000 + spread.components.attoseconds / 1_000_000_000
+        guard nanoseconds > 0 else { return interval }
+        return interval + .nanoseconds(Int64.random(in: -nanoseconds...nanoseconds))
     }
 }
 

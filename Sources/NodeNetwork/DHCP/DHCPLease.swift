@@ -17,13 +17,21 @@ public struct DHCPLease: Sendable, Hashable {
     public var mtu: UInt16?
     public var bootFile: String?
     public var serverName: String?
+    /// Option 121 routes. When present they replace option 3 (RFC 3442), so `routers` then holds the default
+    /// route's router from this list, if any.
+    public var classlessRoutes: [DHCPClasslessRoute]
 
     /// The lease an ACK describes; nil when it carries no usable address.
     public init?(acknowledgement ack: DHCPMessage) {
         guard !ack.yourAddress.isUnspecified, ack.yourAddress != .broadcast else { return nil }
         address = ack.yourAddress
         prefixLength = ack.options.subnetMask?.prefixLengthIfNetmask ?? Self.classfulPrefixLength(of: ack.yourAddress)
-        routers = ack.options.routers.filter { !$0.isUnspecified }
+        classlessRoutes = ack.options.classlessStaticRoutes ?? []
+        if ack.options.classlessStaticRoutes != nil {
+            routers = classlessRoutes.filter { $0.prefixLength == 0 && !$0.router.isUnspecified }.map(\.router)
+        } else {
+            routers = ack.options.routers.filter { !$0.isUnspecified }
+        }
         dnsServers = ack.options.domainNameServers.filter { !$0.isUnspecified }
         hostName = ack.options.hostName
         domainName = ack.options.domainName

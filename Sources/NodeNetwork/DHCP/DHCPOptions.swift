@@ -25,6 +25,7 @@ public enum DHCPOptionCode {
     public static let clientIdentifier: UInt8 = 61
     public static let tftpServerName: UInt8 = 66
     public static let bootFileName: UInt8 = 67
+    public static let classlessStaticRoute: UInt8 = 121
     public static let end: UInt8 = 255
 }
 
@@ -126,6 +127,31 @@ public struct DHCPOptions: Sendable, Hashable {
         return UInt16(data[0]) << 8 | UInt16(data[1])
     }
 
+    /// Option 121 (RFC 3442): nil when absent or malformed (the RFC says to ignore a malformed option).
+    public var classlessStaticRoutes: [DHCPClasslessRoute]? {
+        guard let data = self[DHCPOptionCode.classlessStaticRoute] else { return nil }
+        var routes: [DHCPClasslessRoute] = []
+        var offset = 0
+        while offset < data.count {
+            let width = Int(data[offset])
+            guard width <= 32 else { return nil }
+            let significant = (width + 7) / 8
+            guard data.count - offset - 1 >= significant + 4 else { return nil }
+            var destination: UInt32 = 0
+            for index in 0..<4 {
+                destination <<= 8
+                if index < significant { destination |= UInt32(data[offset + 1 + index]) }
+            }
+            let routerStart = offset + 1 + significant
+            guard let router = IPv4Address(bytes: data[routerStart..<(routerStart + 4)]) else { return nil }
+            routes.append(
+                DHCPClasslessRoute(
+                    destination: IPv4Address(value: destination).masked(prefixLength: width), prefixLength: width, router: router))
+            offset = routerStart + 4
+        }
+        return routes
+    }
+
     /// Option 52: 1 = `file` holds options, 2 = `sname` does, 3 = both.
     var overload: UInt8? {
         guard let data = self[DHCPOptionCode.overload], data.count == 1 else { return nil }
@@ -167,4 +193,19 @@ public struct DHCPOptions: Sendable, Hashable {
     public mutating func set(code: UInt8, uint32 value: UInt32) {
         set(code: code, data: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
     }
+}
+
+/// One option-121 route; a router of 0.0.0.0 means the destination is on the link.
+public struct DHCPClasslessRoute: Sendable, Hashable, CustomStringConvertible {
+    public var destination: IPv4Address
+    public var prefixLength: Int
+    public var router: IPv4Address
+
+    public init(destination: IPv4Address, prefixLength: Int, router: IPv4Address) {
+        self.destination = destination
+        self.prefixLength = prefixLength
+        self.router = router
+    }
+
+    public var description: String { "\(destination)/\(prefixLength) via \(router)" }
 }
