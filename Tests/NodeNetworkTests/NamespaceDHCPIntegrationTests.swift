@@ -61,6 +61,17 @@ struct NamespaceDHCPIntegrationTests {
         #expect(staticRoutes.contains("default via 10.99.0.1"))
     }
 
+    @Test(.timeLimit(.minutes(1))) func dhcpMovesOnFromASilentInterfaceWithCarrier() throws {
+        let harness = try NamespaceHarness(silentPairFirst: true)
+        defer { harness.cleanUp() }
+        try harness.startDnsmasq()
+        // No interface named: the silent link comes first, gets its share of the 6 s, then the served one answers.
+        let result = try harness.networkUp(["--timeout", "6"])
+        let lease = try #require(result["lease"] as? [String: Any])
+        #expect(lease["interface"] as? String == harness.clientInterface)
+        #expect(lease["address"] as? String == "10.99.0.42")
+    }
+
     @Test(.timeLimit(.minutes(1))) func silentNetworkFailsWithinTheTimeout() throws {
         let harness = try NamespaceHarness()
         defer { harness.cleanUp() }
@@ -111,13 +122,24 @@ final class NamespaceHarness {
     let directory: URL
     var dnsmasqPID: pid_t?
 
-    init() throws {
+    var silentClientInterface: String { "nwtest\(id.prefix(6))q" }
+
+    /// With `silentPairFirst`, a second veth pair whose server end is up but unserved is created before the served
+    /// one, so the client sees it first (lower index) with carrier.
+    init(silentPairFirst: Bool = false) throws {
         nodeinit = NamespaceHarness.nodeinitPath ?? "nodeinit"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nwtest-\(id)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         do {
             _ = try run(["ip", "netns", "add", serverNamespace])
             _ = try run(["ip", "netns", "add", clientNamespace])
+            if silentPairFirst {
+                _ = try run([
+                    "ip", "link", "add", "nwtest\(id.prefix(6))p", "netns", serverNamespace, "type", "veth", "peer", "name",
+                    silentClientInterface, "netns", clientNamespace,
+                ])
+                _ = try run(["ip", "-n", serverNamespace, "link", "set", "nwtest\(id.prefix(6))p", "up"])
+            }
             _ = try run([
                 "ip", "link", "add", serverInterface, "netns", serverNamespace, "type", "veth", "peer", "name",
                 clientInterface, "netns", clientNamespace, "address", clientMAC,

@@ -37,7 +37,7 @@ public enum NetworkConfigurator {
             throw .netlink(step: "open rtnetlink", interface: "-", error)
         }
         bringUpLoopback(netlink: netlink, log: log)
-        let link = try chooseLink(netlink: netlink, selection: selection, log: log)
+        var link = try chooseLink(netlink: netlink, selection: selection, log: log)
 
         if let existing = try existingConfiguration(netlink: netlink, link: link) {
             log.info(
@@ -51,7 +51,9 @@ public enum NetworkConfigurator {
         var lease: NetworkLease
         switch method {
         case .dhcp(let hostName, let timeout):
-            lease = try runDHCP(link: link, hostName: hostName, timeout: timeout, log: log)
+            (link, lease) = try runDHCP(
+                candidates: [link] + otherLinksWithCarrier(than: link, netlink: netlink, selection: selection), hostName: hostName,
+                timeout: timeout, log: log)
         case .staticAddress(let config):
             guard (1...32).contains(config.prefixLength) else {
                 throw .invalidStatic(interface: link.name, detail: "prefix length \(config.prefixLength) is not 1...32")
@@ -162,6 +164,35 @@ public enum NetworkConfigurator {
         return NetworkLease(
             source: .existing, interfaceName: link.name, interfaceIndex: link.index, macAddress: link.macAddress,
             address: address, prefixLength: prefixLength, gateway: gateway ?? nil, mtu: link.mtu)
+    }
+
+    /// With no MAC or name to go by (`ip=dhcp`), a node with several cabled NICs may have its DHCP server behind any
+    /// of them: the other links with carrier are DHCP fallbacks, in index order.
+    private static func otherLinksWithCarrier(
+        than chosen: NetworkLink, netlink: RouteNetlink, selection: InterfaceSelection
+    ) -> [NetworkLink] {
+        guard selection.bootMAC == nil, selection.interfaceName == nil, let links = try? netlink.links() else { return [] }
+        return links.filter { !$0.isLoopback && $0.index != chosen.index && $0.hasCarrier }
+    }
+
+    /// DHCP on each candidate in turn, sharing `timeout` between them (at least 3 s each); the first lease wins.
+    private static func runDHCP(
+        candidates: [NetworkLink], hostName: String?, timeout: Duration, log: Logger
+    ) throws(Error) -> (NetworkLink, NetworkLease) {
+        let share = candidates.count > 1 ? max(timeout / candidates.count, min(timeout, .seconds(3))) : timeout
+        var firstError: Error?
+        for link in candidates {
+            if candidates.count > 1 {
+                log.info("network: trying dhcp", metadata: ["interface": "\(link.name)", "seconds": "\(share.components.seconds)"])
+            }
+            do {
+                return (link, try runDHCP(link: link, hostName: hostName, timeout: share, log: log))
+            } catch {
+                if candidates.count > 1 { log.warning("network: no lease, trying the next interface", metadata: ["error": "\(error)"]) }
+                if firstError == nil { firstError = error }
+            }
+        }
+        throw firstError ?? .noInterface(selection: "interface for dhcp", waitedSeconds: 0, links: [])
     }
 
     private static func runDHCP(link: NetworkLink, hostName: String?, timeout: Duration, log: Logger) throws(Error) -> NetworkLease {
