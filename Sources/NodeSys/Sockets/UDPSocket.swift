@@ -70,6 +70,17 @@ public final class UDPSocket {
         guard result == 0 else { throw .system(.last("connect(\(address))")) }
     }
 
+    /// The address the socket is bound to (the kernel's choice of port after binding port 0).
+    public func localAddress() throws(Error) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0 else { throw .system(.last("getsockname")) }
+        return SocketAddress.from(storage: storage)
+    }
+
     public func send(_ bytes: [UInt8], to address: SocketAddress) throws(Error) {
         while true {
             let sent = bytes.withUnsafeBytes { buffer in
