@@ -41,3 +41,9 @@ int nodeinit_accept_cloexec(int fd, struct sockaddr *address, unsigned int *leng
 int nodeinit_mkstemp_cloexec(char *path_template) { return mkostemp(path_template, O_CLOEXEC); }
 
 short nodeinit_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+
+int nodeinit_get_thread_io_class(void) {
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  int prio = (int)syscall(SYS_ioprio_get, NODEINIT_IOPRIO_WHO_PROCESS, tid);
+  return prio < 0 ? -1 : prio >> NODEINIT_IOPRIO_CLASS_SHIFT;
+}

@@ -62,6 +62,7 @@ import Glibc
             defer { response.close() }
             try response.streamBody { _ in }
             #expect(producer.niceDuringCapture.load(ordering: .relaxed) == 19)
+            #expect(producer.ioClassDuringCapture.load(ordering: .relaxed) == 3)
         }
         // The test thread itself was not lowered.
         #expect(ProcessControls.currentThreadNice() < 19)
@@ -184,6 +185,25 @@ import Glibc
             defer { response.close() }
             #expect(throws: (any Error).self) { try response.streamBody { _ in } }
             #expect(eventually { logs.contains("capture failed after") && logs.contains("stopped on purpose") })
+        }
+    }
+
+    /// With no listen address the agent takes IPv4 and IPv6 on one socket; an IPv4 client shows up
+    /// as ::ffff:127.0.0.1 there and must still match an IPv4 allowlist entry.
+    @Test func dualStackListenerMatchesIPv4ClientsAgainstIPv4Ranges() throws {
+        try withAgent(allow: ["127.0.0.1", "::1"], configure: { $0.listenAddress = nil }) { server, logs in
+            let port = server.localAddress.port
+            #expect(server.localAddress.address.isIPv6)
+            let v4 = SocketAddress(.v4(IPv4Address(127, 0, 0, 1)), port: port)
+            _ = try AgentClient(endpoint: v4).getSmall("/v1/health")
+            #expect(eventually { logs.contains("127.0.0.1") && logs.contains("-> 200") })
+            if let v6 = IPAddress("::1"), (try? TCPStream.connect(to: SocketAddress(v6, port: port)))?.close() != nil {
+                _ = try AgentClient(endpoint: SocketAddress(v6, port: port)).getSmall("/v1/health")
+            }
+            let outsider = AgentClient(endpoint: v4, source: IPAddress("127.0.0.2"))
+            var response = try outsider.get("/v1/health")
+            defer { response.close() }
+            #expect(response.head.status == 403)
         }
     }
 

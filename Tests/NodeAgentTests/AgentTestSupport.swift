@@ -18,6 +18,7 @@ final class PatternProducer: LayerProducer {
     let writes = Atomic<Int>(0)
     let finishedWithError = Atomic<Int>(0)
     let niceDuringCapture = Atomic<Int32>(-100)
+    let ioClassDuringCapture = Atomic<Int32>(-100)
 
     init(layerSize: Int, pauseMilliseconds: Int = 0, failAfter: Int? = nil) {
         self.layerSize = layerSize
@@ -36,6 +37,7 @@ final class PatternProducer: LayerProducer {
 
     func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8] {
         niceDuringCapture.store(ProcessControls.currentThreadNice(), ordering: .relaxed)
+        ioClassDuringCapture.store(ProcessControls.currentThreadIOClass(), ordering: .relaxed)
         var offset = 0
         do {
             while offset < layerSize {

@@ -38,6 +38,29 @@ import Testing
         }
     }
 
+    /// Random and mutated input: the decoder returns or throws, never traps, never emits more
+    /// body bytes than it was fed.
+    @Test func fuzzNeverTraps() {
+        var random = SplitMix64(seed: 0xc4a_6e6b)
+        let valid = Array("5\r\nhello\r\n10;ext=1\r\n0123456789abcdef\r\n0\r\nX-T: v\r\n\r\n".utf8)
+        for round in 0..<20_000 {
+            var bytes = round % 4 == 0
+                ? (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                : valid
+            if round % 4 != 0 {
+                for _ in 0..<(1 + random.next() % 3) {
+                    let position = Int(random.next() % UInt64(bytes.count))
+                    let alphabet = Array("0123456789abcdefxX;\r\n :".utf8)
+                    bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                }
+            }
+            var decoder = ChunkedDecoder()
+            var emitted = 0
+            _ = try? bytes.withUnsafeBytes { raw in try decoder.feed(raw) { emitted += $0.count } }
+            #expect(emitted <= bytes.count)
+        }
+    }
+
     @Test func incompleteBodyIsNotComplete() throws {
         var decoder = ChunkedDecoder()
         try Array("5\r\nabcde\r\n".utf8).withUnsafeBytes { try decoder.feed($0) { _ in } }

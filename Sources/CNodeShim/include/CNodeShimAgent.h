@@ -8,6 +8,8 @@ int nodeinit_set_thread_io_priority_idle(void);
 /// setpriority(PRIO_PROCESS, gettid(), nice): on Linux this lowers the calling thread only.
 int nodeinit_set_thread_nice(int nice);
 
+/// ioprio_get(IOPRIO_WHO_PROCESS, gettid()) >> 13: the calling thread's I/O class (3 = idle), or -1.
+int nodeinit_get_thread_io_class(void);
 /// getpriority(PRIO_PROCESS, gettid()): the calling thread's nice value.
 int nodeinit_get_thread_nice(void);
 struct sockaddr;

@@ -67,6 +67,8 @@ public struct PullProgress: Sendable, Equatable {
     }
 
     static func clock(_ seconds: Double) -> String {
+        // A stalled transfer gives absurd estimates (or infinity); do not let them reach Int().
+        guard seconds.isFinite, seconds >= 0, seconds < 100 * 3600 else { return "--:--" }
         let total = Int(seconds.rounded(.up))
         let minutes = total / 60
         let rest = total % 60

@@ -32,6 +32,11 @@ public enum ProcessControls {
         return failures.isEmpty ? nil : failures.joined(separator: "; ")
     }
 
+    /// The calling thread's I/O scheduling class (0 none, 1 realtime, 2 best effort, 3 idle), -1 on error.
+    public static func currentThreadIOClass() -> Int32 {
+        nodeinit_get_thread_io_class()
+    }
+
     /// The calling thread's nice value, read back from getpriority (for tests and logs).
     public static func currentThreadNice() -> Int32 {
         nodeinit_get_thread_nice()
