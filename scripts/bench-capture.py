@@ -3,8 +3,7 @@
 
 Builds an upper directory on a fresh tmpfs (as a node's upper is) with SMALL_FILES small files and LARGE_COUNT
 files of LARGE_SIZE bytes, then streams it with each tool into a pipe read by this script, which measures time to
-first byte, total time, throughput and the tool's peak RSS (ru_maxrss from wait4, the figure /usr/bin/time -v
-prints). A pipe rather than /dev/null because GNU tar skips reading file data when its output is /dev/null.
+first byte, total time, throughput and the tool's peak RSS (GNU time's %M, as /usr/bin/time -v prints it). A pipe rather than /dev/null because GNU tar skips reading file data when its output is /dev/null.
 
 Environment: SMALL_FILES (50000), LARGE_COUNT (3), LARGE_SIZE (1073741824), BENCH_RUNS (2, best kept).
 """
@@ -50,9 +49,16 @@ def make_upper(upper):
 
 
 def measure(command):
-    """Runs command with stdout into a pipe we drain; returns (bytes, ttfb s, total s, peak RSS KiB)."""
+    """Runs command with stdout into a pipe we drain; returns (bytes, ttfb s, total s, peak RSS KiB).
+
+    The peak RSS comes from /usr/bin/time (GNU time): wait4's ru_maxrss for our own child would include the
+    forked Python image, since the high-water mark survives execve.
+    """
+    rss_file = tempfile.NamedTemporaryFile(prefix="capture-bench-rss-", delete=False)
+    rss_file.close()
     start = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + command,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     fd = process.stdout.fileno()
     first = None
     total = 0
@@ -63,12 +69,14 @@ def measure(command):
         if first is None:
             first = time.monotonic() - start
         total += len(chunk)
-    _, status, usage = os.wait4(process.pid, 0)
+    process.wait()
     elapsed = time.monotonic() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
+    with open(rss_file.name) as handle:
+        rss = int(handle.read().split()[-1])
+    os.unlink(rss_file.name)
     if process.returncode != 0:
         raise SystemExit("bench: %s exited %d" % (" ".join(command), process.returncode))
-    return total, first or elapsed, elapsed, usage.ru_maxrss
+    return total, first or elapsed, elapsed, rss
 
 
 def main():

@@ -58,3 +58,34 @@ extension FileTree {
         _ = Glibc.close(fd.rawValue)
     }
 }
+
+extension FileTree {
+    /// Copies up to `count` bytes of `file` from `offset` to `output` in the kernel (sendfile), retrying on EINTR
+    /// and partial copies. Returns the bytes copied: fewer than `count` only when the file ended early.
+    /// Throws `.system` with EINVAL/ENOSYS when this pair of descriptors cannot use sendfile; callers fall back.
+    public static func sendFile(
+        _ file: FileDescriptor, offset: Int64, count: Int64, to output: FileDescriptor, path: String
+    ) throws(Error) -> Int64 {
+        var position = off_t(offset)
+        var done: Int64 = 0
+        while done < count {
+            let chunk = Int(min(count - done, 1 << 30))
+            let sent = Glibc.sendfile(output.rawValue, file.rawValue, &position, chunk)
+            if sent < 0 {
+                let code = Glibc.errno
+                if code == EINTR || code == EAGAIN { continue }
+                throw .system(operation: "sendfile", path: path, errno: Errno(rawValue: code))
+            }
+            if sent == 0 { break }
+            done += Int64(sent)
+        }
+        return done
+    }
+
+    /// Grows a pipe's buffer (F_SETPIPE_SZ) so a streaming writer needs fewer wake-ups; no-op on other fds.
+    public static func enlargePipeBuffer(_ fd: FileDescriptor, to size: Int32) {
+        var st = stat()
+        guard fstat(fd.rawValue, &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return }
+        _ = fcntl(fd.rawValue, 1031 /* F_SETPIPE_SZ */, size)
+    }
+}

@@ -54,8 +54,9 @@ extension FileTree {
         var names: [String] = []
         var capacity = 1024
         while true {
-            var buffer = [CChar](repeating: 0, count: capacity)
-            let count = list(&buffer, capacity)
+            let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: capacity)
+            defer { buffer.deallocate() }
+            let count = list(buffer.baseAddress, capacity)
             if count < 0 {
                 let code = Glibc.errno
                 if code == EINTR { continue }
@@ -63,9 +64,10 @@ extension FileTree {
                 if code == ENOTSUP { return [] }
                 throw .system(operation: "listxattr", path: path, errno: Errno(rawValue: code))
             }
+            if count == 0 { return [] }
             var start = 0
             for index in 0..<count where buffer[index] == 0 {
-                let bytes = buffer[start..<index].map { UInt8(bitPattern: $0) }
+                let bytes = UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[start..<index])
                 names.append(String(decoding: bytes, as: UTF8.self))
                 start = index + 1
             }

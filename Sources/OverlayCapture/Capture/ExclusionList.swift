@@ -20,8 +20,8 @@ public struct ExclusionList: Sendable, Equatable {
         "/etc/machine-id", "/var/lib/dbus/machine-id", "/var/lib/systemd/random-seed",
     ]
 
-    private var anchored: [[Substring]] = []
-    private var anywhere: [Substring] = []
+    private var anchored: [[[UInt8]]] = []
+    private var anywhere: [[UInt8]] = []
     public private(set) var patterns: [String] = []
 
     public init(_ patterns: [String] = []) throws(Error) {
@@ -34,9 +34,9 @@ public struct ExclusionList: Sendable, Equatable {
         if trimmed.hasPrefix("/") {
             let components = trimmed.split(separator: "/")
             guard !components.isEmpty else { return }  // "/" would exclude everything; ignored
-            anchored.append(components)
+            anchored.append(components.map { Array($0.utf8) })
         } else if !trimmed.contains("/") {
-            anywhere.append(Substring(trimmed))
+            anywhere.append(Array(trimmed.utf8))
         } else {
             throw .relativePattern(trimmed)
         }
@@ -65,10 +65,17 @@ public struct ExclusionList: Sendable, Equatable {
         return false
     }
 
-    /// Shell-style match of one component: `*` any run, `?` one character.
+    /// Shell-style match of one component: `*` any run, `?` one character (byte-wise).
     static func glob(_ pattern: Substring, _ name: Substring) -> Bool {
-        let p = Array(pattern.utf8)
-        let n = Array(name.utf8)
+        glob(Array(pattern.utf8), name)
+    }
+
+    static func glob(_ pattern: [UInt8], _ name: Substring) -> Bool {
+        if let result = name.utf8.withContiguousStorageIfAvailable({ glob(pattern, $0) }) { return result }
+        return Array(name.utf8).withUnsafeBufferPointer { glob(pattern, $0) }
+    }
+
+    static func glob(_ p: [UInt8], _ n: UnsafeBufferPointer<UInt8>) -> Bool {
         var pi = 0
         var ni = 0
         var starP = -1

@@ -58,6 +58,10 @@ final class UpperWalker<Sink: ByteSink> {
 
     deinit { buffer.deallocate() }
 
+    /// Data runs at least this long go through sendfile when the output allows it; shorter ones are cheaper
+    /// through the buffer, which batches many small files into one write.
+    static var inKernelCopyThreshold: Int64 { 256 * 1024 }
+
     /// Writes the whole upper under `root` and ends the archive.
     func run(root: FileDescriptor) throws {
         try walk(root, relative: "", components: [])
@@ -279,6 +283,16 @@ final class UpperWalker<Sink: ByteSink> {
                     if offset >= size { break }
                 }
                 dataEnd = min(try FileTree.nextHole(file, from: offset, path: path) ?? size, size)
+            }
+            if dataEnd - offset >= UpperWalker.inKernelCopyThreshold,
+                let copied = try writer.appendFileData(from: file, offset: offset, count: dataEnd - offset, path: path)
+            {
+                offset += copied
+                if offset < dataEnd {
+                    try writer.appendZeros(size - offset)  // shrank while copied
+                    return true
+                }
+                continue
             }
             while offset < dataEnd {
                 let want = Int(min(Int64(buffer.count), dataEnd - offset))

@@ -8,21 +8,47 @@ public protocol ByteSink {
     mutating func flush() throws
 }
 
+/// A sink that can take file contents straight from another descriptor (sendfile), skipping user space.
+public protocol FileCopyingSink: ByteSink {
+    /// Copies up to `count` bytes of `file` from `offset` after everything written so far; returns the bytes
+    /// copied (fewer only when the file ended early), or nil when this sink cannot copy from that file.
+    func copy(from file: FileDescriptor, offset: Int64, count: Int64, path: String) throws -> Int64?
+}
+
 /// Writes to a file descriptor through one fixed-size buffer, so memory stays constant whatever the stream size.
 /// Writes at least half the buffer size bypass the buffer (after flushing it) to avoid a copy.
-public final class FileDescriptorSink: ByteSink {
+public final class FileDescriptorSink: FileCopyingSink {
     public let descriptor: FileDescriptor
     private let buffer: UnsafeMutableRawBufferPointer
     private var used = 0
     /// Bytes handed to the descriptor so far.
     public private(set) var bytesWritten: Int64 = 0
+    private var sendFileWorks = true
 
     public init(_ descriptor: FileDescriptor, bufferSize: Int = 1 << 20) {
         self.descriptor = descriptor
         self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferSize, 4096), alignment: 4096)
+        FileTree.enlargePipeBuffer(descriptor, to: Int32(clamping: max(bufferSize, 65536)))
     }
 
     deinit { buffer.deallocate() }
+
+    public func copy(from file: FileDescriptor, offset: Int64, count: Int64, path: String) throws -> Int64? {
+        guard sendFileWorks else { return nil }
+        try flush()
+        do {
+            let copied = try FileTree.sendFile(file, offset: offset, count: count, to: descriptor, path: path)
+            bytesWritten += copied
+            return copied
+        } catch {
+            // EINVAL/ENOSYS: this output (or file) does not support sendfile; use read/write from now on.
+            if error.errno == .invalidArgument || error.errno == .noFunction {
+                sendFileWorks = false
+                return nil
+            }
+            throw error
+        }
+    }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         if bytes.count >= buffer.count / 2 {

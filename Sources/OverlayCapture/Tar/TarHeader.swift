@@ -29,55 +29,60 @@ public enum TarHeader {
 
     /// Encodes `entry` as header blocks: an optional PAX `x` header (with its padded records) and the ustar block.
     public static func encode(_ entry: TarEntry) -> [UInt8] {
-        var records: [(String, [UInt8])] = []
-        let path = Array(entry.path.utf8)
-        let split = splitName(path)
-        if split == nil { records.append(("path", path)) }
-        var linkTarget: [UInt8] = []
+        var out: [UInt8] = []
+        var scratch: [UInt8] = []
+        encode(entry, into: &out, scratch: &scratch)
+        return out
+    }
+
+    /// Appends the header blocks of `entry` to `out`; `scratch` is reused for the PAX records so a long walk
+    /// allocates nothing per entry once the buffers have grown.
+    public static func encode(_ entry: TarEntry, into out: inout [UInt8], scratch records: inout [UInt8]) {
+        records.removeAll(keepingCapacity: true)
+        let split = entry.path.utf8.withContiguousStorageIfAvailable { splitPoint($0) } ?? splitPoint(Array(entry.path.utf8))
+        if split == nil { appendRecord(&records, key: "path", value: entry.path.utf8) }
+        var linkTarget = ""
         switch entry.kind {
-        case .hardLink(let target), .symlink(let target): linkTarget = Array(target.utf8)
+        case .hardLink(let target), .symlink(let target): linkTarget = target
         default: break
         }
-        if linkTarget.count > 100 { records.append(("linkpath", linkTarget)) }
-        if !fitsOctal(entry.dataSize, width: 12) { records.append(("size", Array(String(entry.dataSize).utf8))) }
-        if !fitsOctal(Int64(entry.uid), width: 8) { records.append(("uid", Array(String(entry.uid).utf8))) }
-        if !fitsOctal(Int64(entry.gid), width: 8) { records.append(("gid", Array(String(entry.gid).utf8))) }
-        if entry.userName.utf8.count > 32 { records.append(("uname", Array(entry.userName.utf8))) }
-        if entry.groupName.utf8.count > 32 { records.append(("gname", Array(entry.groupName.utf8))) }
+        if linkTarget.utf8.count > 100 { appendRecord(&records, key: "linkpath", value: linkTarget.utf8) }
+        if !fitsOctal(entry.dataSize, width: 12) { appendRecord(&records, key: "size", decimal: entry.dataSize) }
+        if !fitsOctal(Int64(entry.uid), width: 8) { appendRecord(&records, key: "uid", decimal: Int64(entry.uid)) }
+        if !fitsOctal(Int64(entry.gid), width: 8) { appendRecord(&records, key: "gid", decimal: Int64(entry.gid)) }
+        if entry.userName.utf8.count > 32 { appendRecord(&records, key: "uname", value: entry.userName.utf8) }
+        if entry.groupName.utf8.count > 32 { appendRecord(&records, key: "gname", value: entry.groupName.utf8) }
         if entry.modified.nanoseconds != 0 || !fitsOctal(entry.modified.seconds, width: 12) {
-            records.append(("mtime", Array(formatTime(entry.modified).utf8)))
+            appendRecord(&records, key: "mtime", value: formatTimeBytes(entry.modified))
         }
         for attribute in entry.xattrs {
-            records.append(("SCHILY.xattr." + attribute.name, attribute.value))
+            appendRecord(&records, key: "SCHILY.xattr." + attribute.name, value: attribute.value)
         }
 
-        var out: [UInt8] = []
         if !records.isEmpty {
-            var data: [UInt8] = []
-            for (key, value) in records { data += paxRecord(key: key, value: value) }
-            let baseName = path.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
-            let paxName = Array("PaxHeaders/".utf8) + baseName
-            var pax = ustarBlock(
-                name: Array(paxName.prefix(100)), prefix: [], typeflag: UInt8(ascii: "x"), permissions: 0o644,
-                uid: 0, gid: 0, size: Int64(data.count), mtimeSeconds: max(0, entry.modified.seconds),
-                linkname: [], userName: [], groupName: [], major: 0, minor: 0)
-            pax += data
-            pax += [UInt8](repeating: 0, count: padding(Int64(data.count)))
-            out += pax
+            var paxName = Array("PaxHeaders/".utf8)
+            let pathBytes = Array(entry.path.utf8)
+            let baseName = pathBytes.split(separator: UInt8(ascii: "/")).last ?? []
+            paxName += baseName.prefix(100 - paxName.count)
+            appendUstar(
+                &out, path: paxName, split: 0, typeflag: UInt8(ascii: "x"), permissions: 0o644, uid: 0, gid: 0,
+                size: Int64(records.count), mtimeSeconds: max(0, entry.modified.seconds), linkname: [],
+                userName: "", groupName: "", major: 0, minor: 0)
+            out += records
+            out.append(contentsOf: repeatElement(0, count: padding(Int64(records.count))))
         }
-        let (prefix, name) = split ?? ([], Array(path.prefix(100)))
         var major: UInt32 = 0
         var minor: UInt32 = 0
         switch entry.kind {
         case .characterDevice(let ma, let mi), .blockDevice(let ma, let mi): (major, minor) = (ma, mi)
         default: break
         }
-        out += ustarBlock(
-            name: name, prefix: prefix, typeflag: typeflag(entry.kind), permissions: entry.permissions,
-            uid: Int64(entry.uid), gid: Int64(entry.gid), size: entry.dataSize, mtimeSeconds: entry.modified.seconds,
-            linkname: Array(linkTarget.prefix(100)), userName: Array(entry.userName.utf8.prefix(32)),
-            groupName: Array(entry.groupName.utf8.prefix(32)), major: major, minor: minor)
-        return out
+        let path = Array(entry.path.utf8)
+        appendUstar(
+            &out, path: split == nil ? Array(path.prefix(100)) : path, split: split ?? 0, typeflag: typeflag(entry.kind),
+            permissions: entry.permissions, uid: Int64(entry.uid), gid: Int64(entry.gid), size: entry.dataSize,
+            mtimeSeconds: entry.modified.seconds, linkname: Array(linkTarget.utf8.prefix(100)),
+            userName: entry.userName, groupName: entry.groupName, major: major, minor: minor)
     }
 
     /// Bytes of zero padding after `size` data bytes to reach the next block boundary.
@@ -88,16 +93,22 @@ public enum TarHeader {
 
     /// Splits a path into ustar (prefix, name) when it fits: name ≤ 100 bytes, or prefix ≤ 155 + `/` + name ≤ 100.
     static func splitName(_ path: [UInt8]) -> (prefix: [UInt8], name: [UInt8])? {
-        if path.count <= 100 { return ([], path) }
-        if path.count > 256 { return nil }
-        // The earliest slash that leaves a name of at most 100 bytes keeps the prefix shortest.
-        var index = path.count - 101
-        while index < path.count {
-            if index >= 0, path[index] == UInt8(ascii: "/") {
-                let prefix = Array(path[0..<index])
-                let name = Array(path[(index + 1)...])
-                if prefix.count <= 155 && !name.isEmpty && name.count <= 100 && !prefix.isEmpty { return (prefix, name) }
-                if prefix.count > 155 { return nil }
+        guard let point = splitPoint(path) else { return nil }
+        if point == 0 { return ([], path) }
+        return (Array(path[0..<point]), Array(path[(point + 1)...]))
+    }
+
+    /// 0 when the path fits the name field alone; else the index of the slash separating prefix and name,
+    /// choosing the shortest prefix (as Python's tarfile and GNU tar do); nil when no split fits.
+    static func splitPoint<Bytes: RandomAccessCollection<UInt8>>(_ path: Bytes) -> Int? where Bytes.Index == Int {
+        let count = path.count
+        if count <= 100 { return 0 }
+        if count > 256 { return nil }
+        var index = count - 101
+        while index < count {
+            if path[path.startIndex + index] == UInt8(ascii: "/") {
+                if index > 155 { return nil }
+                if index > 0 && count - index - 1 <= 100 && count - index - 1 > 0 { return index }
             }
             index += 1
         }
@@ -106,20 +117,58 @@ public enum TarHeader {
 
     /// One PAX record `"<len> <key>=<value>\n"`, where `<len>` counts the whole record including its own digits.
     public static func paxRecord(key: String, value: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        appendRecord(&out, key: key, value: value)
+        return out
+    }
+
+    static func appendRecord<Value: Collection<UInt8>>(_ out: inout [UInt8], key: String, value: Value) {
         let body = 1 + key.utf8.count + 1 + value.count + 1  // " " key "=" value "\n"
-        var length = body + String(body).utf8.count
-        if String(length).utf8.count + body != length { length = body + String(length).utf8.count }
-        return Array(String(length).utf8) + [UInt8(ascii: " ")] + Array(key.utf8) + [UInt8(ascii: "=")] + value
-            + [UInt8(ascii: "\n")]
+        var length = body + decimalDigits(Int64(body))
+        if decimalDigits(Int64(length)) + body != length { length = body + decimalDigits(Int64(length)) }
+        appendDecimal(&out, Int64(length))
+        out.append(UInt8(ascii: " "))
+        out += key.utf8
+        out.append(UInt8(ascii: "="))
+        out += value
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    static func appendRecord(_ out: inout [UInt8], key: String, decimal: Int64) {
+        var digits: [UInt8] = []
+        appendDecimal(&digits, decimal)
+        appendRecord(&out, key: key, value: digits)
+    }
+
+    static func decimalDigits(_ value: Int64) -> Int {
+        var count = 1
+        var rest = value
+        while rest >= 10 { rest /= 10; count += 1 }
+        return count
+    }
+
+    static func appendDecimal(_ out: inout [UInt8], _ value: Int64) {
+        let start = out.count
+        var rest = value.magnitude
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        out[start...].reverse()
     }
 
     /// `seconds[.fraction]` with trailing zeros of the fraction removed; negative times as `-s.f` (s.f before epoch).
     static func formatTime(_ time: FileTimestamp) -> String {
+        String(decoding: formatTimeBytes(time), as: UTF8.self)
+    }
+
+    static func formatTimeBytes(_ time: FileTimestamp) -> [UInt8] {
         var seconds = time.seconds
         var nanoseconds = Int64(time.nanoseconds)
-        var sign = ""
+        var out: [UInt8] = []
         if seconds < 0 {
-            sign = "-"
+            out.append(UInt8(ascii: "-"))
             if nanoseconds > 0 {
                 seconds = -(seconds + 1)
                 nanoseconds = 1_000_000_000 - nanoseconds
@@ -127,11 +176,16 @@ public enum TarHeader {
                 seconds = -seconds
             }
         }
-        guard nanoseconds != 0 else { return sign + String(seconds) }
-        var fraction = String(nanoseconds)
-        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return sign + String(seconds) + "." + fraction
+        appendDecimal(&out, seconds)
+        guard nanoseconds != 0 else { return out }
+        out.append(UInt8(ascii: "."))
+        var divisor: Int64 = 100_000_000
+        while nanoseconds > 0 && divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(nanoseconds / divisor))
+            nanoseconds %= divisor
+            divisor /= 10
+        }
+        return out
     }
 
     /// True when `value` fits the field as `width - 1` octal digits plus a NUL.
@@ -141,53 +195,77 @@ public enum TarHeader {
 
     /// A numeric field: octal digits + NUL when it fits, else GNU base-256 (0x80 marker, big-endian).
     static func numericField(_ value: Int64, width: Int) -> [UInt8] {
-        if fitsOctal(value, width: width) {
-            let digits = String(value, radix: 8)
-            return Array((String(repeating: "0", count: width - 1 - digits.count) + digits).utf8) + [0]
-        }
-        var field = [UInt8](repeating: value < 0 ? 0xff : 0, count: width)
-        var rest = UInt64(bitPattern: value)
-        var index = width - 1
-        while index > 0 {
-            field[index] = UInt8(truncatingIfNeeded: rest)
-            rest >>= 8
-            index -= 1
-        }
-        field[0] = value < 0 ? 0xff : 0x80
+        var field = [UInt8](repeating: 0, count: width)
+        field.withUnsafeMutableBufferPointer { putNumber($0, 0, value, width: width) }
         return field
     }
 
-    static func ustarBlock(
-        name: [UInt8], prefix: [UInt8], typeflag: UInt8, permissions: UInt32, uid: Int64, gid: Int64,
-        size: Int64, mtimeSeconds: Int64, linkname: [UInt8], userName: [UInt8], groupName: [UInt8],
+    private static func putNumber(_ block: UnsafeMutableBufferPointer<UInt8>, _ at: Int, _ value: Int64, width: Int) {
+        if fitsOctal(value, width: width) {
+            var rest = value
+            var index = at + width - 2
+            while index >= at {
+                block[index] = UInt8(ascii: "0") + UInt8(rest & 7)
+                rest >>= 3
+                index -= 1
+            }
+            block[at + width - 1] = 0
+            return
+        }
+        var rest = UInt64(bitPattern: value)
+        var index = at + width - 1
+        while index > at {
+            block[index] = UInt8(truncatingIfNeeded: rest)
+            rest >>= 8
+            index -= 1
+        }
+        block[at] = value < 0 ? 0xff : 0x80
+    }
+
+    /// Appends one ustar block. `path` is the whole name with the prefix/name split at `split` (0: no prefix).
+    static func appendUstar(
+        _ out: inout [UInt8], path: [UInt8], split: Int, typeflag: UInt8, permissions: UInt32, uid: Int64, gid: Int64,
+        size: Int64, mtimeSeconds: Int64, linkname: [UInt8], userName: String, groupName: String,
         major: UInt32, minor: UInt32
-    ) -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: blockSize)
-        func put(_ bytes: [UInt8], at offset: Int) {
-            for (index, byte) in bytes.enumerated() { block[offset + index] = byte }
+    ) {
+        let base = out.count
+        out.append(contentsOf: repeatElement(0, count: blockSize))
+        out.withUnsafeMutableBufferPointer { whole in
+            let block = UnsafeMutableBufferPointer(rebasing: whole[base..<(base + blockSize)])
+            func put<C: Collection<UInt8>>(_ bytes: C, at offset: Int, limit: Int) {
+                var index = offset
+                for byte in bytes.prefix(limit) {
+                    block[index] = byte
+                    index += 1
+                }
+            }
+            if split == 0 {
+                put(path, at: Offset.name, limit: 100)
+            } else {
+                put(path[(split + 1)...], at: Offset.name, limit: 100)
+                put(path[0..<split], at: Offset.prefix, limit: 155)
+            }
+            putNumber(block, Offset.mode, Int64(permissions & 0o7777), width: 8)
+            putNumber(block, Offset.uid, fitsOctal(uid, width: 8) ? uid : 0, width: 8)
+            putNumber(block, Offset.gid, fitsOctal(gid, width: 8) ? gid : 0, width: 8)
+            putNumber(block, Offset.size, size, width: 12)
+            putNumber(block, Offset.mtime, fitsOctal(mtimeSeconds, width: 12) ? mtimeSeconds : 0, width: 12)
+            block[Offset.typeflag] = typeflag
+            put(linkname, at: Offset.linkname, limit: 100)
+            put("ustar".utf8, at: Offset.magic, limit: 5)
+            block[Offset.version] = UInt8(ascii: "0")
+            block[Offset.version + 1] = UInt8(ascii: "0")
+            put(userName.utf8, at: Offset.uname, limit: 32)
+            put(groupName.utf8, at: Offset.gname, limit: 32)
+            if typeflag == UInt8(ascii: "3") || typeflag == UInt8(ascii: "4") {
+                // Only device entries fill the device fields (Python and GNU tar leave them NUL otherwise).
+                putNumber(block, Offset.devmajor, Int64(major), width: 8)
+                putNumber(block, Offset.devminor, Int64(minor), width: 8)
+            }
+            for index in Offset.checksum..<(Offset.checksum + 8) { block[index] = 0x20 }
+            var sum = 0
+            for byte in block { sum += Int(byte) }
+            putNumber(block, Offset.checksum, Int64(sum), width: 7)  // 6 digits + NUL, the space stays
         }
-        put(name, at: Offset.name)
-        put(numericField(Int64(permissions & 0o7777), width: 8), at: Offset.mode)
-        put(numericField(fitsOctal(uid, width: 8) ? uid : 0, width: 8), at: Offset.uid)
-        put(numericField(fitsOctal(gid, width: 8) ? gid : 0, width: 8), at: Offset.gid)
-        put(numericField(size, width: 12), at: Offset.size)
-        put(numericField(fitsOctal(mtimeSeconds, width: 12) ? mtimeSeconds : 0, width: 12), at: Offset.mtime)
-        block[Offset.typeflag] = typeflag
-        put(linkname, at: Offset.linkname)
-        put(Array("ustar".utf8) + [0], at: Offset.magic)
-        put(Array("00".utf8), at: Offset.version)
-        put(userName, at: Offset.uname)
-        put(groupName, at: Offset.gname)
-        if typeflag == UInt8(ascii: "3") || typeflag == UInt8(ascii: "4") {
-            // Only device entries fill the device fields (Python and GNU tar leave them NUL otherwise).
-            put(numericField(Int64(major), width: 8), at: Offset.devmajor)
-            put(numericField(Int64(minor), width: 8), at: Offset.devminor)
-        }
-        put(prefix, at: Offset.prefix)
-        put(Array("        ".utf8), at: Offset.checksum)
-        let sum = block.reduce(0) { $0 + Int($1) }
-        let digits = String(sum, radix: 8)
-        put(Array((String(repeating: "0", count: 6 - digits.count) + digits).utf8) + [0, UInt8(ascii: " ")], at: Offset.checksum)
-        return block
     }
 }

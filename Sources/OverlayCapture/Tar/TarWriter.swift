@@ -1,4 +1,5 @@
 import NodeSys
+import SystemPackage
 
 /// Streams tar members into a `ByteSink`: `append` a header, feed exactly `size` data bytes, `finishEntry`,
 /// and `finish` once at the end. Holds no more than one header in memory.
@@ -22,6 +23,8 @@ public struct TarWriter<Sink: ByteSink> {
 
     public var sink: Sink
     private var openPath: String?
+    private var headerBuffer: [UInt8] = []
+    private var recordBuffer: [UInt8] = []
     private var openSize: Int64 = 0
     private var remaining: Int64 = 0
     /// Total bytes of tar stream produced (headers, data, padding, end blocks).
@@ -37,9 +40,10 @@ public struct TarWriter<Sink: ByteSink> {
             if remaining > 0 { throw Error.entryStillOpen(path: path, missingBytes: remaining) }
             try finishEntry()
         }
-        let header = TarHeader.encode(entry)
-        try header.withUnsafeBytes { try sink.write($0) }
-        streamBytes += Int64(header.count)
+        headerBuffer.removeAll(keepingCapacity: true)
+        TarHeader.encode(entry, into: &headerBuffer, scratch: &recordBuffer)
+        try headerBuffer.withUnsafeBytes { try sink.write($0) }
+        streamBytes += Int64(headerBuffer.count)
         openPath = entry.path
         openSize = entry.dataSize
         remaining = entry.dataSize
@@ -51,6 +55,19 @@ public struct TarWriter<Sink: ByteSink> {
         try sink.write(bytes)
         remaining -= Int64(bytes.count)
         streamBytes += Int64(bytes.count)
+    }
+
+    /// Appends up to `count` bytes of `file` from `offset` by in-kernel copy when the sink supports it.
+    /// Returns the bytes appended (fewer when the file ended early), or nil when the caller must copy itself.
+    public mutating func appendFileData(from file: FileDescriptor, offset: Int64, count: Int64, path: String) throws -> Int64? {
+        guard let openPath else { throw Error.noOpenEntry }
+        guard count <= remaining else { throw Error.dataBeyondSize(path: openPath, size: openSize) }
+        guard let copier = sink as? any FileCopyingSink,
+            let copied = try copier.copy(from: file, offset: offset, count: count, path: path)
+        else { return nil }
+        remaining -= copied
+        streamBytes += copied
+        return copied
     }
 
     /// Appends `count` zero bytes of data (holes, or the rest of a file that shrank while read).
