@@ -302,8 +302,8 @@ extension Power.Action {
 }
 
 /// rd.shell and rd.emergency read straight from the command line, for failures that happen before
-/// the plan exists (or when it cannot be built). Follows the plan's defaults: a shell unless
-/// rd.emergency= is given or rd.shell=0, then power off.
+/// the plan exists (or when it cannot be built). Follows the plan's defaults (BootConfig's DebugSpec): a shell
+/// only with rd.shell or `shell`, then rd.emergency= (reboot by default).
 enum EmergencyPolicy {
     static func scan(_ commandLine: String) -> Emergency {
         var shell: Bool?
@@ -319,6 +319,6 @@ enum EmergencyPolicy {
             }
         }
         return Emergency(
-            shellOnFailure: shell ?? (action == nil), action: action ?? .poweroff, countdownSeconds: 10)
+            shellOnFailure: shell ?? false, action: action ?? .reboot, countdownSeconds: 10)
     }
 }

@@ -70,7 +70,7 @@ import Testing
 @Suite struct DebugSpecTests {
     @Test func xcatShellPausesFourTimes() throws {
         let spec = try DebugSpec.parse(KernelCommandLine("NFSROOT=a:/b shell"))
-        #expect(spec.pauses == [.afterRootMount, .afterStatemnt, .afterStatelite, .beforeSwitchRoot])
+        #expect(spec.pauses == [.afterRootMount, .afterOverlay, .afterStatemnt, .afterStatelite, .beforeSwitchRoot])
     }
 
     @Test(arguments: [
@@ -86,13 +86,17 @@ import Testing
 
     @Test func failurePolicy() throws {
         let defaults = try DebugSpec.parse(KernelCommandLine(""))
-        #expect(defaults.shellOnFailure && defaults.emergencyAction == .poweroff && defaults.retrySeconds == 180)
+        #expect(!defaults.shellOnFailure && defaults.emergencyAction == .reboot && defaults.retrySeconds == 180)
         #expect(defaults.deviceTimeoutSeconds == 0 && defaults.panicSeconds == nil && !defaults.verbose)
         let set = try DebugSpec.parse(KernelCommandLine("rd.emergency=reboot rd.retry=30 rd.timeout=20 panic=-1 rd.debug"))
         #expect(!set.shellOnFailure && set.emergencyAction == .reboot && set.retrySeconds == 30)
         #expect(set.deviceTimeoutSeconds == 20 && set.panicSeconds == -1 && set.verbose)
         let both = try DebugSpec.parse(KernelCommandLine("rd.emergency=halt rd.shell"))
         #expect(both.shellOnFailure && both.emergencyAction == .halt)
+        let xcat = try DebugSpec.parse(KernelCommandLine("shell"))
+        #expect(xcat.shellOnFailure && xcat.emergencyAction == .reboot)
+        let off = try DebugSpec.parse(KernelCommandLine("shell rd.shell=0"))
+        #expect(!off.shellOnFailure)
     }
 
     @Test func pausesAppearInStepOrder() throws {
@@ -102,7 +106,7 @@ import Testing
             if case .pause(let point) = step { return point }
             return nil
         }
-        #expect(pauses == [.beforeModules, .beforeNetwork, .afterRootMount, .afterStatemnt, .afterStatelite, .beforeSwitchRoot])
+        #expect(pauses == [.beforeModules, .beforeNetwork, .afterRootMount, .afterOverlay, .afterStatemnt, .afterStatelite, .beforeSwitchRoot])
         let statemnt = plan.steps.firstIndex(of: .mountStatemnt) ?? -1
         let pause2 = plan.steps.firstIndex(of: .pause(point: .afterStatemnt)) ?? -1
         #expect(statemnt >= 0 && statemnt < pause2)

@@ -61,7 +61,8 @@ import Testing
 
     @Test(arguments: [
         ("rd.shell rd.emergency=reboot", true, Power.Action.reboot),
-        ("quiet", true, .poweroff),
+        ("quiet", false, .reboot),
+        ("shell", true, .reboot),
         ("rd.emergency=reboot", false, .reboot),
         ("shell rd.shell=0 rd.emergency=halt", false, .halt),
     ])

@@ -16,8 +16,12 @@ public struct DebugSpec: Equatable, Sendable {
         "pre-pivot": .afterRootMount, "cleanup": .beforeSwitchRoot,
     ]
 
-    /// xCAT's `shell` pauses, after its SLES legacy init (four pauses).
-    public static let xcatShellPauses: [ShellPoint] = [.afterRootMount, .afterStatemnt, .afterStatelite, .beforeSwitchRoot]
+    /// The bare word `shell` pauses after the root mount, after the overlay and just before switch_root; on a
+    /// statelite boot also after the STATEMNT mount and after the litefile entries, as xCAT's legacy init does.
+    /// The statelite pauses are dropped from the plan when statelite is off.
+    public static let xcatShellPauses: [ShellPoint] = [
+        .afterRootMount, .afterOverlay, .afterStatemnt, .afterStatelite, .beforeSwitchRoot,
+    ]
 
     public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> DebugSpec {
         var pauses: Set<ShellPoint> = []
@@ -39,17 +43,18 @@ public struct DebugSpec: Equatable, Sendable {
                 pauses.insert(point)
             }
         }
-        var emergency = EmergencyAction.poweroff
-        var emergencyGiven = false
+        // After a fatal error: a shell only when asked for (`rd.shell` or xCAT's `shell`), else the emergency
+        // action, reboot by default: an unattended cluster node should come back and retry, not sit powered off.
+        var emergency = EmergencyAction.reboot
         if let parameter = commandLine.lastParameter("rd.emergency") {
             let value = parameter.value ?? ""
             guard let action = EmergencyAction(rawValue: value) else {
                 throw ParameterError(parameter: "rd.emergency", value: value, problem: "expected reboot, poweroff or halt")
             }
             emergency = action
-            emergencyGiven = true
         }
-        let shell = try commandLine.flag("rd.shell") ?? !emergencyGiven
+        let xcatShellWord = commandLine.all("shell").contains { $0.value == nil }
+        let shell = try commandLine.flag("rd.shell") ?? xcatShellWord
         var panic: Int? = nil
         if let parameter = commandLine.lastParameter("panic") {
             let value = parameter.value ?? ""

@@ -421,7 +421,7 @@ public enum BootPlanner {
             steps.append(.mountStateliteTmpfs)
             if plan.statelite.statemnt != nil { steps.append(.mountStatemnt) }
         }
-        pause(.afterStatemnt)
+        if plan.statelite.enabled { pause(.afterStatemnt) }
         if plan.statelite.enabled {
             for (index, tree) in plan.statelite.treeMounts.enumerated() where tree.server != nil {
                 steps.append(.mountLitetree(index: index))
@@ -431,7 +431,7 @@ public enum BootPlanner {
             }
             steps.append(.linkMtab)
         }
-        pause(.afterStatelite)
+        if plan.statelite.enabled { pause(.afterStatelite) }
         if let port = plan.agent.port { steps.append(.startAgent(port: port)) }
         pause(.beforeSwitchRoot)
         steps.append(.switchRoot)
