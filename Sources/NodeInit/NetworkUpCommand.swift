@@ -87,7 +87,7 @@ struct NetworkUpCommand: ParsableCommand {
             throw ExitCode.failure
         }
 
-        let searchDomains = search + [lease.domainName].compactMap { $0 }
+        let searchDomains = search + lease.searchDomains
         let resolver = Resolver(servers: lease.dnsServers, searchDomains: searchDomains)
         var resolved: [(String, [IPAddress])] = []
         var failed = false

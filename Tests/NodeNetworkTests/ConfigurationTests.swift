@@ -64,7 +64,7 @@ import Testing
         #expect(
             lease.json
                 == #"{"source":"dhcp","interface":"eth0","index":2,"mac":"52:54:00:12:34:56","address":"10.0.2.15","#
-                + #""prefixLength":24,"gateway":"10.0.2.2","dnsServers":["10.0.2.3"],"hostName":"n\"1","domainName":null,"#
+                + #""prefixLength":24,"gateway":"10.0.2.2","dnsServers":["10.0.2.3"],"hostName":"n\"1","domainName":null,"searchDomains":[],"#
                 + #""rootPath":"/srv/a\\b","nextServer":null,"serverIdentifier":null,"mtu":null,"leaseSeconds":86400,"routes":[]}"#)
     }
 }

@@ -60,7 +60,7 @@ import Testing
         expected += "3d0701525400123456"
         expected += "390205dc"
         expected += "0c066e6f64653031"
-        expected += "370f0103060c0f111a1c33363a3b424379"
+        expected += "37100103060c0f111a1c33363a3b42437779"
         expected += "ff"
         #expect(hex(Array(options.prefix(expected.count / 2))) == expected)
         #expect(options.dropFirst(expected.count / 2).allSatisfy { $0 == 0 })
@@ -198,6 +198,41 @@ import Testing
         #expect(try DHCPMessage.decode(packet.bytes).options.classlessStaticRoutes?.map(\.description) == expected)
     }
 
+    /// RFC 3397 section 3's example, split over two option instances (they are concatenated before decoding).
+    @Test func domainSearchListWithCompression() throws {
+        var packet = RFCPacket()
+        packet.options =
+            RFCPacket.option(53, [5]) + RFCPacket.option(119, bytes("03656e67 056170706c65 03636f6d 00 096d61726b"))
+            + RFCPacket.option(119, bytes("6574696e67 c004")) + [255]
+        let message = try DHCPMessage.decode(packet.bytes)
+        #expect(message.options.domainSearch == ["eng.apple.com", "marketing.apple.com"])
+        #expect(DHCPLease(acknowledgement: message)?.searchDomains == ["eng.apple.com", "marketing.apple.com"])
+    }
+
+    @Test(arguments: ["03656e67 c010", "03656e67", "c000"])
+    func malformedDomainSearchIsIgnored(value: String) throws {
+        var packet = RFCPacket()
+        packet.options = RFCPacket.option(53, [5]) + RFCPacket.option(15, "fallback.test") + RFCPacket.option(119, bytes(value)) + [255]
+        let message = try DHCPMessage.decode(packet.bytes)
+        #expect(message.options.domainSearch == nil)
+        #expect(DHCPLease(acknowledgement: message)?.searchDomains == ["fallback.test"])
+    }
+
+    @Test(arguments: [
+        ("node01", "node01"), ("node01.cluster.test.", "node01.cluster.test"), ("under_score", "under_score"),
+        ("-bad", nil), ("bad-", nil), ("a..b", nil), ("x/../y", nil), ("has space", nil), ("", nil), (".", nil),
+        (String(repeating: "a", count: 64), nil), ("n\u{0}", nil), ("nœud", nil),
+    ] as [(String, String?)])
+    func serverNamesAreValidated(name: String, expected: String?) {
+        #expect(DHCPLease.validName(name) == expected)
+    }
+
+    @Test func invalidHostNameOptionIsDropped() throws {
+        var packet = RFCPacket()
+        packet.options = RFCPacket.option(53, [5]) + RFCPacket.option(12, "../../etc") + [255]
+        #expect(DHCPLease(acknowledgement: try DHCPMessage.decode(packet.bytes))?.hostName == nil)
+    }
+
     @Test func classlessRoutesReplaceTheRouterOption() throws {
         var packet = RFCPacket()
         packet.options =
@@ -220,6 +255,7 @@ import Testing
                 _ = DHCPLease(acknowledgement: message)
                 _ = (message.options.hostName, message.options.routers, message.options.leaseTime, message.options.interfaceMTU)
                 _ = message.options.classlessStaticRoutes
+                _ = message.options.domainSearch
                 _ = message.encoded()
             }
         }

@@ -28,7 +28,8 @@ struct NamespaceDHCPIntegrationTests {
         let resolved = try #require(dhcp["resolved"] as? [String: [String]])
         #expect(resolved["cnfs.test"] == ["10.99.0.5"])
         #expect(resolved["state.test"] == ["10.99.0.6"])  // a CNAME to storage.test
-        #expect((dhcp["resolvConf"] as? String)?.contains("nameserver 10.99.0.1\nsearch cluster.test\n") == true)
+        #expect(lease["searchDomains"] as? [String] == ["cluster.test", "lab.test"])  // option 119
+        #expect((dhcp["resolvConf"] as? String)?.contains("nameserver 10.99.0.1\nsearch cluster.test lab.test\n") == true)
 
         // What the kernel now holds, read back with iproute2 (independent of our netlink parser).
         let addresses = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "-o", "addr", "show", "dev", harness.clientInterface])
@@ -44,6 +45,7 @@ struct NamespaceDHCPIntegrationTests {
         let again = try harness.networkUp(["--interface", harness.clientInterface, "--timeout", "5"])
         #expect((again["lease"] as? [String: Any])?["source"] as? String == "existing")
         #expect((again["lease"] as? [String: Any])?["address"] as? String == "10.99.0.42")
+        #expect((again["lease"] as? [String: Any])?["gateway"] as? String == "10.99.0.1")
 
         // 3. Static, with an rd.route-style route, a nameserver= server and a short name through the search list.
         _ = try harness.run(["ip", "-n", harness.clientNamespace, "addr", "flush", "dev", harness.clientInterface])
@@ -163,6 +165,7 @@ final class NamespaceHarness {
                 "--dhcp-range=10.99.0.50,10.99.0.99,255.255.255.0,1h", "--dhcp-host=\(clientMAC),10.99.0.42,nwnode",
                 "--dhcp-option=option:router,10.99.0.1", "--dhcp-option=option:dns-server,10.99.0.1",
                 "--dhcp-option=option:domain-name,cluster.test", "--dhcp-option=option:mtu,1400",
+                "--dhcp-option=option:domain-search,cluster.test,lab.test",
                 "--dhcp-option=17,/srv/root", "--address=/cnfs.test/10.99.0.5",
                 "--dhcp-option=121,192.168.88.0/24,10.99.0.254,0.0.0.0/0,10.99.0.1",
                 "--host-record=storage.test,storage.cluster.test,10.99.0.6", "--cname=state.test,storage.test", "--port=53",

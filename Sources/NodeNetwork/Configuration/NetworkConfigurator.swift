@@ -218,7 +218,7 @@ public enum NetworkConfigurator {
             routes: dhcp.classlessRoutes.filter { $0.prefixLength > 0 }.map {
                 StaticRoute(
                     destination: $0.destination, prefixLength: $0.prefixLength, gateway: $0.router.isUnspecified ? nil : $0.router)
-            })
+            }, searchDomains: dhcp.searchDomains)
     }
 
     /// MTU, address, DHCP option-121 routes, then the default route. A gateway outside the subnet gets a link-scoped

@@ -19,6 +19,8 @@ public struct NetworkLease: Sendable, Hashable {
     public var dnsServers: [IPAddress]
     public var hostName: String?
     public var domainName: String?
+    /// DHCP option 119 (domain search), else the domain name: the search list for resolv.conf and the resolver.
+    public var searchDomains: [String]
     /// DHCP option 17.
     public var rootPath: String?
     /// DHCP `siaddr`, or the static `<peer>`.
@@ -34,8 +36,10 @@ public struct NetworkLease: Sendable, Hashable {
         source: Source, interfaceName: String, interfaceIndex: Int32, macAddress: MACAddress?, address: IPv4Address,
         prefixLength: Int, gateway: IPv4Address? = nil, dnsServers: [IPAddress] = [], hostName: String? = nil,
         domainName: String? = nil, rootPath: String? = nil, nextServer: IPv4Address? = nil,
-        serverIdentifier: IPv4Address? = nil, mtu: UInt32? = nil, leaseSeconds: UInt32? = nil, routes: [StaticRoute] = []
+        serverIdentifier: IPv4Address? = nil, mtu: UInt32? = nil, leaseSeconds: UInt32? = nil, routes: [StaticRoute] = [],
+        searchDomains: [String]? = nil
     ) {
+        self.searchDomains = searchDomains ?? [domainName].compactMap { $0 }
         self.routes = routes
         self.source = source
         self.interfaceName = interfaceName
@@ -67,6 +71,7 @@ public struct NetworkLease: Sendable, Hashable {
         fields.append(("dnsServers", "[" + dnsServers.map { JSONText.string($0.description) }.joined(separator: ",") + "]"))
         fields.append(("hostName", JSONText.optional(hostName)))
         fields.append(("domainName", JSONText.optional(domainName)))
+        fields.append(("searchDomains", "[" + searchDomains.map { JSONText.string($0) }.joined(separator: ",") + "]"))
         fields.append(("rootPath", JSONText.optional(rootPath)))
         fields.append(("nextServer", JSONText.optional(nextServer?.description)))
         fields.append(("serverIdentifier", JSONText.optional(serverIdentifier?.description)))

@@ -64,7 +64,7 @@ public struct DHCPClient: Sendable {
         DHCPOptionCode.domainName, DHCPOptionCode.rootPath, DHCPOptionCode.interfaceMTU, DHCPOptionCode.broadcastAddress,
         DHCPOptionCode.leaseTime, DHCPOptionCode.serverIdentifier, DHCPOptionCode.renewalTime,
         DHCPOptionCode.rebindingTime, DHCPOptionCode.tftpServerName, DHCPOptionCode.bootFileName,
-        DHCPOptionCode.classlessStaticRoute,
+        DHCPOptionCode.domainSearch, DHCPOptionCode.classlessStaticRoute,
     ]
 
     public var configuration: Configuration

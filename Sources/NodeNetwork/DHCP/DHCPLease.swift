@@ -8,6 +8,8 @@ public struct DHCPLease: Sendable, Hashable {
     public var dnsServers: [IPv4Address]
     public var hostName: String?
     public var domainName: String?
+    /// Option 119, else the option-15 domain: the resolver's search list.
+    public var searchDomains: [String]
     /// Option 17, as sent (dracut: `[nfs:|nfs4:]<server>:<path>[,<opts>]`).
     public var rootPath: String?
     /// `siaddr`, when the server set it.
@@ -33,8 +35,10 @@ public struct DHCPLease: Sendable, Hashable {
             routers = ack.options.routers.filter { !$0.isUnspecified }
         }
         dnsServers = ack.options.domainNameServers.filter { !$0.isUnspecified }
-        hostName = ack.options.hostName
-        domainName = ack.options.domainName
+        // Names end up in file paths (`%s` in an NFS path) and resolv.conf: only RFC 1123 names are taken.
+        hostName = ack.options.hostName.flatMap(Self.validName)
+        domainName = ack.options.domainName.flatMap(Self.validName)
+        searchDomains = (ack.options.domainSearch ?? [domainName].compactMap { $0 }).compactMap(Self.validName)
         rootPath = ack.options.rootPath
         nextServer = ack.serverAddress.isUnspecified ? nil : ack.serverAddress
         serverIdentifier = ack.options.serverIdentifier
@@ -42,6 +46,22 @@ public struct DHCPLease: Sendable, Hashable {
         mtu = ack.options.interfaceMTU
         bootFile = ack.options.bootFileName ?? (ack.bootFile.isEmpty ? nil : ack.bootFile)
         serverName = ack.options.tftpServerName ?? (ack.serverName.isEmpty ? nil : ack.serverName)
+    }
+
+    /// The name without a trailing dot when it is a valid RFC 1123 host or domain name (letters, digits, hyphens and
+    /// underscores, which some sites use; labels of 1...63 characters not starting or ending with a hyphen; at most
+    /// 253 characters), else nil.
+    public static func validName(_ name: String) -> String? {
+        let trimmed = name.hasSuffix(".") ? String(name.dropLast()) : name
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 253 else { return nil }
+        for label in trimmed.split(separator: ".", omittingEmptySubsequences: false) {
+            guard (1...63).contains(label.utf8.count), label.first != "-", label.last != "-",
+                label.utf8.allSatisfy({ byte in
+                    (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 122) || byte == 45 || byte == 95
+                })
+            else { return nil }
+        }
+        return trimmed
     }
 
     /// RFC 2131 leaves option 1 optional; without it the pre-CIDR class of the address is the only hint.

@@ -25,6 +25,7 @@ public enum DHCPOptionCode {
     public static let clientIdentifier: UInt8 = 61
     public static let tftpServerName: UInt8 = 66
     public static let bootFileName: UInt8 = 67
+    public static let domainSearch: UInt8 = 119
     public static let classlessStaticRoute: UInt8 = 121
     public static let end: UInt8 = 255
 }
@@ -125,6 +126,20 @@ public struct DHCPOptions: Sendable, Hashable {
     public var maximumMessageSize: UInt16? {
         guard let data = self[DHCPOptionCode.maximumMessageSize], data.count == 2 else { return nil }
         return UInt16(data[0]) << 8 | UInt16(data[1])
+    }
+
+    /// Option 119 (RFC 3397): DNS-encoded names whose compression pointers are offsets into the option's own
+    /// (concatenated) data. Nil when absent or malformed.
+    public var domainSearch: [String]? {
+        guard let data = self[DHCPOptionCode.domainSearch] else { return nil }
+        var names: [String] = []
+        var offset = 0
+        while offset < data.count {
+            guard let (name, next) = try? DNSName.decode(data, at: offset), next > offset else { return nil }
+            if !name.isEmpty { names.append(name) }
+            offset = next
+        }
+        return names
     }
 
     /// Option 121 (RFC 3442): nil when absent or malformed (the RFC says to ignore a malformed option).
