@@ -93,6 +93,16 @@ struct NamespaceDHCPIntegrationTests {
              "nwtestnone", "--carrier-timeout", "1"])
         #expect(missingStatus != 0)
         #expect(missingErrors.contains("network: no interface nwtestnone after 1 s (links: lo"))
+
+        // A route the kernel refuses (its gateway is the subnet broadcast address): the error names it, and the address added
+        // before it is taken away again so that a retry starts clean.
+        let (routeStatus, _, routeErrors) = try harness.runStatus(
+            ["/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
+             harness.clientInterface, "--static", "10.99.0.77/24", "--route", "192.168.5.0/24:10.99.0.255"])
+        #expect(routeStatus != 0)
+        #expect(routeErrors.contains("network: add route 192.168.5.0/24 via 10.99.0.255 on \(harness.clientInterface): netlink:"))
+        let left = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "-o", "addr", "show", "dev", harness.clientInterface])
+        #expect(!left.contains("10.99.0.77"))
     }
 }
 

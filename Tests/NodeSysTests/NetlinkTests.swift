@@ -92,6 +92,20 @@ enum Canned {
                     """)))
     }
 
+    @Test func deleteAddressHasTheSameBodyWithoutCreateFlags() {
+        let frame = RouteNetlink.deleteAddressFrame(
+            sequence: 8, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 24)
+        #expect(
+            hex(frame)
+                == hex(bytes("""
+                    30000000 1500 0500 08000000 00000000
+                    02 18 00 00 02000000
+                    0800 0200 0a630007
+                    0800 0100 0a630007
+                    0800 0400 0a6300ff
+                    """)))
+    }
+
     @Test func addAddressWithSlash32HasNoBroadcast() {
         let frame = RouteNetlink.addAddressFrame(sequence: 9, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 32)
         #expect(frame.count == 16 + 8 + 16)

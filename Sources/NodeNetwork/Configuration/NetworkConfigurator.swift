@@ -64,15 +64,26 @@ public enum NetworkConfigurator {
                 gateway: config.gateway, dnsServers: config.dnsServers, hostName: config.hostName, nextServer: config.peer,
                 mtu: config.mtu)
         }
-        try apply(lease: &lease, link: link, netlink: netlink, log: log)
-        for route in extraRoutes where route.interfaceName == nil || route.interfaceName == link.name {
-            do {
-                try netlink.addRoute(
-                    destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway, index: link.index)
-                log.info("network: route added", metadata: ["route": "\(route)", "interface": "\(link.name)"])
-            } catch {
-                throw .netlink(step: "add route \(route)", interface: link.name, error)
+        do throws(Error) {
+            try apply(lease: &lease, link: link, netlink: netlink, log: log)
+            for route in extraRoutes where route.interfaceName == nil || route.interfaceName == link.name {
+                do {
+                    try netlink.addRoute(
+                        destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway, index: link.index)
+                    log.info("network: route added", metadata: ["route": "\(route)", "interface": "\(link.name)"])
+                } catch {
+                    throw Error.netlink(step: "add route \(route)", interface: link.name, error)
+                }
             }
+        } catch {
+            // Leave no half-configured interface: the boot retries bring-up, and a retry must not mistake our own
+            // address for one the kernel configured (and skip DHCP's root path, DNS and routes).
+            do {
+                try netlink.deleteAddress(index: link.index, address: lease.address, prefixLength: lease.prefixLength)
+            } catch let cleanup {
+                log.warning("network: could not remove the address after a failure", metadata: ["error": "\(cleanup)"])
+            }
+            throw error
         }
         lease.dnsServers = unique(lease.dnsServers + nameservers)
         return lease

@@ -7,6 +7,7 @@ public enum NetlinkConstants {
     public static let rtmNewLink: UInt16 = 16
     public static let rtmGetLink: UInt16 = 18
     public static let rtmNewAddress: UInt16 = 20
+    public static let rtmDeleteAddress: UInt16 = 21
     public static let rtmGetAddress: UInt16 = 22
     public static let rtmNewRoute: UInt16 = 24
     public static let rtmGetRoute: UInt16 = 26

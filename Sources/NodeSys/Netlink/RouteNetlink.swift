@@ -90,6 +90,22 @@ public final class RouteNetlink {
     }
 
     public static func addAddressFrame(sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int) -> [UInt8] {
+        addressFrame(
+            type: NetlinkConstants.rtmNewAddress,
+            flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge | NetlinkConstants.flagCreate
+                | NetlinkConstants.flagReplace,
+            sequence: sequence, index: index, address: address, prefixLength: prefixLength)
+    }
+
+    public static func deleteAddressFrame(sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int) -> [UInt8] {
+        addressFrame(
+            type: NetlinkConstants.rtmDeleteAddress, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            sequence: sequence, index: index, address: address, prefixLength: prefixLength)
+    }
+
+    private static func addressFrame(
+        type: UInt16, flags: UInt16, sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int
+    ) -> [UInt8] {
         let prefix = max(0, min(32, prefixLength))
         var body = NetlinkWriter()
         body.append(NetlinkConstants.familyIPv4)
@@ -103,11 +119,7 @@ public final class RouteNetlink {
             let broadcast = IPv4Address(value: address.value | ~IPv4Address.netmask(prefixLength: prefix).value)
             body.appendAttribute(type: NetlinkConstants.addressAttributeBroadcast, payload: broadcast.bytes)
         }
-        return NetlinkWriter.message(
-            type: NetlinkConstants.rtmNewAddress,
-            flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge | NetlinkConstants.flagCreate
-                | NetlinkConstants.flagReplace,
-            sequence: sequence, body: body.bytes)
+        return NetlinkWriter.message(type: type, flags: flags, sequence: sequence, body: body.bytes)
     }
 
     public static func getRoutesFrame(sequence: UInt32) -> [UInt8] {
@@ -188,6 +200,13 @@ public final class RouteNetlink {
         try acknowledged(
             Self.addAddressFrame(sequence: nextSequence(), index: index, address: address, prefixLength: prefixLength),
             operation: "add address \(address)/\(prefixLength) to link \(index)")
+    }
+
+    /// Removes an IPv4 address; the kernel drops the routes that depended on it.
+    public func deleteAddress(index: Int32, address: IPv4Address, prefixLength: Int) throws(Error) {
+        try acknowledged(
+            Self.deleteAddressFrame(sequence: nextSequence(), index: index, address: address, prefixLength: prefixLength),
+            operation: "delete address \(address)/\(prefixLength) from link \(index)")
     }
 
     /// Addresses of one family (`NetlinkConstants.familyIPv4`/`familyIPv6`), optionally of one interface only.
