@@ -110,3 +110,15 @@ import Testing
         #expect(policy.decide(peer: other, authorization: ["Bearer s3cret-token"]) == .denied("address 127.0.0.2 is not in the allowlist"))
     }
 }
+
+@Suite struct LogThrottleTests {
+    @Test func letsABurstThroughThenCountsWhatItDrops() {
+        let throttle = LogThrottle(burst: 3, window: .seconds(10))
+        let start = ContinuousClock.now
+        #expect((0..<3).map { throttle.admit("line \($0)", now: start) } == ["line 0", "line 1", "line 2"])
+        #expect(throttle.admit("line 3", now: start + .seconds(1)) == nil)
+        #expect(throttle.admit("line 4", now: start + .seconds(9)) == nil)
+        #expect(throttle.admit("line 5", now: start + .seconds(10)) == "line 5 (2 similar lines suppressed before this one)")
+        #expect(throttle.admit("line 6", now: start + .seconds(10)) == "line 6")
+    }
+}

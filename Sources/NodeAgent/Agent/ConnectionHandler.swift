@@ -281,7 +281,9 @@ struct ConnectionHandler: Sendable {
     // MARK: - Responses
 
     private func deny(_ reason: String, method: String, path: String) {
-        logger.warning("denied \(connection.peer) \(method) \(path): \(reason)")
+        if let line = server.refusalLog.admit("denied \(connection.peer) \(method) \(path): \(reason)") {
+            logger.warning("\(line)")
+        }
         send(status: 403, body: Self.encode(["error": "forbidden"]), contentType: "application/json", extra: [])
     }
 
@@ -295,7 +297,9 @@ struct ConnectionHandler: Sendable {
     }
 
     private func respondError(_ status: Int, _ message: String, method: String, path: String, extra: [(String, String)] = []) {
-        logger.notice("\(connection.peer) \(method) \(path) -> \(status): \(message)")
+        if let line = server.refusalLog.admit("\(connection.peer) \(method) \(path) -> \(status): \(message)") {
+            logger.notice("\(line)")
+        }
         send(status: status, body: Self.encode(["error": message]), contentType: "application/json", extra: extra)
     }
 

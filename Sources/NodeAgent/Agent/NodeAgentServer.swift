@@ -17,6 +17,8 @@ public final class NodeAgentServer: Sendable {
     let startedAt = ContinuousClock.now
     private let stopping = Atomic<Bool>(false)
     let openConnections = Atomic<Int>(0)
+    /// Lines about refused or malformed requests, which anyone can cause.
+    let refusalLog = LogThrottle()
     private let acceptThread = Mutex<NativeThread?>(nil)
 
     /// Binds the listening socket (so a port conflict fails here, before the caller detaches).
@@ -50,7 +52,9 @@ public final class NodeAgentServer: Sendable {
             // is saved by one server, now and then; many connections mean a scan or a flood).
             if openConnections.add(1, ordering: .acquiringAndReleasing).newValue > configuration.maxConnections {
                 openConnections.subtract(1, ordering: .acquiringAndReleasing)
-                logger.warning("\(connection.peer): closed at once, \(configuration.maxConnections) connections already open")
+                if let line = refusalLog.admit("\(connection.peer): closed at once, \(configuration.maxConnections) connections already open") {
+                    logger.warning("\(line)")
+                }
                 connection.close()
                 continue
             }
