@@ -18,6 +18,12 @@ struct NetworkUpCommand: ParsableCommand {
     @Option(help: "Choose the interface by MAC address (like BOOTIF=).")
     var mac: String?
 
+    @Option(help: "Rename the link with MAC to NAME first, NAME:MAC (repeatable), like ifname=.")
+    var ifname: [String] = []
+
+    @Option(help: "Set this MAC address on the chosen interface before bringing it up.")
+    var setMac: String?
+
     @Option(name: .customLong("static"), help: "Static address ADDRESS/PREFIX instead of DHCP.")
     var staticAddress: String?
 
@@ -56,6 +62,15 @@ struct NetworkUpCommand: ParsableCommand {
         if let mac {
             guard let parsed = MACAddress(mac) else { throw ValidationError("--mac '\(mac)' is not a MAC address") }
             selection.bootMAC = parsed
+        }
+        selection.renames = try ifname.map { text in
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let mac = MACAddress(parts[1]) else { throw ValidationError("--ifname '\(text)' is not NAME:MAC") }
+            return InterfaceRename(name: String(parts[0]), mac: mac)
+        }
+        if let setMac {
+            guard let mac = MACAddress(setMac) else { throw ValidationError("--set-mac '\(setMac)' is not a MAC address") }
+            selection.assignedMAC = mac
         }
         let servers = try nameserver.map { text in
             guard let address = IPAddress(text) else { throw ValidationError("--nameserver '\(text)' is not an IP address") }

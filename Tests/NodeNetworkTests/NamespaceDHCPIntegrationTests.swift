@@ -74,6 +74,29 @@ struct NamespaceDHCPIntegrationTests {
         #expect(lease["address"] as? String == "10.99.0.42")
     }
 
+    @Test(.timeLimit(.minutes(1))) func ifnameRenameAndAssignedMAC() throws {
+        let harness = try NamespaceHarness()
+        defer { harness.cleanUp() }
+        try harness.startDnsmasq()
+        // ifname=: the link with the client MAC becomes nwtestboot0 and is then chosen by that name; dnsmasq still
+        // recognises the MAC (10.99.0.42).
+        let renamed = try harness.networkUp([
+            "--ifname", "nwtestboot0:\(harness.clientMAC)", "--interface", "nwtestboot0", "--timeout", "10",
+        ])
+        #expect((renamed["lease"] as? [String: Any])?["interface"] as? String == "nwtestboot0")
+        #expect((renamed["lease"] as? [String: Any])?["address"] as? String == "10.99.0.42")
+        _ = try harness.run(["ip", "-n", harness.clientNamespace, "addr", "flush", "dev", "nwtestboot0"])
+
+        // ip=<if>:dhcp::<mac>: a new MAC on the link, so dnsmasq hands out a pool address instead.
+        let moved = try harness.networkUp(["--interface", "nwtestboot0", "--set-mac", "02:99:00:00:00:2b", "--timeout", "10"])
+        let lease = try #require(moved["lease"] as? [String: Any])
+        #expect(lease["mac"] as? String == "02:99:00:00:00:2b")
+        #expect((lease["address"] as? String)?.hasPrefix("10.99.0.") == true)
+        #expect(lease["address"] as? String != "10.99.0.42")
+        let link = try harness.run(["ip", "-n", harness.clientNamespace, "link", "show", "dev", "nwtestboot0"])
+        #expect(link.contains("link/ether 02:99:00:00:00:2b"))
+    }
+
     @Test(.timeLimit(.minutes(1))) func silentNetworkFailsWithinTheTimeout() throws {
         let harness = try NamespaceHarness()
         defer { harness.cleanUp() }

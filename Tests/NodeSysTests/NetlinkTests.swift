@@ -106,6 +106,32 @@ enum Canned {
                     """)))
     }
 
+    @Test func setLinkDownClearsOnlyTheUpFlag() {
+        #expect(
+            hex(RouteNetlink.setLinkDownFrame(sequence: 2, index: 3))
+                == hex(bytes("20000000 1000 0500 02000000 00000000  00 00 0000 03000000 00000000 01000000")))
+    }
+
+    @Test func renameCarriesANulTerminatedIflaIfname() {
+        // "boot0" + NUL = 6 bytes, attribute length 10, padded to 12.
+        #expect(
+            hex(RouteNetlink.renameLinkFrame(sequence: 4, index: 3, name: "boot0"))
+                == hex(bytes("2c000000 1000 0500 04000000 00000000  00 00 0000 03000000 00000000 00000000  0a00 0300 626f6f7430 00 0000")))
+    }
+
+    @Test func setMACCarriesIflaAddress() {
+        #expect(
+            hex(RouteNetlink.setMACAddressFrame(sequence: 5, index: 3, mac: MACAddress("02:99:00:00:00:2b")!))
+                == hex(bytes("2c000000 1000 0500 05000000 00000000  00 00 0000 03000000 00000000 00000000  0a00 0100 02990000002b 0000")))
+    }
+
+    @Test(arguments: ["", "sixteen-bytes-xx", "a/b", "a:b", "a b", ".", ".."])
+    func invalidLinkNamesAreRefusedBeforeTheKernel(name: String) {
+        let transport = ScriptedNetlink(replies: [])
+        #expect(throws: RouteNetlink.Error.invalidLinkName(name)) { try RouteNetlink(transport: transport).renameLink(index: 2, to: name) }
+        #expect(transport.sent.isEmpty)
+    }
+
     @Test func addAddressWithSlash32HasNoBroadcast() {
         let frame = RouteNetlink.addAddressFrame(sequence: 9, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 32)
         #expect(frame.count == 16 + 8 + 16)

@@ -111,18 +111,34 @@ public enum NetworkConfigurator {
         var raisedUp = Set<Int32>()
         var links: [NetworkLink] = []
         var chosen: NetworkLink?
+        var macAssigned = false
         while true {
             do {
                 links = try netlink.links()
+                if try applyRenames(selection.renames, links: links, netlink: netlink, log: log) { links = try netlink.links() }
             } catch {
-                throw .netlink(step: "list links", interface: "-", error)
+                throw .netlink(step: "list and rename links", interface: "-", error)
             }
             if chosen == nil, case .chosen(let link) = InterfaceSelector.choose(from: links, selection: selection) {
                 chosen = link
                 log.info("network: interface chosen", metadata: ["interface": "\(link.name)", "selection": "\(selection)"])
             }
+            if let link = chosen, let mac = selection.assignedMAC, !macAssigned {
+                macAssigned = true
+                if link.macAddress != mac {
+                    do {
+                        if link.isUp { try netlink.setLinkDown(index: link.index) }
+                        try netlink.setMACAddress(index: link.index, mac: mac)
+                        raisedUp.remove(link.index)
+                        links = try netlink.links()
+                    } catch {
+                        throw .netlink(step: "set mac \(mac)", interface: link.name, error)
+                    }
+                    log.info("network: mac address set", metadata: ["interface": "\(link.name)", "mac": "\(mac)"])
+                }
+            }
             // Set up what we may use: the chosen link, or every candidate while looking for carrier.
-            let toRaise = chosen.map { [$0] } ?? (selection.bootMAC == nil && selection.interfaceName == nil
+            let toRaise = chosen.map { chosen in links.filter { $0.index == chosen.index } } ?? (selection.bootMAC == nil && selection.interfaceName == nil
                 ? links.filter { !$0.isLoopback } : [])
             for link in toRaise where !link.isUp && !raisedUp.contains(link.index) {
                 do {
@@ -156,6 +172,28 @@ public enum NetworkConfigurator {
         throw .noInterface(
             selection: selection.description, waitedSeconds: selection.carrierTimeout.components.seconds,
             links: links.map { "\($0.name) \($0.macAddress?.description ?? "-")" })
+    }
+
+    /// Renames each link whose MAC is listed and whose name differs, setting it down first (the kernel refuses to
+    /// rename a running link). Returns whether anything was renamed. A name held by another link is an error.
+    private static func applyRenames(
+        _ renames: [InterfaceRename], links: [NetworkLink], netlink: RouteNetlink, log: Logger
+    ) throws(RouteNetlink.Error) -> Bool {
+        var renamed = false
+        for rename in renames {
+            guard let link = links.first(where: { $0.macAddress == rename.mac }), link.name != rename.name else { continue }
+            if let holder = links.first(where: { $0.name == rename.name }) {
+                log.warning(
+                    "network: ifname= target name is taken, not renaming",
+                    metadata: ["interface": "\(link.name)", "name": "\(rename.name)", "held-by": "\(holder.macAddress?.description ?? "-")"])
+                continue
+            }
+            if link.isUp { try netlink.setLinkDown(index: link.index) }
+            try netlink.renameLink(index: link.index, to: rename.name)
+            log.info("network: interface renamed", metadata: ["from": "\(link.name)", "to": "\(rename.name)", "mac": "\(rename.mac)"])
+            renamed = true
+        }
+        return renamed
     }
 
     private static func existingConfiguration(netlink: RouteNetlink, link: NetworkLink) throws(Error) -> NetworkLease? {

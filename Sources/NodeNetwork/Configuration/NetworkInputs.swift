@@ -8,11 +8,20 @@ public struct InterfaceSelection: Sendable, Hashable, CustomStringConvertible {
     public var interfaceName: String?
     /// How long to wait for the chosen link to appear and get carrier (dracut's `rd.net.timeout.carrier`, 10 s).
     public var carrierTimeout: Duration
+    /// `ifname=<name>:<mac>`: links with these MACs are renamed before the interface is chosen.
+    public var renames: [InterfaceRename]
+    /// `ip=<if>:dhcp::<macaddr>`: hardware address to set on the chosen interface before it is brought up.
+    public var assignedMAC: MACAddress?
 
-    public init(bootMAC: MACAddress? = nil, interfaceName: String? = nil, carrierTimeout: Duration = .seconds(10)) {
+    public init(
+        bootMAC: MACAddress? = nil, interfaceName: String? = nil, carrierTimeout: Duration = .seconds(10),
+        renames: [InterfaceRename] = [], assignedMAC: MACAddress? = nil
+    ) {
         self.bootMAC = bootMAC
         self.interfaceName = interfaceName
         self.carrierTimeout = carrierTimeout
+        self.renames = renames
+        self.assignedMAC = assignedMAC
     }
 
     public var description: String {
@@ -20,6 +29,19 @@ public struct InterfaceSelection: Sendable, Hashable, CustomStringConvertible {
         if let interfaceName { return "interface \(interfaceName)" }
         return "first interface with carrier"
     }
+}
+
+/// dracut's `ifname=<name>:<mac>`.
+public struct InterfaceRename: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var mac: MACAddress
+
+    public init(name: String, mac: MACAddress) {
+        self.name = name
+        self.mac = mac
+    }
+
+    public var description: String { "\(name):\(mac)" }
 }
 
 /// A static IPv4 setup, from `ip=<client>:<peer>:<gw>:<mask>:<host>:<dev>:none[:mtu]...`.

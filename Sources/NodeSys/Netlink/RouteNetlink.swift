@@ -16,6 +16,7 @@ public final class RouteNetlink {
         /// The kernel refused `operation` with errno `code`.
         case kernel(operation: String, code: Int32)
         case noSuchLink(String)
+        case invalidLinkName(String)
         case requestTimedOut(operation: String, seconds: Int64)
 
         public var description: String {
@@ -27,6 +28,7 @@ public final class RouteNetlink {
             case .kernel(let operation, let code):
                 "netlink: \(operation): \(Errno(rawValue: code).description.lowercased()) (errno \(code))"
             case .noSuchLink(let name): "netlink: no interface named '\(name)'"
+            case .invalidLinkName(let name): "netlink: '\(name)' is not a valid interface name (1-15 bytes, no '/', ':' or spaces)"
             case .requestTimedOut(let operation, let seconds):
                 "netlink: \(operation): no reply from the kernel within \(seconds) s"
             }
@@ -74,6 +76,32 @@ public final class RouteNetlink {
         var body = NetlinkWriter()
         body.append(contentsOf: interfaceInfo(index: index, flags: 0, change: 0))
         body.appendAttribute(type: NetlinkConstants.linkAttributeMTU, uint32: mtu)
+        return NetlinkWriter.message(
+            type: NetlinkConstants.rtmNewLink, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            sequence: sequence, body: body.bytes)
+    }
+
+    public static func setLinkDownFrame(sequence: UInt32, index: Int32) -> [UInt8] {
+        NetlinkWriter.message(
+            type: NetlinkConstants.rtmNewLink, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            sequence: sequence, body: interfaceInfo(index: index, flags: 0, change: NetlinkConstants.interfaceUp))
+    }
+
+    /// IFLA_IFNAME on an existing index renames the link (the kernel wants it down).
+    public static func renameLinkFrame(sequence: UInt32, index: Int32, name: String) -> [UInt8] {
+        var body = NetlinkWriter()
+        body.append(contentsOf: interfaceInfo(index: index, flags: 0, change: 0))
+        body.appendAttribute(type: NetlinkConstants.linkAttributeName, string: name)
+        return NetlinkWriter.message(
+            type: NetlinkConstants.rtmNewLink, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            sequence: sequence, body: body.bytes)
+    }
+
+    /// IFLA_ADDRESS sets the hardware address (most drivers want the link down).
+    public static func setMACAddressFrame(sequence: UInt32, index: Int32, mac: MACAddress) -> [UInt8] {
+        var body = NetlinkWriter()
+        body.append(contentsOf: interfaceInfo(index: index, flags: 0, change: 0))
+        body.appendAttribute(type: NetlinkConstants.linkAttributeAddress, payload: mac.bytes)
         return NetlinkWriter.message(
             type: NetlinkConstants.rtmNewLink, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
             sequence: sequence, body: body.bytes)
@@ -188,6 +216,24 @@ public final class RouteNetlink {
 
     public func setLinkUp(index: Int32) throws(Error) {
         try acknowledged(Self.setLinkUpFrame(sequence: nextSequence(), index: index), operation: "set link \(index) up")
+    }
+
+    public func setLinkDown(index: Int32) throws(Error) {
+        try acknowledged(Self.setLinkDownFrame(sequence: nextSequence(), index: index), operation: "set link \(index) down")
+    }
+
+    /// Renames a link; names are 1...15 bytes without '/', ':' or whitespace (the kernel's dev_valid_name).
+    public func renameLink(index: Int32, to name: String) throws(Error) {
+        guard (1...15).contains(name.utf8.count), name != ".", name != "..",
+            !name.utf8.contains(where: { $0 == 47 || $0 == 58 || $0 <= 32 || $0 == 127 })
+        else { throw .invalidLinkName(name) }
+        try acknowledged(
+            Self.renameLinkFrame(sequence: nextSequence(), index: index, name: name), operation: "rename link \(index) to \(name)")
+    }
+
+    public func setMACAddress(index: Int32, mac: MACAddress) throws(Error) {
+        try acknowledged(
+            Self.setMACAddressFrame(sequence: nextSequence(), index: index, mac: mac), operation: "set mac \(mac) on link \(index)")
     }
 
     public func setMTU(index: Int32, mtu: UInt32) throws(Error) {
