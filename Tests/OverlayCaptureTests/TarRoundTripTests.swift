@@ -156,3 +156,65 @@ extension Optional {
         return self
     }
 }
+
+/// Garbage and hostile headers give errors, never traps.
+struct TarReaderRobustnessTests {
+    static func header(mutating body: (inout [UInt8]) -> Void) -> [UInt8] {
+        var block = TarHeader.encode(TarEntry(path: "f", kind: .regular, size: 1))
+        body(&block)
+        // Recompute the checksum so only the mutated field is wrong.
+        for index in 148..<156 { block[index] = 0x20 }
+        let sum = block.reduce(0) { $0 + Int($1) }
+        let digits = Array(String(sum, radix: 8).utf8)
+        for (index, byte) in (Array(repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits).enumerated() { block[148 + index] = byte }
+        block[154] = 0
+        return block + [UInt8](repeating: 0, count: 2048)
+    }
+
+    enum Damage: String, CaseIterable, Sendable {
+        case hugeBase256Size, negativeBase256Size, nonOctalMode
+
+        func apply(_ block: inout [UInt8]) {
+            switch self {
+            case .hugeBase256Size:
+                block[124] = 0x80
+                for index in 125..<136 { block[index] = 0xff }
+            case .negativeBase256Size: block[124] = 0xff
+            case .nonOctalMode: block[100] = UInt8(ascii: "9")
+            }
+        }
+    }
+
+    @Test(arguments: Damage.allCases)
+    func badNumericFieldsAreErrors(_ damage: Damage) {
+        var reader = TarReader(source: MemorySource(Self.header(mutating: damage.apply)))
+        defer { reader.close() }
+        #expect(throws: (any Error).self) { while try reader.next() != nil {} }
+    }
+
+    @Test func hugePaxSizeAndBadRecordsAreErrors() throws {
+        for records in ["30 size=9223372036854775807\n", "5 x\n", "99999999999 path=x\n", "8 path\n"] {
+            let data = Array(records.utf8)
+            var bytes = TarHeader.encode(TarEntry(path: "PaxHeaders/f", kind: .regular, size: Int64(data.count)))
+            bytes[156] = UInt8(ascii: "x")
+            for index in 148..<156 { bytes[index] = 0x20 }
+            let sum = bytes.reduce(0) { $0 + Int($1) }
+            let digits = Array(String(sum, radix: 8).utf8)
+            for (index, byte) in (Array(repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits).enumerated() { bytes[148 + index] = byte }
+            bytes[154] = 0
+            bytes += data + [UInt8](repeating: 0, count: TarHeader.padding(Int64(data.count)))
+            bytes += TarHeader.encode(TarEntry(path: "f", kind: .regular)) + [UInt8](repeating: 0, count: 1024)
+            var reader = TarReader(source: MemorySource(bytes))
+            defer { reader.close() }
+            #expect(throws: (any Error).self, "\(records)") { while try reader.next() != nil {} }
+        }
+    }
+
+    @Test func corruptedChecksumIsAnError() {
+        var bytes = TarHeader.encode(TarEntry(path: "f", kind: .regular)) + [UInt8](repeating: 0, count: 1024)
+        bytes[0] = UInt8(ascii: "g")
+        var reader = TarReader(source: MemorySource(bytes))
+        defer { reader.close() }
+        #expect(throws: TarReader<MemorySource>.Error.badChecksum(offset: 0)) { _ = try reader.next() }
+    }
+}

@@ -58,8 +58,8 @@ public final class FileDescriptorSink: FileCopyingSink {
             return
         }
         if used + bytes.count > buffer.count { try flush() }
-        if let base = bytes.baseAddress, bytes.count > 0 {
-            (buffer.baseAddress! + used).copyMemory(from: base, byteCount: bytes.count)
+        if bytes.count > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + bytes.count)]).copyMemory(from: bytes)
         }
         used += bytes.count
     }

@@ -111,7 +111,8 @@ public struct TarReader<Source: ByteSource> {
         if start == end { try refill() }
         let count = min(want, end - start)
         guard count > 0 else { throw Error.truncated(afterPath: lastPath) }
-        target.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: count)
+        UnsafeMutableRawBufferPointer(rebasing: target[0..<count])
+            .copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + count)]))
         start += count
         offset += Int64(count)
         remaining -= Int64(count)
@@ -246,6 +247,7 @@ public struct TarReader<Source: ByteSource> {
         let uid = try number(block, O.uid, 8, "uid", headerOffset)
         let gid = try number(block, O.gid, 8, "gid", headerOffset)
         let size = try number(block, O.size, 12, "size", headerOffset)
+        guard size <= Int64.max / 2 else { throw Error.badNumber(field: "size", offset: headerOffset) }
         let mtime = try number(block, O.mtime, 12, "mtime", headerOffset)
         let flag = block[O.typeflag]
         var major: Int64 = 0
@@ -326,7 +328,11 @@ public struct TarReader<Source: ByteSource> {
         }
         if let path = pax["path"] { entry.path = String(decoding: path, as: UTF8.self) }
         if let link = pax["linkpath"] { entry.kind = withLink(entry.kind, String(decoding: link, as: UTF8.self)) }
-        if let size = try decimal("size") { entry.size = size }
+        if let size = try decimal("size") {
+            // Keeps size + padding arithmetic far from overflow on hostile input.
+            guard size <= Int64.max / 2 else { throw Error.badNumber(field: "size", offset: headerOffset) }
+            entry.size = size
+        }
         if let uid = try decimal("uid") { entry.uid = UInt32(truncatingIfNeeded: uid) }
         if let gid = try decimal("gid") { entry.gid = UInt32(truncatingIfNeeded: gid) }
         if let name = pax["uname"] { entry.userName = String(decoding: name, as: UTF8.self) }
