@@ -98,7 +98,9 @@ struct HostileLayerTests {
         defer { try? FileManager.default.removeItem(atPath: base) }
         let image = base + "/image"
         try FileManager.default.createDirectory(atPath: image + "/opq/old", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: image + "/opq/kept", withIntermediateDirectories: true)
         try TestSupport.write(image + "/opq/old/f", "old")
+        try TestSupport.write(image + "/opq/kept/older", "older")
         try TestSupport.write(image + "/gone", "x")
         try FileManager.default.createSymbolicLink(atPath: image + "/was-link", withDestinationPath: "/")
         let me = Self.me
@@ -110,6 +112,8 @@ struct HostileLayerTests {
             (TarEntry(path: ".wh.gone", kind: .regular, permissions: 0o600, uid: me, gid: gid), []),
             (TarEntry(path: "opq/", kind: .directory, permissions: 0o755, uid: me, gid: gid), []),
             (TarEntry(path: "opq/new", kind: .regular, permissions: 0o644, uid: me, gid: gid, size: 1), [1]),
+            (TarEntry(path: "opq/kept/", kind: .directory, permissions: 0o755, uid: me, gid: gid), []),
+            (TarEntry(path: "opq/kept/newer", kind: .regular, permissions: 0o644, uid: me, gid: gid, size: 1), [2]),
             (TarEntry(path: "opq/.wh..wh..opq", kind: .regular, permissions: 0o600, uid: me, gid: gid), []),
             (TarEntry(path: "a/link", kind: .hardLink(target: "./a/b"), uid: me, gid: gid), []),
         ])
@@ -124,5 +128,8 @@ struct HostileLayerTests {
         #expect(tree["opq/new"] != nil)
         #expect(tree["opq/old"] == nil)
         #expect(tree["opq/old/f"] == nil)
+        // A directory the layer re-created keeps only the layer's children.
+        #expect(tree["opq/kept/newer"] != nil)
+        #expect(tree["opq/kept/older"] == nil)
     }
 }

@@ -95,11 +95,7 @@ public struct LayerApplier {
         do {
             switch meaning {
             case .opaque:
-                let prefix = parentKey.isEmpty ? "" : parentKey + "/"
-                let listing = try FileTree.list(parent, path: parentKey)
-                for child in listing.names where !created.contains(prefix + child) {
-                    try FileTree.removeTree(in: parent, child)
-                }
+                try hideOlderContent(of: parent, key: parentKey)
                 summary.opaqueDirectories += 1
             case .whiteout(let name):
                 let key = parentKey.isEmpty ? name : parentKey + "/" + name
@@ -111,6 +107,25 @@ public struct LayerApplier {
             }
         } catch let error as FileTree.Error {
             throw Error.io(entry: entry.path, error)
+        }
+    }
+
+    /// Removes everything below `directory` that this layer did not create. Entries the layer already created
+    /// stay, but directories among them are pruned too: the marker hides all older content of the subtree,
+    /// wherever it appears in the layer.
+    private func hideOlderContent(of directory: FileDescriptor, key: String) throws {
+        let prefix = key.isEmpty ? "" : key + "/"
+        let listing = try FileTree.list(directory, path: key)
+        for child in listing.names {
+            let childKey = prefix + child
+            guard created.contains(childKey) else {
+                try FileTree.removeTree(in: directory, child)
+                continue
+            }
+            guard try FileTree.status(in: directory, child).kind == .directory else { continue }
+            let childDirectory = try FileTree.openDirectory(in: directory, child)
+            defer { FileTree.closeQuietly(childDirectory) }
+            try hideOlderContent(of: childDirectory, key: childKey)
         }
     }
 
