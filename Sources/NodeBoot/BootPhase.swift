@@ -7,6 +7,7 @@ public enum BootPhase: String, Sendable, Hashable, CaseIterable {
     case deviceDrivers = "device-drivers"
     case network
     case nfsRoot = "nfs-root"
+    case overlayTmpfs = "overlay-tmpfs"
     case overlay
     case switchRoot = "switch-root"
 }

@@ -63,7 +63,7 @@ public final class BootSequence {
             phase(.nfsRoot) { () throws(BootFailure) in try self.mountRoot(plan) }
         case .mountOverlayTmpfs:
             guard case .tmpfs(let overlay) = plan.overlay else { return }
-            phase(.overlay) { () throws(BootFailure) in try OverlayRoot(plan: overlay).mountTmpfs(logger: self.logger) }
+            phase(.overlayTmpfs) { () throws(BootFailure) in try OverlayRoot(plan: overlay).mountTmpfs(logger: self.logger) }
         case .mountOverlay:
             guard case .tmpfs(let overlay) = plan.overlay else {
                 fail(
@@ -167,6 +167,13 @@ public final class BootSequence {
                 logger.warning("network try \(tries) failed: \(error.error); retrying")
                 Reaper.reapExited()
                 Pause.sleep(milliseconds: 2000)
+            }
+        }
+        if let name = state.hostname ?? plan.nodeName, !name.isEmpty {
+            do {
+                try Hostname.set(name)
+            } catch {
+                logger.warning("cannot set the host name to \(name): \(error.report)")
             }
         }
         do {
@@ -301,24 +308,25 @@ extension Power.Action {
     }
 }
 
-/// rd.shell and rd.emergency read straight from the command line, for failures that happen before
-/// the plan exists (or when it cannot be built). Follows the plan's defaults (BootConfig's DebugSpec): a shell
-/// only with rd.shell or `shell`, then rd.emergency= (reboot by default).
+/// rd.shell and rd.emergency read straight from the command line, so failures before the plan
+/// exists (or when it cannot be built) follow the same policy as later ones. The policy is issue 3's:
+/// a shell only when `rd.shell` or `shell` is given, then `rd.emergency=` (default reboot after a
+/// visible countdown), so an unattended node never waits forever at a shell. BootConfig's DebugSpec
+/// applies the same rule; once the plan exists its `debug` fields take over.
 enum EmergencyPolicy {
     static func scan(_ commandLine: String) -> Emergency {
-        var shell: Bool?
-        var action: Power.Action?
+        var shell = false
+        var action = Power.Action.reboot
         for word in commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
             switch word {
             case "rd.shell", "rd.shell=1", "shell": shell = true
             case "rd.shell=0": shell = false
             default:
-                if word.hasPrefix("rd.emergency=") {
-                    action = Power.Action(rawValue: String(word.dropFirst(13)))
+                if word.hasPrefix("rd.emergency="), let chosen = Power.Action(rawValue: String(word.dropFirst(13))) {
+                    action = chosen
                 }
             }
         }
-        return Emergency(
-            shellOnFailure: shell ?? false, action: action ?? .reboot, countdownSeconds: 10)
+        return Emergency(shellOnFailure: shell, action: action, countdownSeconds: 10)
     }
 }

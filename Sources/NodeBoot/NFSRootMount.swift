@@ -59,9 +59,11 @@ public struct NFSRootMount: Sendable {
                     logger.info("mounted NFS root \(server):\(path) (vers=\(attempt.version), addr=\(address)) at \(target)")
                     return mount
                 } catch {
-                    lastError = error.description
-                    tries.append("[\(MonotonicInstant.now())] vers=\(attempt.version) \(mount.source) options=\(mount.options): \(error)")
-                    logger.warning("NFS root try \(tries.count): server=\(server) path=\(path) vers=\(attempt.version): \(error)")
+                    let reason = Self.explain(error)
+                    lastError = "\(mount) failed: \(reason)"
+                    tries.append("[\(MonotonicInstant.now())] vers=\(attempt.version): \(reason)")
+                    logger.warning(
+                        "NFS root try \(tries.count): server=\(server) path=\(path) vers=\(attempt.version) options=\(mount.options): \(reason)")
                 }
             }
             let elapsed = MonotonicInstant.now().milliseconds(since: start)
@@ -79,6 +81,24 @@ public struct NFSRootMount: Sendable {
                 .init("versions", attempts.map(\.version).joined(separator: ",")), .init("rd.retry", "\(retrySeconds)"),
             ],
             attempts: tries, error: lastError)
+    }
+}
+
+extension NFSRootMount {
+    /// The kernel's error plus what it usually means for an NFS mount.
+    static func explain(_ error: Mount.Error) -> String {
+        let hint: String? =
+            switch error.systemErrno {
+            case 2: "the server has no such export path"  // ENOENT
+            case 13: "the server refused this client or path (not exported to it?)"  // EACCES
+            case 111: "connection refused: no NFS server listening"  // ECONNREFUSED
+            case 110: "timed out: server unreachable"  // ETIMEDOUT
+            case 113, 101: "no route to the server"  // EHOSTUNREACH, ENETUNREACH
+            case 93: "the server does not speak this NFS version"  // EPROTONOSUPPORT
+            case 19: "the kernel lacks this NFS file system type (module not loaded?)"  // ENODEV
+            default: nil
+            }
+        return hint.map { "\(error.reason): \($0)" } ?? error.reason
     }
 }
 

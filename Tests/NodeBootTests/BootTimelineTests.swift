@@ -60,11 +60,12 @@ import Testing
     }
 
     @Test(arguments: [
-        ("rd.shell rd.emergency=reboot", true, Power.Action.reboot),
+        ("rd.shell rd.emergency=poweroff", true, Power.Action.poweroff),
         ("quiet", false, .reboot),
         ("shell", true, .reboot),
         ("rd.emergency=reboot", false, .reboot),
         ("shell rd.shell=0 rd.emergency=halt", false, .halt),
+        ("rd.emergency=explode", false, .reboot),
     ])
     func emergencyPolicyFromCommandLine(line: String, shell: Bool, action: Power.Action) {
         let emergency = EmergencyPolicy.scan(line)

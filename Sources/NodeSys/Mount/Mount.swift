@@ -1,4 +1,5 @@
 import CLibMount
+import SystemPackage
 
 /// One mount, performed through libmount's context API: libmount splits the option string into
 /// MS_* flags and file-system data and does the extra steps some requests need (a read-only bind
@@ -22,14 +23,23 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
 
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
         case contextUnavailable
-        /// libmount's message (for example "mount(2) system call failed: Connection refused")
-        /// with the syscall errno when the kernel refused.
-        case failed(mount: String, message: String, errno: Int32?)
+        /// `reason` is the kernel's errno text when mount(2) itself failed (libmount's own wording
+        /// assumes block devices: ENOENT becomes "special device does not exist" even for NFS),
+        /// else libmount's message.
+        case failed(mount: String, reason: String, errno: Int32?)
 
         public var description: String {
             switch self {
             case .contextUnavailable: "cannot allocate a libmount context"
-            case .failed(let mount, let message, _): "mount \(mount) failed: \(message)"
+            case .failed(let mount, let reason, _): "mount \(mount) failed: \(reason)"
+            }
+        }
+
+        /// Why, without the mount's description: "No such file or directory (errno 2)".
+        public var reason: String {
+            switch self {
+            case .contextUnavailable: "cannot allocate a libmount context"
+            case .failed(_, let reason, _): reason
             }
         }
 
@@ -61,11 +71,14 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
         let rc = mnt_context_mount(context)
         if rc == 0 && mnt_context_get_status(context) == 1 { return }
 
+        let syscallErrno = mnt_context_syscall_called(context) == 1 ? mnt_context_get_syscall_errno(context) : 0
+        if syscallErrno > 0 {
+            throw .failed(mount: description, reason: Errno(rawValue: syscallErrno).report, errno: syscallErrno)
+        }
         var buffer = [CChar](repeating: 0, count: 512)
         _ = mnt_context_get_excode(context, rc, &buffer, buffer.count)
         var message = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let syscallErrno = mnt_context_syscall_called(context) == 1 ? mnt_context_get_syscall_errno(context) : 0
         if message.isEmpty { message = "libmount error \(rc)" }
-        throw .failed(mount: description, message: message, errno: syscallErrno > 0 ? syscallErrno : nil)
+        throw .failed(mount: description, reason: message, errno: nil)
     }
 }
