@@ -61,7 +61,7 @@ public struct NodeNetworkBoot: BootNetwork {
         return NetworkState(
             interface: lease.interfaceName, address: lease.address.description,
             gateway: lease.gateway?.description, nameservers: servers.map(\.description),
-            searchDomains: lease.domainName.map { [$0] } ?? [], hostname: lease.hostName ?? config.hostname,
+            searchDomains: lease.searchDomains, hostname: lease.hostName ?? config.hostname,
             rootPath: lease.rootPath, nextServer: lease.nextServer?.description,
             serverIdentifier: lease.serverIdentifier?.description)
     }
