@@ -1,6 +1,9 @@
 #!/bin/bash
 # Builds the initramfs a user would otherwise pick for an NFS root: Debian 12's dracut 059 with its
 # nfs module (`dracut --no-hostonly -a nfs`), for the same kernel and module directory as ours.
+# The network comes from dracut's classic network-legacy module (dhclient): with the default
+# systemd-networkd flavour, dracut 059 on Debian 12 never mounted the NFS root here (the nfsroot
+# initqueue hook kept waiting after networkd had configured the interface).
 # For `make bench-boot` only.
 #
 # dracut is not installed on the host (its dependencies would upgrade the host's systemd): it runs
@@ -53,7 +56,8 @@ cp -a "$modules_dir" "$root/lib/modules/$kver"
 
 unshare -m --propagation private sh -c "
     mount -t proc proc '$root/proc' && mount --rbind /dev '$root/dev' && mount -t sysfs sysfs '$root/sys' &&
-    chroot '$root' dracut --quiet --force --no-hostonly --no-hostonly-cmdline -a nfs --compress zstd \
+    chroot '$root' dracut --quiet --force --no-hostonly --no-hostonly-cmdline \
+        -a 'nfs network-legacy' -o systemd-networkd --compress zstd \
         ${drivers:+--drivers '$drivers'} --kver '$kver' /tmp/peer-dracut.img" >"$root.dracut.log" 2>&1 \
     || { tail -n 20 "$root.dracut.log" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"

@@ -76,7 +76,7 @@ poweroff -f
 """
 
 
-IMAGE_VERSION = "2"  # bump when build_busybox_root changes what it writes
+IMAGE_VERSION = "3"  # bump when build_busybox_root changes what it writes
 
 
 def image_is_current(root: str, init_script: str, busybox: str) -> bool:
@@ -118,6 +118,9 @@ def build_busybox_root(root: str, init_script: str, busybox: str = "/bin/busybox
     os.chmod(init_path, 0o755)
     with open(os.path.join(root, "etc/hostname"), "w") as f:
         f.write("nodeinit-test\n")
+    # systemd (e.g. in dracut's initramfs, the peer bench-boot measures) switches only into an OS tree.
+    with open(os.path.join(root, "etc/os-release"), "w") as f:
+        f.write('NAME="nodeinit test image"\nID=nodeinit-test\nPRETTY_NAME="nodeinit busybox test image"\n')
     with open(os.path.join(root, "etc/passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\n")
     with open(os.path.join(root, "etc/group"), "w") as f:
