@@ -123,6 +123,23 @@ final class FakeDHCPServer: DHCPTransport {
         #expect(server.received.map(\.transactionID) == [1, 1, 2, 2])
     }
 
+    @Test func serverThatAlwaysNaksIsNamedInTheError() {
+        let server = FakeDHCPServer { message, _ in
+            switch message.options.messageType {
+            case .discover?: [FakeDHCPServer.reply(to: message, type: .offer)]
+            case .request?: [FakeDHCPServer.reply(to: message, type: .nak)]
+            default: []
+            }
+        }
+        #expect {
+            _ = try client(timeout: .milliseconds(100)).acquire(transport: server, log: log)
+        } throws: { error in
+            "\(error)".contains("no DHCPACK (the server answered DHCPNAK ")
+        }
+        // Paused between rounds (5 ms each here), not a flood.
+        #expect(server.received.count < 40)
+    }
+
     @Test func ackFromAnotherServerIsIgnored() throws {
         let server = FakeDHCPServer { message, count in
             switch message.options.messageType {

@@ -115,7 +115,8 @@ public struct DHCPClient: Sendable {
     ) throws(Error) -> DHCPLease {
         let start = ContinuousClock.now
         let deadline = start.advanced(by: configuration.timeout)
-        var discoverAttempts = 0
+        var transmissions = 0  // DISCOVERs and REQUESTs
+        var naks = 0
         var lastPhase = "DHCPOFFER"
         let name = configuration.interfaceName
         while ContinuousClock.now < deadline {
@@ -128,7 +129,7 @@ public struct DHCPClient: Sendable {
                 accept: { reply in
                     reply.options.messageType == .offer && !reply.yourAddress.isUnspecified ? reply : nil
                 })
-            discoverAttempts += offerResult.attempts
+            transmissions += offerResult.attempts
             guard let offer = offerResult.reply else { lastPhase = "DHCPOFFER"; break }
             log.info(
                 "dhcp: offer",
@@ -146,20 +147,27 @@ public struct DHCPClient: Sendable {
                     if let selectedServer, let from = reply.options.serverIdentifier, from != selectedServer { return nil }
                     return reply
                 })
+            transmissions += ackResult.attempts
             guard let answer = ackResult.reply else {
-                lastPhase = "DHCPACK"
+                if naks == 0 { lastPhase = "DHCPACK" }
                 log.warning(
                     "dhcp: no answer to request, discovering again",
                     metadata: ["interface": "\(name)", "attempts": "\(ackResult.attempts)"])
                 continue
             }
             if answer.options.messageType == .nak {
+                naks += 1
+                lastPhase = "DHCPACK (the server answered DHCPNAK \(naks) times)"
+                // Restarting at once would flood a server that keeps refusing; pause like a first retransmission.
+                pause(until: deadline)
                 log.warning(
                     "dhcp: server refused the request (DHCPNAK), discovering again",
                     metadata: ["interface": "\(name)", "message": "\(answer.options.serverMessage ?? "")"])
                 continue
             }
             guard let lease = DHCPLease(acknowledgement: answer) else {
+                lastPhase = "usable DHCPACK (it carried no address)"
+                pause(until: deadline)
                 log.warning("dhcp: acknowledgement without an address, discovering again", metadata: ["interface": "\(name)"])
                 continue
             }
@@ -174,8 +182,12 @@ public struct DHCPClient: Sendable {
             return lease
         }
         throw .noReply(
-            interface: name, phase: lastPhase, attempts: discoverAttempts,
+            interface: name, phase: lastPhase, attempts: transmissions,
             seconds: start.duration(to: ContinuousClock.now).components.seconds)
+    }
+
+    private func pause(until deadline: ContinuousClock.Instant) {
+        Waiting.sleep(for: min(Self.jittered(configuration.initialInterval), ContinuousClock.now.duration(to: deadline)))
     }
 
     /// Sends `build(seconds)` and waits for a reply `accept` takes, retransmitting on the backoff schedule until
