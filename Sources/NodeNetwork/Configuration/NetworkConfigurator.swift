@@ -64,8 +64,9 @@ public enum NetworkConfigurator {
                 gateway: config.gateway, dnsServers: config.dnsServers, hostName: config.hostName, nextServer: config.peer,
                 mtu: config.mtu)
         }
+        var addressAdded = false
         do throws(Error) {
-            try apply(lease: &lease, link: link, netlink: netlink, log: log)
+            try apply(lease: &lease, link: link, netlink: netlink, addressAdded: &addressAdded, log: log)
             for route in extraRoutes where route.interfaceName == nil || route.interfaceName == link.name {
                 do {
                     try netlink.addRoute(
@@ -79,7 +80,9 @@ public enum NetworkConfigurator {
             // Leave no half-configured interface: the boot retries bring-up, and a retry must not mistake our own
             // address for one the kernel configured (and skip DHCP's root path, DNS and routes).
             do {
-                try netlink.deleteAddress(index: link.index, address: lease.address, prefixLength: lease.prefixLength)
+                if addressAdded {
+                    try netlink.deleteAddress(index: link.index, address: lease.address, prefixLength: lease.prefixLength)
+                }
             } catch let cleanup {
                 log.warning("network: could not remove the address after a failure", metadata: ["error": "\(cleanup)"])
             }
@@ -272,7 +275,9 @@ public enum NetworkConfigurator {
 
     /// MTU, address, DHCP option-121 routes, then the default route. A gateway outside the subnet gets a link-scoped
     /// host route first (otherwise the kernel refuses routes through it with ENETUNREACH).
-    private static func apply(lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, log: Logger) throws(Error) {
+    private static func apply(
+        lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, addressAdded: inout Bool, log: Logger
+    ) throws(Error) {
         if let mtu = lease.mtu, mtu != link.mtu {
             do {
                 try netlink.setMTU(index: link.index, mtu: mtu)
@@ -282,6 +287,7 @@ public enum NetworkConfigurator {
         }
         do {
             try netlink.addAddress(index: link.index, address: lease.address, prefixLength: lease.prefixLength)
+            addressAdded = true
         } catch {
             throw .netlink(step: "add address \(lease.address)/\(lease.prefixLength)", interface: link.name, error)
         }
