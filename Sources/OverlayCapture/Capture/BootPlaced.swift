@@ -1,4 +1,6 @@
+import FoundationEssentials
 import NodeSys
+import SystemPackage
 
 /// A file the init placed into the overlay at boot (hostname, resolv.conf, agent token...), with the upper-dir
 /// identity it had right after placing. A capture leaves such a path out while inode, size, mtime and ctime are
@@ -42,5 +44,40 @@ public struct BootPlacedManifest: Sendable, Codable, Equatable {
     public init(entries: [BootPlacedRecord]) {
         self.version = 1
         self.entries = entries
+    }
+}
+
+extension BootPlacedManifest {
+    /// Records the current upper-dir identity of `paths` (absolute image paths, e.g. `/etc/hostname`), for the
+    /// boot code to call right after placing them. Paths missing from the upper are skipped (nothing to hide).
+    public static func record(paths: [String], upperDirectory: String) throws -> BootPlacedManifest {
+        let upper = try FileTree.openAnchor(FilePath(upperDirectory))
+        defer { FileTree.closeQuietly(upper) }
+        var entries: [BootPlacedRecord] = []
+        for path in paths {
+            var components = path.split(separator: "/").map(String.init)
+            guard let last = components.popLast() else { continue }
+            var directory = upper
+            var opened: [FileDescriptor] = []
+            defer { opened.forEach(FileTree.closeQuietly) }
+            var missing = false
+            for component in components {
+                guard let next = try? FileTree.openDirectory(in: directory, component) else { missing = true; break }
+                opened.append(next)
+                directory = next
+            }
+            if missing { continue }
+            if let status = try FileTree.statusIfPresent(in: directory, last) {
+                entries.append(BootPlacedRecord(path: "/" + (components + [last]).joined(separator: "/"), status: status))
+            }
+        }
+        return BootPlacedManifest(entries: entries)
+    }
+
+    /// The manifest as JSON, as `OverlayCapture.loadBootPlaced` reads it.
+    public func json() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
     }
 }
