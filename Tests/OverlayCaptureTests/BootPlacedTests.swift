@@ -31,6 +31,11 @@ struct BootPlacedTests {
         #expect(!paths.contains("/etc/hostname"))
         #expect(paths.contains("/etc/resolv.conf"))
         #expect(sink.bytes.count == Int(summary.streamBytes))
+        // The data-free summary agrees with the real capture.
+        var quick = try OverlayCapture.summarize(options)
+        #expect(quick.streamBytes == summary.streamBytes)
+        quick.streamBytes = summary.streamBytes
+        #expect(quick == summary)
 
         try TestSupport.write(base + "/bad.json", "{\"version\":1}")
         #expect(throws: (any Error).self) { try OverlayCapture.loadBootPlaced(FilePath(base + "/bad.json")) }

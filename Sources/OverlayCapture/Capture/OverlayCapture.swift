@@ -18,6 +18,19 @@ public enum OverlayCapture {
     /// into `sink`, which is flushed at the end. Memory stays constant in the data size (one 1 MiB read buffer,
     /// plus one entry per multiply-linked inode and, with `recordPaths`, one per path).
     public static func capture<Sink: ByteSink>(_ options: CaptureOptions, into sink: Sink) throws -> (CaptureSummary, Sink) {
+        try run(options, into: sink, readFileData: true)
+    }
+
+    /// The summary a capture would report, without reading any file data (sizes come from lstat): cheap enough
+    /// for progress displays before a pull. `streamBytes` is the exact uncompressed layer size;
+    /// `changedWhileReading` stays empty since nothing is read.
+    public static func summarize(_ options: CaptureOptions) throws -> CaptureSummary {
+        try run(options, into: DiscardingSink(), readFileData: false).0
+    }
+
+    private static func run<Sink: ByteSink>(
+        _ options: CaptureOptions, into sink: Sink, readFileData: Bool
+    ) throws -> (CaptureSummary, Sink) {
         let upper: FileDescriptor
         do { upper = try FileTree.openAnchor(options.upperDirectory) } catch {
             throw Error.setup("cannot open upper directory: \(error)")
@@ -49,6 +62,7 @@ public enum OverlayCapture {
         let walker = UpperWalker(
             sink: sink, exclusions: exclusions, names: names, placed: options.bootPlaced, mergedRoot: merged,
             recordPaths: options.recordPaths)
+        walker.readFileData = readFileData
         try walker.run(root: upper)
         return (walker.summary, walker.writer.sink)
     }

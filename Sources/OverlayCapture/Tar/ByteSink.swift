@@ -79,3 +79,11 @@ public struct MemorySink: ByteSink {
     public mutating func write(_ chunk: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: chunk) }
     public mutating func flush() throws {}
 }
+
+/// Counts and drops everything (summaries).
+public struct DiscardingSink: ByteSink {
+    public private(set) var byteCount: Int64 = 0
+    public init() {}
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws { byteCount += Int64(bytes.count) }
+    public mutating func flush() throws {}
+}
