@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "NodeBoot",
             dependencies: [
-                "BootConfig", "NodeSys", "NodeNetwork", "BlockDevices", "NFSFiles", "OverlayCapture",
+                "BootConfig", "NodeSys", "NodeNetwork", "BlockDevices", "NFSFiles", "OverlayCapture", "NodeAgent",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

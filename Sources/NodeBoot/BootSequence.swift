@@ -13,6 +13,8 @@ public final class BootSequence {
     private var emergency = Emergency(shellOnFailure: false, action: .reboot, countdownSeconds: 10)
     private var modules: ModuleLoader?
     private var networkState: NetworkState?
+    /// The NFS root server's resolved address: the node-save agent's default allowed client.
+    private var rootServerAddress: String?
     private let stateDirectory = "/run/nodeinit"
 
     public init(network: any BootNetwork = NodeNetworkBoot(), log: KernelLog = .boot) {
@@ -71,11 +73,16 @@ public final class BootSequence {
                     phaseStart: MonotonicInstant.now())
             }
             phase(.overlay) { () throws(BootFailure) in try OverlayRoot(plan: overlay).mountOverlay(logger: self.logger) }
+        case .startAgent(let port):
+            do {
+                _ = try AgentStartup(plan: plan, port: port, bootServerAddress: rootServerAddress).start(logger: logger)
+            } catch {
+                logger.warning("node-save agent not started: \(error)")
+            }
         case .switchRoot:
             switchRoot(plan.switchRoot)
-        case .mountOverlayDevice, .mountStateliteTmpfs, .mountStatemnt, .mountLitetree, .applyLitefile, .linkMtab,
-            .startAgent:
-            // Seams for the persistent overlay, xCAT statelite and the node-save agent (later work).
+        case .mountOverlayDevice, .mountStateliteTmpfs, .mountStatemnt, .mountLitetree, .applyLitefile, .linkMtab:
+            // Seams for the persistent overlay and xCAT statelite (later work).
             logger.warning("boot step \(step) is not supported by this build; skipped")
         }
     }
@@ -209,6 +216,7 @@ public final class BootSequence {
             logger.info("resolved \(location.server) to \(first)")
             address = first
         }
+        rootServerAddress = address
         do {
             try FileSystem.makeDirectory(plan.root.mountPoint, mode: 0o755)
         } catch {

@@ -1,0 +1,160 @@
+import BootConfig
+import Logging
+import NodeAgent
+import NodeSys
+import SystemPackage
+
+/// The `.startAgent` step: starts `nodeinit agent` before switch_root so it keeps serving the node's
+/// overlay changes in the booted system, as a child the image's init inherits from PID 1.
+///
+/// Why each piece:
+/// - The init's own binary is copied to /run/nodeinit (mode 0700): /run moves into the new root, so the
+///   agent's executable stays reachable (and /proc/<pid>/exe meaningful) after the initramfs is freed.
+/// - The agent chroots into the new root (`--root`) before switch_root. switch_root then moves that very
+///   mount to "/" and moves /run, /proc, /dev into it, so the agent's "/" is the booted system's "/" and its
+///   `--upper` (/run/nodeinit/overlay/upper) resolves there. The init waits until the chroot happened:
+///   a chroot attempted after the move would find an empty /sysroot in the freed initramfs.
+/// - It runs in its own session with stdio on /run/nodeinit/agent.log, detached from the console.
+///
+/// Starting the agent is never fatal: a node that cannot be saved still boots, with a warning in boot.log.
+struct AgentStartup {
+    var plan: BootPlan
+    var port: Int
+    /// The resolved address of the NFS root server (the default and only allowlisted client).
+    var bootServerAddress: String?
+    var binarySource = "/proc/self/exe"
+    var binaryCopy = NodeAgent.AgentLaunch.binaryCopy
+    var logPath = NodeAgent.AgentLaunch.logPath
+    /// How long the init waits for the agent to enter the new root (TCG guests are slow to exec).
+    var readyTimeoutMilliseconds: UInt64 = 10_000
+
+    enum Error: Swift.Error, CustomStringConvertible {
+        case noOverlay
+        case noAllowedClient
+        case copy(source: String, target: String, Errno)
+        case system(String)
+        case exited(pid: Int32, log: String)
+        case notReady(pid: Int32, milliseconds: UInt64, root: String)
+
+        var description: String {
+            switch self {
+            case .noOverlay:
+                "the root has no overlay, so there is no upper layer to save"
+            case .noAllowedClient:
+                "no client to allow: nodeinit.agent.allow= is empty and the NFS server address is unknown"
+            case .copy(let source, let target, let errno):
+                "cannot copy \(source) to \(target): \(errno.report)"
+            case .system(let message):
+                message
+            case .exited(let pid, let log):
+                "the agent (pid \(pid)) exited at start; agent.log: \(log.isEmpty ? "empty" : log)"
+            case .notReady(let pid, let milliseconds, let root):
+                "the agent (pid \(pid)) did not enter the new root within \(milliseconds) ms (its root is \(root))"
+            }
+        }
+    }
+
+    /// The overlay's upper directory, as both the init and (after switch_root) the agent see it.
+    var upperDirectory: String? {
+        switch plan.overlay {
+        case .none: nil
+        case .tmpfs(let overlay): overlay.mounts.upperDir
+        case .device(let overlay): overlay.mounts.upperDir
+        }
+    }
+
+    /// The boot server when `allowBootServer`, then every `nodeinit.agent.allow=` entry.
+    var allowList: [String] {
+        var list: [String] = []
+        if plan.agent.allowBootServer, let bootServerAddress { list.append(bootServerAddress) }
+        list += plan.agent.allow.map(\.description)
+        return list
+    }
+
+    var arguments: [String]? {
+        guard let upperDirectory else { return nil }
+        var arguments = NodeAgent.AgentLaunch.arguments(
+            newRoot: plan.switchRoot.newRoot, port: port, allow: allowList, tokenFile: plan.agent.tokenPath,
+            upper: upperDirectory)
+        for pattern in plan.saveExclude { arguments += ["--exclude", pattern] }
+        return arguments
+    }
+
+    /// Starts the agent and waits until it is inside the new root. Returns its pid.
+    func start(logger: Logger) throws(Error) -> Int32 {
+        guard let arguments else { throw .noOverlay }
+        guard !allowList.isEmpty else { throw .noAllowedClient }
+        try copyBinary()
+        let pid: Int32
+        do {
+            pid = try NodeAgent.AgentLaunch.start(binary: binaryCopy, arguments: arguments, logPath: logPath)
+        } catch {
+            throw .system("\(error)")
+        }
+        logger.info("node-save agent pid \(pid): \(arguments.joined(separator: " ")) (log \(logPath))")
+        try waitUntilInNewRoot(pid: pid)
+        return pid
+    }
+
+    /// Streams the running binary to `binaryCopy` (written to a temporary name, then renamed).
+    func copyBinary() throws(Error) {
+        let temporary = binaryCopy + ".new"
+        do {
+            let source = try FileDescriptor.open(FilePath(binarySource), .readOnly, options: [.closeOnExec])
+            defer { try? source.close() }
+            let target = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: [.ownerReadWriteExecute])
+            defer { try? target.close() }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+                if count == 0 { break }
+                _ = try buffer[0..<count].withUnsafeBytes { try target.writeAll($0) }
+            }
+        } catch {
+            throw .copy(source: binarySource, target: temporary, Errno(thrown: error))
+        }
+        do {
+            try PathOperations.rename(temporary, to: binaryCopy)
+        } catch {
+            PathOperations.removeFile(temporary)
+            throw .system("\(error)")
+        }
+    }
+
+    /// Polls /proc/<pid>/root until it names the new root; fails if the agent ends first.
+    func waitUntilInNewRoot(pid: Int32) throws(Error) {
+        let start = MonotonicInstant.now()
+        var root = "?"
+        while true {
+            if Self.hasEnded(pid: pid) {
+                throw .exited(pid: pid, log: Self.tail(of: logPath))
+            }
+            if let directory = try? FileTree.openAnchor(FilePath("/proc/\(pid)")) {
+                root = (try? FileTree.readLink(in: directory, "root")) ?? root
+                FileTree.closeQuietly(directory)
+            }
+            if root == plan.switchRoot.newRoot { return }
+            let elapsed = MonotonicInstant.now().milliseconds(since: start)
+            if elapsed >= readyTimeoutMilliseconds {
+                throw .notReady(pid: pid, milliseconds: elapsed, root: root)
+            }
+            Pause.sleep(milliseconds: 20)
+        }
+    }
+
+    /// True when the process is gone or a zombie (state field after the last ')' of /proc/<pid>/stat).
+    static func hasEnded(pid: Int32) -> Bool {
+        guard let stat = try? FileContents.string(at: "/proc/\(pid)/stat", limit: 4096) else { return true }
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
+        return state == "Z" || state == "X"
+    }
+
+    /// The last lines of the agent's log, one line, for the boot log.
+    static func tail(of path: String) -> String {
+        let text = (try? FileContents.string(at: path, limit: 1 << 20)) ?? ""
+        return text.split(separator: "\n").suffix(3).joined(separator: " | ")
+    }
+}

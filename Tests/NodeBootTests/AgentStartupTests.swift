@@ -1,0 +1,123 @@
+import BootConfig
+import NodeSys
+import SystemPackage
+import Testing
+
+@testable import NodeBoot
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func plan(_ commandLine: String) throws -> BootPlan {
+    try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(commandLine)))
+}
+
+@Suite struct AgentStartupTests {
+    struct ArgumentsCase: Sendable, CustomStringConvertible {
+        var commandLine: String
+        var bootServer: String?
+        var expected: [String]?
+        var description: String { commandLine }
+    }
+
+    static let argumentsCases: [ArgumentsCase] = [
+        // Default: the NFS server is the one allowed client; the tmpfs overlay's upper under /run/nodeinit.
+        ArgumentsCase(
+            commandLine: "ip=dhcp root=nfs:10.0.2.2:/srv/image", bootServer: "10.0.2.2",
+            expected: [
+                "nodeinit", "agent", "--root", "/sysroot", "--port", "7070", "--allow", "10.0.2.2",
+                "--upper", "/run/nodeinit/overlay/upper", "--merged", "/",
+            ]),
+        // An explicit allowlist replaces the boot server; port, token and exclusions pass through.
+        ArgumentsCase(
+            commandLine: "root=nfs:srv:/img nodeinit.agent=7171 nodeinit.agent.allow=192.0.2.0/24,198.51.100.7 "
+                + "nodeinit.agent.token=/etc/nodeinit/agent.token nodeinit.save.exclude=/var/log",
+            bootServer: "10.0.2.2",
+            expected: [
+                "nodeinit", "agent", "--root", "/sysroot", "--port", "7171", "--allow", "192.0.2.0/24",
+                "--allow", "198.51.100.7/32", "--token-file", "/etc/nodeinit/agent.token",
+                "--upper", "/run/nodeinit/overlay/upper", "--merged", "/", "--exclude", "/var/log",
+            ]),
+        // Without an overlay there is no upper to serve.
+        ArgumentsCase(commandLine: "root=nfs:10.0.2.2:/srv/image rd.overlay=0", bootServer: "10.0.2.2", expected: nil),
+    ]
+
+    @Test(arguments: argumentsCases)
+    func agentCommandLineFollowsThePlan(_ testCase: ArgumentsCase) throws {
+        let plan = try plan(testCase.commandLine)
+        let startup = AgentStartup(plan: plan, port: plan.agent.port ?? 0, bootServerAddress: testCase.bootServer)
+        #expect(startup.arguments == testCase.expected)
+    }
+
+    @Test func noOverlayIsReportedAndNothingStarts() throws {
+        let plan = try plan("root=nfs:10.0.2.2:/srv/image rd.overlay=0")
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", binaryCopy: "/nonexistent/x")
+        #expect(throws: AgentStartup.Error.self) { try startup.start(logger: .init(label: "test")) }
+        #expect(!FileSystem.exists("/nonexistent/x"))
+    }
+
+    @Test func unknownServerAndNoAllowListIsAnError() throws {
+        let plan = try plan("root=nfs:10.0.2.2:/srv/image")
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: nil, binaryCopy: "/nonexistent/x")
+        #expect(startup.allowList.isEmpty)
+        do {
+            _ = try startup.start(logger: .init(label: "test"))
+            Issue.record("started without any allowed client")
+        } catch {
+            #expect("\(error)".contains("no client to allow"))
+        }
+    }
+
+    @Test func binaryCopyIsByteIdenticalAndOwnerOnly() throws {
+        let directory = "/tmp/nodesave-agentstartup-\(getpid())"
+        try FileSystem.makeDirectory(directory, mode: 0o700)
+        defer {
+            if let tmp = try? FileTree.openAnchor(FilePath("/tmp")) {
+                try? FileTree.removeTree(in: tmp, "nodesave-agentstartup-\(getpid())")
+                FileTree.closeQuietly(tmp)
+            }
+        }
+        let plan = try plan("root=nfs:10.0.2.2:/srv/image")
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", binaryCopy: directory + "/nodeinit")
+        try startup.copyBinary()
+        let original = try FileContents.bytes(at: "/proc/self/exe", limit: 1 << 30)
+        let copy = try FileContents.bytes(at: directory + "/nodeinit", limit: 1 << 30)
+        #expect(copy == original)
+        var info = stat()
+        #expect(lstat(directory + "/nodeinit", &info) == 0)
+        #expect(info.st_mode & 0o7777 == 0o700)
+        #expect(!FileSystem.exists(directory + "/nodeinit.new"))
+    }
+
+    @Test func waitingSeesTheRootOrTheExit() throws {
+        // A process whose root is already "/" is ready at once for a plan whose new root is "/".
+        var plan = try plan("root=nfs:10.0.2.2:/srv/image")
+        plan.switchRoot.newRoot = "/"
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", readyTimeoutMilliseconds: 5000)
+        let sleeper = try ProcessSpawn(path: "/bin/sleep", arguments: ["30"], environment: []).start()
+        defer {
+            kill(sleeper, SIGKILL)
+            reap(sleeper)
+        }
+        try startup.waitUntilInNewRoot(pid: sleeper)
+
+        // A process that ends at once is reported as exited, not waited for until the timeout.
+        let quitter = try ProcessSpawn(path: "/bin/false", arguments: [], environment: []).start()
+        var waiting = startup
+        waiting.plan.switchRoot.newRoot = "/sysroot"
+        do {
+            try waiting.waitUntilInNewRoot(pid: quitter)
+            Issue.record("a process that exited counted as ready")
+        } catch {
+            #expect("\(error)".contains("exited at start"), "\(error)")
+        }
+        reap(quitter)
+    }
+}
+
+/// waitpid on that one child (tests run in parallel in one process: waiting for any child could steal another's).
+private func reap(_ pid: pid_t) {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+}
