@@ -103,5 +103,8 @@ let package = Package(
             name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],
             exclude: ["Scripts"]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSys", "OverlayCapture"]),
+        .testTarget(
+            name: "StateliteTests",
+            dependencies: ["NodeBoot", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture"]),
     ]
 )

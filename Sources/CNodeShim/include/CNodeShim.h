@@ -17,5 +17,6 @@ unsigned int nodeinit_major(dev_t dev);
 unsigned int nodeinit_minor(dev_t dev);
 dev_t nodeinit_makedev(unsigned int major, unsigned int minor);
 #include "CNodeShimFileTree.h"
+#include "CNodeShimStatelite.h"
 
 #endif

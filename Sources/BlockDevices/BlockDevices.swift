@@ -1,1 +1,0 @@
-// BlockDevices: see Package.swift for what this module holds.

@@ -1,1 +1,0 @@
-// NFSFiles: see Package.swift for what this module holds.

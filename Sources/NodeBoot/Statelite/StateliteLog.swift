@@ -1,0 +1,66 @@
+import NodeSys
+
+/// `/.statelite/statelite.log` in the new root: one timestamped line per action (what, from where, to where) and
+/// per warning, readable on the booted node. Lines written before the `/.statelite` tmpfs exists are kept and
+/// flushed once it does. Warnings also go to the console (`console`), loudly.
+public final class StateliteLog {
+    public static let path = "/.statelite/statelite.log"
+    private var pending: [String] = []
+    private var root: ConfinedTree?
+    private let console: (String) -> Void
+    /// Every line written, in order (tests and the boot report read it).
+    public private(set) var lines: [String] = []
+
+    /// `console` receives warnings and refusals (the boot sequence passes its logger).
+    public init(console: @escaping (String) -> Void = { _ in }) {
+        self.console = console
+    }
+
+    /// From now on, lines are appended to `/.statelite/statelite.log` in `root`.
+    public func attach(to root: ConfinedTree) {
+        self.root = root
+        let waiting = pending
+        pending = []
+        for line in waiting { append(line) }
+    }
+
+    /// An action: `what` done `from` a source `to` a target.
+    public func action(_ what: String, from source: String? = nil, to target: String? = nil) {
+        var text = what
+        if let source { text += " from \(source)" }
+        if let target { text += " to \(target)" }
+        record("action", text)
+    }
+
+    /// Something the admin should know; also printed on the console.
+    public func warning(_ text: String) {
+        record("WARNING", text)
+        console("statelite: WARNING: \(text)")
+    }
+
+    /// A path the init would not touch because of a symlink or a bad path; also printed on the console.
+    public func refusal(_ text: String) {
+        record("REFUSED", text)
+        console("statelite: REFUSED: \(text)")
+    }
+
+    /// An informational line (tables loaded, mounts).
+    public func info(_ text: String) {
+        record("info", text)
+    }
+
+    private func record(_ level: String, _ text: String) {
+        let line = "\(UTCTimestamp.now()) \(level) \(text)"
+        lines.append(line)
+        if root == nil { pending.append(line) } else { append(line) }
+    }
+
+    private func append(_ line: String) {
+        guard let root else { return }
+        do {
+            try root.writeFile(Self.path, Array((line + "\n").utf8), permissions: 0o644, append: true)
+        } catch {
+            console("statelite: cannot write \(Self.path): \(error)")
+        }
+    }
+}
