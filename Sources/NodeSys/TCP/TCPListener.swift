@@ -91,7 +91,8 @@ public struct TCPListener: Sendable {
                 try? connectionFD.close()
                 continue
             }
-            return TCPStream(fd: connectionFD, peer: peer)
+            // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; give callers the IPv4 address.
+            return TCPStream(fd: connectionFD, peer: SocketAddress(peer.address.unmappedIPv4, port: peer.port))
         }
     }
 
