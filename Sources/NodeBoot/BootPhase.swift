@@ -9,5 +9,7 @@ public enum BootPhase: String, Sendable, Hashable, CaseIterable {
     case nfsRoot = "nfs-root"
     case overlayTmpfs = "overlay-tmpfs"
     case overlay
+    case persistentOverlay = "persistent-overlay"
+    case statelite
     case switchRoot = "switch-root"
 }

@@ -16,6 +16,7 @@ public final class BootSequence {
     /// The NFS root server's resolved address: the node-save agent's default allowed client.
     private var rootServerAddress: String?
     private let stateDirectory = "/run/nodeinit"
+    private let statelite = StateliteBootSteps()
 
     public init(network: any BootNetwork = NodeNetworkBoot(), log: KernelLog = .boot) {
         self.log = log
@@ -67,6 +68,12 @@ public final class BootSequence {
             guard case .tmpfs(let overlay) = plan.overlay else { return }
             phase(.overlayTmpfs) { () throws(BootFailure) in try OverlayRoot(plan: overlay).mountTmpfs(logger: self.logger) }
         case .mountOverlay:
+            if case .device(let device) = plan.overlay {
+                phase(.persistentOverlay) { () throws(BootFailure) in
+                    try self.statelite.mountPersistentOverlay(device, plan: plan, logger: self.logger)
+                }
+                return
+            }
             guard case .tmpfs(let overlay) = plan.overlay else {
                 fail(
                     BootFailure(phase: .overlay, action: "mounting the overlay", error: "only tmpfs overlays are supported by this build"),
@@ -74,16 +81,33 @@ public final class BootSequence {
             }
             phase(.overlay) { () throws(BootFailure) in try OverlayRoot(plan: overlay).mountOverlay(logger: self.logger) }
         case .startAgent(let port):
+            runStatelite(plan)
             do {
                 _ = try AgentStartup(plan: plan, port: port, bootServerAddress: rootServerAddress).start(logger: logger)
             } catch {
                 logger.warning("node-save agent not started: \(error)")
             }
         case .switchRoot:
+            runStatelite(plan)
             switchRoot(plan.switchRoot)
-        case .mountOverlayDevice, .mountStateliteTmpfs, .mountStatemnt, .mountLitetree, .applyLitefile, .linkMtab:
-            // Seams for the persistent overlay and xCAT statelite (later work).
-            logger.warning("boot step \(step) is not supported by this build; skipped")
+        case .mountStateliteTmpfs:
+            runStatelite(plan)
+        case .mountOverlayDevice, .mountStatemnt, .mountLitetree, .applyLitefile, .linkMtab:
+            // Done by mountOverlay (device) and runStatelite, which plans statelite again with the tables.
+            break
+        }
+    }
+
+    /// Statelite once, after the overlay and before the agent and switch_root (also when only the image holds tables).
+    private func runStatelite(_ plan: BootPlan) {
+        guard !statelite.done else { return }
+        let state = networkState
+        phase(.statelite) { () throws(BootFailure) in
+            try self.statelite.apply(plan: plan, hostName: state?.hostname, resolve: { host in
+                guard let state else { return nil }
+                return (try? self.network.resolve(
+                    host: host, nameservers: state.nameservers, searchDomains: state.searchDomains, logger: self.logger))?.first
+            }, logger: self.logger)
         }
     }
 
