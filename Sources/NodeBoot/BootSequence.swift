@@ -70,7 +70,7 @@ public final class BootSequence {
         case .mountOverlay:
             if case .device(let device) = plan.overlay {
                 phase(.persistentOverlay) { () throws(BootFailure) in
-                    try self.statelite.mountPersistentOverlay(device, plan: plan, logger: self.logger)
+                    try self.statelite.mountPersistentOverlay(device, plan: plan, logger: self.logger) { self.loadModules([$0], plan: plan) }
                 }
                 return
             }

@@ -28,6 +28,9 @@ public struct PersistentOverlay {
     public var resolver: DeviceResolver
     /// Loud lines for the console (warnings) and the boot log.
     public var console: (String) -> Void
+    /// Loads a kernel module by name before it is needed (the probed file system type, `loop`); the initramfs has
+    /// no modprobe for the kernel to call.
+    public var loadModule: (String) -> Void = { _ in }
 
     public init(
         plan: DeviceOverlay, lowerDir: String, target: String, tmpfsMountPoint: String, server: String,
@@ -142,6 +145,7 @@ public struct PersistentOverlay {
         guard let type = found.fileSystemType else {
             throw Fallback(reason: "no file system recognised on \(found.path)", device: found.path, honoursRequired: true)
         }
+        loadModule(type)
         do {
             FileTree.closeQuietly(try system.ensureDirectory(plan.deviceMountPoint))
             try system.mount(source: found.path, fileSystemType: type, data: nil, at: plan.deviceMountPoint)
@@ -232,6 +236,7 @@ public struct PersistentOverlay {
 
     /// Loop-mounts the image file `relative` of the device on `mountPoint`; returns the loop device and its type.
     func attachImage(_ deviceTree: ConfinedTree, _ relative: String, system: ConfinedTree, at mountPoint: String) throws -> (String, String) {
+        loadModule("loop")
         let backing = try deviceTree.openFileForWriting(relative)
         defer { FileTree.closeQuietly(backing) }
         let loop = try LoopDevice.attach(backing, backingName: plan.deviceMountPoint + relative, readOnly: false)
@@ -245,6 +250,7 @@ public struct PersistentOverlay {
             loop.detach()
             throw Fallback(reason: "no file system in the overlay image \(relative)", device: loop.path, honoursRequired: true)
         }
+        loadModule(type)
         do {
             FileTree.closeQuietly(try system.ensureDirectory(mountPoint))
             try system.mount(source: loop.path, fileSystemType: type, data: nil, at: mountPoint)

@@ -11,14 +11,17 @@ final class StateliteBootSteps {
     private var mountedUpperDir: String?
 
     /// `rd.overlay=<devspec>`: prepares the device upper and mounts the overlay on the new root.
-    func mountPersistentOverlay(_ device: DeviceOverlay, plan: BootPlan, logger: Logger) throws(BootFailure) {
-        let overlay = PersistentOverlay(
+    func mountPersistentOverlay(
+        _ device: DeviceOverlay, plan: BootPlan, logger: Logger, loadModule: @escaping (String) -> Void
+    ) throws(BootFailure) {
+        var overlay = PersistentOverlay(
             plan: device, lowerDir: plan.root.mountPoint, target: device.mounts.target,
             tmpfsMountPoint: BootPlanner.overlayTmpfs, server: plan.root.server ?? "-", exportPath: plan.root.path,
             image: plan.image, deviceTimeoutSeconds: plan.debug.deviceTimeoutSeconds
         ) { line in
             if line.hasPrefix("WARNING") { logger.warning("\(line)") } else { logger.info("\(line)") }
         }
+        overlay.loadModule = loadModule
         do {
             let outcome = try overlay.mount()
             mountedUpperDir = outcome.upperDir
