@@ -218,3 +218,16 @@ struct TarReaderRobustnessTests {
         #expect(throws: TarReader<MemorySource>.Error.badChecksum(offset: 0)) { _ = try reader.next() }
     }
 }
+
+extension TarReaderRobustnessTests {
+    @Test func gnuSparseMembersAreRefusedNotMisread() throws {
+        let directory = try TestSupport.makeTempDirectory("sparse")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestSupport.run(["sh", "-ec", "cd \(directory) && truncate -s 10M s && echo x >> s && tar --format=gnu -S -cf gnu.tar s"])
+        var reader = TarReader(source: try FileDescriptorSourceOpener.open(directory + "/gnu.tar"))
+        defer { reader.close() }
+        #expect(throws: TarReader<FileDescriptorSource>.Error.unsupportedType(path: "s", typeflag: UInt8(ascii: "S"))) {
+            _ = try reader.next()
+        }
+    }
+}

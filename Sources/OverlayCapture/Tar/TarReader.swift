@@ -89,7 +89,7 @@ public struct TarReader<Source: ByteSource> {
             if let link = longLink { entry.kind = withLink(entry.kind, String(decoding: link, as: UTF8.self)) }
             try applyPax(pax, to: &entry, at: headerOffset)
             lastPath = entry.path
-            if let reason = unsupported(flag) { _ = reason; throw Error.unsupportedType(path: entry.path, typeflag: flag) }
+            if !TarReader.isSupported(flag) { throw Error.unsupportedType(path: entry.path, typeflag: flag) }
             if pax.keys.contains(where: { $0.hasPrefix("GNU.sparse.") }) {
                 throw Error.unsupportedType(path: entry.path, typeflag: UInt8(ascii: "S"))
             }
@@ -274,13 +274,15 @@ public struct TarReader<Source: ByteSource> {
             size: size, modified: FileTimestamp(seconds: mtime, nanoseconds: 0))
     }
 
-    private func unsupported(_ flag: UInt8) -> String? {
+    /// Member types a layer may carry: regular (`0`, NUL, contiguous `7`), links, devices, directories, FIFOs.
+    /// GNU sparse (`S`), multi-volume and other vendor types are refused rather than misread.
+    static func isSupported(_ flag: UInt8) -> Bool {
         switch flag {
         case 0, UInt8(ascii: "0"), UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"),
             UInt8(ascii: "5"), UInt8(ascii: "6"), UInt8(ascii: "7"):
-            return nil
+            return true
         default:
-            return "type"
+            return false
         }
     }
 
