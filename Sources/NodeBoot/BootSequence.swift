@@ -190,7 +190,7 @@ public final class BootSequence {
                 break
             } catch {
                 let elapsed = MonotonicInstant.now().milliseconds(since: start)
-                if elapsed >= UInt64(max(0, plan.debug.retrySeconds)) * 1000 {
+                if elapsed >= RetryBudget.milliseconds(seconds: plan.debug.retrySeconds) {
                     var failure = error
                     failure.attempts.append("\(tries) bring-up attempts over \(elapsed / 1000) s (rd.retry=\(plan.debug.retrySeconds))")
                     throw failure

@@ -42,7 +42,7 @@ public struct NFSRootMount: Sendable {
         retrySeconds: Int, logger: Logger, beforeAttempt: (NFSMountAttempt) -> Void = { _ in }
     ) throws(BootFailure) -> Mount {
         let start = MonotonicInstant.now()
-        let deadline = UInt64(max(0, retrySeconds)) * 1000
+        let deadline = RetryBudget.milliseconds(seconds: retrySeconds)
         var tries: [String] = []
         var pauseMilliseconds: UInt64 = 1000
         var lastError = "no mount attempts in the plan"
@@ -134,5 +134,12 @@ public struct RootLocation: Sendable, Equatable {
             index = text.index(after: index)
         }
         return text
+    }
+}
+
+/// rd.retry in milliseconds, clamped to 0...one year so no command-line value can overflow.
+enum RetryBudget {
+    static func milliseconds(seconds: Int) -> UInt64 {
+        UInt64(min(max(0, seconds), 366 * 24 * 3600)) * 1000
     }
 }
