@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import images, nfs, paths  # noqa: E402
+from harness.nodesave import scratch_images_dir  # noqa: E402
 from harness.qemu import VM, VMConfig  # noqa: E402
 
 BASE_APPEND = "console=ttyS0 panic=1"
@@ -34,7 +35,8 @@ def image_paths() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def nfs_server(image_paths):
     exports = [nfs.Export(image_paths["test-image"]), nfs.Export(image_paths["xcat-rootimg"]),
-               nfs.Export(image_paths["demo-image"]), nfs.Export(image_paths["rw"], read_write=True)]
+               nfs.Export(image_paths["demo-image"]), nfs.Export(image_paths["rw"], read_write=True),
+               nfs.Export(scratch_images_dir())]
     with nfs.NFSServer(exports) as server:
         yield server
 
@@ -46,16 +48,17 @@ def test_image(image_paths) -> str:
 
 @pytest.fixture
 def boot(request):
-    """boot(append, nic=..., initrd=..., memory_mb=...) -> a started VM (killed at teardown)."""
+    """boot(append, nic=..., initrd=..., memory_mb=..., host_forwards=[(host, guest)]) -> a started VM (killed
+    at teardown)."""
     vms: list[VM] = []
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
 
     def start(append: str, nic: str = "virtio-net-pci", initrd: str | None = None, memory_mb: int = 1024,
-              dhcp_hostname: str | None = None) -> VM:
+              dhcp_hostname: str | None = None, host_forwards: list[tuple[int, int]] | None = None) -> VM:
         log = os.path.join(paths.logs_dir(), f"{name}{'-' + str(len(vms)) if vms else ''}.log")
         config = VMConfig(kernel=paths.kernel(), initrd=initrd or paths.initramfs(),
                           append=f"{BASE_APPEND} {append}", nic=nic, memory_mb=memory_mb,
-                          dhcp_hostname=dhcp_hostname)
+                          dhcp_hostname=dhcp_hostname, host_forwards=host_forwards or [])
         vm = VM(config, log)
         vms.append(vm)
         vm.start()

@@ -30,6 +30,9 @@ class VMConfig:
     cpus: int = 1
     mac: str = "52:54:00:12:34:56"
     dhcp_hostname: str | None = None  # the host name QEMU's DHCP server hands out
+    # (host port, guest port): QEMU hostfwd from 127.0.0.1:<host port> to the guest's TCP port (the guest
+    # sees these connections come from 10.0.2.2, the gateway, which is also the NFS server's address).
+    host_forwards: list[tuple[int, int]] = field(default_factory=list)
     extra_args: list[str] = field(default_factory=list)
 
 
@@ -60,7 +63,8 @@ class VM:
             "-kernel", c.kernel,
             "-initrd", c.initrd,
             "-append", c.append,
-            "-netdev", "user,id=n0" + (f",hostname={c.dhcp_hostname}" if c.dhcp_hostname else ""),
+            "-netdev", "user,id=n0" + (f",hostname={c.dhcp_hostname}" if c.dhcp_hostname else "")
+            + "".join(f",hostfwd=tcp:127.0.0.1:{host}-:{guest}" for host, guest in c.host_forwards),
             "-device", f"{c.nic},netdev=n0,mac={c.mac}",
             *c.extra_args,
         ]
