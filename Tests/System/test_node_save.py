@@ -28,16 +28,16 @@ BOOT_BOUND = 180  # seconds of wall time for one boot under TCG on a busy 2-core
 
 # What the second node must list under D, exactly (the check phase's `entry` lines).
 EXPECTED_LISTING = sorted([
-    f"d {D} 755",
-    f"f {D}/capfile 755 capability holder|",
-    f"f {D}/created.txt 644 created on the node|",
-    f"f {D}/keep.txt 644 untouched|",
+    f"d {D} 755 0:0",
+    f"f {D}/capfile 755 0:0 capability holder|",
+    f"f {D}/created.txt 644 0:0 created on the node|",
+    f"f {D}/keep.txt 644 0:0 untouched|",
     f"l {D}/link created.txt",
-    f"f {D}/mode.sh 750 #!/bin/sh|",
-    f"f {D}/modify.txt 644 modified on the node|",
-    f"d {D}/newdir 755",
-    f"d {D}/opaque 755",
-    f"f {D}/opaque/fresh.txt 644 fresh|",
+    f"f {D}/mode.sh 750 0:0 #!/bin/sh|",
+    f"f {D}/modify.txt 644 0:0 modified on the node|",
+    f"d {D}/newdir 755 0:0",
+    f"d {D}/opaque 755 0:0",
+    f"f {D}/opaque/fresh.txt 644 0:0 fresh|",
 ])
 
 # Layer entries the change phase must produce (tar names), plus the parents the capture writes for context.
@@ -95,6 +95,9 @@ def test_node_save_round_trip(boot, nfs_server, test_image):
         unexpected = {n for n in names - EXPECTED_LAYER if n not in ("srv", "srv/nodesave")}
         assert not unexpected, f"layer has changes nobody made: {sorted(unexpected)}"
         assert "srv/nodesave/opaque/old1.txt" not in names
+        # Copied-up entries keep the lower's owner as the node saw it over NFS: root, not an unmapped id.
+        owners = {name: (m.uid, m.gid) for name, m in members.items() if (m.uid, m.gid) != (0, 0)}
+        assert not owners, f"layer entries not owned by root: {owners}"
         assert members["srv/nodesave/mode.sh"].mode & 0o7777 == 0o750
         assert members["srv/nodesave/link"].issym() and members["srv/nodesave/link"].linkname == "created.txt"
         assert "SCHILY.xattr.security.capability" in members["srv/nodesave/capfile"].pax_headers, \

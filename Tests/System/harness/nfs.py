@@ -41,6 +41,9 @@ def ganesha_config(exports: list[Export], recovery_dir: str) -> str:
         # No grace period: a server (re)started in the middle of a boot serves at once.
         "    Graceless = true;",
         f'    RecoveryRoot = "{recovery_dir}";',
+        # Numeric owner strings ("0", not "root@localdomain"): an initramfs has no idmapper, and the kernel client
+        # maps names it cannot resolve to 4294967294, which overlay copy-up would then bake into saved images.
+        "    Only_Numeric_Owners = true;",
         "}",
     ]
     for number, export in enumerate(exports, start=1):

@@ -47,9 +47,9 @@ find $D | sort | while read -r p; do
     if [ -L "$p" ]; then
         echo "$M entry l $p $(readlink "$p")"
     elif [ -d "$p" ]; then
-        echo "$M entry d $p $(stat -c %a "$p")"
+        echo "$M entry d $p $(stat -c '%a %u:%g' "$p")"
     else
-        echo "$M entry f $p $(stat -c %a "$p") $(tr '\n' '|' < "$p")"
+        echo "$M entry f $p $(stat -c '%a %u:%g' "$p") $(tr '\n' '|' < "$p")"
     fi
 done
 echo "$M done"
