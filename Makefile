@@ -38,6 +38,7 @@ vm-test: static initramfs images
 # Boots a demo node in QEMU from a loopback NFS server and shows its boot phases.
 demo: static initramfs images
 	python3 Tests/System/vmtool.py demo
+	python3 Tests/System/vmtool.py demo-save
 
 # N boots (default 5): median kernel-start-to-image-init time, per-phase breakdown, initramfs sizes.
 bench-boot: static initramfs images

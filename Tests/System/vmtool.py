@@ -4,6 +4,7 @@
   vmtool.py images                 build the busybox images under build/images
   vmtool.py selftest-initramfs     build the harness's busybox-only initramfs (no nodeinit)
   vmtool.py demo [--nic e1000]     serve the demo image over loopback NFS and boot a node, live
+  vmtool.py demo-save [--nic ...]  a node changes files; the host pulls the layer and applies it to a copy
   vmtool.py bench [--boots N]      boot-time benchmark (make bench-boot)
 """
 
@@ -19,6 +20,7 @@ from harness import images, paths  # noqa: E402
 from harness.procs import HarnessError  # noqa: E402
 from harness.bench import run_bench  # noqa: E402
 from harness.demo import run_demo  # noqa: E402
+from harness.demo_save import run_demo_save  # noqa: E402
 from harness.selftest import build_selftest_initramfs  # noqa: E402
 
 
@@ -29,6 +31,8 @@ def main() -> int:
     sub.add_parser("selftest-initramfs", help="build the busybox-only initramfs that checks the harness")
     demo = sub.add_parser("demo", help="boot a demo node in QEMU from a loopback NFS server")
     demo.add_argument("--nic", default="virtio-net-pci", help="virtio-net-pci (default) or e1000")
+    demo_save = sub.add_parser("demo-save", help="node save: change files on a node, pull and apply the layer")
+    demo_save.add_argument("--nic", default="virtio-net-pci", help="virtio-net-pci (default) or e1000")
     bench = sub.add_parser("bench", help="boot-time benchmark")
     bench.add_argument("--boots", type=int, default=5)
     bench.add_argument("--no-dracut", action="store_true", help="skip the dracut peer (its chroot takes minutes once)")
@@ -41,6 +45,8 @@ def main() -> int:
             print(f"vmtool: {build_selftest_initramfs()}")
         elif args.command == "demo":
             return run_demo(args.nic)
+        elif args.command == "demo-save":
+            return run_demo_save(args.nic)
         elif args.command == "bench":
             if args.boots < 1:
                 parser.error("--boots must be at least 1")
