@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from .procs import FileLock, HarnessError, port_open, stop_pid, stop_process, wait_for_port
+from .procs import FileLock, HarnessError, die_with_parent, port_open, stop_pid, stop_process, wait_for_port
 
 LOCK_PATH = "/run/lock/nodeinit-system-tests-nfs.lock"
 NFS_PORT = 2049
@@ -113,7 +113,7 @@ class NFSServer:
         os.makedirs("/run/rpcbind", exist_ok=True)
         self.rpcbind = subprocess.Popen(
             ["rpcbind", "-f", "-w"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
         wait_for_port("127.0.0.1", RPCBIND_PORT, 10, self.rpcbind, "rpcbind")
 
     def stop_rpcbind(self) -> None:
@@ -137,7 +137,8 @@ class NFSServer:
             f.write(ganesha_config(self.exports, recovery))
         self.ganesha = subprocess.Popen(
             ["ganesha.nfsd", "-F", "-f", self.conf_path, "-L", self.log_path, "-p", self.pid_path],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
         try:
             wait_for_port("127.0.0.1", NFS_PORT, 30, self.ganesha, "ganesha.nfsd")
         except HarnessError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import os
@@ -13,6 +14,19 @@ import time
 
 class HarnessError(Exception):
     pass
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Popen preexec_fn: the child gets SIGKILL when the harness dies (even by SIGKILL), so a killed
+    test session leaves no QEMU, ganesha or rpcbind behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def stop_process(proc: subprocess.Popen | None, grace: float = 5.0) -> None:

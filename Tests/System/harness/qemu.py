@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .procs import HarnessError, stop_process
+from .procs import HarnessError, die_with_parent, stop_process
 
 GUEST_HOST_ADDR = "10.0.2.2"  # the host's loopback as QEMU's user-mode network shows it
 GUEST_DHCP_ADDR = "10.0.2.15"  # what QEMU's built-in DHCP server hands out first
@@ -85,7 +85,7 @@ class VM:
         self._log.write(("# " + " ".join(self.command()) + "\n").encode())
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
