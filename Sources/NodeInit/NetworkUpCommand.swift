@@ -115,10 +115,10 @@ struct NetworkUpCommand: ParsableCommand {
             }
         }
         let resolvedJSON = resolved.map { name, addresses in
-            Self.quote(name) + ":[" + addresses.map { Self.quote($0.description) }.joined(separator: ",") + "]"
+            JSONText.quoted(name) + ":[" + addresses.map { JSONText.quoted($0.description) }.joined(separator: ",") + "]"
         }.joined(separator: ",")
         let resolvConf = ResolvConf.render(servers: lease.dnsServers, searchDomains: searchDomains)
-        print("{\"lease\":\(lease.json),\"resolved\":{\(resolvedJSON)},\"resolvConf\":\(Self.quote(resolvConf))}")
+        print("{\"lease\":\(lease.json),\"resolved\":{\(resolvedJSON)},\"resolvConf\":\(JSONText.quoted(resolvConf))}")
         if failed { throw ExitCode.failure }
     }
 
@@ -134,20 +134,5 @@ struct NetworkUpCommand: ParsableCommand {
             gateway = parsed
         }
         return StaticRoute(destination: destination, prefixLength: prefix, gateway: gateway)
-    }
-
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            default:
-                if scalar.value < 0x20 { result += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16) }
-                else { result.unicodeScalars.append(scalar) }
-            }
-        }
-        return result + "\""
     }
 }

@@ -61,49 +61,23 @@ public struct NetworkLease: Sendable, Hashable {
     /// One JSON object (keys in a fixed order, absent values as null) for logs, boot.json and `nodeinit network-up`.
     public var json: String {
         var fields: [(String, String)] = []
-        fields.append(("source", JSONText.string(source.rawValue)))
-        fields.append(("interface", JSONText.string(interfaceName)))
+        fields.append(("source", JSONText.quoted(source.rawValue)))
+        fields.append(("interface", JSONText.quoted(interfaceName)))
         fields.append(("index", String(interfaceIndex)))
         fields.append(("mac", JSONText.optional(macAddress?.description)))
-        fields.append(("address", JSONText.string(address.description)))
+        fields.append(("address", JSONText.quoted(address.description)))
         fields.append(("prefixLength", String(prefixLength)))
         fields.append(("gateway", JSONText.optional(gateway?.description)))
-        fields.append(("dnsServers", "[" + dnsServers.map { JSONText.string($0.description) }.joined(separator: ",") + "]"))
+        fields.append(("dnsServers", "[" + dnsServers.map { JSONText.quoted($0.description) }.joined(separator: ",") + "]"))
         fields.append(("hostName", JSONText.optional(hostName)))
         fields.append(("domainName", JSONText.optional(domainName)))
-        fields.append(("searchDomains", "[" + searchDomains.map { JSONText.string($0) }.joined(separator: ",") + "]"))
+        fields.append(("searchDomains", "[" + searchDomains.map { JSONText.quoted($0) }.joined(separator: ",") + "]"))
         fields.append(("rootPath", JSONText.optional(rootPath)))
         fields.append(("nextServer", JSONText.optional(nextServer?.description)))
         fields.append(("serverIdentifier", JSONText.optional(serverIdentifier?.description)))
         fields.append(("mtu", mtu.map { String($0) } ?? "null"))
         fields.append(("leaseSeconds", leaseSeconds.map { String($0) } ?? "null"))
-        fields.append(("routes", "[" + routes.map { JSONText.string($0.description) }.joined(separator: ",") + "]"))
-        return "{" + fields.map { JSONText.string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+        fields.append(("routes", "[" + routes.map { JSONText.quoted($0.description) }.joined(separator: ",") + "]"))
+        return "{" + fields.map { JSONText.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
-}
-
-/// Minimal JSON string quoting (no Foundation in the init).
-enum JSONText {
-    static func string(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let digits = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
-    }
-
-    static func optional(_ value: String?) -> String { value.map(string) ?? "null" }
 }
