@@ -1,0 +1,256 @@
+"""Issue 4 system tests: xCAT statelite and the persistent overlay, booted in QEMU with nodeinit.
+
+The statelite image, its two litetree sources, the STATEMNT directory and the litetree table all live below the
+harness's read-write export (build/images/rw/statelite), so the session's one ganesha serves them. The image's
+/sbin/init prints `NODEINIT-TEST: sl ...` lines (file contents, symlinks, writability, counters) and powers off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from harness import images, paths
+from harness.qemu import GUEST_HOST_ADDR, VM, VMConfig
+from harness.report import parse_report
+
+SERVER = GUEST_HOST_ADDR
+BOUND = 300  # seconds per boot under TCG on a busy machine
+BASE_APPEND = "console=ttyS0 panic=1"
+
+STATELITE_INIT = r"""#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+M="__MARK__"
+echo "$M init-started pid=$$ argv0=$0"
+[ -d /proc/self ] || mount -t proc proc /proc
+while read -r dev mnt fstype opts rest; do
+    echo "$M mount $mnt $fstype $dev $opts"
+done < /proc/mounts
+show() { echo "$M sl file $1 $(cat "$1" 2>/dev/null | tr '\n' '|')"; }
+for f in /etc/motd /etc/hosts /etc/fstab /etc/issue /etc/profile /etc/ssh/ssh_config /etc/ssh/.keep \
+         /etc/ssh/tree2-only /etc/ssh/sshd_config /etc/ssh/moduli /var/lib/state/db /root/.bashrc /var/log/messages; do
+    show "$f"
+done
+for f in /etc/issue /etc/fstab /etc/profile /root/.bashrc /.statelite/tmpfs/etc/issue /etc/evil; do
+    echo "$M sl link $f $(readlink "$f")"
+done
+for f in /etc/motd /etc/hosts /etc/ssh/ssh_config /etc/ssh/moduli /var/log/messages; do
+    if ( echo probe >> "$f" ) 2>/dev/null; then echo "$M sl writable $f yes"; else echo "$M sl writable $f no"; fi
+done
+n=$(cat /var/lib/state/boots 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > /var/lib/state/boots
+echo "$M sl boots $n"
+echo "edited on boot $n" > /etc/ssh/sshd_config
+o=$(cat /overlay-boots 2>/dev/null || echo 0); o=$((o+1)); echo "$o" > /overlay-boots
+echo "$M sl overlay-boots $o"
+[ -e /run/nodeinit/evil-written ] && echo "$M sl evil-written yes" || echo "$M sl evil-written no"
+grep -E "REFUSED|WARNING" /.statelite/statelite.log 2>/dev/null | sed "s|^|$M sl log |"
+echo "$M sl log-lines $(wc -l < /.statelite/statelite.log 2>/dev/null)"
+if grep -q "sl.live" /proc/cmdline; then
+    echo "$M sl waiting"
+    read -r -t 120 go < /dev/console
+    # ganesha caches the exported file's attributes for up to a minute: poll (bounded) for the server's edit.
+    i=0
+    while [ $i -lt 45 ] && ! grep -q LIVE /etc/motd; do sleep 2; i=$((i+1)); done
+    show /etc/motd
+fi
+echo "$M done"
+sync
+poweroff -f
+"""
+
+LITEFILE = """#image,file,options,comments,disable
+"ALL","/etc/motd","ro",,
+"ALL","/etc/issue","link,ro",,
+"ALL","/etc/hosts","con",,
+"ALL","/etc/profile","link,con",,
+"ALL","/etc/fstab",,,
+"ALL","/etc/ssh/","tmpfs",,
+"ALL","/etc/ssh/sshd_config","persistent",,
+"ALL","/etc/ssh/moduli","ro",,
+"ALL","/var/lib/state/","bind,persistent",,
+"ALL","/root/.bashrc","link,persistent",,
+"ALL","/var/log/","bind",,
+"ALL","/etc/evil","tmpfs",,
+"""
+
+
+def write(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+@pytest.fixture(scope="module")
+def statelite_dirs(image_paths):
+    base = os.path.join(image_paths["rw"], "statelite")
+    shutil.rmtree(base, ignore_errors=True)
+    image = os.path.join(base, "image")
+    images.build_busybox_root(image, STATELITE_INIT)
+    for name, text in {
+        "etc/motd": "image motd\n", "etc/issue": "image issue\n", "etc/hosts": "127.0.0.1 image\n",
+        "etc/profile": "image profile\n", "etc/fstab": "image fstab\n", "etc/ssh/ssh_config": "image ssh_config\n",
+        "etc/ssh/sshd_config": "image sshd_config\n", "etc/ssh/moduli": "image moduli\n",
+        "var/lib/state/db": "image db\n", "root/.bashrc": "image bashrc\n", "var/log/messages": "image log\n",
+        "etc/nodeinit/litefile.csv": LITEFILE,
+    }.items():
+        write(os.path.join(image, name), text)
+    # Hostile: a litefile path that is a symlink out of the root (into the initramfs's /run).
+    os.symlink("../../../../../run/nodeinit/evil-written", os.path.join(image, "etc/evil"))
+    tree1 = os.path.join(base, "tree1")
+    tree2 = os.path.join(base, "tree2")
+    for name, text in {
+        "etc/motd": "tree1 motd\n", "etc/issue": "tree1 issue\n", "etc/hosts": "10.0.0.1 tree1\n",
+        "etc/ssh/.keep": "tree1 dotfile\n", "etc/ssh/ssh_config": "tree1 ssh_config\n", "etc/ssh/moduli": "tree1 moduli\n",
+    }.items():
+        write(os.path.join(tree1, name), text)
+    for name, text in {
+        "etc/hosts": "10.0.0.2 tree2\n", "etc/fstab": "tree2 fstab\n", "etc/ssh/tree2-only": "tree2 only\n",
+        "etc/ssh/sshd_config": "tree2 sshd_config\n",
+    }.items():
+        write(os.path.join(tree2, name), text)
+    state = os.path.join(base, "state")
+    os.makedirs(state, exist_ok=True)
+    # mntopts honoured: NFSv4.2 with a 1 s attribute cache, so a server-side edit shows within the test's wait.
+    write(os.path.join(base, "litetree.csv"),
+          "#priority,image,directory,mntopts,comments,disable\n"
+          f'"1","ALL","{SERVER}:{tree1}","vers=4.2,actimeo=1",,\n'
+          f'"2","ALL","{SERVER}:{tree2}","vers=4.2",,\n')
+    return {"base": base, "image": image, "tree1": tree1, "tree2": tree2, "state": state}
+
+
+@pytest.fixture
+def start_vm(request):
+    vms: list[VM] = []
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+
+    def start(append: str, extra_args: list[str] | None = None) -> VM:
+        log = os.path.join(paths.logs_dir(), f"{name}-{len(vms)}.log")
+        config = VMConfig(kernel=paths.kernel(), initrd=paths.initramfs(), append=f"{BASE_APPEND} {append}",
+                          extra_args=extra_args or [])
+        vm = VM(config, log)
+        vms.append(vm)
+        vm.start()
+        return vm
+
+    yield start
+    for vm in vms:
+        vm.kill()
+
+
+def sl_lines(vm: VM) -> dict[str, list[str]]:
+    report = parse_report(vm.output)
+    assert report is not None, f"the image's init never ran; see {vm.log_path}"
+    assert report.done, f"the image's init did not finish; see {vm.log_path}"
+    found: dict[str, list[str]] = {}
+    for line in report.lines:
+        word, _, rest = line.partition(" ")
+        if word == "sl":
+            key, _, value = rest.partition(" ")
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def value(lines: dict[str, list[str]], key: str, subject: str) -> str | None:
+    for entry in lines.get(key, []):
+        name, _, rest = entry.partition(" ")
+        if name == subject:
+            return rest
+    return None
+
+
+def statelite_append(dirs: dict, extra: str = "") -> str:
+    return (f"ip=dhcp root=nfs:{SERVER}:{dirs['image']} STATEMNT={SERVER}:{dirs['state']} NODE=sl1 "
+            f"nodeinit.litetree=nfs://{SERVER}{dirs['base']}/litetree.csv rd.retry=60 {extra}")
+
+
+def test_statelite_every_option_and_persistence(start_vm, nfs_server, statelite_dirs):
+    dirs = statelite_dirs
+    # The ro file's liveness (a bind of the source file itself) is checked by the host test
+    # (LitefileApplyTests): an edit made on the host behind ganesha's back is not visible to a guest that holds
+    # the file's attributes, whatever the client does.
+    vm = start_vm(statelite_append(dirs))
+    vm.wait_exit(BOUND)
+    lines = sl_lines(vm)
+    report = parse_report(vm.output)
+    assert value(lines, "file", "/etc/motd") == "tree1 motd|", vm.log_path
+    motd = report.mount_at("/etc/motd")
+    assert motd is not None and "ro" in motd.options, motd
+    assert value(lines, "writable", "/etc/motd") == "no"
+    assert value(lines, "file", "/etc/hosts") == "10.0.0.1 tree1|10.0.0.2 tree2|"
+    assert value(lines, "writable", "/etc/hosts") == "yes"
+    assert value(lines, "link", "/etc/issue") == "/.statelite/tmpfs/etc/issue"
+    assert value(lines, "link", "/.statelite/tmpfs/etc/issue").startswith(f"/.statelite/mnt/{SERVER}")
+    assert value(lines, "file", "/etc/fstab") == "tree2 fstab|"
+    assert value(lines, "file", "/etc/profile") == "image profile|"
+    assert value(lines, "file", "/etc/ssh/.keep") == "tree1 dotfile|"
+    assert value(lines, "file", "/etc/ssh/tree2-only") == "", "directory merged from two trees"
+    assert value(lines, "file", "/etc/ssh/sshd_config") == "tree2 sshd_config|"
+    assert value(lines, "file", "/etc/ssh/moduli") == "tree1 moduli|"
+    assert value(lines, "writable", "/etc/ssh/moduli") == "no"
+    assert value(lines, "writable", "/etc/ssh/ssh_config") == "yes"
+    assert value(lines, "file", "/root/.bashrc") == "image bashrc|"
+    assert value(lines, "file", "/var/log/messages") == "image log|"
+    assert lines["boots"] == ["1"]
+    assert lines["evil-written"] == ["no"]
+    assert any("REFUSED /etc/evil" in entry for entry in lines.get("log", [])), lines.get("log")
+    persistent = report.mount_at("/.statelite/persistent")
+    assert persistent is not None and persistent.fstype in ("nfs", "nfs4"), persistent
+    trees = [m for m in report.mounts if m.point.startswith("/.statelite/mnt/")]
+    assert len(trees) == 2 and all("ro" in m.options for m in trees), trees
+    assert any("actimeo=1" in ",".join(m.options) or "acregmin=1" in ",".join(m.options) for m in trees), trees
+    assert os.path.isdir(os.path.join(dirs["state"], "sl1")), "the node's persistent directory was not created"
+
+    # Second boot on the same STATEMNT directory: the persistent files are kept.
+    vm2 = start_vm(statelite_append(dirs))
+    vm2.wait_exit(BOUND)
+    lines2 = sl_lines(vm2)
+    assert lines2["boots"] == ["2"], f"persistent counter not kept; see {vm2.log_path}"
+    assert value(lines2, "file", "/etc/ssh/sshd_config") == "edited on boot 1|"
+
+
+def make_disk(path: str, label: str) -> None:
+    with open(path, "wb") as f:
+        f.truncate(64 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", label, path], check=True)
+
+
+def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(start_vm, nfs_server, statelite_dirs, tmp_path):
+    dirs = statelite_dirs
+    disk = str(tmp_path / "overlay.img")
+    make_disk(disk, "slpersist")
+    drive = ["-drive", f"file={disk},if=virtio,format=raw"]
+    base = f"ip=dhcp root=nfs:{SERVER}:{dirs['image']} rd.retry=60 rd.overlay=LABEL=slpersist:/ovl rd.timeout=30"
+
+    def boot(extra: str = "", with_disk: bool = True) -> tuple[VM, dict]:
+        vm = start_vm(f"{base} {extra}", drive if with_disk else [])
+        vm.wait_exit(BOUND)
+        return vm, sl_lines(vm)
+
+    vm, lines = boot()
+    assert lines["overlay-boots"] == ["1"], vm.log_path
+    assert "first use" in vm.output
+    vm, lines = boot()
+    assert lines["overlay-boots"] == ["2"], f"overlay did not persist; see {vm.log_path}"
+    vm, lines = boot("rd.overlay.readonly")
+    assert lines["overlay-boots"] == ["3"]
+    vm, lines = boot()
+    assert lines["overlay-boots"] == ["3"], "readonly boot wrote into the persistent upper"
+    vm, lines = boot("rd.overlay.reset")
+    assert lines["overlay-boots"] == ["1"]
+    # The image changes: default policy boots on a tmpfs and leaves the upper untouched.
+    write(os.path.join(dirs["image"], "etc/nodeinit/image-id"), "image v2\n")
+    try:
+        vm, lines = boot()
+        assert lines["overlay-boots"] == ["1"] and "another image" in vm.output, vm.log_path
+        vm, lines = boot("nodeinit.overlay.mismatch=reset")
+        assert lines["overlay-boots"] == ["1"] and "emptied it" in vm.output, vm.log_path
+    finally:
+        os.unlink(os.path.join(dirs["image"], "etc/nodeinit/image-id"))
+    # No disk: tmpfs with a loud warning.
+    vm, lines = boot("rd.timeout=3", with_disk=False)
+    assert lines["overlay-boots"] == ["1"]
+    assert "CHANGES WILL BE LOST AT REBOOT" in vm.output, vm.log_path
