@@ -3,7 +3,8 @@
 
 Builds an upper directory on a fresh tmpfs (as a node's upper is) with SMALL_FILES small files and LARGE_COUNT
 files of LARGE_SIZE bytes, then streams it with each tool into a pipe read by this script, which measures time to
-first byte, total time, throughput and the tool's peak RSS (GNU time's %M, as /usr/bin/time -v prints it). A pipe rather than /dev/null because GNU tar skips reading file data when its output is /dev/null.
+first byte, total time, throughput and the tool's peak RSS (GNU time's %M, as /usr/bin/time -v prints it). Then the same over loopback: the node-save
+agent and `nodeinit pull` against each tar piped into a TCP connection (busybox nc). A pipe rather than /dev/null because GNU tar skips reading file data when its output is /dev/null.
 
 Environment: SMALL_FILES (50000), LARGE_COUNT (3), LARGE_SIZE (1073741824), BENCH_RUNS (2, best kept).
 """
@@ -11,9 +12,11 @@ import argparse
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SMALL_FILES = int(os.environ.get("SMALL_FILES", "50000"))
@@ -79,6 +82,93 @@ def measure(command):
     return total, first or elapsed, elapsed, rss
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def loopback_nodeinit(nodeinit, upper, out_dir):
+    """Agent on 127.0.0.1 and `nodeinit pull` into a file on tmpfs: what a server does to save a node.
+
+    Returns (layer bytes, total s, agent peak RSS KiB); the pull's own time is the figure (no TTFB: pull writes a file).
+    """
+    port = free_port()
+    # The agent runs directly (not under /usr/bin/time) so terminate() reaches it; its peak RSS is read from
+    # /proc/<pid>/status (VmHWM) after the pull.
+    agent = subprocess.Popen([nodeinit, "agent", "--listen",
+                              "127.0.0.1", "--port", str(port), "--allow", "127.0.0.1", "--upper", upper,
+                              "--merged", "/", "--placed", "/nonexistent"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    output = os.path.join(out_dir, "layer.tar")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or agent.poll() is not None:
+                    raise SystemExit("bench: the agent did not start listening on 127.0.0.1:%d" % port)
+                time.sleep(0.1)
+        start = time.monotonic()
+        subprocess.run([nodeinit, "pull", "127.0.0.1:%d" % port, "--quiet", "-o", output], check=True)
+        elapsed = time.monotonic() - start
+        size = os.path.getsize(output)
+        rss = 0
+        with open("/proc/%d/status" % agent.pid) as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    rss = int(line.split()[1])
+    finally:
+        agent.terminate()
+        try:
+            agent.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            agent.wait()
+        if os.path.exists(output):
+            os.unlink(output)
+    return size, elapsed, rss
+
+
+def loopback_tar(tar_command, out_dir):
+    """tar piped into a TCP connection on 127.0.0.1 (busybox nc), drained into a file on tmpfs by a receiver
+    thread: the `ssh node tar` pull WalT does, without ssh's cipher cost. Returns (bytes, total s)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    output = os.path.join(out_dir, "tar-over-loopback.tar")
+    received = [0]
+
+    def receive():
+        connection, _ = listener.accept()
+        with connection, open(output, "wb") as handle:
+            while True:
+                chunk = connection.recv(1 << 20)
+                if not chunk:
+                    break
+                handle.write(chunk)
+                received[0] += len(chunk)
+
+    receiver = threading.Thread(target=receive)
+    receiver.start()
+    start = time.monotonic()
+    try:
+        sender = subprocess.run(["sh", "-c", "%s | busybox nc 127.0.0.1 %d" % (tar_command, port)],
+                                stderr=subprocess.DEVNULL)
+        receiver.join(timeout=600)
+        elapsed = time.monotonic() - start
+    finally:
+        listener.close()
+        if os.path.exists(output):
+            os.unlink(output)
+    if sender.returncode != 0:
+        raise SystemExit("bench: %s over loopback exited %d" % (tar_command, sender.returncode))
+    return received[0], elapsed
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodeinit", required=True)
@@ -113,6 +203,14 @@ def main():
                 if best is None or result[2] < best[2]:
                     best = result
             results[name] = best
+        # Over loopback: the agent + pull against tar piped into a TCP connection, into files on /dev/shm.
+        out_dir = tempfile.mkdtemp(prefix="capture-bench-out-", dir="/dev/shm")
+        try:
+            loop_ours = loopback_nodeinit(nodeinit, upper, out_dir)
+            loop_gnu = loopback_tar("tar -C %s -cf - ." % upper, out_dir)
+            loop_busybox = loopback_tar("busybox tar -C %s -cf - ." % upper, out_dir)
+        finally:
+            shutil.rmtree(out_dir, ignore_errors=True)
         # Memory must not grow with the data: the same capture on the small files alone.
         small_only = measure([nodeinit, "capture", "--upper", os.path.join(upper, "data"), "--merged", "/",
                               "--placed", "/nonexistent"])
@@ -129,6 +227,14 @@ def main():
         print("throughput ratio nodeinit/GNU tar: %.2f   nodeinit/busybox tar: %.2f" % (gnu / ours, busybox / ours))
         print("nodeinit peak RSS: %.1f MiB with the large files, %.1f MiB on the small files alone" % (
             results["nodeinit capture"][3] / 1024, small_only[3] / 1024))
+        print()
+        print("over loopback (127.0.0.1, into a file on /dev/shm):")
+        print("%-34s %12s %10s %10s" % ("path", "stream MiB", "seconds", "MiB/s"))
+        for name, (total, elapsed) in (("nodeinit agent + pull", loop_ours[:2]), ("GNU tar | nc", loop_gnu),
+                                       ("busybox tar | nc", loop_busybox)):
+            print("%-34s %12.1f %10.2f %10.1f" % (name, total / 1048576, elapsed, data / 1048576 / elapsed))
+        print("loopback throughput ratio nodeinit/GNU tar: %.2f   nodeinit/busybox tar: %.2f   agent peak RSS %.1f MiB" % (
+            loop_gnu[1] / loop_ours[1], loop_busybox[1] / loop_ours[1], loop_ours[2] / 1024))
     finally:
         if mounted:
             if subprocess.run(["umount", upper]).returncode != 0:
