@@ -138,12 +138,18 @@ def loopback_tar(tar_command, out_dir):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
+    # Bounded: if the sender dies before connecting, accept() gives up instead of hanging the bench.
+    listener.settimeout(60)
     port = listener.getsockname()[1]
     output = os.path.join(out_dir, "tar-over-loopback.tar")
     received = [0]
 
     def receive():
-        connection, _ = listener.accept()
+        try:
+            connection, _ = listener.accept()
+        except OSError:
+            return
+        connection.settimeout(None)
         with connection, open(output, "wb") as handle:
             while True:
                 chunk = connection.recv(1 << 20)
