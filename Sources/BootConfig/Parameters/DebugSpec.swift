@@ -1,13 +1,7 @@
 /// Debugging and failure parameters: xCAT's bare `shell`, `rd.shell`, `rd.break[=<stage>]`, `rd.debug`,
 /// `rd.retry=`, `rd.timeout=`, `rd.emergency=`, `panic=`.
-public struct DebugSpec: Equatable, Sendable {
-    public var pauses: [ShellPoint]
-    public var shellOnFailure: Bool
-    public var emergencyAction: EmergencyAction
-    public var retrySeconds: Int
-    public var deviceTimeoutSeconds: Int
-    public var panicSeconds: Int?
-    public var verbose: Bool
+/// Parses straight into the plan's `DebugPlan`: the parameters need no further planning.
+public enum DebugSpec {
 
     /// dracut's `rd.break=` stages mapped to nodeinit's pause points (dracut breaks *before* the named hook).
     public static let breakStages: [String: ShellPoint] = [
@@ -23,7 +17,7 @@ public struct DebugSpec: Equatable, Sendable {
         .afterRootMount, .afterOverlay, .afterStatemnt, .afterStatelite, .beforeSwitchRoot,
     ]
 
-    public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> DebugSpec {
+    public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> DebugPlan {
         var pauses: Set<ShellPoint> = []
         for parameter in commandLine.all("shell") {
             // xCAT greps for the word; a `shell=...` value is not xCAT's flag.
@@ -66,7 +60,7 @@ public struct DebugSpec: Equatable, Sendable {
             }
             panic = negative ? -number : number
         }
-        return DebugSpec(
+        return DebugPlan(
             pauses: pauses.sorted(),
             shellOnFailure: shell,
             emergencyAction: emergency,

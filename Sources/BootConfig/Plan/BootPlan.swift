@@ -407,9 +407,9 @@ public enum EmergencyAction: String, Codable, Equatable, Sendable {
 public struct DebugPlan: Codable, Equatable, Sendable {
     /// Where to pause in a shell, sorted in boot order, no duplicates.
     public var pauses: [ShellPoint]
-    /// On a fatal error: open a shell first (`rd.shell`, default on unless `rd.emergency=` is given).
+    /// On a fatal error: open a shell first (`rd.shell`, or xCAT's bare `shell`; default off).
     public var shellOnFailure: Bool
-    /// After a fatal error (and the shell, if any): `rd.emergency=`, default `poweroff` (dracut's default).
+    /// After a fatal error (and the shell, if any): `rd.emergency=`, default `reboot` after a visible countdown.
     public var emergencyAction: EmergencyAction
     /// `rd.retry=`: seconds to keep retrying the network and root mount, default 180.
     public var retrySeconds: Int

@@ -62,7 +62,7 @@ public enum BootPlanner {
         let network = try NetworkSpec.parse(commandLine)
         let rootSpec = try RootSpec.parse(commandLine)
         let overlaySpec = try OverlaySpec.parse(commandLine)
-        let debugSpec = try DebugSpec.parse(commandLine)
+        let debug = try DebugSpec.parse(commandLine)
         let stateliteSpec = try StateliteSpec.parse(commandLine)
         let moduleSpec = try ModuleSpec.parse(commandLine)
         warnings += network.warnings + overlaySpec.warnings
@@ -93,11 +93,6 @@ public enum BootPlanner {
             warnings: &warnings)
 
         let modules = planModules(moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, warnings: &warnings)
-        let debug = DebugPlan(
-            pauses: debugSpec.pauses, shellOnFailure: debugSpec.shellOnFailure,
-            emergencyAction: debugSpec.emergencyAction, retrySeconds: debugSpec.retrySeconds,
-            deviceTimeoutSeconds: debugSpec.deviceTimeoutSeconds, panicSeconds: debugSpec.panicSeconds,
-            verbose: debugSpec.verbose)
         let agent = AgentPlan(
             port: nodeinit.agentPort, allow: nodeinit.agentAllow ?? [], allowBootServer: nodeinit.agentAllow == nil,
             tokenPath: nodeinit.agentToken)
