@@ -3,6 +3,7 @@
 // nodeinit: the boot layer for diskless cluster and testbed nodes.
 //
 // Layering (see README "Code map"):
+//   NetworkAddresses pure: IPv4/IPv6/MAC address and network values, shared by every layer.
 //   BootConfig      pure: kernel command line + xCAT tables -> validated BootPlan. No libc, no I/O.
 //   NodeSys         the libc layer: fds, mounts (wraps libmount), modules, netlink, sockets, switch_root.
 //   BlockDevices    wraps libblkid (devspec resolution, fs probing).
@@ -32,7 +33,8 @@ let package = Package(
     ],
     targets: [
         // Pure: text in, validated values out.
-        .target(name: "BootConfig"),
+        .target(name: "NetworkAddresses"),
+        .target(name: "BootConfig", dependencies: ["NetworkAddresses"]),
 
         // C: only what Swift cannot call (variadic syscall, prctl, reboot, makedev, openat2, ...).
         .target(name: "CNodeShim"),
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "NodeSys",
             dependencies: [
-                "CNodeShim", "CLibMount",
+                "CNodeShim", "CLibMount", "NetworkAddresses",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -95,14 +97,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"]),
-        .testTarget(name: "NodeSysTests", dependencies: ["NodeSys"]),
+        // Helpers shared by the test targets (seeded random numbers, hex frames); never linked into nodeinit.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "NetworkAddressesTests", dependencies: ["NetworkAddresses"]),
+        .testTarget(name: "BootConfigTests", dependencies: ["BootConfig", "TestSupport"]),
+        .testTarget(name: "NodeSysTests", dependencies: ["NodeSys", "TestSupport"]),
         .testTarget(name: "NodeBootTests", dependencies: ["NodeBoot", "NodeSys", "BootConfig"]),
-        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys"]),
+        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys", "TestSupport"]),
         .testTarget(
             name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],
             exclude: ["Scripts"]),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSys", "OverlayCapture"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSys", "OverlayCapture", "TestSupport"]),
         .testTarget(
             name: "StateliteTests",
             dependencies: ["NodeBoot", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture"]),

@@ -31,10 +31,8 @@ public final class BootSequence {
         phase(.earlyRootfs) { () throws(BootFailure) in try self.earlyRootfs() }
         logger.info("nodeinit \(Self.version) started as PID 1, \(timeline.initStartMilliseconds) ms after kernel start")
 
+        // makePlan also sets the failure policy; a plan that parses has exactly those debug values.
         let plan = phase(.commandLine) { () throws(BootFailure) -> BootPlan in try self.makePlan() }
-        emergency = Emergency(
-            shellOnFailure: plan.debug.shellOnFailure, action: Power.Action(plan.debug.emergencyAction),
-            countdownSeconds: 10)
         if plan.debug.verbose { logger.logLevel = .debug }
         for warning in plan.warnings { logger.warning("command line: \(warning)") }
 
@@ -127,9 +125,13 @@ public final class BootSequence {
         let bytes = (try? FileContents.bytes(at: "/proc/cmdline", limit: 65536)) ?? []
         let text = String(decoding: bytes, as: UTF8.self).filter { $0 != "\n" }
         logger.info("kernel command line: \(text)")
-        emergency = EmergencyPolicy.scan(text)
+        let commandLine = KernelCommandLine(bytes: bytes)
+        // Failures before the plan exists (or when it cannot be built) follow rd.shell and rd.emergency too.
+        let failure = DebugSpec.lenientFailurePolicy(commandLine)
+        emergency = Emergency(
+            shellOnFailure: failure.shellOnFailure, action: Power.Action(failure.emergencyAction), countdownSeconds: 10)
         do {
-            return try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(bytes: bytes)))
+            return try BootPlanner.plan(BootInputs(commandLine: commandLine))
         } catch {
             throw BootFailure(
                 phase: .commandLine, action: "reading the kernel command line", inputs: [.init("cmdline", text)],
@@ -226,7 +228,7 @@ public final class BootSequence {
                 error: "no server in the root parameter, no ip= peer, no DHCP next-server or server identifier")
         }
         let address: String
-        if IPLiteral.isLiteral(location.server) {
+        if IPAddress(location.server) != nil {
             address = location.server
         } else {
             let addresses = try network.resolve(
@@ -340,25 +342,3 @@ extension Power.Action {
     }
 }
 
-/// rd.shell and rd.emergency read straight from the command line, so failures before the plan
-/// exists (or when it cannot be built) follow the same policy as later ones. The policy is issue 3's:
-/// a shell only when `rd.shell` or `shell` is given, then `rd.emergency=` (default reboot after a
-/// visible countdown), so an unattended node never waits forever at a shell. BootConfig's DebugSpec
-/// applies the same rule; once the plan exists its `debug` fields take over.
-enum EmergencyPolicy {
-    static func scan(_ commandLine: String) -> Emergency {
-        var shell = false
-        var action = Power.Action.reboot
-        for word in commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
-            switch word {
-            case "rd.shell", "rd.shell=1", "shell": shell = true
-            case "rd.shell=0": shell = false
-            default:
-                if word.hasPrefix("rd.emergency="), let chosen = Power.Action(rawValue: String(word.dropFirst(13))) {
-                    action = chosen
-                }
-            }
-        }
-        return Emergency(shellOnFailure: shell, action: action, countdownSeconds: 10)
-    }
-}

@@ -29,9 +29,8 @@ public struct NFSRootMount: Sendable {
         if attempt.readOnly { options.set("ro") }
         options.remove("addr")
         options.set("addr", address)
-        return Mount(
-            source: "\(IPLiteral.sourceHost(address)):\(path)", target: target, fileSystemType: attempt.fsType,
-            options: options)
+        let host = IPAddress(address)?.isIPv6 == true ? "[\(address)]" : address
+        return Mount(source: "\(host):\(path)", target: target, fileSystemType: attempt.fsType, options: options)
     }
 
     /// Tries every attempt in turn, round after round, pausing 1 s doubling to 8 s between rounds,

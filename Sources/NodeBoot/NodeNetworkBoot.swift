@@ -31,25 +31,25 @@ public struct NodeNetworkBoot: BootNetwork {
             // unmanaged: NetworkConfigurator keeps an interface the kernel already configured as it is.
             method = .dhcp(hostName: config.hostname, timeout: .seconds(dhcpTimeoutSeconds))
         case .static(let address):
-            guard let ipv4 = IPv4Address(address.address.description) else {
+            guard let ipv4 = address.address.ipv4 else {
                 throw failure("static IPv6 addresses are not supported: \(address.address)", plan: plan)
             }
             method = .staticAddress(
                 StaticIPv4Configuration(
                     address: ipv4, prefixLength: address.prefixLength,
-                    gateway: address.gateway.flatMap { IPv4Address($0.description) },
-                    peer: address.peer.flatMap { IPv4Address($0.description) }, hostName: config.hostname,
+                    gateway: address.gateway?.ipv4,
+                    peer: address.peer?.ipv4, hostName: config.hostname,
                     mtu: config.mtu.map { UInt32(clamping: $0) }))
         case .dhcp6, .auto6, .link6, .either6:
             throw failure("IPv6 autoconfiguration (\(config.origin)) is not supported", plan: plan)
         }
         let routes = plan.routes.compactMap { route -> StaticRoute? in
-            guard let destination = IPv4Address(route.destination.address.description) else { return nil }
+            guard let destination = route.destination.address.ipv4 else { return nil }
             return StaticRoute(
                 destination: destination, prefixLength: route.destination.prefixLength,
-                gateway: IPv4Address(route.gateway.description), interfaceName: route.interface)
+                gateway: route.gateway.ipv4, interfaceName: route.interface)
         }
-        let nameservers = plan.nameservers.compactMap { NodeSys.IPAddress($0.description) }
+        let nameservers = plan.nameservers
         let lease: NetworkLease
         do {
             lease = try NetworkConfigurator.bringUp(
@@ -70,7 +70,7 @@ public struct NodeNetworkBoot: BootNetwork {
         -> [String]
     {
         let resolver = Resolver(
-            servers: nameservers.compactMap { NodeSys.IPAddress($0) }, searchDomains: searchDomains)
+            servers: nameservers.compactMap { IPAddress($0) }, searchDomains: searchDomains)
         do {
             return try resolver.resolve(host: host, log: logger).map(\.description)
         } catch {

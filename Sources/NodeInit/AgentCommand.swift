@@ -41,7 +41,9 @@ struct AgentCommand: ParsableCommand {
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535, not \(port)") }
         guard !allow.isEmpty else { throw ValidationError("give at least one --allow address or CIDR block (e.g. the boot server's address)") }
-        for range in allow { _ = try AddressRange(range) }
+        for range in allow where IPNetwork(range) == nil {
+            throw ValidationError("--allow \(range) is not an address or CIDR block (e.g. 192.0.2.1, 192.0.2.0/24, 2001:db8::/32)")
+        }
         if let listen, IPAddress(listen) == nil { throw ValidationError("--listen \(listen) is not an IP address") }
     }
 
@@ -50,7 +52,7 @@ struct AgentCommand: ParsableCommand {
         let logger = Logger(label: "nodeinit-agent")
         if let root { try ProcessControls.changeRoot(to: root) }
         let token = try tokenFile.map { path throws(TokenFile.Error) in try TokenFile.load(path) }
-        let access = AccessPolicy(allowlist: try allow.map { try AddressRange($0) }, token: token)
+        let access = AccessPolicy(allowlist: allow.compactMap { IPNetwork($0) }, token: token)
         let configuration = AgentConfiguration(
             listenAddress: listen.flatMap { IPAddress($0) }, port: UInt16(port), access: access,
             upperDirectory: upper, version: nodeinitVersion)

@@ -35,8 +35,5 @@
 //   Configuration/  NetworkConfigurator (rtnetlink through NodeSys.RouteNetlink), InterfaceSelector (pure),
 //                   inputs (InterfaceSelection, AddressingMethod, StaticIPv4Configuration, StaticRoute),
 //                   NetworkLease, ResolvConf.
-// Address types (IPv4Address, IPv6Address, IPAddress, MACAddress) come from NodeSys (Sockets/IPAddress.swift).
-@_exported import struct NodeSys.IPv4Address
-@_exported import struct NodeSys.IPv6Address
-@_exported import enum NodeSys.IPAddress
-@_exported import struct NodeSys.MACAddress
+// Address types (IPv4Address, IPv6Address, IPAddress, MACAddress, IPNetwork) come from NetworkAddresses.
+@_exported import NetworkAddresses

@@ -1,17 +1,7 @@
 import Testing
+import TestSupport
 @testable import BootConfig
 
-/// SplitMix64: a tiny seeded generator so every run feeds the same inputs.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Arbitrary inputs for every parser: raw bytes, and strings assembled from the syntax's own pieces (keys,
 /// separators, quotes, brackets, addresses), which reach far deeper than random bytes alone.
@@ -89,7 +79,7 @@ struct FuzzInputs {
     }
 
     @Test func randomBytesEverywhere() {
-        var inputs = FuzzInputs(rng: SplitMix64(state: 0x6e6f_6465_696e_6974))
+        var inputs = FuzzInputs(rng: SplitMix64(seed: 0x6e6f_6465_696e_6974))
         var accepted = 0
         for _ in 0..<6000 {
             let raw = inputs.bytes(maxLength: 200)
@@ -115,7 +105,7 @@ struct FuzzInputs {
     }
 
     @Test func structuredCommandLinesAndTables() {
-        var inputs = FuzzInputs(rng: SplitMix64(state: 42))
+        var inputs = FuzzInputs(rng: SplitMix64(seed: 42))
         var accepted = 0
         var rejected = 0
         for index in 0..<12000 {

@@ -13,7 +13,7 @@ struct IPCase: CustomStringConvertible, Sendable {
 }
 
 func address(_ text: String) -> IPAddress {
-    IPAddress(text) ?? IPAddress(ipv4: 0)
+    IPAddress(text) ?? .anyIPv4
 }
 
 @Suite struct NetworkSpecTests {

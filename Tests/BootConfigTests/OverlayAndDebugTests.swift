@@ -99,6 +99,29 @@ import Testing
         #expect(!off.shellOnFailure)
     }
 
+    /// The init's policy for failures before a plan exists: same rules, malformed values keep their default,
+    /// and a command line that does not plan at all (bad root=) still gets it.
+    @Test(arguments: [
+        ("rd.shell rd.emergency=poweroff", true, EmergencyAction.poweroff),
+        ("quiet", false, .reboot),
+        ("shell", true, .reboot),
+        ("shell=1", false, .reboot),
+        ("rd.shell=yes", true, .reboot),
+        ("rd.emergency=reboot", false, .reboot),
+        ("shell rd.shell=0 rd.emergency=halt", false, .halt),
+        ("rd.emergency=explode rd.shell", true, .reboot),
+        ("shell rd.shell=perhaps rd.emergency=poweroff", true, .poweroff),
+        ("root=nfs:: rd.break=nowhere rd.shell rd.emergency=halt", true, .halt),
+    ])
+    func lenientFailurePolicy(line: String, shell: Bool, action: EmergencyAction) throws {
+        let policy = DebugSpec.lenientFailurePolicy(KernelCommandLine(line))
+        #expect(policy.shellOnFailure == shell)
+        #expect(policy.emergencyAction == action)
+        if let plan = try? DebugSpec.parse(KernelCommandLine(line)) {
+            #expect(plan.shellOnFailure == shell && plan.emergencyAction == action, "strict and lenient disagree")
+        }
+    }
+
     @Test func pausesAppearInStepOrder() throws {
         let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(
             "NFSROOT=10.0.0.1:/install/img STATEMNT=10.0.0.1:/state NODE=cn1 shell rd.break=cmdline rd.break=initqueue")))

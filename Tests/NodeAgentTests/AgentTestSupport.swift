@@ -92,7 +92,7 @@ func withAgent<T>(
     let logs = LogCollector()
     var configuration = AgentConfiguration(
         listenAddress: IPAddress("127.0.0.1"), port: 0,
-        access: AccessPolicy(allowlist: try allow.map { try AddressRange($0) }, token: token.flatMap(BearerToken.init)),
+        access: AccessPolicy(allowlist: allow.compactMap { IPNetwork($0) }, token: token.flatMap(BearerToken.init)),
         upperDirectory: "/test/upper", version: "test")
     configure(&configuration)
     let server = try NodeAgentServer(configuration: configuration, producer: producer, logger: logs.logger())

@@ -58,18 +58,4 @@ import Testing
         #expect(!lines.contains { $0.hasPrefix("inputs:") || $0.hasPrefix("tried:") })
         #expect(lines.contains("time:    0.0 s in this phase, 2.0 s since kernel start"))
     }
-
-    @Test(arguments: [
-        ("rd.shell rd.emergency=poweroff", true, Power.Action.poweroff),
-        ("quiet", false, .reboot),
-        ("shell", true, .reboot),
-        ("rd.emergency=reboot", false, .reboot),
-        ("shell rd.shell=0 rd.emergency=halt", false, .halt),
-        ("rd.emergency=explode", false, .reboot),
-    ])
-    func emergencyPolicyFromCommandLine(line: String, shell: Bool, action: Power.Action) {
-        let emergency = EmergencyPolicy.scan(line)
-        #expect(emergency.shellOnFailure == shell)
-        #expect(emergency.action == action)
-    }
 }

@@ -28,14 +28,6 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         #expect(root.attempts.first.map { mount.mount(for: $0).source } == "[fd00::1]:/img")
     }
 
-    @Test(arguments: [
-        ("10.0.2.2", true), ("255.255.255.255", true), ("256.1.1.1", false), ("10.0.2", false),
-        ("cnfs", false), ("fd00::1", true), ("::ffff:10.0.0.1", true), ("nfs-1.example.org", false), ("1.2.3.4.5", false),
-    ])
-    func ipLiterals(text: String, isLiteral: Bool) {
-        #expect(IPLiteral.isLiteral(text) == isLiteral)
-    }
-
     @Test func serverFallsBackToDHCPAndPathTakesTheHostName() throws {
         var root = try plan("root=nfs:10.0.2.2:/images/%s").root
         let network = NetworkState(

@@ -1,5 +1,6 @@
 import NodeSys
 import Testing
+import TestSupport
 
 @testable import NodeNetwork
 

@@ -1,6 +1,7 @@
 import Logging
 import NodeSys
 import Testing
+import TestSupport
 
 @testable import NodeNetwork
 

@@ -1,29 +1,7 @@
 import NodeSys
+import TestSupport
 
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { byte in
-        let text = String(byte, radix: 16)
-        return text.count == 1 ? "0" + text : text
-    }.joined()
-}
-
-func bytes(_ text: String) -> [UInt8] {
-    let digits = Array(text.filter { !$0.isWhitespace })
-    return stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(digits[$0...$0 + 1]), radix: 16) }
-}
-
-/// Deterministic pseudo-random numbers so a fuzz failure can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// Random bytes, or a few corrupted bytes and a truncation of one of `seeds`.
     mutating func fuzzInput(round: Int, seeds: [[UInt8]], maximumLength: Int) -> [UInt8] {
         if round % 2 == 0 || seeds.isEmpty {

@@ -1,19 +1,7 @@
 import Testing
 
 @testable import NodeSys
-
-/// Hex helpers: frames are compared as whole hex strings (spaces are for reading only).
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { byte in
-        let text = String(byte, radix: 16)
-        return text.count == 1 ? "0" + text : text
-    }.joined()
-}
-
-func bytes(_ text: String) -> [UInt8] {
-    let digits = Array(text.filter { !$0.isWhitespace })
-    return stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(digits[$0...$0 + 1]), radix: 16) }
-}
+import TestSupport
 
 /// Records requests and replays canned kernel replies, one datagram per receive.
 final class ScriptedNetlink: NetlinkTransport {
@@ -299,15 +287,3 @@ enum Canned {
     }
 }
 
-/// Deterministic pseudo-random numbers so a fuzz failure can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

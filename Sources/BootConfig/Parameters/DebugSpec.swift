@@ -19,10 +19,7 @@ public enum DebugSpec {
 
     public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> DebugPlan {
         var pauses: Set<ShellPoint> = []
-        for parameter in commandLine.all("shell") {
-            // xCAT greps for the word; a `shell=...` value is not xCAT's flag.
-            if parameter.value == nil { pauses.formUnion(xcatShellPauses) }
-        }
+        if hasXcatShellWord(commandLine) { pauses.formUnion(xcatShellPauses) }
         for parameter in commandLine.all("rd.break") {
             guard let value = parameter.value, !value.isEmpty else {
                 pauses.insert(.beforeSwitchRoot)
@@ -37,18 +34,7 @@ public enum DebugSpec {
                 pauses.insert(point)
             }
         }
-        // After a fatal error: a shell only when asked for (`rd.shell` or xCAT's `shell`), else the emergency
-        // action, reboot by default: an unattended cluster node should come back and retry, not sit powered off.
-        var emergency = EmergencyAction.reboot
-        if let parameter = commandLine.lastParameter("rd.emergency") {
-            let value = parameter.value ?? ""
-            guard let action = EmergencyAction(rawValue: value) else {
-                throw ParameterError(parameter: "rd.emergency", value: value, problem: "expected reboot, poweroff or halt")
-            }
-            emergency = action
-        }
-        let xcatShellWord = commandLine.all("shell").contains { $0.value == nil }
-        let shell = try commandLine.flag("rd.shell") ?? xcatShellWord
+        let failure = try failurePolicy(commandLine)
         var panic: Int? = nil
         if let parameter = commandLine.lastParameter("panic") {
             let value = parameter.value ?? ""
@@ -62,11 +48,49 @@ public enum DebugSpec {
         }
         return DebugPlan(
             pauses: pauses.sorted(),
-            shellOnFailure: shell,
-            emergencyAction: emergency,
+            shellOnFailure: failure.shellOnFailure,
+            emergencyAction: failure.emergencyAction,
             retrySeconds: try commandLine.integer("rd.retry", max: 86_400) ?? 180,
             deviceTimeoutSeconds: try commandLine.integer("rd.timeout", max: 86_400) ?? 0,
             panicSeconds: panic,
             verbose: try commandLine.flag("rd.debug") ?? false)
+    }
+
+    /// What a fatal error leads to: a shell only when asked for (`rd.shell`, or xCAT's bare `shell`), then
+    /// `rd.emergency=`, reboot by default: an unattended cluster node should come back and retry, not sit powered off.
+    public struct FailurePolicy: Equatable, Sendable {
+        public var shellOnFailure: Bool
+        public var emergencyAction: EmergencyAction
+    }
+
+    /// The failure policy, strictly: a malformed `rd.shell=` or `rd.emergency=` is an error.
+    static func failurePolicy(_ commandLine: KernelCommandLine) throws(ParameterError) -> FailurePolicy {
+        FailurePolicy(shellOnFailure: try shellOnFailure(commandLine), emergencyAction: try emergencyAction(commandLine))
+    }
+
+    /// The failure policy for a command line that may not plan at all: the init needs it for failures before the
+    /// plan exists (or when it cannot be built). The same rules as `parse`; a malformed value keeps its default.
+    public static func lenientFailurePolicy(_ commandLine: KernelCommandLine) -> FailurePolicy {
+        FailurePolicy(
+            shellOnFailure: (try? shellOnFailure(commandLine)) ?? hasXcatShellWord(commandLine),
+            emergencyAction: (try? emergencyAction(commandLine)) ?? .reboot)
+    }
+
+    static func shellOnFailure(_ commandLine: KernelCommandLine) throws(ParameterError) -> Bool {
+        try commandLine.flag("rd.shell") ?? hasXcatShellWord(commandLine)
+    }
+
+    static func emergencyAction(_ commandLine: KernelCommandLine) throws(ParameterError) -> EmergencyAction {
+        guard let parameter = commandLine.lastParameter("rd.emergency") else { return .reboot }
+        let value = parameter.value ?? ""
+        guard let action = EmergencyAction(rawValue: value) else {
+            throw ParameterError(parameter: "rd.emergency", value: value, problem: "expected reboot, poweroff or halt")
+        }
+        return action
+    }
+
+    /// xCAT greps for the word `shell`; a `shell=...` value is not xCAT's flag.
+    static func hasXcatShellWord(_ commandLine: KernelCommandLine) -> Bool {
+        commandLine.all("shell").contains { $0.value == nil }
     }
 }

@@ -1,58 +1,5 @@
 import NodeSys
 
-/// An address block: "192.0.2.0/24", "2001:db8::/32", or a single address (full-length prefix).
-public struct AddressRange: Hashable, Sendable, CustomStringConvertible {
-    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case invalid(String)
-        public var description: String {
-            switch self {
-            case .invalid(let text): "invalid address or CIDR block \"\(text)\" (expected e.g. 192.0.2.1, 192.0.2.0/24, 2001:db8::/32)"
-            }
-        }
-    }
-
-    public let network: IPAddress
-    public let prefixLength: Int
-
-    public init(_ text: String) throws(Error) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 1 || parts.count == 2, let address = IPAddress(String(parts[0])) else { throw .invalid(text) }
-        let bits = address.networkBytes.count * 8
-        var length = bits
-        if parts.count == 2 {
-            guard let value = Int(parts[1]), parts[1].allSatisfy(\.isWholeNumber), parts[1].allSatisfy(\.isASCII), (0...bits).contains(value) else { throw .invalid(text) }
-            length = value
-        }
-        self.init(network: address, prefixLength: length)
-    }
-
-    public init(network: IPAddress, prefixLength: Int) {
-        // Stored unmapped and masked, so "::ffff:10.0.0.1" and "10.0.0.1" are the same range.
-        let address = network.unmappedIPv4
-        let bits = address.networkBytes.count * 8
-        var adjusted = prefixLength
-        if network.isIPv6 && !address.isIPv6 { adjusted = max(0, prefixLength - 96) }
-        self.prefixLength = min(max(0, adjusted), bits)
-        self.network = IPAddress(networkBytes: AddressRange.mask(address.networkBytes, self.prefixLength)) ?? address
-    }
-
-    public func contains(_ address: IPAddress) -> Bool {
-        let candidate = address.unmappedIPv4
-        guard candidate.isIPv6 == network.isIPv6 else { return false }
-        return AddressRange.mask(candidate.networkBytes, prefixLength) == network.networkBytes
-    }
-
-    public var description: String { "\(network)/\(prefixLength)" }
-
-    private static func mask(_ bytes: [UInt8], _ prefixLength: Int) -> [UInt8] {
-        bytes.enumerated().map { index, byte in
-            let bitsHere = min(8, max(0, prefixLength - index * 8))
-            let mask: UInt8 = bitsHere == 0 ? 0 : UInt8(truncatingIfNeeded: 0xff << (8 - bitsHere))
-            return byte & mask
-        }
-    }
-}
-
 /// Who may use the agent: an allowlist of address ranges and, optionally, a bearer token.
 public struct AccessPolicy: Sendable {
     public enum Decision: Equatable, Sendable {
@@ -61,10 +8,10 @@ public struct AccessPolicy: Sendable {
         case denied(String)
     }
 
-    public var allowlist: [AddressRange]
+    public var allowlist: [IPNetwork]
     public var token: BearerToken?
 
-    public init(allowlist: [AddressRange], token: BearerToken?) {
+    public init(allowlist: [IPNetwork], token: BearerToken?) {
         self.allowlist = allowlist
         self.token = token
     }

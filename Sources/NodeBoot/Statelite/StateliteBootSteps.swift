@@ -49,7 +49,7 @@ final class StateliteBootSteps {
         let setup = StateliteSetup(
             environment: .init(
                 newRoot: plan.switchRoot.newRoot, imageRoot: plan.root.mountPoint, upperDir: upperDir,
-                resolveHost: { host in IPLiteral.isLiteral(host) ? host : resolve(host) }),
+                resolveHost: { host in IPAddress(host) != nil ? host : resolve(host) }),
             log: log)
         let bytes = (try? FileContents.bytes(at: "/proc/cmdline", limit: 65536)) ?? []
         do {

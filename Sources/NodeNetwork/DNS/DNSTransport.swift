@@ -37,15 +37,16 @@ public final class DNSSocketTransport: DNSTransport {
         query: [UInt8], server: SocketAddress, deadline: ContinuousClock.Instant
     ) throws(Resolver.TransportError) -> [UInt8] {
         do {
-            let connection = try TCPConnection(connectingTo: server, deadline: deadline)
+            // Each call gets what is left of the one deadline, so the exchange as a whole ends by it.
+            let connection = try TCPStream.connect(to: server, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
             defer { connection.close() }
             var framed: [UInt8] = []
             appendBigEndian(UInt16(clamping: query.count), to: &framed)
             framed.append(contentsOf: query)
-            try connection.sendAll(framed, deadline: deadline)
-            let lengthBytes = try connection.receive(exactly: 2, deadline: deadline)
+            try connection.send(framed, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
+            let lengthBytes = try connection.receive(exactly: 2, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
             let length = Int(lengthBytes.first ?? 0) << 8 | Int(lengthBytes.last ?? 0)
-            return try connection.receive(exactly: length, deadline: deadline)
+            return try connection.receive(exactly: length, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
         } catch {
             throw Resolver.TransportError(detail: "\(error)")
         }

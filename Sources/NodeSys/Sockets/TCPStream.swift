@@ -21,6 +21,7 @@ public struct TCPStream: Sendable {
         case sendTimedOut(SocketAddress, milliseconds: Int32)
         case receive(SocketAddress, Errno)
         case receiveTimedOut(SocketAddress, milliseconds: Int32)
+        case closedEarly(SocketAddress, expected: Int, received: Int)
 
         public var description: String {
             switch self {
@@ -32,6 +33,8 @@ public struct TCPStream: Sendable {
             case .sendTimedOut(let a, let ms): "\(a) accepted no data for \(ms) ms"
             case .receive(let a, let e): "cannot receive from \(a): \(e) (errno \(e.rawValue))"
             case .receiveTimedOut(let a, let ms): "\(a) sent nothing for \(ms) ms"
+            case .closedEarly(let a, let expected, let received):
+                "\(a) closed the connection after \(received) of \(expected) bytes"
             }
         }
 
@@ -157,6 +160,24 @@ public struct TCPStream: Sendable {
         }
         let count = try result.get()
         bytes.removeSubrange(count...)
+        return bytes
+    }
+
+    /// Exactly `count` bytes, for length-prefixed protocols (DNS over TCP); the peer closing first is an error.
+    /// `timeoutMilliseconds` bounds each wait for more bytes.
+    public func receive(exactly count: Int, timeoutMilliseconds: Int32 = 60_000) throws(Error) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let result = bytes.withUnsafeMutableBytes { raw in
+                Result { () throws(Error) in
+                    try receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), timeoutMilliseconds: timeoutMilliseconds)
+                }
+            }
+            let received = try result.get()
+            if received == 0 { throw .closedEarly(peer, expected: count, received: filled) }
+            filled += received
+        }
         return bytes
     }
 

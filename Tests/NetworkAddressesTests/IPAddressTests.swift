@@ -1,6 +1,6 @@
 import Testing
 
-@testable import NodeSys
+@testable import NetworkAddresses
 
 @Suite struct IPAddressTests {
     @Test(arguments: [

@@ -6,7 +6,7 @@ import Glibc
 import Musl
 #endif
 
-/// Socket-call helpers private to this folder: an EINTR retry loop and a poll wait with a timeout.
+/// Socket-call helpers for TCPStream and TCPListener: an EINTR retry loop and a poll wait with a timeout.
 enum SocketCalls {
     /// Runs a call returning -1 on failure, retrying while it fails with EINTR.
     static func retryingInterrupts<I: FixedWidthInteger>(_ call: () -> I) -> Result<I, Errno> {
@@ -25,14 +25,9 @@ enum SocketCalls {
     /// Error and hang-up conditions count as ready so the next call reports them.
     static func wait(fd: FileDescriptor, events: Int16, timeoutMilliseconds: Int32) -> Result<Readiness, Errno> {
         var entry = pollfd(fd: fd.rawValue, events: events, revents: 0)
-        let clock = ContinuousClock()
-        let deadline = timeoutMilliseconds < 0 ? nil : clock.now.advanced(by: .milliseconds(timeoutMilliseconds))
+        let deadline = timeoutMilliseconds < 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(timeoutMilliseconds))
         while true {
-            var remaining = timeoutMilliseconds
-            if let deadline {
-                let left = clock.now.duration(to: deadline)
-                remaining = left <= .zero ? 0 : Int32(clamping: left.components.seconds &* 1000 &+ left.components.attoseconds / 1_000_000_000_000_000)
-            }
+            let remaining = deadline.map { Waiting.milliseconds(until: $0) } ?? -1
             let count = poll(&entry, 1, remaining)
             if count > 0 { return .success(.ready) }
             if count == 0 { return .success(.timedOut) }
