@@ -56,6 +56,12 @@ def ganesha_config(exports: list[Export], recovery_dir: str) -> str:
             "    Squash = No_Root_Squash;",
             "    Protocols = 3, 4;",
             "    SecType = sys;",
+            # ganesha's metadata cache (MDCACHE) otherwise answers GETATTR from attributes up to 60 s old, so a
+            # file edited on this host behind ganesha's back keeps its old size and change attribute for the
+            # clients, which then keep their cached pages: statelite `ro` entries could not show such an edit live.
+            # 0: every GETATTR asks the file system. Measured: an in-place edit reached a statelite node at once with
+            # 0, after 60 s without (Tests/System/test_statelite.py).
+            "    Attr_Expiration_Time = 0;",
             "    FSAL { Name = VFS; }",
             "}",
         ]
