@@ -228,3 +228,35 @@ struct StateliteRefusalTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: node.outside).isEmpty)
     }
 }
+
+@Suite struct StateliteTableSourceTests {
+    /// xCAT nodes fetch their litefile from xcatd; nodeinit does not, and must say so rather than boot silently
+    /// with no statelite entries.
+    @Test func xcatServerWithoutALitefileTableIsReported() throws {
+        let scratch = try ScratchDirectory("xcat-no-table")
+        defer { scratch.cleanup() }
+        try write(scratch.sub("image/etc/hostname"), "n1\n")
+        let log = StateliteLog()
+        let setup = StateliteSetup(
+            environment: .init(
+                newRoot: scratch.sub("image"), imageRoot: scratch.sub("image"), upperDir: nil, resolveHost: { $0 }),
+            log: log)
+        let line = KernelCommandLine("NFSROOT=10.0.0.9:/install/netboot/img XCAT=10.0.0.1:3001 NODE=n1")
+        let plan = try setup.plan(commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil)
+        #expect(plan?.statelite.entries.isEmpty == true)
+        #expect(log.lines.contains {
+            $0.contains("XCAT=10.0.0.1:3001 but no litefile table: nodeinit does not fetch tables from xcatd")
+        })
+
+        // With the table in the image, nothing to report.
+        try write(scratch.sub("image/etc/nodeinit/litefile.csv"), "#image,file,options,comments,disable\n\"ALL\",\"/etc/motd\",\"tmpfs\",,\n")
+        let quiet = StateliteLog()
+        let withTable = StateliteSetup(
+            environment: .init(
+                newRoot: scratch.sub("image"), imageRoot: scratch.sub("image"), upperDir: nil, resolveHost: { $0 }),
+            log: quiet)
+        let planned = try withTable.plan(commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil)
+        #expect(planned?.statelite.entries.map(\.path).contains("/etc/motd") == true)
+        #expect(!quiet.lines.contains { $0.contains("xcatd") })
+    }
+}

@@ -65,6 +65,13 @@ public final class StateliteSetup {
         guard tables.litefile != nil || tables.litetree != nil || tables.statelite != nil || bootPlan.statelite.enabled else {
             return nil
         }
+        if tables.litefile == nil, let xcat = bootPlan.statelite.xcatServer {
+            // xCAT's node asks xcatd (over TLS) for its litefile; nodeinit reads the table from the image or a URL, so
+            // an XCAT= boot without one would silently get no statelite entries.
+            log.warning(
+                "XCAT=\(xcat) but no litefile table: nodeinit does not fetch tables from xcatd; put `tabdump litefile` "
+                    + "output in the image's /etc/nodeinit/litefile.csv or give nodeinit.litefile=nfs://server/path")
+        }
         do {
             let plan = try BootPlanner.plan(BootInputs(
                 commandLine: commandLine, litefile: tables.litefile, litetree: tables.litetree,
