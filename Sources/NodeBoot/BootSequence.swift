@@ -90,7 +90,7 @@ public final class BootSequence {
             switchRoot(plan.switchRoot)
         case .mountStateliteTmpfs:
             runStatelite(plan)
-        case .mountOverlayDevice, .mountStatemnt, .mountLitetree, .applyLitefile, .linkMtab:
+        case .mountOverlayDevice, .mountStatemnt, .mountLocalDisk, .mountLitetree, .applyLitefile, .linkMtab:
             // Done by mountOverlay (device) and runStatelite, which plans statelite again with the tables.
             break
         }
@@ -105,7 +105,7 @@ public final class BootSequence {
                 guard let state else { return nil }
                 return (try? self.network.resolve(
                     host: host, nameservers: state.nameservers, searchDomains: state.searchDomains, logger: self.logger))?.first
-            }, logger: self.logger)
+            }, logger: self.logger, loadModule: { self.loadModules([$0], plan: plan) })
         }
     }
 

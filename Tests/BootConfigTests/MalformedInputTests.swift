@@ -82,6 +82,13 @@ struct Malformed: CustomStringConvertible, Sendable {
         Malformed(line: "root=nfs:a:/b nodeinit.nfs.versions=4.3", message: "nodeinit.nfs.versions=\"4.3\": unknown NFS version \"4.3\" (3, 4.0, 4.1, 4.2)"),
         Malformed(line: "root=nfs:a:/b nodeinit.save.exclude=tmp", message: "nodeinit.save.exclude=\"tmp\": expected an absolute path"),
         Malformed(line: "root=nfs:a:/b nodeinit.attr.nodepos=x", message: "nodeinit.attr.nodepos=\"x\": expected nodeinit.attr.<table>.<column>=<value>"),
+        Malformed(line: "root=nfs:a:/b nodeinit.localdisk=sdb", message: "nodeinit.localdisk=\"sdb\": not a device: expected LABEL=, UUID=, PARTUUID=, PARTLABEL= or /dev/..."),
+        Malformed(line: "root=nfs:a:/b nodeinit.localdisk", message: "nodeinit.localdisk=\"\": not a device: expected LABEL=, UUID=, PARTUUID=, PARTLABEL= or /dev/..."),
+        Malformed(line: "root=nfs:a:/b nodeinit.localdisk=", message: "nodeinit.localdisk=\"\": not a device: expected LABEL=, UUID=, PARTUUID=, PARTLABEL= or /dev/..."),
+        Malformed(line: "root=nfs:a:/b nodeinit.localdisk=LABEL=", message: "nodeinit.localdisk=\"LABEL=\": empty LABEL= device name"),
+        Malformed(line: "root=nfs:a:/b nodeinit.localdisk=UUID=ab/cd", message: "nodeinit.localdisk=\"UUID=ab/cd\": UUID= value has invalid characters"),
+        Malformed(line: "root=nfs:a:/b nodeinit.localdisk=/dev/", message: "nodeinit.localdisk=\"/dev/\": not a device: expected LABEL=, UUID=, PARTUUID=, PARTLABEL= or /dev/..."),
+        Malformed(line: "root=nfs:a:/b nodeinit.localdisk=/tmp/disk.img", message: "nodeinit.localdisk=\"/tmp/disk.img\": not a device: expected LABEL=, UUID=, PARTUUID=, PARTLABEL= or /dev/..."),
     ]
 
     @Test(arguments: cases)

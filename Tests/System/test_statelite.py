@@ -44,6 +44,9 @@ for f in /etc/motd /etc/hosts /etc/ssh/ssh_config /etc/ssh/moduli /var/log/messa
 done
 n=$(cat /var/lib/state/boots 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > /var/lib/state/boots
 echo "$M sl boots $n"
+show /var/cache/local/seed
+l=$(cat /var/cache/local/boots 2>/dev/null || echo 0); l=$((l+1)); echo "$l" > /var/cache/local/boots
+echo "$M sl local-boots $l"
 echo "edited on boot $n" > /etc/ssh/sshd_config
 o=$(cat /overlay-boots 2>/dev/null || echo 0); o=$((o+1)); echo "$o" > /overlay-boots
 echo "$M sl overlay-boots $o"
@@ -78,6 +81,7 @@ LITEFILE = """#image,file,options,comments,disable
 "ALL","/root/.bashrc","link,persistent",,
 "ALL","/var/log/","bind",,
 "ALL","/etc/evil","tmpfs",,
+"ALL","/var/cache/local/","localdisk",,
 """
 
 
@@ -98,7 +102,7 @@ def statelite_dirs(image_paths):
         "etc/profile": "image profile\n", "etc/fstab": "image fstab\n", "etc/ssh/ssh_config": "image ssh_config\n",
         "etc/ssh/sshd_config": "image sshd_config\n", "etc/ssh/moduli": "image moduli\n",
         "var/lib/state/db": "image db\n", "root/.bashrc": "image bashrc\n", "var/log/messages": "image log\n",
-        "etc/nodeinit/litefile.csv": LITEFILE,
+        "var/cache/local/seed": "image seed\n", "etc/nodeinit/litefile.csv": LITEFILE,
     }.items():
         write(os.path.join(image, name), text)
     # Hostile: a litefile path that is a symlink out of the root (into the initramfs's /run).
@@ -238,6 +242,12 @@ def test_statelite_every_option_and_persistence(start_vm, nfs_server, statelite_
     assert len(trees) == 2 and all("ro" in m.options for m in trees), trees
     assert any("actimeo=1" in ",".join(m.options) or "acregmin=1" in ",".join(m.options) for m in trees), trees
     assert os.path.isdir(os.path.join(dirs["state"], "sl1")), "the node's persistent directory was not created"
+    # localdisk without nodeinit.localdisk=: kept in RAM, said in the plan and in statelite.log.
+    assert value(lines, "file", "/var/cache/local/seed") == "image seed|"
+    assert "localdisk entries but no local disk (nodeinit.localdisk=<devspec>" in vm.output, vm.log_path
+    assert any("WARNING /var/cache/local (localdisk): no local disk mounted on /.sllocal/localmnt" in entry
+               for entry in lines.get("log", [])), lines.get("log")
+    assert report.mount_at("/.sllocal/localmnt") is None
 
     # Second boot on the same STATEMNT directory: the persistent files are kept.
     vm2 = start_vm(statelite_append(dirs))
@@ -251,6 +261,35 @@ def make_disk(path: str, label: str) -> None:
     with open(path, "wb") as f:
         f.truncate(64 << 20)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", label, path], check=True)
+
+
+def test_statelite_localdisk_on_a_virtio_disk_persists(start_vm, nfs_server, statelite_dirs, tmp_path):
+    """nodeinit.localdisk=LABEL=sllocal: the disk on /.sllocal/localmnt, the localdisk entry bound from it, kept
+    across a second boot; /.sllocal/log a tmpfs."""
+    dirs = statelite_dirs
+    disk = str(tmp_path / "local.img")
+    make_disk(disk, "sllocal")
+    drive = ["-drive", f"file={disk},if=virtio,format=raw"]
+    append = statelite_append(dirs, "NODE=sllocal nodeinit.localdisk=LABEL=sllocal rd.timeout=30")
+    for boot in (1, 2):
+        vm = start_vm(append, drive)
+        vm.wait_exit(BOUND)
+        lines = sl_lines(vm)
+        report = parse_report(vm.output)
+        local = report.mount_at("/.sllocal/localmnt")
+        assert local is not None and (local.fstype, local.source) == ("ext4", "/dev/vda"), (local, vm.log_path)
+        assert "rw" in local.options, local
+        entry = report.mount_at("/var/cache/local")
+        assert entry is not None and (entry.fstype, entry.source) == ("ext4", "/dev/vda"), (entry, vm.log_path)
+        log_mount = report.mount_at("/.sllocal/log")
+        assert log_mount is not None and log_mount.fstype == "tmpfs", log_mount
+        assert "local disk LABEL=sllocal is /dev/vda (ext4), mounted on /.sllocal/localmnt" in vm.output, vm.log_path
+        assert not any("localdisk" in entry for entry in lines.get("log", [])), lines.get("log")
+        assert value(lines, "file", "/var/cache/local/seed") == "image seed|"
+        assert lines["local-boots"] == [str(boot)], f"localdisk copy not kept; see {vm.log_path}"
+    # What the node wrote is on the disk itself.
+    written = subprocess.run(["debugfs", "-R", "cat /var/cache/local/boots", disk], capture_output=True, text=True)
+    assert written.stdout == "2\n", written
 
 
 def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(start_vm, nfs_server, statelite_dirs, tmp_path):

@@ -16,6 +16,8 @@ public struct NodeinitSpec: Equatable, Sendable {
     public var groups: [String]
     /// `nodeinit.attr.<table>.<column>=<value>`: node attributes for `$table.column` in litetree/statemnt.
     public var attributes: [String: String]
+    /// `nodeinit.localdisk=<devspec>`: the local file system for xCAT `localdisk` litefile entries.
+    public var localDisk: DeviceSpec?
 
     /// The agent's default TCP port.
     public static let defaultAgentPort = 7070
@@ -109,6 +111,10 @@ public struct NodeinitSpec: Equatable, Sendable {
             }
             attributes[name] = value
         }
+        var localDisk: DeviceSpec? = nil
+        if let parameter = commandLine.lastParameter("nodeinit.localdisk") {
+            localDisk = try DeviceSpec(parsing: parameter.value ?? "", parameter: "nodeinit.localdisk")
+        }
         return NodeinitSpec(
             image: image,
             litefile: try tableLocation(commandLine, "nodeinit.litefile"),
@@ -116,7 +122,7 @@ public struct NodeinitSpec: Equatable, Sendable {
             statelite: try tableLocation(commandLine, "nodeinit.statelite"),
             agentPort: port, agentAllow: allow, agentToken: token,
             saveExclude: Array(Set(exclude)).sorted(), modules: modules, nfsVersions: versions,
-            groups: groups, attributes: attributes)
+            groups: groups, attributes: attributes, localDisk: localDisk)
     }
 
     static func checkAbsolutePath(_ value: String, parameter: String) throws(ParameterError) {

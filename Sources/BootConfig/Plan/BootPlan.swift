@@ -256,7 +256,7 @@ public enum OverlayMismatchPolicy: String, Codable, Equatable, Sendable {
 
 public struct StatelitePlan: Codable, Equatable, Sendable {
     /// True when the node boots in xCAT statelite mode: `STATEMNT=` present (even empty), `XCAT=` present,
-    /// `NFSROOT=` used, or a litefile given.
+    /// `NFSROOT=` used, `nodeinit.localdisk=` given, or a litefile given.
     public var enabled: Bool
     /// `XCAT=host:port` (the xcatd the image's scripts talk to), as given.
     public var xcatServer: String?
@@ -267,6 +267,26 @@ public struct StatelitePlan: Codable, Equatable, Sendable {
     public var treeMounts: [LitetreeMount]
     /// litefile entries in processing order: top-level entries sorted by path, then children sorted by path.
     public var entries: [LitefileEntry]
+    /// `nodeinit.localdisk=`: the local file system `localdisk` entries live on; nil when none is named (then
+    /// those entries are kept in RAM, and a warning says so).
+    public var localDisk: LocalDiskPlan? = nil
+}
+
+/// The node's local disk for xCAT `localdisk` entries (what xCAT's rc.localdisk mounts after partitioning it from
+/// xcatd's layout). nodeinit does not partition or format: the device must already carry a file system.
+public struct LocalDiskPlan: Codable, Equatable, Sendable {
+    /// The device (`nodeinit.localdisk=<devspec>`), found with libblkid, waiting up to `debug.deviceTimeoutSeconds`.
+    public var device: DeviceSpec
+    /// Where it is mounted read-write, in the new root: `/.sllocal/localmnt` (xCAT's `[localspace]`).
+    public var mountPoint: String
+    /// The tmpfs xCAT's rc.localdisk always mounts for its log, in the new root: `/.sllocal/log`.
+    public var logMountPoint: String
+
+    public init(device: DeviceSpec, mountPoint: String = "/.sllocal/localmnt", logMountPoint: String = "/.sllocal/log") {
+        self.device = device
+        self.mountPoint = mountPoint
+        self.logMountPoint = logMountPoint
+    }
 }
 
 public struct StatemntPlan: Codable, Equatable, Sendable {
@@ -472,6 +492,9 @@ public enum BootStep: Codable, Equatable, Sendable {
     case mountStateliteTmpfs
     /// Mount the persistent store (`statelite.statemnt`) and its per-node directory.
     case mountStatemnt
+    /// Mount a tmpfs on `<newRoot>/.sllocal/log`, wait for `statelite.localDisk` (`debug.deviceTimeoutSeconds`) and
+    /// mount it read-write on `<newRoot>/.sllocal/localmnt`; when it is missing, `localdisk` entries stay in RAM.
+    case mountLocalDisk
     /// Mount `statelite.treeMounts[index]` read-only.
     case mountLitetree(index: Int)
     /// Apply `statelite.entries[index]` (whose path is given for readability).

@@ -345,11 +345,13 @@ public enum BootPlanner {
             && entries.contains(where: { $0.option == .persistent || $0.option == .linkPersistent }) {
             warnings.append("persistent litefile entries without a STATEMNT server are kept in RAM only")
         }
-        if entries.contains(where: { $0.option == .localdisk }) {
-            warnings.append("localdisk entries need a local partition (xCAT PARTITION_RH); without one they stay in RAM")
+        let localDisk = nodeinit.localDisk.map { LocalDiskPlan(device: $0) }
+        if localDisk == nil && entries.contains(where: { $0.option == .localdisk }) {
+            warnings.append("localdisk entries but no local disk (nodeinit.localdisk=<devspec>; xCAT: PARTITION_RH): they are kept in RAM and lost at reboot")
         }
         return StatelitePlan(
-            enabled: enabled, xcatServer: spec.xcatServer, statemnt: statemnt, treeMounts: trees, entries: entries)
+            enabled: enabled || localDisk != nil, xcatServer: spec.xcatServer, statemnt: statemnt, treeMounts: trees,
+            entries: entries, localDisk: localDisk)
     }
 
     // MARK: - Modules
@@ -415,6 +417,7 @@ public enum BootPlanner {
         if plan.statelite.enabled {
             steps.append(.mountStateliteTmpfs)
             if plan.statelite.statemnt != nil { steps.append(.mountStatemnt) }
+            if plan.statelite.localDisk != nil { steps.append(.mountLocalDisk) }
         }
         if plan.statelite.enabled { pause(.afterStatemnt) }
         if plan.statelite.enabled {

@@ -83,6 +83,14 @@ extension BootPlan {
                 out.append("try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
             }
             return out
+        case .mountLocalDisk:
+            guard let disk = statelite.localDisk else { return ["mount the local disk"] }
+            return [
+                "mount tmpfs on \(switchRoot.newRoot)\(disk.logMountPoint)",
+                "wait for local disk \(disk.device) (\(disk.device.udevPath)), mount it read-write on \(switchRoot.newRoot)\(disk.mountPoint)",
+                debug.deviceTimeoutSeconds == 0 ? "wait without limit (rd.timeout=0)" : "wait up to \(debug.deviceTimeoutSeconds) s",
+                "no device or no file system on it: localdisk entries stay in RAM (warning)",
+            ]
         case .mountLitetree(let index):
             guard index < statelite.treeMounts.count else { return ["mount litetree \(index)"] }
             let tree = statelite.treeMounts[index]

@@ -72,16 +72,6 @@ public struct PersistentOverlay {
         public var recordedIdentity: Bool
     }
 
-    static func match(_ spec: DeviceSpec) -> DeviceMatch {
-        switch spec {
-        case .label(let value): return .label(value)
-        case .uuid(let value): return .uuid(value)
-        case .partUUID(let value): return .partitionUUID(value)
-        case .partLabel(let value): return .partitionLabel(value)
-        case .path(let value): return .path(value)
-        }
-    }
-
     // MARK: - Mount
 
     /// Prepares the upper (device, layout, identity, reset) and mounts the overlay on `target`.
@@ -134,31 +124,21 @@ public struct PersistentOverlay {
     }
 
     func preparePersistent(system: ConfinedTree, identity: ImageIdentity) throws -> Outcome {
-        let found: DeviceIdentity
+        let deviceMount = LocalDeviceMount(
+            device: plan.device, role: "overlay device", timeoutSeconds: deviceTimeoutSeconds, resolver: resolver,
+            loadModule: loadModule, console: console)
+        let found: LocalDeviceMount.Mounted
         do {
-            found = try resolver.wait(for: Self.match(plan.device), timeoutSeconds: deviceTimeoutSeconds) { waited in
-                console("waiting for the overlay device \(plan.device) (\(waited) s of \(deviceTimeoutSeconds == 0 ? "unlimited" : "\(deviceTimeoutSeconds) s"))")
-            }
+            found = try deviceMount.mount(in: system, at: plan.deviceMountPoint)
         } catch {
-            throw Fallback(reason: error.description, honoursRequired: true)
+            throw Fallback(reason: error.reason, device: error.devicePath, honoursRequired: true)
         }
-        guard let type = found.fileSystemType else {
-            throw Fallback(reason: "no file system recognised on \(found.path)", device: found.path, honoursRequired: true)
-        }
-        loadModule(type)
-        do {
-            FileTree.closeQuietly(try system.ensureDirectory(plan.deviceMountPoint))
-            try system.mount(source: found.path, fileSystemType: type, data: nil, at: plan.deviceMountPoint)
-        } catch {
-            throw Fallback(reason: "mounting \(found.path) (\(type)): \(error)", device: found.path, honoursRequired: true)
-        }
-        console("overlay device \(plan.device) is \(found.path) (\(type)), mounted on \(plan.deviceMountPoint)")
 
         // Layout: default (/overlay + /ovlwork), a directory path (upper + sibling ovlwork), or an image file.
         var upper: String
         var work: String
-        var device = found.path
-        var fsType = type
+        var device = found.devicePath
+        var fsType = found.fileSystemType
         let relative = plan.path.map { ($0.hasPrefix("/") ? $0 : "/" + $0) } ?? ""
         let deviceTree = try ConfinedTree(plan.deviceMountPoint)
         if !relative.isEmpty, let status = try deviceTree.status(relative), status.kind == .regular {

@@ -347,17 +347,20 @@ final class LitefileApplier {
         }
     }
 
-    /// localdisk: copied once to `/.sllocal/localmnt/PATH` and bound; without a local disk mounted there, the
-    /// entry behaves as tmpfs (and says so).
+    /// localdisk: copied once to `/.sllocal/localmnt/PATH` and bound; without a local disk mounted there
+    /// (`nodeinit.localdisk=`), the entry behaves as tmpfs (and says so).
     func applyLocaldisk(_ entry: LitefileEntry, _ path: String, nested: Bool) throws {
         guard root.isMountPoint("/.sllocal/localmnt") else {
-            log.warning("\(path) (localdisk): no local disk mounted on /.sllocal/localmnt; kept in RAM like tmpfs")
+            log.warning("\(path) (localdisk): no local disk mounted on /.sllocal/localmnt (nodeinit.localdisk=); kept in RAM like tmpfs, LOST at reboot")
             try applyCopy(entry, path, nested: nested, bind: true)
             return
         }
         let local = "/.sllocal/localmnt" + path
         if try root.status(local) == nil {
             try place(candidates(entry, all: false, symlinkOK: true).first, entry: entry, at: local)
+            log.action("seeded the local-disk copy (first boot for this path)", to: local)
+        } else {
+            log.info("kept the existing local-disk copy \(local)")
         }
         try ensureTarget(entry, path, recordPlaced: entry.parent == nil)
         try ConfinedTree.bind(from: root, local, onto: root, path)

@@ -35,8 +35,12 @@ final class StateliteBootSteps {
     }
 
     /// Reads the tables, plans statelite with them and applies it on the new root. `hostName` is the DHCP host
-    /// name; `resolve` turns a server name into an address (numeric ones pass through).
-    func apply(plan: BootPlan, hostName: String?, resolve: @escaping (String) -> String?, logger: Logger) throws(BootFailure) {
+    /// name; `resolve` turns a server name into an address (numeric ones pass through); `loadModule` loads the
+    /// local disk's file system module.
+    func apply(
+        plan: BootPlan, hostName: String?, resolve: @escaping (String) -> String?, logger: Logger,
+        loadModule: @escaping (String) -> Void = { _ in }
+    ) throws(BootFailure) {
         guard !done else { return }
         done = true
         let upperDir: String?
@@ -45,11 +49,14 @@ final class StateliteBootSteps {
         case .tmpfs(let overlay): upperDir = overlay.mounts.upperDir
         case .device(let device): upperDir = mountedUpperDir ?? device.mounts.upperDir
         }
-        let log = StateliteLog { line in logger.warning("\(line)") }
+        let log = StateliteLog { line in
+            if line.contains("WARNING:") || line.contains("REFUSED:") { logger.warning("\(line)") } else { logger.info("\(line)") }
+        }
         let setup = StateliteSetup(
             environment: .init(
                 newRoot: plan.switchRoot.newRoot, imageRoot: plan.root.mountPoint, upperDir: upperDir,
-                resolveHost: { host in IPAddress(host) != nil ? host : resolve(host) }),
+                resolveHost: { host in IPAddress(host) != nil ? host : resolve(host) },
+                deviceTimeoutSeconds: plan.debug.deviceTimeoutSeconds, loadModule: loadModule),
             log: log)
         let bytes = (try? FileContents.bytes(at: "/proc/cmdline", limit: 65536)) ?? []
         do {
@@ -64,7 +71,7 @@ final class StateliteBootSteps {
             }
             let summary = try setup.apply(statelitePlan.statelite, nodeName: statelitePlan.nodeName)
             logger.info(
-                "statelite: \(summary.applied) litefile entries applied, \(summary.failed) failed, \(summary.treesMounted) litetree mounts (\(summary.treesSkipped) skipped), persistent store \(summary.persistentStore ? "mounted" : "none"); see /.statelite/statelite.log")
+                "statelite: \(summary.applied) litefile entries applied, \(summary.failed) failed, \(summary.treesMounted) litetree mounts (\(summary.treesSkipped) skipped), persistent store \(summary.persistentStore ? "mounted" : "none")\(statelitePlan.statelite.localDisk == nil ? "" : ", local disk \(summary.localDisk ? "mounted" : "NOT mounted")"); see /.statelite/statelite.log")
         } catch {
             throw BootFailure(
                 phase: .statelite, action: "setting up xCAT statelite",

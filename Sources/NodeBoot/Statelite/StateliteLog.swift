@@ -2,7 +2,8 @@ import NodeSys
 
 /// `/.statelite/statelite.log` in the new root: one timestamped line per action (what, from where, to where) and
 /// per warning, readable on the booted node. Lines written before the `/.statelite` tmpfs exists are kept and
-/// flushed once it does. Warnings also go to the console (`console`), loudly.
+/// flushed once it does. Warnings and refusals also go to the console (`console`), loudly, and so do notices and
+/// loud actions.
 public final class StateliteLog {
     public static let path = "/.statelite/statelite.log"
     private var pending: [String] = []
@@ -11,7 +12,7 @@ public final class StateliteLog {
     /// Every line written, in order (tests and the boot report read it).
     public private(set) var lines: [String] = []
 
-    /// `console` receives warnings and refusals (the boot sequence passes its logger).
+    /// `console` receives warnings, refusals, notices and loud actions (the boot sequence passes its logger).
     public init(console: @escaping (String) -> Void = { _ in }) {
         self.console = console
     }
@@ -24,12 +25,14 @@ public final class StateliteLog {
         for line in waiting { append(line) }
     }
 
-    /// An action: `what` done `from` a source `to` a target.
-    public func action(_ what: String, from source: String? = nil, to target: String? = nil) {
+    /// An action: `what` done `from` a source `to` a target. `loud` also prints it on the console (mounts the
+    /// admin should see at boot, such as the local disk).
+    public func action(_ what: String, from source: String? = nil, to target: String? = nil, loud: Bool = false) {
         var text = what
         if let source { text += " from \(source)" }
         if let target { text += " to \(target)" }
         record("action", text)
+        if loud { console("statelite: \(text)") }
     }
 
     /// Something the admin should know; also printed on the console.
@@ -47,6 +50,12 @@ public final class StateliteLog {
     /// An informational line (tables loaded, mounts).
     public func info(_ text: String) {
         record("info", text)
+    }
+
+    /// An informational line also printed on the console (a device being waited for).
+    public func notice(_ text: String) {
+        record("info", text)
+        console("statelite: \(text)")
     }
 
     private func record(_ level: String, _ text: String) {

@@ -1,9 +1,11 @@
+import BlockDevices
 import BootConfig
 import NodeSys
 import OverlayCapture
 
 /// xCAT statelite at boot, after the root (and its overlay) is mounted on the new root and before switch_root:
-/// the `/.statelite` tmpfs, the persistent store, the read-only litetree sources and every litefile entry.
+/// the `/.statelite` tmpfs, the persistent store, the local disk, the read-only litetree sources and every litefile
+/// entry.
 ///
 /// Failure policy: `persistent` entries with a STATEMNT that does not mount stop the boot (xCAT does the same;
 /// silently writing "persistent" files to RAM would lose them at the next reboot). Without any STATEMNT the plan
@@ -27,12 +29,21 @@ public final class StateliteSetup {
         public var retryPauseMilliseconds: Int
         /// The boot-placed manifest node save reads (`/run/nodeinit/placed.json`).
         public var placedManifestPath: String
+        /// The local disk (`nodeinit.localdisk=`): how long to wait for it (`rd.timeout`, 0 = forever), how it is
+        /// found, and the loader for its file system's module.
+        public var deviceTimeoutSeconds: Int
+        public var deviceResolver: DeviceResolver
+        public var loadModule: (String) -> Void
 
         public init(
             newRoot: String, imageRoot: String, upperDir: String?, resolveHost: @escaping (String) -> String?,
             statemntRounds: Int = 5, litetreeRounds: Int = 3, retryPauseMilliseconds: Int = 2000,
-            placedManifestPath: String = BootPlacedManifest.defaultPath
+            placedManifestPath: String = BootPlacedManifest.defaultPath, deviceTimeoutSeconds: Int = 0,
+            deviceResolver: DeviceResolver = DeviceResolver(), loadModule: @escaping (String) -> Void = { _ in }
         ) {
+            self.deviceTimeoutSeconds = deviceTimeoutSeconds
+            self.deviceResolver = deviceResolver
+            self.loadModule = loadModule
             self.placedManifestPath = placedManifestPath
             self.newRoot = newRoot
             self.imageRoot = imageRoot
@@ -106,6 +117,10 @@ public final class StateliteSetup {
             try? root.writeFile(
                 "/.statelite/persistent/NOT-PERSISTENT",
                 Array("nodeinit: no STATEMNT was given, so /.statelite/persistent is on a tmpfs.\n\(text).\n".utf8))
+        }
+
+        if let disk = plan.localDisk {
+            summary.localDisk = mountLocalDisk(disk, root: root)
         }
 
         var trees: [LitefileApplier.SourceTree] = []
@@ -253,6 +268,8 @@ public struct StateliteSummary: Sendable, Equatable {
     public var treesMounted = 0
     public var treesSkipped = 0
     public var persistentStore = false
+    /// True when `nodeinit.localdisk=` was mounted on `/.sllocal/localmnt`.
+    public var localDisk = false
     public var placedRecords = 0
 }
 
