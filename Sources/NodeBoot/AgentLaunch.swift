@@ -22,6 +22,9 @@ struct AgentStartup {
     var port: Int
     /// The resolved address of the NFS root server (the default and only allowlisted client).
     var bootServerAddress: String?
+    /// The upper a persistent overlay really mounted (`PersistentOverlay.Outcome.upperDir`): the plan's path only
+    /// guesses it, while an image file puts it inside the loop mount and a fallback on a tmpfs. nil: the plan's.
+    var mountedUpperDir: String? = nil
     var binarySource = "/proc/self/exe"
     var binaryCopy = NodeAgent.AgentLaunch.binaryCopy
     var logPath = NodeAgent.AgentLaunch.logPath
@@ -59,7 +62,7 @@ struct AgentStartup {
         switch plan.overlay {
         case .none: nil
         case .tmpfs(let overlay): overlay.mounts.upperDir
-        case .device(let overlay): overlay.mounts.upperDir
+        case .device(let overlay): mountedUpperDir ?? overlay.mounts.upperDir
         }
     }
 

@@ -81,7 +81,10 @@ public final class BootSequence {
         case .startAgent(let port):
             runStatelite(plan)
             do {
-                _ = try AgentStartup(plan: plan, port: port, bootServerAddress: rootServerAddress).start(logger: logger)
+                _ = try AgentStartup(
+                    plan: plan, port: port, bootServerAddress: rootServerAddress,
+                    mountedUpperDir: statelite.mountedUpperDir
+                ).start(logger: logger)
             } catch {
                 logger.warning("node-save agent not started: \(error)")
             }

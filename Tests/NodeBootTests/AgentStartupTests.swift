@@ -50,6 +50,22 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         #expect(startup.arguments == testCase.expected)
     }
 
+    /// A persistent overlay's upper is where it was really mounted: inside an image file's loop mount, or on the
+    /// tmpfs it fell back to; never the image file itself.
+    @Test(arguments: [
+        ("rd.live.overlay=LABEL=p:/persist.img", "/run/nodeinit/overlay-device-image/overlayfs"),
+        ("rd.overlay=LABEL=p:/ovl", "/run/nodeinit/overlay/upper"),
+    ])
+    func persistentOverlayServesTheMountedUpper(_ overlay: String, _ mounted: String) throws {
+        let plan = try plan("root=nfs:10.0.2.2:/srv/image \(overlay)")
+        let planned = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2")
+        #expect(planned.upperDirectory?.hasPrefix("/run/nodeinit/overlay-device/") == true)
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", mountedUpperDir: mounted)
+        let arguments = try #require(startup.arguments)
+        let upper = try #require(arguments.firstIndex(of: "--upper"))
+        #expect(arguments.dropFirst(upper + 1).first == mounted)
+    }
+
     @Test func noOverlayIsReportedAndNothingStarts() throws {
         let plan = try plan("root=nfs:10.0.2.2:/srv/image rd.overlay=0")
         let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", binaryCopy: "/nonexistent/x")

@@ -257,10 +257,55 @@ def test_statelite_every_option_and_persistence(start_vm, nfs_server, statelite_
     assert value(lines2, "file", "/etc/ssh/sshd_config") == "edited on boot 1|"
 
 
-def make_disk(path: str, label: str) -> None:
+def make_disk(path: str, label: str, megabytes: int = 64, content: str | None = None) -> None:
+    """An ext4 file system in a sparse file; `content` (a directory) is copied in by mkfs itself (-d)."""
     with open(path, "wb") as f:
-        f.truncate(64 << 20)
-    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", label, path], check=True)
+        f.truncate(megabytes << 20)
+    command = ["mkfs.ext4", "-q", "-F"] + (["-L", label] if label else []) + (["-d", content] if content else [])
+    subprocess.run(command + [path], check=True)
+
+
+def ext4_read(image: str, path: str, scratch) -> str | None:
+    """The text of `path` inside the ext4 file system `image` (None when absent), read on the host without a mount.
+
+    The guest powers off without unmounting, so recent changes may sit in the journal: debugfs reads the file
+    system as it is on disk, so a copy gets its journal replayed by e2fsck first (the image itself is not touched).
+    """
+    copy = str(scratch / ("fsck-" + os.path.basename(image)))
+    shutil.copyfile(image, copy)
+    try:
+        check = subprocess.run(["e2fsck", "-fy", copy], capture_output=True, text=True)
+        assert check.returncode < 4, f"e2fsck {image}: rc {check.returncode}: {check.stdout} {check.stderr}"
+        result = subprocess.run(["debugfs", "-R", f"cat {path}", copy], capture_output=True, text=True)
+        if "File not found" in result.stderr:
+            return None
+        assert result.returncode == 0, f"debugfs cat {path} in {image}: {result.stderr}"
+        return result.stdout
+    finally:
+        os.unlink(copy)
+
+
+def ext4_extract(image: str, path: str, out: str, scratch) -> None:
+    """Copies the file `path` out of the ext4 file system `image` (journal replayed on a copy, as ext4_read)."""
+    copy = str(scratch / ("fsck-" + os.path.basename(image)))
+    shutil.copyfile(image, copy)
+    try:
+        check = subprocess.run(["e2fsck", "-fy", copy], capture_output=True, text=True)
+        assert check.returncode < 4, f"e2fsck {image}: rc {check.returncode}: {check.stdout} {check.stderr}"
+        subprocess.run(["debugfs", "-R", f"dump {path} {out}", copy], check=True, capture_output=True)
+        assert os.path.getsize(out) > 0, f"debugfs dump {path} from {image} wrote nothing"
+    finally:
+        os.unlink(copy)
+
+
+def failed_boot(vm: VM, bound: float) -> str:
+    """Waits for a boot that must stop before the image's init: the console, asserted to hold one failure report."""
+    vm.wait_exit(bound)
+    output = vm.output
+    assert parse_report(output) is None, f"the image's init ran although the boot had to stop; see {vm.log_path}"
+    assert "Kernel panic" not in output, f"kernel panic (did PID 1 exit?); see {vm.log_path}"
+    assert "BOOT FAILED: mounting the persistent overlay" in output, f"no failure report; see {vm.log_path}"
+    return output
 
 
 def test_statelite_localdisk_on_a_virtio_disk_persists(start_vm, nfs_server, statelite_dirs, tmp_path):
@@ -315,11 +360,23 @@ def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(start_vm, nfs_
     assert lines["overlay-boots"] == ["3"], "readonly boot wrote into the persistent upper"
     vm, lines = boot("rd.overlay.reset")
     assert lines["overlay-boots"] == ["1"]
+    saved_identity = ext4_read(disk, "/ovl.nodeinit-identity", tmp_path)
+    assert saved_identity is not None and "stamp=" in saved_identity, saved_identity
+    assert ext4_read(disk, "/ovl/overlay-boots", tmp_path) == "1\n"
     # The image changes: default policy boots on a tmpfs and leaves the upper untouched.
     write(os.path.join(dirs["image"], "etc/nodeinit/image-id"), "image v2\n")
     try:
         vm, lines = boot()
         assert lines["overlay-boots"] == ["1"] and "another image" in vm.output, vm.log_path
+        # mismatch=fail: the boot stops with the failure report and the default emergency action (no shell,
+        # reboot after the countdown; QEMU runs with -no-reboot, so it ends there).
+        vm = start_vm(f"{base} nodeinit.overlay.mismatch=fail", drive)
+        output = failed_boot(vm, BOUND)
+        assert "written over another image" in output and "nodeinit.overlay.mismatch=fail" in output, vm.log_path
+        assert "reboot: Restarting system" in output, f"the node did not reboot; see {vm.log_path}"
+        # Neither the tmpfs boot nor the failed one touched the saved upper or its identity.
+        assert ext4_read(disk, "/ovl/overlay-boots", tmp_path) == "1\n"
+        assert ext4_read(disk, "/ovl.nodeinit-identity", tmp_path) == saved_identity
         vm, lines = boot("nodeinit.overlay.mismatch=reset")
         assert lines["overlay-boots"] == ["1"] and "emptied it" in vm.output, vm.log_path
     finally:
@@ -328,3 +385,54 @@ def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(start_vm, nfs_
     vm, lines = boot("rd.timeout=3", with_disk=False)
     assert lines["overlay-boots"] == ["1"]
     assert "CHANGES WILL BE LOST AT REBOOT" in vm.output, vm.log_path
+    # The node-save agent serves the tmpfs upper the boot fell back to, not the planned one on the disk.
+    assert "--upper /run/nodeinit/overlay/upper " in vm.output, vm.log_path
+    # No disk with nodeinit.overlay.required: the failure action (poweroff asked for here) instead of a tmpfs.
+    vm = start_vm(f"{base} rd.timeout=3 nodeinit.overlay.required rd.emergency=poweroff", [])
+    output = failed_boot(vm, BOUND)
+    assert re.search(r"persistent overlay device LABEL=slpersist unavailable \(nodeinit.overlay.required\): "
+                     r"no block device matches LABEL=slpersist after \d+ s", output), vm.log_path
+    assert "CHANGES WILL BE LOST" not in output, f"fell back to a tmpfs although required; see {vm.log_path}"
+    assert "reboot: Power down" in output, f"the node did not power off; see {vm.log_path}"
+
+
+def test_persistent_overlay_image_file_loop_mounted(start_vm, nfs_server, statelite_dirs, tmp_path):
+    """`rd.live.overlay=<devspec>:<file>`: the upper lives inside an ext4 image file on the device, loop-mounted."""
+    dirs = statelite_dirs
+    content = tmp_path / "disk-content"
+    content.mkdir()
+    inner = str(content / "persist.img")
+    make_disk(inner, "", megabytes=24)
+    disk = str(tmp_path / "overlay-file.img")
+    make_disk(disk, "slpersist", content=str(content))
+    drive = ["-drive", f"file={disk},if=virtio,format=raw"]
+    append = f"ip=dhcp root=nfs:{SERVER}:{dirs['image']} rd.retry=60 rd.live.overlay=LABEL=slpersist:/persist.img rd.timeout=30"
+
+    vm = start_vm(append, drive)
+    vm.wait_exit(BOUND)
+    lines = sl_lines(vm)
+    assert lines["overlay-boots"] == ["1"], vm.log_path
+    report = parse_report(vm.output)
+    root = report.mount_at("/")
+    assert root is not None and root.fstype == "overlay", root
+    image_mount = "/run/nodeinit/overlay-device-image"
+    assert f"upperdir={image_mount}/overlayfs" in root.options, root
+    assert f"workdir={image_mount}/ovlwork" in root.options, root
+    loop = report.mount_at(image_mount)
+    assert loop is not None and re.fullmatch(r"/dev/loop\d+", loop.source) and loop.fstype == "ext4", loop
+    device = report.mount_at("/run/nodeinit/overlay-device")
+    assert device is not None and device.source == "/dev/vda" and device.fstype == "ext4", device
+    # The node-save agent serves that upper (not the image file's path).
+    assert f"--upper {image_mount}/overlayfs " in vm.output, vm.log_path
+
+    vm = start_vm(append, drive)
+    vm.wait_exit(BOUND)
+    lines = sl_lines(vm)
+    assert lines["overlay-boots"] == ["2"], f"the image file's upper did not persist; see {vm.log_path}"
+    # On the host: the counter is inside the image file, and nothing of the upper landed beside it.
+    extracted = str(tmp_path / "persist-out.img")
+    ext4_extract(disk, "/persist.img", extracted, tmp_path)
+    assert ext4_read(extracted, "/overlayfs/overlay-boots", tmp_path) == "2\n"
+    assert "stamp=" in (ext4_read(extracted, "/overlayfs.nodeinit-identity", tmp_path) or "")
+    assert ext4_read(disk, "/overlayfs/overlay-boots", tmp_path) is None
+    assert ext4_read(disk, "/overlay-boots", tmp_path) is None

@@ -1,6 +1,7 @@
 import BlockDevices
 import BootConfig
 import NodeSys
+import SystemPackage
 
 /// `rd.overlay=<devspec>[:<path>]` / `rd.live.overlay=<devspec>:<path>`: the overlay's upper layer on a local
 /// device, so the node's changes survive reboots.
@@ -217,9 +218,17 @@ public struct PersistentOverlay {
     /// Loop-mounts the image file `relative` of the device on `mountPoint`; returns the loop device and its type.
     func attachImage(_ deviceTree: ConfinedTree, _ relative: String, system: ConfinedTree, at mountPoint: String) throws -> (String, String) {
         loadModule("loop")
-        let backing = try deviceTree.openFileForWriting(relative)
+        // An image file that cannot be opened or attached is a device that will not mount: tmpfs with a warning,
+        // or the failure action with nodeinit.overlay.required (not an unconditional boot failure).
+        let backing: FileDescriptor
+        do { backing = try deviceTree.openFileForWriting(relative) } catch {
+            throw Fallback(reason: "opening the overlay image \(relative) for writing: \(error)", device: plan.deviceMountPoint, honoursRequired: true)
+        }
         defer { FileTree.closeQuietly(backing) }
-        let loop = try LoopDevice.attach(backing, backingName: plan.deviceMountPoint + relative, readOnly: false)
+        let loop: LoopDevice
+        do { loop = try LoopDevice.attach(backing, backingName: plan.deviceMountPoint + relative, readOnly: false) } catch {
+            throw Fallback(reason: "overlay image \(relative): \(error)", device: plan.deviceMountPoint, honoursRequired: true)
+        }
         defer { loop.close() }
         let identity: DeviceIdentity
         do { identity = try BlockDeviceProbe.identify(loop.path) } catch {

@@ -8,7 +8,7 @@ final class StateliteBootSteps {
     /// True once statelite ran (or decided it is not in use), so it runs once whatever step reached it first.
     private(set) var done = false
     /// The overlay's upper dir as mounted (a persistent overlay may have fallen back to tmpfs).
-    private var mountedUpperDir: String?
+    private(set) var mountedUpperDir: String?
 
     /// `rd.overlay=<devspec>`: prepares the device upper and mounts the overlay on the new root.
     func mountPersistentOverlay(
