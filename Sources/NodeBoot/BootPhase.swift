@@ -6,6 +6,8 @@ public enum BootPhase: String, Sendable, Hashable, CaseIterable {
     case modules
     case deviceDrivers = "device-drivers"
     case network
+    /// `root=dhcp`: planning again with the lease's root-path.
+    case dhcpRoot = "dhcp-root"
     case nfsRoot = "nfs-root"
     case overlayTmpfs = "overlay-tmpfs"
     case overlay

@@ -17,6 +17,8 @@ public final class BootSequence {
     private var rootServerAddress: String?
     private let stateDirectory = "/run/nodeinit"
     private let statelite = StateliteBootSteps()
+    /// /proc/cmdline as read once, for planning again when `root=dhcp` learns its root from the lease.
+    private var commandLine = KernelCommandLine("")
 
     public init(network: any BootNetwork = NodeNetworkBoot(), log: KernelLog = .boot) {
         self.log = log
@@ -32,12 +34,15 @@ public final class BootSequence {
         logger.info("nodeinit \(Self.version) started as PID 1, \(timeline.initStartMilliseconds) ms after kernel start")
 
         // makePlan also sets the failure policy; a plan that parses has exactly those debug values.
-        let plan = phase(.commandLine) { () throws(BootFailure) -> BootPlan in try self.makePlan() }
+        var plan = phase(.commandLine) { () throws(BootFailure) -> BootPlan in try self.makePlan() }
         if plan.debug.verbose { logger.logLevel = .debug }
         for warning in plan.warnings { logger.warning("command line: \(warning)") }
 
         for step in plan.steps {
             perform(step, plan: plan)
+            if step == .configureNetwork, plan.root.awaitsDHCPRootPath {
+                plan = phase(.dhcpRoot) { () throws(BootFailure) -> BootPlan in try self.planWithDHCPRootPath() }
+            }
         }
         // A plan always ends in switchRoot; reaching here means it did not.
         fail(
@@ -129,6 +134,7 @@ public final class BootSequence {
         let text = String(decoding: bytes, as: UTF8.self).filter { $0 != "\n" }
         logger.info("kernel command line: \(text)")
         let commandLine = KernelCommandLine(bytes: bytes)
+        self.commandLine = commandLine
         // Failures before the plan exists (or when it cannot be built) follow rd.shell and rd.emergency too.
         let failure = DebugSpec.lenientFailurePolicy(commandLine)
         emergency = Emergency(
@@ -139,6 +145,30 @@ public final class BootSequence {
             throw BootFailure(
                 phase: .commandLine, action: "reading the kernel command line", inputs: [.init("cmdline", text)],
                 error: "\(error)")
+        }
+    }
+
+    /// `root=dhcp`: the same command line planned again with the lease's root-path (option 17), so the root, the
+    /// image identity and statelite all see the real server and path.
+    private func planWithDHCPRootPath() throws(BootFailure) -> BootPlan {
+        let rootPath = networkState?.rootPath ?? ""
+        let inputs: [BootFailure.Input] = [
+            .init("root", "dhcp"), .init("interface", networkState?.interface ?? "-"),
+            .init("dhcp server", networkState?.serverIdentifier ?? "-"), .init("root-path", rootPath.isEmpty ? "-" : rootPath),
+        ]
+        guard !rootPath.isEmpty else {
+            throw BootFailure(
+                phase: .dhcpRoot, action: "reading the root from DHCP (root=dhcp)", inputs: inputs,
+                error: "the DHCP server sent no root-path (option 17); set one on the server or give root=nfs:server:/path")
+        }
+        do {
+            let plan = try BootPlanner.plan(BootInputs(
+                commandLine: commandLine, hostName: networkState?.hostname, dhcpRootPath: rootPath))
+            logger.info("root=dhcp: root-path \(rootPath) gives \(plan.root.server ?? "<next-server>"):\(plan.root.path)")
+            return plan
+        } catch {
+            throw BootFailure(
+                phase: .dhcpRoot, action: "reading the root from DHCP (root=dhcp)", inputs: inputs, error: "\(error)")
         }
     }
 

@@ -21,7 +21,7 @@ struct Malformed: CustomStringConvertible, Sendable {
         Malformed(line: "root=nfs:10.0.0.1:/x:vers=5", message: "root=\"nfs:10.0.0.1:/x:vers=5\": unknown NFS version \"5\""),
         Malformed(line: "root=nfs4:10.0.0.1:/x:vers=3", message: "root=\"nfs4:10.0.0.1:/x:vers=3\": nfs4: conflicts with vers=3"),
         Malformed(line: "root=nfs://srv:99999/x", message: "root=\"nfs://srv:99999/x\": bad port \"99999\""),
-        Malformed(line: "root=dhcp", message: "root=\"dhcp\": the root path from DHCP is not supported; give root=nfs:server:/path"),
+        Malformed(line: "root=dhcp6", message: "root=\"dhcp6\": IPv6 (DHCPv6) roots are not supported; give root=dhcp or root=nfs:server:/path"),
         Malformed(line: "root=nfs:a:/b nfsroot=a:/c", message: "nfsroot=\"a:/c\": only accepted with root=/dev/nfs, not root=nfs:a:/b"),
         Malformed(line: "nfsroot=a:/c", message: "nfsroot=\"a:/c\": only accepted with root=/dev/nfs"),
         Malformed(line: "root=/dev/nfs nfsroot=srv", message: "nfsroot=\"srv\": expected [server:]/path"),

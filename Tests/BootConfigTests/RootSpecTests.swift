@@ -94,3 +94,46 @@ struct RootCase: CustomStringConvertible, Sendable {
         #expect(!plan.modules.load.contains { $0.name == "overlay" })
     }
 }
+
+/// dracut's `root=dhcp`: the root comes from the lease's root-path (option 17), planned again once it is known.
+@Suite struct DHCPRootPathTests {
+    @Test func beforeTheLeaseTheRootWaitsForDHCP() throws {
+        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=dhcp")))
+        #expect(plan.root.awaitsDHCPRootPath)
+        #expect(plan.root.server == nil && plan.root.path.isEmpty)
+        #expect(plan.steps.contains(.configureNetwork) && plan.steps.contains(.mountRoot))
+        #expect(plan.renderText().contains("root-path (option 17)"))
+    }
+
+    @Test(arguments: [
+        // ISC dhcpd / dnsmasq root-path as sites write it, and dracut's nfs-lib forms.
+        ("10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        ("nfs:10.0.0.1:/srv/img:vers=3,nolock", "10.0.0.1", "/srv/img", ["vers=3,ro,nolock"]),
+        ("nfs4:nfs-1.cluster:/exports/img", "nfs-1.cluster", "/exports/img", ["vers=4.2,ro", "vers=4.1,ro", "vers=4.0,ro"]),
+        ("nfs://10.0.0.1/srv/img", "10.0.0.1", "/srv/img", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        ("  /srv/images/%s ", nil, "/srv/images/%s", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", ["vers=4.2,ro"]),
+    ] as [(String, String?, String, [String])])
+    func rootPathForms(rootPath: String, server: String?, path: String, options: [String]) throws {
+        let plan = try BootPlanner.plan(BootInputs(
+            commandLine: KernelCommandLine("root=dhcp rd.overlay=0"), dhcpRootPath: rootPath))
+        #expect(!plan.root.awaitsDHCPRootPath)
+        #expect(plan.root.syntax == "root=dhcp")
+        #expect(plan.root.server == server)
+        #expect(plan.root.path == path)
+        #expect(plan.root.attempts.map(\.options) == options)
+        #expect(plan.root.dhcpRootPath == rootPath.trimmingASCIIWhitespace())
+    }
+
+    @Test(arguments: [
+        ("", "root=dhcp root-path=\"\": the DHCP server sent an empty root-path (option 17)"),
+        ("iscsi:@10.0.0.1::3260::iqn.2009-06.dracut:target0", "root=dhcp root-path=\"iscsi:@10.0.0.1::3260::iqn.2009-06.dracut:target0\": not an NFS root (iscsi:); nodeinit boots NFS roots only"),
+        ("10.0.0.1:images", "root=dhcp root-path=\"10.0.0.1:images\": export path must start with /"),
+    ])
+    func badRootPathsNameTheDHCPOption(rootPath: String, message: String) {
+        let error = #expect(throws: ParameterError.self) {
+            try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=dhcp"), dhcpRootPath: rootPath))
+        }
+        #expect(error.map { "\($0)" } == message)
+    }
+}

@@ -3,7 +3,9 @@
 /// - xCAT legacy `NFSROOT=server:/dir`: xCAT's own `/init` mounts `dir/rootimg`, so nodeinit appends `/rootimg` too;
 /// - dracut `root=nfs:[server:]path[:opts]`, `root=nfs4:...` (also `root=<ip>:/path`, rewritten to `nfs:`);
 /// - RFC 2224 `root=nfs://server[:port]/path` (port becomes `port=`);
-/// - kernel `root=/dev/nfs nfsroot=[server:]path[,opts]` (default path `/tftpboot/%s`).
+/// - kernel `root=/dev/nfs nfsroot=[server:]path[,opts]` (default path `/tftpboot/%s`);
+/// - dracut `root=dhcp`: the root comes from the DHCP root-path (option 17), in any of the `root=` forms above
+///   or bare `[server:]path` (dracut assumes NFS). Before the lease exists it is a root without server or path.
 ///
 /// In every form a `,`-separated option list after the path is accepted, IPv6 servers go in brackets, and the
 /// first `%s` in the path stands for the host name.
@@ -23,9 +25,12 @@ public struct RootSpec: Equatable, Sendable {
     public var parameter: String
     /// The raw value, for errors.
     public var rawValue: String
+    /// `root=dhcp`: the DHCP root-path this root was read from; nil while the lease is not known yet.
+    public var dhcpRootPath: String? = nil
 
-    /// Reads the root from a command line. Throws when the root is missing, not NFS, or malformed.
-    public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> RootSpec {
+    /// Reads the root from a command line (and, for `root=dhcp`, from the DHCP root-path once the lease gave one).
+    /// Throws when the root is missing, not NFS, or malformed.
+    public static func parse(_ commandLine: KernelCommandLine, dhcpRootPath: String? = nil) throws(ParameterError) -> RootSpec {
         let root = commandLine.last("root")
         let nfsroot = commandLine.last("nfsroot")
         let xcatRoot = commandLine.last("NFSROOT")
@@ -65,14 +70,56 @@ public struct RootSpec: Equatable, Sendable {
         if let (head, tail) = root.splitOnce(on: ":"), IPAddress(head) != nil, tail.startsWith("/") {
             return try parseDracut(root, whole: root, syntax: "root=nfs:", v4Only: false)
         }
-        if root == "dhcp" || root == "dhcp6" {
+        if root == "dhcp" {
+            guard let dhcpRootPath else {
+                return RootSpec(
+                    syntax: "root=dhcp", server: nil, serverIsAddress: false, path: "", options: [], v4Only: false,
+                    parameter: "root", rawValue: root)
+            }
+            return try parseDHCPRootPath(dhcpRootPath)
+        }
+        if root == "dhcp6" {
             throw ParameterError(
                 parameter: "root", value: root,
-                problem: "the root path from DHCP is not supported; give root=nfs:server:/path")
+                problem: "IPv6 (DHCPv6) roots are not supported; give root=dhcp or root=nfs:server:/path")
         }
         throw ParameterError(
             parameter: "root", value: root,
             problem: "not an NFS root; nodeinit boots from root=nfs:, root=nfs4:, NFSROOT= or root=/dev/nfs nfsroot=")
+    }
+
+    /// The DHCP root-path (option 17) for `root=dhcp`: `nfs:`, `nfs4:` or `nfs://` as on the command line, or a
+    /// bare `[server:]path[:options]`, which dracut takes as NFS. Errors name the DHCP option, not the command line.
+    /// Root-path schemes of other dracut root types, refused by name rather than misread as `server:path`.
+    static let otherRootSchemes: Set<String> = ["iscsi", "nbd", "http", "https", "ftp", "tftp", "cifs", "block", "live", "zfs"]
+
+    static func parseDHCPRootPath(_ text: String) throws(ParameterError) -> RootSpec {
+        let value = text.trimmingASCIIWhitespace()
+        let parameter = "root=dhcp root-path"
+        guard !value.isEmpty else {
+            throw ParameterError(parameter: parameter, value: value, problem: "the DHCP server sent an empty root-path (option 17)")
+        }
+        var spec: RootSpec
+        do throws(ParameterError) {
+            if value.hasPrefix("nfs://") {
+                spec = try parseURL(value)
+            } else if value.hasPrefix("nfs:") {
+                spec = try parseDracut(value.droppingScalars(4), whole: value, syntax: "root=dhcp", v4Only: false)
+            } else if value.hasPrefix("nfs4:") {
+                spec = try parseDracut(value.droppingScalars(5), whole: value, syntax: "root=dhcp", v4Only: true)
+            } else if let scheme = value.splitOnce(on: ":")?.head, otherRootSchemes.contains(scheme) {
+                throw ParameterError(
+                    parameter: "root", value: value, problem: "not an NFS root (\(scheme):); nodeinit boots NFS roots only")
+            } else {
+                spec = try parseDracut(value, whole: value, syntax: "root=dhcp", v4Only: false)
+            }
+        } catch {
+            throw ParameterError(parameter: parameter, value: error.value, problem: error.problem)
+        }
+        spec.syntax = "root=dhcp"
+        spec.parameter = parameter
+        spec.dhcpRootPath = value
+        return spec
     }
 
     /// `NFSROOT=SRV:DIR`: server before the first `:`, the rest is the directory, and `/rootimg` is appended.

@@ -171,6 +171,12 @@ public struct RootPlan: Codable, Equatable, Sendable {
     public var attempts: [NFSMountAttempt]
     /// Where the root is mounted (the overlay's lower dir when there is an overlay, else `switchRoot.newRoot`).
     public var mountPoint: String
+    /// `root=dhcp`: the DHCP root-path the server and path came from; nil before the lease (then `server` is nil
+    /// and `path` empty, and the init plans again with the lease's root-path).
+    public var dhcpRootPath: String?
+
+    /// True for `root=dhcp` before the DHCP root-path is known.
+    public var awaitsDHCPRootPath: Bool { syntax == "root=dhcp" && dhcpRootPath == nil }
 }
 
 /// One mount(2) call: `mount("<server>:<path>", target, fsType, MS_RDONLY?, options + ",addr=<resolved server>")`.

@@ -19,11 +19,14 @@ public struct BootInputs: Sendable {
     /// The host name learnt at run time (DHCP), used for `%s`, the node name and `$node` when nothing on the
     /// command line gives one.
     public var hostName: String?
+    /// The DHCP root-path (option 17) for `root=dhcp`, once the lease gave one.
+    public var dhcpRootPath: String?
 
     public init(
         commandLine: KernelCommandLine, litefile: Table? = nil, litetree: Table? = nil, statelite: Table? = nil,
-        image: String? = nil, hostName: String? = nil
+        image: String? = nil, hostName: String? = nil, dhcpRootPath: String? = nil
     ) {
+        self.dhcpRootPath = dhcpRootPath
         self.commandLine = commandLine
         self.litefile = litefile
         self.litetree = litetree
@@ -60,7 +63,7 @@ public enum BootPlanner {
 
         let nodeinit = try NodeinitSpec.parse(commandLine)
         let network = try NetworkSpec.parse(commandLine)
-        let rootSpec = try RootSpec.parse(commandLine)
+        let rootSpec = try RootSpec.parse(commandLine, dhcpRootPath: inputs.dhcpRootPath)
         let overlaySpec = try OverlaySpec.parse(commandLine)
         let debug = try DebugSpec.parse(commandLine)
         let stateliteSpec = try StateliteSpec.parse(commandLine)
@@ -184,7 +187,8 @@ public enum BootPlanner {
         if case .disabled = overlay.upper { mountPoint = newRoot } else { mountPoint = lowerDir }
         return RootPlan(
             syntax: spec.syntax, server: server, serverIsAddress: isAddress, path: path,
-            hostnameSubstitution: substitution, versions: versions, attempts: attempts, mountPoint: mountPoint)
+            hostnameSubstitution: substitution, versions: versions, attempts: attempts, mountPoint: mountPoint,
+            dhcpRootPath: spec.dhcpRootPath)
     }
 
     // MARK: - Overlay

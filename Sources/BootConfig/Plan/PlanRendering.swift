@@ -38,6 +38,9 @@ extension BootPlan {
         case .configureNetwork:
             return describeNetwork()
         case .mountRoot:
+            if root.awaitsDHCPRootPath {
+                return ["mount the NFS root the DHCP root-path (option 17) names on \(root.mountPoint) (root=dhcp; planned again after DHCP)"]
+            }
             var out = ["mount NFS root \(root.server.map(bracketed) ?? "<server from ip= peer or DHCP>"):\(root.path) on \(root.mountPoint) (\(root.syntax))"]
             if root.hostnameSubstitution { out.append("%s in the path is replaced by the host name at run time") }
             for attempt in root.attempts {

@@ -86,7 +86,8 @@ public final class StateliteSetup {
         do {
             let plan = try BootPlanner.plan(BootInputs(
                 commandLine: commandLine, litefile: tables.litefile, litetree: tables.litetree,
-                statelite: tables.statelite, image: bootPlan.image, hostName: hostName))
+                statelite: tables.statelite, image: bootPlan.image, hostName: hostName,
+                dhcpRootPath: bootPlan.root.dhcpRootPath))
             return plan.statelite.enabled ? plan : nil
         } catch {
             throw .invalidTables(reason: "\(error)")
