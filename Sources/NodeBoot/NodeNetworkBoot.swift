@@ -3,8 +3,8 @@ import Logging
 import NodeNetwork
 import NodeSys
 
-/// BootNetwork over NodeNetwork: turns the plan's first interface configuration into
-/// NetworkConfigurator's inputs, and names into addresses with NodeNetwork's resolver.
+/// BootNetwork over NodeNetwork: turns the plan's interface configurations (the boot interface first, then the
+/// others) into NetworkConfigurator's inputs, and names into addresses with NodeNetwork's resolver.
 public struct NodeNetworkBoot: BootNetwork {
     /// Bound on one DHCP exchange; the boot retries whole bring-ups until rd.retry.
     public var dhcpTimeoutSeconds: Int64 = 30
@@ -13,13 +13,60 @@ public struct NodeNetworkBoot: BootNetwork {
     public init() {}
 
     public func bringUp(plan: NetworkPlan, logger: Logger) throws(BootFailure) -> NetworkState {
-        guard let config = plan.interfaces.first else {
+        guard let boot = plan.interfaces.first else {
             throw failure("the plan configures no interface", plan: plan)
         }
-        if plan.interfaces.count > 1 {
-            logger.warning("only the first interface configuration is applied: \(config.origin)")
+        let nameservers = plan.nameservers
+        // rd.route= routes go to the interface they name; unnamed ones (and ones naming no configured interface)
+        // to the boot interface.
+        let otherNames = Set(plan.interfaces.dropFirst().compactMap(\.interfaceName))
+        let lease: NetworkLease
+        do {
+            lease = try configure(
+                boot, plan: plan, routes: plan.routes.filter { route in route.interface.map { !otherNames.contains($0) } ?? true },
+                defaultRoute: true, logger: logger)
+        } catch {
+            throw failure("\(error)", plan: plan)
         }
-        var selection = InterfaceSelection(carrierTimeout: .seconds(carrierTimeoutSeconds))
+        var servers = plan.ignoreDHCPNameservers ? nameservers : lease.dnsServers
+        var searchDomains = lease.searchDomains
+        var others: [String] = []
+        // The other ip= interfaces: configured once the boot interface is up, without a default route (the boot
+        // interface's is the one the root server is reached by); one that fails is a warning, not a failed boot.
+        for config in plan.interfaces.dropFirst() {
+            do {
+                let extra = try configure(
+                    config, plan: plan, routes: plan.routes.filter { $0.interface != nil && $0.interface == config.interfaceName },
+                    defaultRoute: false, logger: logger)
+                others.append("\(extra.interfaceName) \(extra.address)/\(extra.prefixLength)")
+                if !plan.ignoreDHCPNameservers {
+                    for server in extra.dnsServers where !servers.contains(server) { servers.append(server) }
+                }
+                for domain in extra.searchDomains where !searchDomains.contains(domain) { searchDomains.append(domain) }
+            } catch {
+                logger.warning("network: \(config.origin) not configured, the boot goes on without it: \(error)")
+            }
+        }
+        if !others.isEmpty { logger.info("network: also up: \(others.joined(separator: ", "))") }
+        return NetworkState(
+            interface: lease.interfaceName, address: lease.address.description,
+            gateway: lease.gateway?.description, nameservers: servers.map(\.description),
+            searchDomains: searchDomains, hostname: lease.hostName ?? boot.hostname,
+            rootPath: lease.rootPath, nextServer: lease.nextServer?.description,
+            serverIdentifier: lease.serverIdentifier?.description)
+    }
+
+    /// One interface configuration through NetworkConfigurator. The `ifname=` renames and an `ip=` MAC go with it;
+    /// `rd.route=` routes go to the interface they name (unnamed ones to the boot interface).
+    private func configure(
+        _ config: InterfaceConfig, plan: NetworkPlan, routes: [Route], defaultRoute: Bool, logger: Logger
+    ) throws -> NetworkLease {
+        var selection = InterfaceSelection(
+            carrierTimeout: .seconds(carrierTimeoutSeconds),
+            renames: plan.interfaceNames.compactMap { rename in
+                MACAddress(rename.mac).map { InterfaceRename(name: rename.name, mac: $0) }
+            },
+            assignedMAC: config.mac.flatMap { MACAddress($0) })
         switch config.selector {
         case .name(let name): selection.interfaceName = name
         case .mac(let mac): selection.bootMAC = MACAddress(mac)
@@ -32,7 +79,7 @@ public struct NodeNetworkBoot: BootNetwork {
             method = .dhcp(hostName: config.hostname, timeout: .seconds(dhcpTimeoutSeconds))
         case .static(let address):
             guard let ipv4 = address.address.ipv4 else {
-                throw failure("static IPv6 addresses are not supported: \(address.address)", plan: plan)
+                throw UnsupportedConfiguration(text: "static IPv6 addresses are not supported: \(address.address)")
             }
             method = .staticAddress(
                 StaticIPv4Configuration(
@@ -41,29 +88,17 @@ public struct NodeNetworkBoot: BootNetwork {
                     peer: address.peer?.ipv4, hostName: config.hostname,
                     mtu: config.mtu.map { UInt32(clamping: $0) }))
         case .dhcp6, .auto6, .link6, .either6:
-            throw failure("IPv6 autoconfiguration (\(config.origin)) is not supported", plan: plan)
+            throw UnsupportedConfiguration(text: "IPv6 autoconfiguration (\(config.origin)) is not supported")
         }
-        let routes = plan.routes.compactMap { route -> StaticRoute? in
+        let staticRoutes = routes.compactMap { route -> StaticRoute? in
             guard let destination = route.destination.address.ipv4 else { return nil }
             return StaticRoute(
                 destination: destination, prefixLength: route.destination.prefixLength,
                 gateway: route.gateway.ipv4, interfaceName: route.interface)
         }
-        let nameservers = plan.nameservers
-        let lease: NetworkLease
-        do {
-            lease = try NetworkConfigurator.bringUp(
-                selection: selection, method: method, extraRoutes: routes, nameservers: nameservers, log: logger)
-        } catch {
-            throw failure("\(error)", plan: plan)
-        }
-        let servers = plan.ignoreDHCPNameservers ? nameservers : lease.dnsServers
-        return NetworkState(
-            interface: lease.interfaceName, address: lease.address.description,
-            gateway: lease.gateway?.description, nameservers: servers.map(\.description),
-            searchDomains: lease.searchDomains, hostname: lease.hostName ?? config.hostname,
-            rootPath: lease.rootPath, nextServer: lease.nextServer?.description,
-            serverIdentifier: lease.serverIdentifier?.description)
+        return try NetworkConfigurator.bringUp(
+            selection: selection, method: method, extraRoutes: staticRoutes,
+            nameservers: defaultRoute ? plan.nameservers : [], defaultRoute: defaultRoute, log: logger)
     }
 
     public func resolve(host: String, nameservers: [String], searchDomains: [String], logger: Logger) throws(BootFailure)
@@ -90,4 +125,15 @@ public struct NodeNetworkBoot: BootNetwork {
             ],
             error: error)
     }
+}
+
+/// A configuration the plan allows but this build cannot apply (IPv6).
+struct UnsupportedConfiguration: Error, CustomStringConvertible {
+    var text: String
+    var description: String { text }
+}
+
+extension InterfaceConfig {
+    /// The interface name when the configuration names one.
+    var interfaceName: String? { if case .name(let name) = selector { name } else { nil } }
 }

@@ -79,6 +79,30 @@ func address(_ text: String) -> IPAddress {
         #expect(try selectors("") == [.anyWithCarrier])
     }
 
+    /// Several ip=: every one is configured, the bootdev= one first (it carries the root server and default route).
+    @Test func severalInterfacesBootDeviceFirst() throws {
+        func plan(_ line: String) throws -> NetworkPlan {
+            try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b " + line))).network
+        }
+        let inOrder = try plan("ip=eth0:dhcp ip=10.1.0.5::10.1.0.1:255.255.0.0::ib0:none")
+        #expect(inOrder.interfaces.map(\.selector) == [.name("eth0"), .name("ib0")])
+        let bootLast = try plan("ip=ib0:dhcp ip=eth0:dhcp bootdev=eth0")
+        #expect(bootLast.interfaces.map(\.selector) == [.name("eth0"), .name("ib0")])
+        #expect(bootLast.interfaces.map(\.origin) == ["ip=eth0:dhcp", "ip=ib0:dhcp"])
+        // One unnamed ip= among named ones is the boot NIC chosen at run time.
+        #expect(try plan("ip=dhcp ip=ib0:dhcp").interfaces.map(\.selector) == [.anyWithCarrier, .name("ib0")])
+        let rendered = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b ip=ib0:dhcp ip=eth0:dhcp bootdev=eth0"))).renderText()
+        #expect(rendered.contains("eth0: DHCPv4, boot interface  (ip=eth0:dhcp)"))
+        #expect(rendered.contains("ib0: DHCPv4, after the boot interface, no default route, failure only warns  (ip=ib0:dhcp)"))
+    }
+
+    @Test func severalUnnamedInterfacesAreRefused() {
+        let error = #expect(throws: ParameterError.self) {
+            try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b ip=dhcp ip=on")))
+        }
+        #expect(error?.description == "ip=\"on\": with several ip= parameters, name the interface in each (ip=<if>:dhcp or client:peer:gw:mask:host:<if>:none); 2 do not")
+    }
+
     @Test func namesRoutesAndNameservers() throws {
         let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(
             "root=nfs:a:/b ifname=boot0:52:54:00:12:34:56 nameserver=10.0.0.53 nameserver=[2001:db8::53] "

@@ -48,17 +48,19 @@ def test_image(image_paths) -> str:
 
 @pytest.fixture
 def boot(request):
-    """boot(append, nic=..., initrd=..., memory_mb=..., host_forwards=[(host, guest)]) -> a started VM (killed
-    at teardown)."""
+    """boot(append, nic=..., initrd=..., memory_mb=..., host_forwards=[(host, guest)], extra_args=[...]) -> a started
+    VM (killed at teardown)."""
     vms: list[VM] = []
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
 
     def start(append: str, nic: str = "virtio-net-pci", initrd: str | None = None, memory_mb: int = 1024,
-              dhcp_hostname: str | None = None, host_forwards: list[tuple[int, int]] | None = None) -> VM:
+              dhcp_hostname: str | None = None, host_forwards: list[tuple[int, int]] | None = None,
+              extra_args: list[str] | None = None) -> VM:
         log = os.path.join(paths.logs_dir(), f"{name}{'-' + str(len(vms)) if vms else ''}.log")
         config = VMConfig(kernel=paths.kernel(), initrd=initrd or paths.initramfs(),
                           append=f"{BASE_APPEND} {append}", nic=nic, memory_mb=memory_mb,
-                          dhcp_hostname=dhcp_hostname, host_forwards=host_forwards or [])
+                          dhcp_hostname=dhcp_hostname, host_forwards=host_forwards or [],
+                          extra_args=extra_args or [])
         vm = VM(config, log)
         vms.append(vm)
         vm.start()

@@ -41,6 +41,13 @@ public struct NetworkSpec: Equatable, Sendable {
             }
             ip.append(parsed)
         }
+        // Several ip= configure several interfaces; only one may leave its interface to be chosen (the boot NIC).
+        if ip.count > 1, ip.filter({ $0.device == nil }).count > 1 {
+            let unnamed = ip.filter { $0.device == nil }.map(\.raw)
+            throw ParameterError(
+                parameter: "ip", value: unnamed.last ?? "",
+                problem: "with several ip= parameters, name the interface in each (ip=<if>:dhcp or client:peer:gw:mask:host:<if>:none); \(unnamed.count) do not")
+        }
         if commandLine.all("ip").contains(where: { $0.value == nil }) {
             throw ParameterError(parameter: "ip", value: "", problem: "needs a value such as dhcp or client:peer:gw:mask:host:if:none")
         }

@@ -76,6 +76,8 @@ public struct NetworkPlan: Codable, Equatable, Sendable {
     /// `ifname=<name>:<mac>`: rename the interface with that MAC to that name before configuring, in order.
     public var interfaceNames: [InterfaceName]
     /// Interfaces to configure, in order. Without any `ip=` this is one DHCP entry selecting the boot interface.
+    /// The first is the boot interface (the one `bootdev=` names, else the first `ip=`): the root server, the DNS
+    /// servers and the default route come from it; the others are configured after it, without a default route.
     public var interfaces: [InterfaceConfig]
     /// `nameserver=` values in order, then DNS servers from static `ip=` fields; DHCP may add more at run time.
     public var nameservers: [IPAddress]

@@ -141,6 +141,10 @@ public enum BootPlanner {
             interfaces.append(InterfaceConfig(
                 selector: defaultSelector(), method: .dhcp, hostname: nil, mtu: nil, mac: nil, origin: "default"))
         }
+        // The boot interface (bootdev=/netdev=) goes first: its lease gives the root server, DNS and the default route.
+        if let device = spec.bootDevice, let index = interfaces.firstIndex(where: { $0.selector == .name(device) }), index > 0 {
+            interfaces.insert(interfaces.remove(at: index), at: 0)
+        }
         return NetworkPlan(
             bootMAC: spec.bootMAC, interfaceNames: spec.interfaceNames, interfaces: interfaces,
             nameservers: nameservers, ignoreDHCPNameservers: spec.peerDNS == false, routes: spec.routes,

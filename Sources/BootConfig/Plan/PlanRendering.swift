@@ -132,7 +132,7 @@ extension BootPlan {
     private func describeNetwork() -> [String] {
         var out = ["configure the network"]
         for rename in network.interfaceNames { out.append("name \(rename.mac) \(rename.name)") }
-        for interface in network.interfaces {
+        for (position, interface) in network.interfaces.enumerated() {
             let selector: String
             switch interface.selector {
             case .name(let name): selector = name
@@ -156,6 +156,9 @@ extension BootPlan {
             if let hostname = interface.hostname { extra.append("hostname \(hostname)") }
             if let mtu = interface.mtu { extra.append("mtu \(mtu)") }
             if let mac = interface.mac { extra.append("set MAC \(mac)") }
+            if network.interfaces.count > 1 {
+                extra.append(position == 0 ? "boot interface" : "after the boot interface, no default route, failure only warns")
+            }
             out.append("\(selector): \(method)" + (extra.isEmpty ? "" : ", " + extra.joined(separator: ", ")) + "  (\(interface.origin))")
         }
         if !network.nameservers.isEmpty { out.append("DNS: " + network.nameservers.map(\.description).joined(separator: ", ")) }

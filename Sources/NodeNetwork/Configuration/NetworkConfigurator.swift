@@ -25,10 +25,11 @@ public enum NetworkConfigurator {
     /// (`nameserver=`) are appended after the servers DHCP or the static setup supplied.
     ///
     /// When the chosen interface already carries a global IPv4 address (the kernel's own `ip=` autoconfiguration),
-    /// nothing is changed and the existing address and default gateway are reported.
+    /// nothing is changed and the existing address and default gateway are reported. `defaultRoute` false: a
+    /// secondary interface, whose gateway (from DHCP or `ip=`) is reported but not made the default route.
     public static func bringUp(
         selection: InterfaceSelection, method: AddressingMethod, extraRoutes: [StaticRoute] = [],
-        nameservers: [IPAddress] = [], log: Logger
+        nameservers: [IPAddress] = [], defaultRoute: Bool = true, log: Logger
     ) throws(Error) -> NetworkLease {
         let netlink: RouteNetlink
         do {
@@ -66,7 +67,8 @@ public enum NetworkConfigurator {
         }
         var addressAdded = false
         do throws(Error) {
-            try apply(lease: &lease, link: link, netlink: netlink, addressAdded: &addressAdded, log: log)
+            try apply(
+                lease: &lease, link: link, netlink: netlink, defaultRoute: defaultRoute, addressAdded: &addressAdded, log: log)
             for route in extraRoutes where route.interfaceName == nil || route.interfaceName == link.name {
                 do {
                     try netlink.addRoute(
@@ -276,7 +278,8 @@ public enum NetworkConfigurator {
     /// MTU, address, DHCP option-121 routes, then the default route. A gateway outside the subnet gets a link-scoped
     /// host route first (otherwise the kernel refuses routes through it with ENETUNREACH).
     private static func apply(
-        lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, addressAdded: inout Bool, log: Logger
+        lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, defaultRoute: Bool, addressAdded: inout Bool,
+        log: Logger
     ) throws(Error) {
         if let mtu = lease.mtu, mtu != link.mtu {
             do {
@@ -311,6 +314,10 @@ public enum NetworkConfigurator {
             log.info("network: route added", metadata: ["interface": "\(link.name)", "route": "\(route)"])
         }
         guard let gateway = lease.gateway else { return }
+        guard defaultRoute else {
+            log.info("network: gateway not made the default route (not the boot interface)", metadata: ["interface": "\(link.name)", "gateway": "\(gateway)"])
+            return
+        }
         do {
             try addHostRouteIfOffLink(gateway, onLink: onLink, link: link, netlink: netlink)
             try netlink.addRoute(destination: .any, prefixLength: 0, gateway: gateway, index: link.index)

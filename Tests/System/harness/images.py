@@ -43,6 +43,7 @@ for dev in /sys/class/net/*; do
     [ "$name" = lo ] && continue
     echo "$M iface $name $(ip -4 -o addr show dev "$name" 2>/dev/null | awk '{print $4}')"
 done
+ip -4 route show 2>/dev/null | while read -r line; do echo "$M route $line"; done
 echo "$M done"
 sync
 poweroff -f

@@ -27,6 +27,7 @@ class ImageReport:
     boot_json_error: str | None = None
     hostname: str | None = None
     interfaces: dict[str, str] = field(default_factory=dict)
+    routes: list[str] = field(default_factory=list)  # `ip -4 route show` lines
     resolv: str | None = None
     uptime: float | None = None
     init_pid: int | None = None
@@ -81,6 +82,8 @@ def parse_report(console: str) -> ImageReport | None:
         elif word == "iface":
             name, _, addr = rest.partition(" ")
             report.interfaces[name] = addr
+        elif word == "route":
+            report.routes.append(rest)
         elif word == "resolv":
             report.resolv = rest
         elif word == "done":
