@@ -80,14 +80,16 @@ def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
 
 
 def test_two_interfaces_boot_interface_first(boot, nfs_server, test_image):
-    # Two NICs on two QEMU user networks, each with its own DHCP server and router. bootdev= makes the second ip=
-    # the boot interface: it gets the default route; eth1, configured after it, keeps its address without one.
+    # Two NICs on two QEMU user networks, each with its own DHCP server and router. ifname= renames the second NIC
+    # (by its MAC) to mgmt; bootdev= makes the second ip= the boot interface: eth0 gets the default route, mgmt,
+    # configured after it, keeps its address without one.
     second = ["-netdev", "user,id=n1,net=10.0.3.0/24", "-device", "virtio-net-pci,netdev=n1,mac=52:54:00:12:34:57"]
-    vm = boot(f"ip=eth1:dhcp ip=eth0:dhcp bootdev=eth0 root=nfs:{SERVER}:{test_image} rd.retry=60", extra_args=second)
+    vm = boot(f"ifname=mgmt:52:54:00:12:34:57 ip=mgmt:dhcp ip=eth0:dhcp bootdev=eth0 root=nfs:{SERVER}:{test_image} "
+              "rd.retry=60", extra_args=second)
     report = booted(vm)
     assert_overlay_root(report, vm)
     assert report.interfaces.get("eth0", "").startswith("10.0.2.15/24"), report.interfaces
-    assert report.interfaces.get("eth1", "").startswith("10.0.3.15/24"), report.interfaces
+    assert report.interfaces.get("mgmt", "").startswith("10.0.3.15/24"), report.interfaces
     defaults = [r for r in report.routes if r.startswith("default")]
     assert defaults == ["default via 10.0.2.2 dev eth0"], report.routes
 
