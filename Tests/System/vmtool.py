@@ -36,6 +36,8 @@ def main() -> int:
     bench = sub.add_parser("bench", help="boot-time benchmark")
     bench.add_argument("--boots", type=int, default=5)
     bench.add_argument("--no-dracut", action="store_true", help="skip the dracut peer (its chroot takes minutes once)")
+    bench.add_argument("--no-initramfs-tools", action="store_true",
+                       help="skip the initramfs-tools + overlayroot peer (its chroot takes minutes once)")
     args = parser.parse_args()
     try:
         if args.command == "images":
@@ -50,7 +52,8 @@ def main() -> int:
         elif args.command == "bench":
             if args.boots < 1:
                 parser.error("--boots must be at least 1")
-            return run_bench(args.boots, with_dracut=not args.no_dracut)
+            return run_bench(args.boots, with_dracut=not args.no_dracut,
+                             with_initramfs_tools=not args.no_initramfs_tools)
     except HarnessError as error:
         print(f"vmtool: {error}", file=sys.stderr)
         return 1

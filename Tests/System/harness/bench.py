@@ -36,6 +36,7 @@ class BootSample:
     init_exec_ms: float | None = None  # boot.json: right before exec of the image's init
     phases: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
+    root: str = "?"  # the root the image's init saw: "<fstype> rw|ro"
 
 
 def initramfs_sizes(path: str) -> tuple[int, int]:
@@ -67,6 +68,10 @@ def boot_once(kernel: str, initrd: str, append: str, log: str) -> BootSample:
         image_init_ms=report.uptime * 1000 if report.uptime is not None else None,
         wall_s=wall,
     )
+    root_mount = report.mount_at("/")
+    if root_mount is not None:
+        writable = {True: "rw", False: "ro"}.get(report.root_writable, "?")
+        sample.root = f"{root_mount.fstype} {writable}"
     document = report.boot_json
     if isinstance(document, dict):
         if isinstance(document.get("init_start_ms"), (int, float)):
@@ -92,19 +97,28 @@ def fmt_bytes(value: int) -> str:
     return f"{value / 1e6:6.1f} MB"
 
 
-def build_dracut_initramfs() -> str:
-    out = os.path.join(paths.BUILD, "peers", "dracut-initramfs.img")
+def build_peer_initramfs(script: str, name: str) -> str:
+    """build/peers/NAME.img, made once by scripts/SCRIPT for the cached Debian kernel."""
+    out = os.path.join(paths.BUILD, "peers", f"{name}.img")
     if os.path.isfile(out):
         return out
     kernel = paths.debian_kernel()
-    result = subprocess.run([os.path.join(paths.REPO, "scripts", "build-peer-dracut.sh"), kernel["KVER"],
+    result = subprocess.run([os.path.join(paths.REPO, "scripts", script), kernel["KVER"],
                              kernel["MODULES_DIR"], out], stdout=subprocess.PIPE, text=True)
     if result.returncode != 0:
-        raise HarnessError("scripts/build-peer-dracut.sh failed (see build/peers/dracut-root*.log)")
+        raise HarnessError(f"scripts/{script} failed (see build/peers/*.log)")
     return out
 
 
-def run_bench(boots: int, with_dracut: bool = True) -> int:
+def build_dracut_initramfs() -> str:
+    return build_peer_initramfs("build-peer-dracut.sh", "dracut-initramfs")
+
+
+def build_initramfs_tools_initramfs() -> str:
+    return build_peer_initramfs("build-peer-initramfs-tools.sh", "initramfs-tools-overlayroot")
+
+
+def run_bench(boots: int, with_dracut: bool = True, with_initramfs_tools: bool = True) -> int:
     image = images.build_images(paths.images_dir())["test-image"]
     kernel = paths.kernel()
     ours = paths.initramfs()
@@ -117,6 +131,10 @@ def run_bench(boots: int, with_dracut: bool = True) -> int:
     if with_dracut:
         variants.append(("dracut 059", build_dracut_initramfs(),
                          f"{base} ip=dhcp root=nfs:{GUEST_HOST_ADDR}:{image}:ro"))
+    if with_initramfs_tools:
+        # overlayroot=tmpfs is built into the image (its conf.d); klibc's nfsmount speaks NFSv3 only.
+        variants.append(("initramfs-tools+overlayroot", build_initramfs_tools_initramfs(),
+                         f"{base} ip=dhcp root=/dev/nfs nfsroot={GUEST_HOST_ADDR}:{image}"))
     results: dict[str, list[BootSample]] = {name: [] for name, _, _ in variants}
     with nfs.NFSServer([nfs.Export(image)]):
         for i in range(boots):
@@ -125,7 +143,7 @@ def run_bench(boots: int, with_dracut: bool = True) -> int:
                 sample = boot_once(kernel, initrd, append, log)
                 results[name].append(sample)
                 print(f"bench-boot: {name} boot {i + 1}/{boots}: image init at {fmt_ms(sample.image_init_ms)}"
-                      f" (wall {sample.wall_s:.1f} s)", flush=True)
+                      f" (wall {sample.wall_s:.1f} s, root {sample.root})", flush=True)
 
     print()
     print(f"bench-boot: {boots} boots each, Debian kernel {os.path.basename(kernel)}, QEMU TCG, virtio-net, "
@@ -148,13 +166,13 @@ def run_bench(boots: int, with_dracut: bool = True) -> int:
           "  (/proc/uptime in the image's init)")
 
     print("\nside by side:")
-    print(f"    {'initramfs':<20} {'compressed':>10} {'uncompressed':>13} {'to image init':>14}")
+    print(f"    {'initramfs':<28} {'compressed':>10} {'uncompressed':>13} {'to image init':>14}")
     rows = []
     for name, initrd, _ in variants:
         compressed, uncompressed = initramfs_sizes(initrd)
         to_init = median([s.image_init_ms for s in results[name]])
         rows.append((name, compressed, uncompressed, to_init))
-        print(f"    {name:<20} {fmt_bytes(compressed):>10} {fmt_bytes(uncompressed):>13} {fmt_ms(to_init):>14}")
+        print(f"    {name:<28} {fmt_bytes(compressed):>10} {fmt_bytes(uncompressed):>13} {fmt_ms(to_init):>14}")
     _, c0, u0, t0 = rows[0]
     for name, c1, u1, t1 in rows[1:]:
         ratio_t = f"{t0 / t1:.2f}" if t0 and t1 else "n/a"
