@@ -1,8 +1,9 @@
 """`make bench-boot`: N boots of the test image; median time from kernel start to the exec of the
 image's init, per-phase breakdown, and initramfs sizes, next to the alternatives a user would pick
 booting the same NFS root: Debian 12's dracut 059 (`--no-hostonly -a nfs`, systemd flavour, built in
-a debootstrap chroot by scripts/build-peer-dracut.sh) and a hand-written busybox /init (the kind
-xCAT's legacy initrd and WalT's use; the harness's selftest_init.sh).
+a debootstrap chroot by scripts/build-peer-dracut.sh), Debian 12's initramfs-tools 0.142 with BOOT=nfs
+and overlayroot=tmpfs (scripts/build-peer-initramfs-tools.sh, a second chroot) and a hand-written
+busybox /init (the kind xCAT's legacy initrd and WalT's use; the harness's selftest_init.sh).
 
 Times are guest time since kernel start (CLOCK_BOOTTIME in boot.json, the kernel's printk stamps,
 /proc/uptime in the image's init). Under TCG emulation everything runs several times slower than on
@@ -180,5 +181,6 @@ def run_bench(boots: int, with_dracut: bool = True, with_initramfs_tools: bool =
               f"time to image init {ratio_t}")
     print("    notes: the busybox script carries the same modules as nodeinit but does no DHCP (fixed address),"
           " no retries,\n    no module autodetection; dracut --no-hostonly carries every driver of the kernel and"
-          " mounts the NFS root\n    read-only without an overlay.")
+          " mounts the NFS root\n    read-only without an overlay; initramfs-tools (MODULES=netboot: every network driver) mounts it"
+          " over NFSv3 with klibc's\n    nfsmount and overlayroot puts a tmpfs overlay on it, as nodeinit does.")
     return 0
