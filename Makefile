@@ -42,7 +42,7 @@ demo: static initramfs images
 
 # N boots (default 5): median kernel-start-to-image-init time, per-phase breakdown, initramfs sizes.
 bench-boot: static initramfs images
-	python3 Tests/System/vmtool.py bench --boots $(or $(N),5)
+	python3 Tests/System/vmtool.py bench --boots $(or $(N),5) $(if $(CPU),--cpu $(CPU))
 
 # Overlay capture throughput, time to first byte and peak RSS against GNU tar and busybox tar (release build).
 bench-capture: deps

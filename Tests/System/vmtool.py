@@ -38,6 +38,8 @@ def main() -> int:
     bench.add_argument("--no-dracut", action="store_true", help="skip the dracut peer (its chroot takes minutes once)")
     bench.add_argument("--no-initramfs-tools", action="store_true",
                        help="skip the initramfs-tools + overlayroot peer (its chroot takes minutes once)")
+    bench.add_argument("--cpu", default=None,
+                       help="QEMU -cpu model for every variant (e.g. max: RDRAND, as on hardware); default QEMU's")
     args = parser.parse_args()
     try:
         if args.command == "images":
@@ -53,7 +55,7 @@ def main() -> int:
             if args.boots < 1:
                 parser.error("--boots must be at least 1")
             return run_bench(args.boots, with_dracut=not args.no_dracut,
-                             with_initramfs_tools=not args.no_initramfs_tools)
+                             with_initramfs_tools=not args.no_initramfs_tools, cpu_model=args.cpu)
     except HarnessError as error:
         print(f"vmtool: {error}", file=sys.stderr)
         return 1

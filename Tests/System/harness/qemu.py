@@ -28,6 +28,8 @@ class VMConfig:
     nic: str = "virtio-net-pci"  # or "e1000"
     memory_mb: int = 1024
     cpus: int = 1
+    # QEMU CPU model (`-cpu`); None keeps QEMU's default (qemu64, which offers no RDRAND under TCG).
+    cpu_model: str | None = None
     mac: str = "52:54:00:12:34:56"
     dhcp_hostname: str | None = None  # the host name QEMU's DHCP server hands out
     # (host port, guest port): QEMU hostfwd from 127.0.0.1:<host port> to the guest's TCP port (the guest
@@ -58,6 +60,7 @@ class VM:
             "-accel", "tcg",
             "-m", str(c.memory_mb),
             "-smp", str(c.cpus),
+            *(["-cpu", c.cpu_model] if c.cpu_model else []),
             "-nographic", "-monitor", "none", "-serial", "stdio",
             "-no-reboot",
             "-kernel", c.kernel,
