@@ -15,13 +15,12 @@ import time
 
 import pytest
 
-from harness import images, paths
-from harness.qemu import GUEST_HOST_ADDR, VM, VMConfig
+from harness import images
+from harness.qemu import GUEST_HOST_ADDR, VM
 from harness.report import parse_report
 
 SERVER = GUEST_HOST_ADDR
 BOUND = 300  # seconds per boot under TCG on a busy machine
-BASE_APPEND = "console=ttyS0 panic=1"
 
 STATELITE_INIT = r"""#!/bin/sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -129,25 +128,6 @@ def statelite_dirs(image_paths):
     return {"base": base, "image": image, "tree1": tree1, "tree2": tree2, "state": state}
 
 
-@pytest.fixture
-def start_vm(request):
-    vms: list[VM] = []
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-
-    def start(append: str, extra_args: list[str] | None = None) -> VM:
-        log = os.path.join(paths.logs_dir(), f"{name}-{len(vms)}.log")
-        config = VMConfig(kernel=paths.kernel(), initrd=paths.initramfs(), append=f"{BASE_APPEND} {append}",
-                          extra_args=extra_args or [])
-        vm = VM(config, log)
-        vms.append(vm)
-        vm.start()
-        return vm
-
-    yield start
-    for vm in vms:
-        vm.kill()
-
-
 def sl_lines(vm: VM) -> dict[str, list[str]]:
     report = parse_report(vm.output)
     assert report is not None, f"the image's init never ran; see {vm.log_path}"
@@ -183,7 +163,7 @@ def rewrite_in_place(path: str, text: str) -> None:
     assert os.stat(path).st_ino == inode, f"{path} was replaced, not edited in place"
 
 
-def test_statelite_every_option_and_persistence(start_vm, nfs_server, statelite_dirs):
+def test_statelite_every_option_and_persistence(boot, nfs_server, statelite_dirs):
     """Every litefile option on a booted node, then the persistent files kept across a second boot.
 
     The first boot also proves an `ro` entry is live: after the node has read /etc/motd (bound read-only from tree1
@@ -192,7 +172,7 @@ def test_statelite_every_option_and_persistence(start_vm, nfs_server, statelite_
     """
     dirs = statelite_dirs
     motd_source = os.path.join(dirs["tree1"], "etc/motd")
-    vm = start_vm(statelite_append(dirs, "sl.live"))
+    vm = boot(statelite_append(dirs, "sl.live"))
     try:
         vm.wait_for(r"NODEINIT-TEST: sl waiting", BOUND)
         rewrite_in_place(motd_source, "tree1 motd LIVE edit\n")
@@ -250,7 +230,7 @@ def test_statelite_every_option_and_persistence(start_vm, nfs_server, statelite_
     assert report.mount_at("/.sllocal/localmnt") is None
 
     # Second boot on the same STATEMNT directory: the persistent files are kept.
-    vm2 = start_vm(statelite_append(dirs))
+    vm2 = boot(statelite_append(dirs))
     vm2.wait_exit(BOUND)
     lines2 = sl_lines(vm2)
     assert lines2["boots"] == ["2"], f"persistent counter not kept; see {vm2.log_path}"
@@ -308,7 +288,7 @@ def failed_boot(vm: VM, bound: float) -> str:
     return output
 
 
-def test_statelite_localdisk_on_a_virtio_disk_persists(start_vm, nfs_server, statelite_dirs, tmp_path):
+def test_statelite_localdisk_on_a_virtio_disk_persists(boot, nfs_server, statelite_dirs, tmp_path):
     """nodeinit.localdisk=LABEL=sllocal: the disk on /.sllocal/localmnt, the localdisk entry bound from it, kept
     across a second boot; /.sllocal/log a tmpfs."""
     dirs = statelite_dirs
@@ -316,8 +296,8 @@ def test_statelite_localdisk_on_a_virtio_disk_persists(start_vm, nfs_server, sta
     make_disk(disk, "sllocal")
     drive = ["-drive", f"file={disk},if=virtio,format=raw"]
     append = statelite_append(dirs, "NODE=sllocal nodeinit.localdisk=LABEL=sllocal rd.timeout=30")
-    for boot in (1, 2):
-        vm = start_vm(append, drive)
+    for number in (1, 2):
+        vm = boot(append, extra_args=drive)
         vm.wait_exit(BOUND)
         lines = sl_lines(vm)
         report = parse_report(vm.output)
@@ -331,34 +311,34 @@ def test_statelite_localdisk_on_a_virtio_disk_persists(start_vm, nfs_server, sta
         assert "local disk LABEL=sllocal is /dev/vda (ext4), mounted on /.sllocal/localmnt" in vm.output, vm.log_path
         assert not any("localdisk" in entry for entry in lines.get("log", [])), lines.get("log")
         assert value(lines, "file", "/var/cache/local/seed") == "image seed|"
-        assert lines["local-boots"] == [str(boot)], f"localdisk copy not kept; see {vm.log_path}"
+        assert lines["local-boots"] == [str(number)], f"localdisk copy not kept; see {vm.log_path}"
     # What the node wrote is on the disk itself.
     written = subprocess.run(["debugfs", "-R", "cat /var/cache/local/boots", disk], capture_output=True, text=True)
     assert written.stdout == "2\n", written
 
 
-def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(start_vm, nfs_server, statelite_dirs, tmp_path):
+def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(boot, nfs_server, statelite_dirs, tmp_path):
     dirs = statelite_dirs
     disk = str(tmp_path / "overlay.img")
     make_disk(disk, "slpersist")
     drive = ["-drive", f"file={disk},if=virtio,format=raw"]
     base = f"ip=dhcp root=nfs:{SERVER}:{dirs['image']} rd.retry=60 rd.overlay=LABEL=slpersist:/ovl rd.timeout=30"
 
-    def boot(extra: str = "", with_disk: bool = True) -> tuple[VM, dict]:
-        vm = start_vm(f"{base} {extra}", drive if with_disk else [])
+    def overlay_boot(extra: str = "", with_disk: bool = True) -> tuple[VM, dict]:
+        vm = boot(f"{base} {extra}", extra_args=drive if with_disk else [])
         vm.wait_exit(BOUND)
         return vm, sl_lines(vm)
 
-    vm, lines = boot()
+    vm, lines = overlay_boot()
     assert lines["overlay-boots"] == ["1"], vm.log_path
     assert "first use" in vm.output
-    vm, lines = boot()
+    vm, lines = overlay_boot()
     assert lines["overlay-boots"] == ["2"], f"overlay did not persist; see {vm.log_path}"
-    vm, lines = boot("rd.overlay.readonly")
+    vm, lines = overlay_boot("rd.overlay.readonly")
     assert lines["overlay-boots"] == ["3"]
-    vm, lines = boot()
+    vm, lines = overlay_boot()
     assert lines["overlay-boots"] == ["3"], "readonly boot wrote into the persistent upper"
-    vm, lines = boot("rd.overlay.reset")
+    vm, lines = overlay_boot("rd.overlay.reset")
     assert lines["overlay-boots"] == ["1"]
     saved_identity = ext4_read(disk, "/ovl.nodeinit-identity", tmp_path)
     assert saved_identity is not None and "stamp=" in saved_identity, saved_identity
@@ -366,29 +346,29 @@ def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(start_vm, nfs_
     # The image changes: default policy boots on a tmpfs and leaves the upper untouched.
     write(os.path.join(dirs["image"], "etc/nodeinit/image-id"), "image v2\n")
     try:
-        vm, lines = boot()
+        vm, lines = overlay_boot()
         assert lines["overlay-boots"] == ["1"] and "another image" in vm.output, vm.log_path
         # mismatch=fail: the boot stops with the failure report and the default emergency action (no shell,
         # reboot after the countdown; QEMU runs with -no-reboot, so it ends there).
-        vm = start_vm(f"{base} nodeinit.overlay.mismatch=fail", drive)
+        vm = boot(f"{base} nodeinit.overlay.mismatch=fail", extra_args=drive)
         output = failed_boot(vm, BOUND)
         assert "written over another image" in output and "nodeinit.overlay.mismatch=fail" in output, vm.log_path
         assert "reboot: Restarting system" in output, f"the node did not reboot; see {vm.log_path}"
         # Neither the tmpfs boot nor the failed one touched the saved upper or its identity.
         assert ext4_read(disk, "/ovl/overlay-boots", tmp_path) == "1\n"
         assert ext4_read(disk, "/ovl.nodeinit-identity", tmp_path) == saved_identity
-        vm, lines = boot("nodeinit.overlay.mismatch=reset")
+        vm, lines = overlay_boot("nodeinit.overlay.mismatch=reset")
         assert lines["overlay-boots"] == ["1"] and "emptied it" in vm.output, vm.log_path
     finally:
         os.unlink(os.path.join(dirs["image"], "etc/nodeinit/image-id"))
     # No disk: tmpfs with a loud warning.
-    vm, lines = boot("rd.timeout=3", with_disk=False)
+    vm, lines = overlay_boot("rd.timeout=3", with_disk=False)
     assert lines["overlay-boots"] == ["1"]
     assert "CHANGES WILL BE LOST AT REBOOT" in vm.output, vm.log_path
     # The node-save agent serves the tmpfs upper the boot fell back to, not the planned one on the disk.
     assert "--upper /run/nodeinit/overlay/upper " in vm.output, vm.log_path
     # No disk with nodeinit.overlay.required: the failure action (poweroff asked for here) instead of a tmpfs.
-    vm = start_vm(f"{base} rd.timeout=3 nodeinit.overlay.required rd.emergency=poweroff", [])
+    vm = boot(f"{base} rd.timeout=3 nodeinit.overlay.required rd.emergency=poweroff", extra_args=[])
     output = failed_boot(vm, BOUND)
     assert re.search(r"persistent overlay device LABEL=slpersist unavailable \(nodeinit.overlay.required\): "
                      r"no block device matches LABEL=slpersist after \d+ s", output), vm.log_path
@@ -396,7 +376,7 @@ def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(start_vm, nfs_
     assert "reboot: Power down" in output, f"the node did not power off; see {vm.log_path}"
 
 
-def test_persistent_overlay_image_file_loop_mounted(start_vm, nfs_server, statelite_dirs, tmp_path):
+def test_persistent_overlay_image_file_loop_mounted(boot, nfs_server, statelite_dirs, tmp_path):
     """`rd.live.overlay=<devspec>:<file>`: the upper lives inside an ext4 image file on the device, loop-mounted."""
     dirs = statelite_dirs
     content = tmp_path / "disk-content"
@@ -408,7 +388,7 @@ def test_persistent_overlay_image_file_loop_mounted(start_vm, nfs_server, statel
     drive = ["-drive", f"file={disk},if=virtio,format=raw"]
     append = f"ip=dhcp root=nfs:{SERVER}:{dirs['image']} rd.retry=60 rd.live.overlay=LABEL=slpersist:/persist.img rd.timeout=30"
 
-    vm = start_vm(append, drive)
+    vm = boot(append, extra_args=drive)
     vm.wait_exit(BOUND)
     lines = sl_lines(vm)
     assert lines["overlay-boots"] == ["1"], vm.log_path
@@ -425,7 +405,7 @@ def test_persistent_overlay_image_file_loop_mounted(start_vm, nfs_server, statel
     # The node-save agent serves that upper (not the image file's path).
     assert f"--upper {image_mount}/overlayfs " in vm.output, vm.log_path
 
-    vm = start_vm(append, drive)
+    vm = boot(append, extra_args=drive)
     vm.wait_exit(BOUND)
     lines = sl_lines(vm)
     assert lines["overlay-boots"] == ["2"], f"the image file's upper did not persist; see {vm.log_path}"
