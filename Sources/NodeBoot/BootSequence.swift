@@ -152,14 +152,18 @@ public final class BootSequence {
     /// image identity and statelite all see the real server and path.
     private func planWithDHCPRootPath() throws(BootFailure) -> BootPlan {
         let rootPath = networkState?.rootPath ?? ""
-        let inputs: [BootFailure.Input] = [
-            .init("root", "dhcp"), .init("interface", networkState?.interface ?? "-"),
-            .init("dhcp server", networkState?.serverIdentifier ?? "-"), .init("root-path", rootPath.isEmpty ? "-" : rootPath),
-        ]
+        func failure(_ error: String) -> BootFailure {
+            BootFailure(
+                phase: .dhcpRoot, action: "reading the root from DHCP (root=dhcp)",
+                inputs: [
+                    .init("root", "dhcp"), .init("interface", networkState?.interface ?? "-"),
+                    .init("dhcp server", networkState?.serverIdentifier ?? "-"),
+                    .init("root-path", rootPath.isEmpty ? "-" : rootPath),
+                ],
+                error: error)
+        }
         guard !rootPath.isEmpty else {
-            throw BootFailure(
-                phase: .dhcpRoot, action: "reading the root from DHCP (root=dhcp)", inputs: inputs,
-                error: "the DHCP server sent no root-path (option 17); set one on the server or give root=nfs:server:/path")
+            throw failure("the DHCP server sent no root-path (option 17); set one on the server or give root=nfs:server:/path")
         }
         do {
             let plan = try BootPlanner.plan(BootInputs(
@@ -167,8 +171,7 @@ public final class BootSequence {
             logger.info("root=dhcp: root-path \(rootPath) gives \(plan.root.server ?? "<next-server>"):\(plan.root.path)")
             return plan
         } catch {
-            throw BootFailure(
-                phase: .dhcpRoot, action: "reading the root from DHCP (root=dhcp)", inputs: inputs, error: "\(error)")
+            throw failure("\(error)")
         }
     }
 

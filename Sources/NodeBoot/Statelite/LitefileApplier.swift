@@ -248,6 +248,11 @@ final class LitefileApplier {
         let copy = Self.tmpfsTop + path
         try place(candidates(entry, all: false, symlinkOK: true).first, entry: entry, at: copy)
         if nested { return }
+        try expose(copy, entry, path, bind: bind)
+    }
+
+    /// A copy made visible at `/PATH`: bind-mounted over it, or reached through the link-type symlink.
+    private func expose(_ copy: String, _ entry: LitefileEntry, _ path: String, bind: Bool) throws {
         if bind {
             try ensureTarget(entry, path, recordPlaced: entry.parent == nil)
             try ConfinedTree.bind(from: root, copy, onto: root, path)
@@ -280,9 +285,7 @@ final class LitefileApplier {
                 try root.remove(inCopy)
                 try makeEmpty(entry, at: inCopy)
             }
-            try ensureTarget(entry, path, recordPlaced: entry.parent == nil)
-            try ConfinedTree.bind(from: root, store, onto: root, path)
-            log.action("bind-mounted", from: store, to: path)
+            try expose(store, entry, path, bind: true)
         }
     }
 
@@ -338,13 +341,7 @@ final class LitefileApplier {
             try place(nil, entry: entry, at: destination)
         }
         if nested { return }
-        if bind {
-            try ensureTarget(entry, path, recordPlaced: entry.parent == nil)
-            try ConfinedTree.bind(from: root, destination, onto: root, path)
-            log.action("bind-mounted", from: destination, to: path)
-        } else {
-            try linkTarget(entry, path)
-        }
+        try expose(destination, entry, path, bind: bind)
     }
 
     /// localdisk: copied once to `/.sllocal/localmnt/PATH` and bound; without a local disk mounted there
@@ -362,9 +359,7 @@ final class LitefileApplier {
         } else {
             log.info("kept the existing local-disk copy \(local)")
         }
-        try ensureTarget(entry, path, recordPlaced: entry.parent == nil)
-        try ConfinedTree.bind(from: root, local, onto: root, path)
-        log.action("bind-mounted", from: local, to: path)
+        try expose(local, entry, path, bind: true)
     }
 
     /// `/.statelite/tmpfs/etc/mtab` -> `/proc/mounts`, as xCAT does at the end.

@@ -191,14 +191,18 @@ public final class StateliteSetup {
             ).mount(on: root, at: target)
         }
         var failures: [String] = []
-        // Usual case: the node's directory exists already.
-        switch mount(nodePath, rounds: 1) {
-        case .success(let attempt):
-            log.action("mounted persistent store (vers=\(attempt.version))", from: "\(statemnt.server):\(nodePath)", to: target)
-            return
-        case .failure(let failed):
-            failures += failed.lines
+        func mountNodeDirectory() -> Bool {
+            switch mount(nodePath, rounds: 1) {
+            case .success(let attempt):
+                log.action("mounted persistent store (vers=\(attempt.version))", from: "\(statemnt.server):\(nodePath)", to: target)
+                return true
+            case .failure(let failed):
+                failures += failed.lines
+                return false
+            }
         }
+        // Usual case: the node's directory exists already.
+        if mountNodeDirectory() { return }
         // First boot (or the server is slow): mount the parent, create <node>, remount on it (xCAT's dance).
         for round in 1...max(1, environment.statemntRounds) {
             switch mount(statemnt.path, rounds: 1) {
@@ -211,13 +215,7 @@ public final class StateliteSetup {
                     failures.append("creating \(nodePath): \(error)")
                 }
                 do { try root.unmount(target) } catch { failures.append("unmounting \(statemnt.path): \(error)") }
-                switch mount(nodePath, rounds: 1) {
-                case .success(let attempt):
-                    log.action("mounted persistent store (vers=\(attempt.version))", from: "\(statemnt.server):\(nodePath)", to: target)
-                    return
-                case .failure(let failed):
-                    failures += failed.lines
-                }
+                if mountNodeDirectory() { return }
             case .failure(let failed):
                 failures += failed.lines.map { "round \(round): \($0)" }
             }
