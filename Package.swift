@@ -4,12 +4,13 @@
 //
 // Layering (see README "Code map"):
 //   NetworkAddresses pure: IPv4/IPv6/MAC address and network values, shared by every layer.
+//   RuntimeLayout   pure: every /run/nodeinit path, and the version (from CBuildVersion.h or `git describe`).
 //   BootConfig      pure: kernel command line + xCAT tables -> validated BootPlan. No libc, no I/O.
 //   NodeSys         the libc layer: fds, mounts (wraps libmount), modules, netlink, sockets, switch_root.
 //   BlockDevices    wraps libblkid (devspec resolution, fs probing).
 //   NFSFiles        wraps libnfs (reading tables over NFS without a kernel mount).
 //   NodeNetwork     DHCPv4 client, DNS resolver, interface setup (protocol codecs are pure).
-//   NodeBoot        the PID-1 boot sequence, following a BootPlan.
+//   NodeBoot        the PID-1 boot: BootSequence walks the BootPlan's steps, one executor each (Steps/).
 //   OverlayCapture  overlay upper dir -> streamed OCI layer (PAX tar); layer apply.
 //   LayerCompression wraps zlib and libzstd (gzip/zstd layer streams).
 //   NodeInit        the thin `nodeinit` executable (init, plan, capture, agent, pull, apply, save).
@@ -34,7 +35,10 @@ let package = Package(
     targets: [
         // Pure: text in, validated values out.
         .target(name: "NetworkAddresses"),
-        .target(name: "BootConfig", dependencies: ["NetworkAddresses"]),
+        // A header only: the version string, which `make static` overrides with `git describe`.
+        .target(name: "CBuildVersion"),
+        .target(name: "RuntimeLayout", dependencies: ["CBuildVersion"]),
+        .target(name: "BootConfig", dependencies: ["NetworkAddresses", "RuntimeLayout"]),
 
         // C: only what Swift cannot call (variadic syscall, prctl, reboot, makedev, openat2, ...).
         .target(name: "CNodeShim"),
@@ -61,38 +65,41 @@ let package = Package(
             ]),
         .target(
             name: "BlockDevices",
-            dependencies: ["CLibBlkid", "NodeSys", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["CLibBlkid"]),
         .target(
             name: "NFSFiles",
             dependencies: ["CLibNFS"]),
         .target(
             name: "NodeNetwork",
-            dependencies: ["NodeSys", "BootConfig", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["NodeSys", .product(name: "Logging", package: "swift-log")]),
         // Wraps zlib and libzstd (streaming gzip/zstd for OCI layers).
         .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd"]),
         .target(
             name: "OverlayCapture",
-            dependencies: ["NodeSys", "LayerCompression", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: [
+                "NodeSys", "LayerCompression", "RuntimeLayout", .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         // The node-save agent (HTTP server on the node) and the server side (pull, save). Its own small
         // HTTP/1.1 over NodeSys sockets: SwiftNIO would add about 11 MB to the static /init.
         .target(
             name: "NodeAgent",
             dependencies: [
-                "NodeSys", "OverlayCapture",
+                "NodeSys", "OverlayCapture", "RuntimeLayout",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "NodeBoot",
             dependencies: [
-                "BootConfig", "NodeSys", "NodeNetwork", "BlockDevices", "NFSFiles", "OverlayCapture", "NodeAgent",
+                "BootConfig", "RuntimeLayout", "NodeSys", "NodeNetwork", "BlockDevices", "NFSFiles", "OverlayCapture",
+                "NodeAgent",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "NodeInit",
             dependencies: [
-                "BootConfig", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork", "NodeAgent",
+                "BootConfig", "RuntimeLayout", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork", "NodeAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -102,7 +109,12 @@ let package = Package(
         .testTarget(name: "NetworkAddressesTests", dependencies: ["NetworkAddresses"]),
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig", "TestSupport"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys", "TestSupport"]),
-        .testTarget(name: "NodeBootTests", dependencies: ["NodeBoot", "NodeSys", "BootConfig"]),
+        .testTarget(
+            name: "NodeBootTests",
+            dependencies: [
+                "NodeBoot", "NodeSys", "NodeNetwork", "BootConfig", "RuntimeLayout",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys", "TestSupport"]),
         .testTarget(
             name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],
@@ -110,6 +122,9 @@ let package = Package(
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSys", "OverlayCapture", "TestSupport"]),
         .testTarget(
             name: "StateliteTests",
-            dependencies: ["NodeBoot", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture"]),
+            dependencies: [
+                "NodeBoot", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture", "RuntimeLayout",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ]
 )

@@ -13,9 +13,17 @@ out=${NODEINIT_OUT:-build/nodeinit}
 
 libs=$(scripts/build-static-libmount.sh | tail -n 1)
 
+# The version the binary reports: `git describe` of this checkout when there is one (Sources/CBuildVersion's
+# header holds the release number otherwise). Only characters safe inside a C string literal are kept.
+version_flags=()
+if version=$(git describe --tags --always 2>/dev/null); then
+    version=$(printf '%s' "$version" | tr -cd 'A-Za-z0-9._+-')
+    version_flags=(-Xcc "-DNODEINIT_VERSION=\"$version\"")
+fi
+
 "$swift" build -c release --product nodeinit --scratch-path .build-static \
-    -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -s
-bin=$("$swift" build -c release --product nodeinit --scratch-path .build-static --show-bin-path)/nodeinit
+    -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -s "${version_flags[@]}"
+bin=$("$swift" build -c release --product nodeinit --scratch-path .build-static --show-bin-path "${version_flags[@]}")/nodeinit
 test -x "$bin" || { echo "build-static: $bin was not produced" >&2; exit 1; }
 
 mkdir -p "$(dirname "$out")"

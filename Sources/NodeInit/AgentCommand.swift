@@ -1,3 +1,4 @@
+import RuntimeLayout
 import ArgumentParser
 import Logging
 import NodeAgent
@@ -24,7 +25,7 @@ struct AgentCommand: ParsableCommand {
     var tokenFile: String?
 
     @Option(help: "Overlay upper directory.")
-    var upper: String = "/run/nodeinit/overlay/upper"
+    var upper: String = RuntimeLayout.node.tmpfsUpperDir
 
     @Option(help: "Merged overlay view.")
     var merged: String = "/"
@@ -55,7 +56,7 @@ struct AgentCommand: ParsableCommand {
         let access = AccessPolicy(allowlist: allow.compactMap { IPNetwork($0) }, token: token)
         let configuration = AgentConfiguration(
             listenAddress: listen.flatMap { IPAddress($0) }, port: UInt16(port), access: access,
-            upperDirectory: upper, version: nodeinitVersion)
+            upperDirectory: upper, version: NodeinitVersion.text)
         let producer = OverlayCaptureProducer(
             upperDirectory: FilePath(upper), mergedDirectory: FilePath(merged), bootPlacedManifest: FilePath(placed),
             exclusions: exclusions)

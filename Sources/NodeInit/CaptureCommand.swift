@@ -1,3 +1,4 @@
+import RuntimeLayout
 import ArgumentParser
 import NodeSys
 import OverlayCapture
@@ -11,7 +12,7 @@ struct CaptureCommand: ParsableCommand {
         abstract: "Write the node's overlay changes to stdout as an OCI image layer (tar).")
 
     @Option(help: "Overlay upper directory.")
-    var upper: String = "/run/nodeinit/overlay/upper"
+    var upper: String = RuntimeLayout.node.tmpfsUpperDir
 
     @Option(help: "Merged overlay view (metacopy data, /etc/nodeinit/save-exclude, user and group names).")
     var merged: String = "/"

@@ -15,6 +15,6 @@ struct InitCommand: ParsableCommand {
     }
 
     static func boot() -> Never {
-        BootSequence().run()
+        BootSequence.live().run()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RuntimeLayout
 
 /// The `nodeinit` command tree. Each subcommand lives in its own file and stays thin:
 /// it parses arguments and calls one library entry point.
@@ -22,7 +23,5 @@ struct NodeInitCommand: ParsableCommand {
 
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
-    func run() { print("nodeinit \(nodeinitVersion)") }
+    func run() { print("nodeinit \(NodeinitVersion.text)") }
 }
-
-let nodeinitVersion = "0.1.0"

@@ -46,36 +46,24 @@ private func plan(_ commandLine: String) throws -> BootPlan {
     @Test(arguments: argumentsCases)
     func agentCommandLineFollowsThePlan(_ testCase: ArgumentsCase) throws {
         let plan = try plan(testCase.commandLine)
-        let startup = AgentStartup(plan: plan, port: plan.agent.port ?? 0, bootServerAddress: testCase.bootServer)
+        let startup = AgentStartup(
+            plan: plan, port: plan.agent.port ?? 0, bootServerAddress: testCase.bootServer.flatMap { IPAddress($0) },
+            upperDirectory: plan.overlay == .none ? nil : "/run/nodeinit/overlay/upper")
         #expect(startup.arguments == testCase.expected)
-    }
-
-    /// A persistent overlay's upper is where it was really mounted: inside an image file's loop mount, or on the
-    /// tmpfs it fell back to; never the image file itself.
-    @Test(arguments: [
-        ("rd.live.overlay=LABEL=p:/persist.img", "/run/nodeinit/overlay-device-image/overlayfs"),
-        ("rd.overlay=LABEL=p:/ovl", "/run/nodeinit/overlay/upper"),
-    ])
-    func persistentOverlayServesTheMountedUpper(_ overlay: String, _ mounted: String) throws {
-        let plan = try plan("root=nfs:10.0.2.2:/srv/image \(overlay)")
-        let planned = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2")
-        #expect(planned.upperDirectory?.hasPrefix("/run/nodeinit/overlay-device/") == true)
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", mountedUpperDir: mounted)
-        let arguments = try #require(startup.arguments)
-        let upper = try #require(arguments.firstIndex(of: "--upper"))
-        #expect(arguments.dropFirst(upper + 1).first == mounted)
     }
 
     @Test func noOverlayIsReportedAndNothingStarts() throws {
         let plan = try plan("root=nfs:10.0.2.2:/srv/image rd.overlay=0")
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", binaryCopy: "/nonexistent/x")
+        let startup = AgentStartup(
+            plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: nil,
+            binaryCopy: "/nonexistent/x")
         #expect(throws: AgentStartup.Error.self) { try startup.start(logger: .init(label: "test")) }
         #expect(!FileSystem.exists("/nonexistent/x"))
     }
 
     @Test func unknownServerAndNoAllowListIsAnError() throws {
         let plan = try plan("root=nfs:10.0.2.2:/srv/image")
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: nil, binaryCopy: "/nonexistent/x")
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: nil, upperDirectory: "/run/nodeinit/overlay/upper", binaryCopy: "/nonexistent/x")
         #expect(startup.allowList.isEmpty)
         do {
             _ = try startup.start(logger: .init(label: "test"))
@@ -95,7 +83,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             }
         }
         let plan = try plan("root=nfs:10.0.2.2:/srv/image")
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", binaryCopy: directory + "/nodeinit")
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: "/run/nodeinit/overlay/upper", binaryCopy: directory + "/nodeinit")
         try startup.copyBinary()
         let original = try FileContents.bytes(at: "/proc/self/exe", limit: 1 << 30)
         let copy = try FileContents.bytes(at: directory + "/nodeinit", limit: 1 << 30)
@@ -110,7 +98,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         // A process whose root is already "/" is ready at once for a plan whose new root is "/".
         var plan = try plan("root=nfs:10.0.2.2:/srv/image")
         plan.switchRoot.newRoot = "/"
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: "10.0.2.2", readyTimeoutMilliseconds: 5000)
+        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: "/run/nodeinit/overlay/upper", readyTimeoutMilliseconds: 5000)
         let sleeper = try ProcessSpawn(path: "/bin/sleep", arguments: ["30"], environment: []).start()
         defer {
             kill(sleeper, SIGKILL)

@@ -1,4 +1,5 @@
 import BootConfig
+import NodeNetwork
 import NodeSys
 import Testing
 
@@ -12,7 +13,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
     @Test func everyPlannedAttemptGetsTheAddressLast() throws {
         let root = try plan("root=nfs:nfs.example:/srv/image:rsize=65536").root
         let mount = NFSRootMount(
-            attempts: root.attempts, server: "nfs.example", address: "10.0.2.2", path: root.path, target: root.mountPoint)
+            attempts: root.attempts, server: "nfs.example", address: IPAddress("10.0.2.2")!, path: root.path, target: root.mountPoint)
         let mounts = root.attempts.map { mount.mount(for: $0) }
         #expect(mounts.map(\.fileSystemType) == ["nfs4", "nfs4", "nfs"])
         #expect(mounts.allSatisfy { $0.source == "10.0.2.2:/srv/image" && $0.target == "/run/nodeinit/lower" })
@@ -24,23 +25,23 @@ private func plan(_ commandLine: String) throws -> BootPlan {
 
     @Test func ipv6ServersAreBracketed() throws {
         let root = try plan("root=nfs4:[fd00::1]:/img").root
-        let mount = NFSRootMount(attempts: root.attempts, server: "fd00::1", address: "fd00::1", path: root.path, target: "/l")
+        let mount = NFSRootMount(
+            attempts: root.attempts, server: "fd00::1", address: IPAddress("fd00::1")!, path: root.path, target: "/l")
         #expect(root.attempts.first.map { mount.mount(for: $0).source } == "[fd00::1]:/img")
     }
 
     @Test func serverFallsBackToDHCPAndPathTakesTheHostName() throws {
         var root = try plan("root=nfs:10.0.2.2:/images/%s").root
-        let network = NetworkState(
-            interface: "eth0", address: "10.0.2.15", hostname: "node7", nextServer: "10.0.2.4", serverIdentifier: "10.0.2.5")
-        #expect(RootLocation(plan: root, network: network) == RootLocation(server: "10.0.2.2", path: "/images/node7"))
+        var lease = testLease(hostName: "node7", nextServer: "10.0.2.4", serverIdentifier: "10.0.2.5")
+        #expect(RootLocation(plan: root, lease: lease) == RootLocation(server: "10.0.2.2", path: "/images/node7"))
         root.server = nil
-        #expect(RootLocation(plan: root, network: network)?.server == "10.0.2.4")
-        var anonymous = network
-        anonymous.hostname = nil
-        anonymous.nextServer = nil
-        #expect(RootLocation(plan: root, network: anonymous) == RootLocation(server: "10.0.2.5", path: "/images/10.0.2.15"))
-        anonymous.serverIdentifier = nil
-        #expect(RootLocation(plan: root, network: anonymous) == nil)
+        #expect(RootLocation(plan: root, lease: lease)?.server == "10.0.2.4")
+        lease.boot.hostName = "(none)"
+        lease.boot.nextServer = nil
+        #expect(RootLocation(plan: root, lease: lease) == RootLocation(server: "10.0.2.5", path: "/images/10.0.2.15"))
+        lease.boot.serverIdentifier = nil
+        #expect(RootLocation(plan: root, lease: lease) == nil)
+        #expect(RootLocation(plan: root, lease: nil) == nil)
     }
 
     @Test func overlayKeepsTheUpperAFaithfulDiff() throws {
@@ -48,14 +49,18 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             Issue.record("expected a tmpfs overlay")
             return
         }
-        let root = OverlayRoot(plan: overlay)
+        let layers = OverlayLayers(
+            mode: .tmpfs, lowerDirs: overlay.mounts.lowerDir, upperDir: overlay.mounts.upperDir,
+            workDir: overlay.mounts.workDir)
+        let overlayMount = OverlayMountStep.overlayMount(layers, mounts: overlay.mounts)
+        let tmpfsMount = OverlayTmpfsStep.tmpfsMount(at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes)
         #expect(
-            root.overlayMount.options.description
+            overlayMount.options.description
                 == "lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,workdir=/run/nodeinit/overlay/work,"
                 + "redirect_dir=off,metacopy=off,index=off,xino=off")
-        #expect(root.overlayMount.target == "/sysroot")
-        #expect(root.tmpfsMount.options.description == "mode=0755,size=512m")
-        #expect(root.tmpfsMount.target == "/run/nodeinit/overlay")
+        #expect(overlayMount.target == "/sysroot")
+        #expect(tmpfsMount.options.description == "mode=0755,size=512m")
+        #expect(tmpfsMount.target == "/run/nodeinit/overlay")
     }
 
     @Test func defaultTmpfsSizeIsTheKernelsHalfOfRAM() throws {
@@ -63,11 +68,19 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             Issue.record("expected a tmpfs overlay")
             return
         }
-        #expect(OverlayRoot(plan: overlay).tmpfsMount.options.description == "mode=0755")
+        #expect(
+            OverlayTmpfsStep.tmpfsMount(at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes)
+                .options.description == "mode=0755")
     }
 
-    @Test func resolvConfListsServersAndSearch() {
-        let state = NetworkState(interface: "eth0", address: "10.0.2.15", nameservers: ["10.0.2.3", "1.1.1.1"], searchDomains: ["cluster"])
-        #expect(state.resolvConf == "# written by nodeinit from eth0\nsearch cluster\nnameserver 10.0.2.3\nnameserver 1.1.1.1\n")
+    /// The one resolv.conf writer: DHCP's servers, de-duplicated, at most three in use, then the search list.
+    @Test func resolvConfListsServersOnceAndSearch() {
+        var lease = testLease()
+        lease.nameservers = ["10.0.2.3", "1.1.1.1", "10.0.2.3", "9.9.9.9", "8.8.8.8"].compactMap { IPAddress($0) }
+        lease.searchDomains = ["cluster"]
+        #expect(
+            lease.resolvConf
+                == "# written by nodeinit\nnameserver 10.0.2.3\nnameserver 1.1.1.1\nnameserver 9.9.9.9\n"
+                + "# (glibc uses only three) nameserver 8.8.8.8\nsearch cluster\n")
     }
 }

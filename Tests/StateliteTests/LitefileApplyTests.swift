@@ -102,7 +102,7 @@ final class StateliteNode {
         guard let plan = try setup.plan(commandLine: line, bootPlan: bootPlan, hostName: nil) else {
             throw POSIXError(.ENOENT)
         }
-        let summary = try setup.apply(plan.statelite, nodeName: plan.nodeName)
+        let summary = try setup.apply(plan)
         return (setup, summary)
     }
 }

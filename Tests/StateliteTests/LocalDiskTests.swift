@@ -46,7 +46,7 @@ struct LocalDiskApplyTests {
         let line = KernelCommandLine(bytes: Array("root=nfs:10.0.0.9:/images/node NODE=n1 \(extra)".utf8))
         let plan = try #require(try setup.plan(commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil))
         #expect(!plan.warnings.contains { $0.contains("localdisk entries but no local disk") })
-        let summary = try setup.apply(plan.statelite, nodeName: plan.nodeName)
+        let summary = try setup.apply(plan)
         return (setup, summary, consoleLines)
     }
 

@@ -1,5 +1,7 @@
 import BlockDevices
 import BootConfig
+import Logging
+import RuntimeLayout
 import Foundation
 import Glibc
 @testable import NodeBoot
@@ -73,10 +75,35 @@ final class OverlayNode {
         guard case .device(var device) = plan.overlay else { throw POSIXError(.EINVAL) }
         device.deviceMountPoint = deviceMount
         return PersistentOverlay(
-            plan: device, lowerDir: lower, target: root, tmpfsMountPoint: scratch.sub("tmpfs"), server: "10.0.0.9",
-            exportPath: "/images/a", image: plan.image, deviceTimeoutSeconds: timeout,
-            resolver: DeviceResolver(pollMilliseconds: 50)
+            plan: device, lowerDir: lower, server: "10.0.0.9", exportPath: "/images/a", image: plan.image,
+            deviceTimeoutSeconds: timeout, resolver: DeviceResolver(pollMilliseconds: 50)
         ) { [weak self] in self?.consoleLines.append($0) }
+    }
+
+    /// What the boot's overlay steps make of `overlay`: its plan's device, tmpfs and overlay steps, each through its
+    /// executor, on this node's scratch directories (the tmpfs under `run/overlay`, the overlay on `root`).
+    func mount(_ overlay: PersistentOverlay) throws(BootFailure) -> OverlayOutcome {
+        let line = KernelCommandLine("root=nfs:10.0.0.9:/images/a")
+        guard var plan = try? BootPlanner.plan(BootInputs(commandLine: line)) else {
+            throw BootFailure(phase: .commandLine, action: "planning", error: "no plan")
+        }
+        var device = overlay.plan
+        device.mounts.target = root
+        plan.overlay = .device(device)
+        plan.root.mountPoint = lower
+        plan.steps = [.mountOverlayDevice] + (device.readOnly ? [.mountOverlayTmpfs] : []) + [.mountOverlay]
+        let storage = GivenOverlayDevice(overlay)
+        let walk = BootSequence(services: BootServices(
+            network: NoNetwork(), kernel: LiveKernel(), storage: storage, logger: Logger(label: "test"),
+            layout: RuntimeLayout(directory: scratch.sub("run"))))
+        var context = BootContext(commandLine: line, plan: plan)
+        try walk.walk(&context)
+        guard let layers = context.overlay, let prepared = storage.prepared else {
+            throw BootFailure(phase: .overlay, action: "mounting", error: "no overlay")
+        }
+        return OverlayOutcome(
+            mode: prepared.mode, upperDir: layers.upperDir, device: prepared.device,
+            fileSystemType: prepared.fileSystemType, recordedIdentity: prepared.recordedIdentity)
     }
 
     /// Unmounts the overlay, the device and any tmpfs (what a reboot does).
@@ -96,6 +123,38 @@ final class OverlayNode {
     }
 }
 
+struct OverlayOutcome {
+    var mode: OverlayLayers.Mode
+    var upperDir: String
+    var device: String?
+    var fileSystemType: String?
+    var recordedIdentity: Bool
+}
+
+/// Prepares the device with the test's own `PersistentOverlay` (its short device poll and console capture).
+final class GivenOverlayDevice: BootStorage {
+    let overlay: PersistentOverlay
+    var prepared: PersistentOverlay.Prepared?
+    init(_ overlay: PersistentOverlay) { self.overlay = overlay }
+
+    func loadTables(
+        _ locations: TableLocations, imageRoot: String, resolveHost: @escaping (String) -> String?, log: StateliteLog
+    ) throws(StateliteError) -> StateliteTables.Loaded { StateliteTables.Loaded() }
+
+    func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations {
+        StateliteSetup(environment: environment, log: log)
+    }
+
+    func prepareOverlayDevice(_ planned: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared {
+        var overlay = self.overlay
+        overlay.loadModule = planned.loadModule
+        let result = try overlay.prepare()
+        prepared = result
+        return result
+    }
+}
+
+
 @Suite("Persistent overlay on a loop-mounted ext4", .enabled(if: runningAsRoot, "needs root for loop devices and mounts"), .serialized)
 struct PersistentOverlayTests {
     @Test func firstUseRebootMismatchResetReadonlyAndFail() throws {
@@ -103,7 +162,7 @@ struct PersistentOverlayTests {
         defer { node.close() }
 
         // First boot: identity recorded, writes land on the device.
-        var outcome = try node.overlay().mount()
+        var outcome = try node.mount(node.overlay())
         #expect(outcome.mode == .persistent)
         #expect(outcome.recordedIdentity)
         #expect(outcome.fileSystemType == "ext4")
@@ -113,14 +172,14 @@ struct PersistentOverlayTests {
         node.reboot()
 
         // Second boot, same image: the change is there.
-        outcome = try node.overlay().mount()
+        outcome = try node.mount(node.overlay())
         #expect(outcome.mode == .persistent)
         #expect(!outcome.recordedIdentity)
         #expect(read(node.root + "/etc/node-change") == "kept\n")
         node.reboot()
 
         // readonly: the saved upper is visible, new writes go to tmpfs.
-        outcome = try node.overlay("rd.overlay.readonly").mount()
+        outcome = try node.mount(node.overlay("rd.overlay.readonly"))
         #expect(outcome.mode == .readOnlyStack)
         #expect(read(node.root + "/etc/node-change") == "kept\n")
         try write(node.root + "/etc/volatile", "gone\n")
@@ -129,7 +188,7 @@ struct PersistentOverlayTests {
 
         // The image changes below: default policy tmpfs leaves the upper untouched.
         try FileManager.default.createDirectory(atPath: node.lower + "/newdir", withIntermediateDirectories: true)
-        outcome = try node.overlay().mount()
+        outcome = try node.mount(node.overlay())
         guard case .tmpfsFallback(let reason) = outcome.mode else { Issue.record("expected a tmpfs fallback"); return }
         #expect(reason.contains("another image"))
         #expect(read(node.root + "/etc/node-change") == nil)
@@ -137,22 +196,22 @@ struct PersistentOverlayTests {
         node.reboot()
         node.reboot()
         // fail: the boot stops.
-        #expect(throws: PersistentOverlayError.self) { _ = try node.overlay("nodeinit.overlay.mismatch=fail").mount() }
+        #expect(throws: BootFailure.self) { _ = try node.mount(node.overlay("nodeinit.overlay.mismatch=fail")) }
         node.reboot()
         // reset: the old upper is emptied and the new image recorded.
-        outcome = try node.overlay("nodeinit.overlay.mismatch=reset").mount()
+        outcome = try node.mount(node.overlay("nodeinit.overlay.mismatch=reset"))
         #expect(outcome.mode == .persistent)
         #expect(outcome.recordedIdentity)
         #expect(read(node.root + "/etc/node-change") == nil)
         try write(node.root + "/etc/after-reset", "new\n")
         node.reboot()
         // The new identity matches now.
-        outcome = try node.overlay().mount()
+        outcome = try node.mount(node.overlay())
         #expect(outcome.mode == .persistent)
         #expect(read(node.root + "/etc/after-reset") == "new\n")
         node.reboot()
         // rd.overlay.reset empties it on request.
-        outcome = try node.overlay("rd.overlay.reset").mount()
+        outcome = try node.mount(node.overlay("rd.overlay.reset"))
         #expect(outcome.mode == .persistent)
         #expect(read(node.root + "/etc/after-reset") == nil)
         #expect(read(node.root + "/usr/bin/tool") == "tool v1\n")
@@ -162,14 +221,14 @@ struct PersistentOverlayTests {
         let node = try OverlayNode("povl-absent")
         defer { node.close() }
         let missing = try node.overlay(path: "-absent:/ovl", timeout: 1)
-        let outcome = try missing.mount()
+        let outcome = try node.mount(missing)
         guard case .tmpfsFallback(let reason) = outcome.mode else { Issue.record("expected a tmpfs fallback"); return }
         #expect(reason.contains("no block device matches"))
         try write(node.root + "/etc/x", "x\n")
-        #expect(read(node.scratch.sub("tmpfs/upper/etc/x")) == "x\n")
+        #expect(read(node.scratch.sub("run/overlay/upper/etc/x")) == "x\n")
         node.reboot()
-        #expect(throws: PersistentOverlayError.self) {
-            _ = try node.overlay("nodeinit.overlay.required", path: "-absent:/ovl", timeout: 1).mount()
+        #expect(throws: BootFailure.self) {
+            _ = try node.mount(node.overlay("nodeinit.overlay.required", path: "-absent:/ovl", timeout: 1))
         }
     }
 
@@ -186,7 +245,7 @@ struct PersistentOverlayTests {
         try handle.close()
         #expect(try run(["/usr/sbin/mkfs.ext4", "-q", "-F", inner]).status == 0)
         node.reboot()
-        let outcome = try node.overlay(path: ":/overlay.img").mount()
+        let outcome = try node.mount(node.overlay(path: ":/overlay.img"))
         #expect(outcome.mode == .persistent)
         #expect(outcome.device?.hasPrefix("/dev/loop") == true)
         #expect(outcome.upperDir.hasSuffix("-image/overlayfs"))

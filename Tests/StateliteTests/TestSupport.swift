@@ -1,4 +1,7 @@
+import BootConfig
 import Foundation
+@testable import NodeBoot
+import Logging
 import Glibc
 
 let runningAsRoot = getuid() == 0
@@ -76,4 +79,56 @@ func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
 
 func mount(_ source: String, _ target: String, type: String, data: String?) -> Bool {
     Glibc.mount(source, target, type, 0, data) == 0
+}
+
+/// No network: these tests mount local devices only.
+struct NoNetwork: BootNetwork {
+    func bringUp(plan: NetworkPlan, logger: Logger) throws(BootFailure) -> BootLease {
+        throw BootFailure(phase: .network, action: "bringing up the network", error: "no network in this test")
+    }
+
+    func resolve(host: String, nameservers: [IPAddress], searchDomains: [String], logger: Logger) throws(BootFailure)
+        -> [IPAddress]
+    { [] }
+}
+
+extension StateliteSetup {
+    /// What the `loadTables` step does: the tables (image or command line), the plan with them; nil when statelite
+    /// is not in use.
+    func plan(commandLine: KernelCommandLine, bootPlan: BootPlan, hostName: String?) throws -> BootPlan? {
+        let tables = try LiveStorage().loadTables(
+            bootPlan.tables, imageRoot: environment.imageRoot, resolveHost: environment.resolveHost, log: log)
+        let plan = try LoadTablesStep.plan(with: tables, commandLine: commandLine, plan: bootPlan, hostName: hostName, log: log)
+        return plan.statelite.enabled ? plan : nil
+    }
+
+    /// The plan's statelite steps, each through its executor, walked on this setup.
+    func apply(_ plan: BootPlan) throws(BootFailure) -> StateliteSummary {
+        var plan = plan
+        plan.steps = plan.steps.filter { $0.phase == .statelite }
+        var context = BootContext(commandLine: KernelCommandLine(""), plan: plan)
+        context.stateliteLog = log
+        let walk = BootSequence(services: BootServices(
+            network: NoNetwork(), kernel: LiveKernel(), storage: GivenStatelite(self), logger: Logger(label: "test")))
+        try walk.walk(&context)
+        return summary
+    }
+}
+
+/// Opens the test's own statelite setup (its scratch paths, short retries and captured log).
+final class GivenStatelite: BootStorage {
+    let setup: StateliteSetup
+    init(_ setup: StateliteSetup) { self.setup = setup }
+
+    func loadTables(
+        _ locations: TableLocations, imageRoot: String, resolveHost: @escaping (String) -> String?, log: StateliteLog
+    ) throws(StateliteError) -> StateliteTables.Loaded {
+        try LiveStorage().loadTables(locations, imageRoot: imageRoot, resolveHost: resolveHost, log: log)
+    }
+
+    func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations { setup }
+
+    func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared {
+        try overlay.prepare()
+    }
 }

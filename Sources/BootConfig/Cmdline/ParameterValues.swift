@@ -68,7 +68,7 @@ func isValidHostName(_ text: String, allowNumeric: Bool = false) -> Bool {
 
 /// Normalizes a MAC address given as `aa:bb:..`, `aa-bb-..`, or PXELINUX `01-aa-bb-...` (hardware type 01 =
 /// Ethernet) into lowercase `aa:bb:cc:dd:ee:ff`. Nil when it is not a 6-byte unicast Ethernet address.
-func normalizeMAC(_ text: String, allowHardwareType: Bool) -> String? {
+func normalizeMAC(_ text: String, allowHardwareType: Bool) -> MACAddress? {
     var groups: [String] = []
     var current = ""
     for scalar in text.unicodeScalars {
@@ -90,7 +90,7 @@ func normalizeMAC(_ text: String, allowHardwareType: Bool) -> String? {
     }
     // A NIC's own address is unicast: a set multicast bit means the text was misread (e.g. a truncated `01-...`).
     guard let firstByte = UInt8(groups[0], radix: 16), firstByte & 1 == 0 else { return nil }
-    return groups.map { $0.asciiLowercased() }.joined(separator: ":")
+    return MACAddress(groups.joined(separator: ":"))
 }
 
 /// A Linux interface name: 1-15 characters, no `/`, `:`, whitespace or control characters.

@@ -10,14 +10,14 @@ public struct NetworkSpec: Equatable, Sendable {
         public var allInterfaces: Bool
         public var hostname: String?
         public var mtu: Int?
-        public var mac: String?
+        public var mac: MACAddress?
         /// DNS servers from the kernel's trailing `:<dns0>:<dns1>`.
         public var nameservers: [IPAddress]
         public var raw: String
     }
 
     public var ip: [IPParameter]
-    public var bootMAC: String?
+    public var bootMAC: MACAddress?
     public var interfaceNames: [InterfaceName]
     /// `netdev=` or `bootdev=` (the last given).
     public var bootDevice: String?
@@ -52,7 +52,7 @@ public struct NetworkSpec: Equatable, Sendable {
             throw ParameterError(parameter: "ip", value: "", problem: "needs a value such as dhcp or client:peer:gw:mask:host:if:none")
         }
 
-        var bootMAC: String? = nil
+        var bootMAC: MACAddress? = nil
         if let value = commandLine.last("BOOTIF") {
             guard let mac = normalizeMAC(value, allowHardwareType: true) else {
                 throw ParameterError(parameter: "BOOTIF", value: value, problem: "expected 01-aa-bb-cc-dd-ee-ff or aa:bb:cc:dd:ee:ff")

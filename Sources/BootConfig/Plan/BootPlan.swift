@@ -30,7 +30,8 @@ public struct BootPlan: Codable, Equatable, Sendable {
     public var saveExclude: [String]
     /// The final hand-over.
     public var switchRoot: SwitchRootPlan
-    /// Every action in order. The init walks this list.
+    /// Every action in order. The init walks this list; a refining step (`planFromLease`, `loadTables`) replaces the
+    /// plan with one planned again from what it learnt, and the walk goes on after that step in the new list.
     public var steps: [BootStep]
     /// Non-fatal findings: near-miss parameter names, deprecated spellings, ignored values.
     public var warnings: [String]
@@ -71,8 +72,8 @@ public struct ModuleParameter: Codable, Equatable, Sendable {
 // MARK: - Network
 
 public struct NetworkPlan: Codable, Equatable, Sendable {
-    /// `BOOTIF=`: the MAC the node PXE-booted from, lowercase `aa:bb:cc:dd:ee:ff`.
-    public var bootMAC: String?
+    /// `BOOTIF=`: the MAC the node PXE-booted from.
+    public var bootMAC: MACAddress?
     /// `ifname=<name>:<mac>`: rename the interface with that MAC to that name before configuring, in order.
     public var interfaceNames: [InterfaceName]
     /// Interfaces to configure, in order. Without any `ip=` this is one DHCP entry selecting the boot interface.
@@ -91,16 +92,15 @@ public struct NetworkPlan: Codable, Equatable, Sendable {
 
 public struct InterfaceName: Codable, Equatable, Sendable {
     public var name: String
-    /// Lowercase colon form.
-    public var mac: String
+    public var mac: MACAddress
 }
 
 /// Which interface(s) a configuration applies to.
 public enum InterfaceSelector: Codable, Equatable, Sendable {
     /// The interface with this name (from `ip=...:<if>:...`, `netdev=`, `bootdev=`).
     case name(String)
-    /// The interface with this MAC (from `BOOTIF=`), lowercase colon form.
-    case mac(String)
+    /// The interface with this MAC (from `BOOTIF=`).
+    case mac(MACAddress)
     /// Every interface with a carrier; the first to get a lease wins (dracut `ip=dhcp` without BOOTIF).
     case anyWithCarrier
 }
@@ -138,8 +138,8 @@ public struct InterfaceConfig: Codable, Equatable, Sendable {
     /// Host name from the `ip=` field, if any.
     public var hostname: String?
     public var mtu: Int?
-    /// MAC address to set on the interface (dracut `ip=<if>:dhcp::<mac>`), lowercase colon form.
-    public var mac: String?
+    /// MAC address to set on the interface (dracut `ip=<if>:dhcp::<mac>`).
+    public var mac: MACAddress?
     /// The parameter text it came from (`ip=...`), or `default` when no `ip=` was given.
     public var origin: String
 }
@@ -488,6 +488,9 @@ public enum BootStep: Codable, Equatable, Sendable {
     case loadDeviceDrivers
     /// Rename interfaces per `network.interfaceNames`, configure `network.interfaces`, add routes and DNS.
     case configureNetwork
+    /// Plan again with what the lease taught: its host name (node name, `%s`, `$node`) and, for `root=dhcp`, its
+    /// root-path (DHCP option 17, required then). The steps after this one come from the refined plan.
+    case planFromLease
     /// Mount the NFS root (`root`), trying each attempt in order until one succeeds or `retrySeconds` runs out.
     case mountRoot
     /// Wait for the overlay device (`debug.deviceTimeoutSeconds`) and mount it.
@@ -496,6 +499,9 @@ public enum BootStep: Codable, Equatable, Sendable {
     case mountOverlayTmpfs
     /// Mount the overlay on `switchRoot.newRoot` with `overlay` mounts.
     case mountOverlay
+    /// Read the xCAT tables (`tables`, else the image's `/etc/nodeinit/*.csv`) and plan again with them; the statelite
+    /// steps after this one come from the refined plan (none when no table or parameter asks for statelite).
+    case loadTables
     /// Mount a tmpfs on `<newRoot>/.statelite` and create `tmpfs/` in it (hides the image's copy).
     case mountStateliteTmpfs
     /// Mount the persistent store (`statelite.statemnt`) and its per-node directory.
@@ -503,7 +509,7 @@ public enum BootStep: Codable, Equatable, Sendable {
     /// Mount a tmpfs on `<newRoot>/.sllocal/log`, wait for `statelite.localDisk` (`debug.deviceTimeoutSeconds`) and
     /// mount it read-write on `<newRoot>/.sllocal/localmnt`; when it is missing, `localdisk` entries stay in RAM.
     case mountLocalDisk
-    /// Mount `statelite.treeMounts[index]` read-only.
+    /// Mount `statelite.treeMounts[index]` read-only (a server's tree), or open it in place (a directory of the image).
     case mountLitetree(index: Int)
     /// Apply `statelite.entries[index]` (whose path is given for readability).
     case applyLitefile(index: Int, path: String)

@@ -1,3 +1,5 @@
+import RuntimeLayout
+
 /// Everything the planner reads. Tables are passed as text with the name used in error messages.
 public struct BootInputs: Sendable {
     public struct Table: Sendable {
@@ -39,11 +41,11 @@ public struct BootInputs: Sendable {
 /// Turns `BootInputs` into a `BootPlan`. Pure and deterministic. Every error it throws conforms to
 /// `BootConfigError` (a `ParameterError`, or a table's nested `Error`).
 public enum BootPlanner {
-    /// Fixed mount points.
-    public static let newRoot = "/sysroot"
-    public static let lowerDir = "/run/nodeinit/lower"
-    public static let overlayTmpfs = "/run/nodeinit/overlay"
-    public static let overlayDevice = "/run/nodeinit/overlay-device"
+    /// Fixed mount points, from the node's runtime layout.
+    public static let newRoot = RuntimeLayout.newRoot
+    public static let lowerDir = RuntimeLayout.node.lowerDir
+    public static let overlayTmpfs = RuntimeLayout.node.overlayTmpfs
+    public static let overlayDevice = RuntimeLayout.node.overlayDevice
     public static let overlayOptions = "redirect_dir=off,metacopy=off,index=off,xino=off"
 
     public static func plan(_ inputs: BootInputs) throws -> BootPlan {
@@ -407,6 +409,7 @@ public enum BootPlanner {
         steps.append(.loadDeviceDrivers)
         pause(.beforeNetwork)
         steps.append(.configureNetwork)
+        steps.append(.planFromLease)
         pause(.beforeRootMount)
         steps.append(.mountRoot)
         pause(.afterRootMount)
@@ -422,6 +425,7 @@ public enum BootPlanner {
             steps.append(.mountOverlay)
         }
         pause(.afterOverlay)
+        steps.append(.loadTables)
         if plan.statelite.enabled {
             steps.append(.mountStateliteTmpfs)
             if plan.statelite.statemnt != nil { steps.append(.mountStatemnt) }
@@ -429,7 +433,8 @@ public enum BootPlanner {
         }
         if plan.statelite.enabled { pause(.afterStatemnt) }
         if plan.statelite.enabled {
-            for (index, tree) in plan.statelite.treeMounts.enumerated() where tree.server != nil {
+            // Every tree, by priority: a server's is mounted, an image directory opened in place.
+            for index in plan.statelite.treeMounts.indices {
                 steps.append(.mountLitetree(index: index))
             }
             for (index, entry) in plan.statelite.entries.enumerated() {

@@ -86,7 +86,7 @@ extension InterfaceSelector {
         let (container, key) = try singleCase(decoder)
         switch key.stringValue {
         case "name": self = .name(try container.decode(String.self, forKey: key))
-        case "mac": self = .mac(try container.decode(String.self, forKey: key))
+        case "mac": self = .mac(try container.decode(MACAddress.self, forKey: key))
         case "anyWithCarrier": self = .anyWithCarrier
         default: throw unknownCase(key, decoder)
         }

@@ -37,6 +37,17 @@ extension BootPlan {
             return out
         case .configureNetwork:
             return describeNetwork()
+        case .planFromLease:
+            var out = ["plan again with the lease: its host name names the node when nothing on the command line does"]
+            if root.awaitsDHCPRootPath { out.append("the root comes from the DHCP root-path (option 17, root=dhcp)") }
+            return out
+        case .loadTables:
+            return [
+                "read the xCAT tables: litefile from \(tables.litefile?.description ?? "the image's /etc/nodeinit/litefile.csv"), "
+                    + "litetree from \(tables.litetree?.description ?? "the image's /etc/nodeinit/litetree.csv"), "
+                    + "statelite from \(tables.statelite?.description ?? "the image's /etc/nodeinit/statelite.csv")",
+                "plan again with them (statelite steps follow when a table or parameter asks for statelite)",
+            ]
         case .mountRoot:
             if root.awaitsDHCPRootPath {
                 return ["mount the NFS root the DHCP root-path (option 17) names on \(root.mountPoint) (root=dhcp; planned again after DHCP)"]
@@ -97,7 +108,10 @@ extension BootPlan {
         case .mountLitetree(let index):
             guard index < statelite.treeMounts.count else { return ["mount litetree \(index)"] }
             let tree = statelite.treeMounts[index]
-            var out = ["mount litetree \(tree.priority): \(tree.server.map(bracketed) ?? ""):\(tree.directory) read-only on \(switchRoot.newRoot)\(tree.mountPoint)"]
+            guard let server = tree.server else {
+                return ["use litetree \(tree.priority): the image's \(tree.directory) in place (\(switchRoot.newRoot)\(tree.mountPoint))"]
+            }
+            var out = ["mount litetree \(tree.priority): \(bracketed(server)):\(tree.directory) read-only on \(switchRoot.newRoot)\(tree.mountPoint)"]
             for attempt in tree.attempts { out.append("try NFSv\(attempt.version): -o \(attempt.options),addr=<server address>") }
             return out
         case .applyLitefile(let index, _):

@@ -1,16 +1,17 @@
 import NodeSys
+import RuntimeLayout
 
 /// How the init starts the agent before switch_root (see README "Node save: agent, pull and save").
 public enum AgentLaunch {
-    public static let logPath = "/run/nodeinit/agent.log"
+    public static let logPath = RuntimeLayout.node.agentLog
     /// Where the init copies its own binary so it stays reachable after switch_root.
-    public static let binaryCopy = "/run/nodeinit/nodeinit"
+    public static let binaryCopy = RuntimeLayout.node.agentBinary
 
     /// The `nodeinit agent` arguments (argv[0] first) for a node whose new root is mounted at `newRoot`.
     /// `tokenFile` is a path inside the new root.
     public static func arguments(
         newRoot: String, port: Int, allow: [String], tokenFile: String?,
-        upper: String = "/run/nodeinit/overlay/upper"
+        upper: String = RuntimeLayout.node.tmpfsUpperDir
     ) -> [String] {
         var arguments = ["nodeinit", "agent", "--root", newRoot, "--port", String(port)]
         for range in allow { arguments += ["--allow", range] }

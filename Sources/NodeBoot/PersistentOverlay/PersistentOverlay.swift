@@ -17,10 +17,6 @@ public struct PersistentOverlay {
     public var plan: DeviceOverlay
     /// The NFS root mounted read-only (the overlay's lower).
     public var lowerDir: String
-    /// Where the overlay goes (`/sysroot`).
-    public var target: String
-    /// Where a tmpfs upper is mounted (readonly mode, fallback).
-    public var tmpfsMountPoint: String
     /// Recorded in the identity: the root's server and export path, and `nodeinit.image=`.
     public var server: String
     public var exportPath: String
@@ -34,14 +30,11 @@ public struct PersistentOverlay {
     public var loadModule: (String) -> Void = { _ in }
 
     public init(
-        plan: DeviceOverlay, lowerDir: String, target: String, tmpfsMountPoint: String, server: String,
-        exportPath: String, image: String?, deviceTimeoutSeconds: Int, resolver: DeviceResolver = DeviceResolver(),
-        console: @escaping (String) -> Void
+        plan: DeviceOverlay, lowerDir: String, server: String, exportPath: String, image: String?,
+        deviceTimeoutSeconds: Int, resolver: DeviceResolver = DeviceResolver(), console: @escaping (String) -> Void
     ) {
         self.plan = plan
         self.lowerDir = lowerDir
-        self.target = target
-        self.tmpfsMountPoint = tmpfsMountPoint
         self.server = server
         self.exportPath = exportPath
         self.image = image
@@ -50,21 +43,15 @@ public struct PersistentOverlay {
         self.console = console
     }
 
-    public enum Mode: Sendable, Equatable {
-        /// The persistent upper takes the writes.
-        case persistent
-        /// `rd.overlay.readonly`: the saved upper is a lower layer; a tmpfs takes the writes.
-        case readOnlyStack
-        /// A tmpfs upper, for the reason given (device missing, mismatch...); the persistent upper is untouched.
-        case tmpfsFallback(reason: String)
-    }
-
-    public struct Outcome: Sendable, Equatable {
-        public var mode: Mode
-        /// The overlay as mounted.
+    /// The upper this boot uses, ready for the overlay mount (after a tmpfs when `upperDir` is nil).
+    public struct Prepared: Sendable, Equatable {
+        /// `.persistent`, `.readOnlyStack` or `.tmpfsFallback`.
+        public var mode: OverlayLayers.Mode
+        /// `lowerdir=`: the NFS root, after the saved upper in read-only mode.
         public var lowerDirs: String
-        public var upperDir: String
-        public var workDir: String
+        /// The persistent upper and work dirs; nil when a tmpfs takes the writes (read-only mode, fallback).
+        public var upperDir: String?
+        public var workDir: String?
         /// `/dev/...` of the device (or loop device), nil on fallback before a device was found.
         public var device: String?
         public var fileSystemType: String?
@@ -73,10 +60,11 @@ public struct PersistentOverlay {
         public var recordedIdentity: Bool
     }
 
-    // MARK: - Mount
+    // MARK: - Prepare
 
-    /// Prepares the upper (device, layout, identity, reset) and mounts the overlay on `target`.
-    public func mount() throws(PersistentOverlayError) -> Outcome {
+    /// Finds and mounts the device, lays out the upper, checks the image identity and applies reset; a device that
+    /// cannot be used gives a tmpfs fallback (or an error with `nodeinit.overlay.required` / mismatch `fail`).
+    public func prepare() throws(PersistentOverlayError) -> Prepared {
         let system: ConfinedTree
         let lower: ConfinedTree
         do {
@@ -87,31 +75,22 @@ public struct PersistentOverlay {
         }
         let identity = ImageIdentity(
             server: server, exportPath: exportPath, image: image ?? "-", stamp: ImageIdentity.stamp(of: lower))
-        var outcome: Outcome
         do {
-            outcome = try preparePersistent(system: system, identity: identity)
+            return try preparePersistent(system: system, identity: identity)
         } catch let failure as Fallback {
             if plan.required, failure.honoursRequired {
                 throw .deviceUnavailable(spec: plan.device.description, reason: failure.reason)
             }
             if let fatal = failure.fatal { throw fatal }
             console("WARNING: persistent overlay \(plan.device): \(failure.reason); using a tmpfs upper: CHANGES WILL BE LOST AT REBOOT")
-            outcome = try tmpfsOutcome(system: system, reason: failure.reason, identity: identity, device: failure.device)
+            return Prepared(
+                mode: .tmpfsFallback(reason: failure.reason), lowerDirs: lowerDir, upperDir: nil, workDir: nil,
+                device: failure.device, fileSystemType: nil, identity: identity, recordedIdentity: false)
         } catch let error as PersistentOverlayError {
             throw error
         } catch {
             throw .mountFailed(what: "preparing the upper", reason: "\(error)")
         }
-        let data = "lowerdir=\(outcome.lowerDirs),upperdir=\(outcome.upperDir),workdir=\(outcome.workDir)"
-            + (plan.mounts.options.isEmpty ? "" : "," + plan.mounts.options)
-        do {
-            FileTree.closeQuietly(try system.ensureDirectory(target))
-            try system.mount(source: "overlay", fileSystemType: "overlay", data: data, at: target)
-        } catch {
-            throw .mountFailed(what: "mounting the overlay on \(target) (\(data))", reason: error.description)
-        }
-        console("overlay on \(target): \(outcome.mode) upper \(outcome.upperDir) lower \(outcome.lowerDirs)")
-        return outcome
     }
 
     /// Why the persistent upper cannot be used this boot.
@@ -124,7 +103,7 @@ public struct PersistentOverlay {
         var fatal: PersistentOverlayError?
     }
 
-    func preparePersistent(system: ConfinedTree, identity: ImageIdentity) throws -> Outcome {
+    func preparePersistent(system: ConfinedTree, identity: ImageIdentity) throws -> Prepared {
         let deviceMount = LocalDeviceMount(
             device: plan.device, role: "overlay device", timeoutSeconds: deviceTimeoutSeconds, resolver: resolver,
             loadModule: loadModule, console: console)
@@ -143,6 +122,7 @@ public struct PersistentOverlay {
         let relative = plan.path.map { ($0.hasPrefix("/") ? $0 : "/" + $0) } ?? ""
         let deviceTree = try ConfinedTree(plan.deviceMountPoint)
         if !relative.isEmpty, let status = try deviceTree.status(relative), status.kind == .regular {
+            // Beside the device mount point (the runtime layout's overlay-device-image on a node).
             let imageMount = plan.deviceMountPoint + "-image"
             let (loop, loopType) = try attachImage(deviceTree, relative, system: system, at: imageMount)
             device = loop
@@ -205,12 +185,11 @@ public struct PersistentOverlay {
         }
 
         if plan.readOnly {
-            let tmpfs = try mountTmpfs(system: system)
-            return Outcome(
-                mode: .readOnlyStack, lowerDirs: upper + ":" + lowerDir, upperDir: tmpfs.upper, workDir: tmpfs.work,
+            return Prepared(
+                mode: .readOnlyStack, lowerDirs: upper + ":" + lowerDir, upperDir: nil, workDir: nil,
                 device: device, fileSystemType: fsType, identity: identity, recordedIdentity: recorded)
         }
-        return Outcome(
+        return Prepared(
             mode: .persistent, lowerDirs: lowerDir, upperDir: upper, workDir: work, device: device,
             fileSystemType: fsType, identity: identity, recordedIdentity: recorded)
     }
@@ -249,26 +228,5 @@ public struct PersistentOverlay {
         }
         console("overlay image \(relative) attached to \(loop.path) (\(type)), mounted on \(mountPoint)")
         return (loop.path, type)
-    }
-
-    func mountTmpfs(system: ConfinedTree) throws -> (upper: String, work: String) {
-        FileTree.closeQuietly(try system.ensureDirectory(tmpfsMountPoint))
-        if !system.isMountPoint(tmpfsMountPoint) {
-            try system.mount(source: "tmpfs", fileSystemType: "tmpfs", data: "mode=0755", at: tmpfsMountPoint)
-        }
-        FileTree.closeQuietly(try system.ensureDirectory(tmpfsMountPoint + "/upper"))
-        FileTree.closeQuietly(try system.ensureDirectory(tmpfsMountPoint + "/work"))
-        return (tmpfsMountPoint + "/upper", tmpfsMountPoint + "/work")
-    }
-
-    func tmpfsOutcome(system: ConfinedTree, reason: String, identity: ImageIdentity, device: String?) throws(PersistentOverlayError) -> Outcome {
-        do {
-            let tmpfs = try mountTmpfs(system: system)
-            return Outcome(
-                mode: .tmpfsFallback(reason: reason), lowerDirs: lowerDir, upperDir: tmpfs.upper, workDir: tmpfs.work,
-                device: device, fileSystemType: nil, identity: identity, recordedIdentity: false)
-        } catch {
-            throw .mountFailed(what: "mounting the fallback tmpfs on \(tmpfsMountPoint)", reason: "\(error)")
-        }
     }
 }

@@ -12,7 +12,7 @@ import OverlayCapture
 /// already warns; the setup repeats it loudly on the console and in statelite.log, and leaves
 /// `/.statelite/persistent/NOT-PERSISTENT` explaining it. A litetree source that does not mount is skipped with a
 /// warning (as xCAT does); one entry that cannot be applied is logged and the others go on.
-public final class StateliteSetup {
+public final class StateliteSetup: StateliteOperations {
     public struct Environment {
         /// The new root (`/sysroot`).
         public var newRoot: String
@@ -65,94 +65,100 @@ public final class StateliteSetup {
         self.placed = BootPlacedRecorder(upperDir: environment.upperDir, manifestPath: environment.placedManifestPath)
     }
 
-    /// Reads the tables (image or `nodeinit.litefile=`...) and plans statelite again with them. Returns nil when
-    /// statelite is not in use (no tables and nothing on the command line asks for it).
-    public func plan(commandLine: KernelCommandLine, bootPlan: BootPlan, hostName: String?) throws(StateliteError) -> BootPlan? {
-        let image: ConfinedTree
-        do { image = try ConfinedTree(environment.imageRoot) } catch {
-            throw .setup(action: "opening the image at \(environment.imageRoot)", reason: error.description)
-        }
-        let tables = try StateliteTables(imageRoot: image, resolveHost: environment.resolveHost).load(bootPlan.tables, log: log)
-        guard tables.litefile != nil || tables.litetree != nil || tables.statelite != nil || bootPlan.statelite.enabled else {
-            return nil
-        }
-        if tables.litefile == nil, let xcat = bootPlan.statelite.xcatServer {
-            // xCAT's node asks xcatd (over TLS) for its litefile; nodeinit reads the table from the image or a URL, so
-            // an XCAT= boot without one would silently get no statelite entries.
-            log.warning(
-                "XCAT=\(xcat) but no litefile table: nodeinit does not fetch tables from xcatd; put `tabdump litefile` "
-                    + "output in the image's /etc/nodeinit/litefile.csv or give nodeinit.litefile=nfs://server/path")
-        }
+    // MARK: - Steps, in plan order
+
+    /// The new root, opened once by `mountStateliteTmpfs` (every later step works inside it).
+    private var rootTree: ConfinedTree?
+    /// Litetree sources in priority order, as `mountLitetree` made them usable.
+    private var trees: [LitefileApplier.SourceTree] = []
+    /// Built by the first `applyLitefile`, once every tree is mounted.
+    private var applier: LitefileApplier?
+    public private(set) var summary = StateliteSummary()
+
+    private func root() throws(StateliteError) -> ConfinedTree {
+        if let rootTree { return rootTree }
         do {
-            let plan = try BootPlanner.plan(BootInputs(
-                commandLine: commandLine, litefile: tables.litefile, litetree: tables.litetree,
-                statelite: tables.statelite, image: bootPlan.image, hostName: hostName,
-                dhcpRootPath: bootPlan.root.dhcpRootPath))
-            return plan.statelite.enabled ? plan : nil
+            let tree = try ConfinedTree(environment.newRoot)
+            rootTree = tree
+            return tree
         } catch {
-            throw .invalidTables(reason: "\(error)")
+            throw .setup(action: "opening the new root \(environment.newRoot)", reason: error.description)
         }
     }
 
-    /// Applies `plan.statelite` on the new root. Writes the boot-placed manifest for what it put into the overlay.
-    public func apply(_ plan: StatelitePlan, nodeName: String?) throws(StateliteError) -> StateliteSummary {
-        var summary = StateliteSummary()
-        let root: ConfinedTree
-        do { root = try ConfinedTree(environment.newRoot) } catch {
-            throw .setup(action: "opening the new root \(environment.newRoot)", reason: error.description)
-        }
-        try mountStateliteTmpfs(root)
+    /// `mountStateliteTmpfs`: the `/.statelite` tmpfs (hiding the image's copy) with tmpfs/, persistent/ and mnt/.
+    public func mountStateliteTmpfs() throws(StateliteError) {
+        try mountStateliteTmpfs(try root())
+    }
 
-        let hasPersistentEntries = plan.entries.contains { $0.option == .persistent || $0.option == .linkPersistent }
-        if let statemnt = plan.statemnt {
-            do {
-                try mountPersistentStore(statemnt, nodeName: nodeName, root: root)
-                summary.persistentStore = true
-            } catch {
-                if hasPersistentEntries { throw error }
-                log.warning("\(error); no persistent entries use it, so the boot goes on")
-            }
-        } else if hasPersistentEntries {
-            let text = "persistent litefile entries but no STATEMNT: their files live in RAM and are LOST at reboot"
-            log.warning(text)
-            try? root.writeFile(
-                "/.statelite/persistent/NOT-PERSISTENT",
-                Array("nodeinit: no STATEMNT was given, so /.statelite/persistent is on a tmpfs.\n\(text).\n".utf8))
+    /// `mountStatemnt`: the node's directory of the persistent store on `/.statelite/persistent`. Failing is fatal
+    /// only when `persistent` entries need it.
+    public func mountStatemnt(_ statemnt: StatemntPlan, nodeName: String?, entries: [LitefileEntry]) throws(StateliteError) {
+        let hasPersistentEntries = entries.contains { $0.option == .persistent || $0.option == .linkPersistent }
+        do {
+            try mountPersistentStore(statemnt, nodeName: nodeName, root: try root())
+            summary.persistentStore = true
+        } catch {
+            if hasPersistentEntries { throw error }
+            log.warning("\(error); no persistent entries use it, so the boot goes on")
         }
+    }
 
-        if let disk = plan.localDisk {
-            summary.localDisk = mountLocalDisk(disk, root: root)
-        }
+    /// Without a STATEMNT, `persistent` entries live in RAM: said loudly, and in a file on the node.
+    public func warnNoPersistentStore(entries: [LitefileEntry]) throws(StateliteError) {
+        guard entries.contains(where: { $0.option == .persistent || $0.option == .linkPersistent }) else { return }
+        let text = "persistent litefile entries but no STATEMNT: their files live in RAM and are LOST at reboot"
+        log.warning(text)
+        try? root().writeFile(
+            "/.statelite/persistent/NOT-PERSISTENT",
+            Array("nodeinit: no STATEMNT was given, so /.statelite/persistent is on a tmpfs.\n\(text).\n".utf8))
+    }
 
-        var trees: [LitefileApplier.SourceTree] = []
-        for tree in plan.treeMounts {
-            guard let mounted = mountTree(tree, root: root) else {
-                summary.treesSkipped += 1
-                continue
-            }
-            summary.treesMounted += tree.server == nil ? 0 : 1
-            trees.append(LitefileApplier.SourceTree(tree: mounted, display: tree.mountPoint))
-        }
+    /// `mountLocalDisk`: see `mountLocalDisk(_:root:)`.
+    public func mountLocalDisk(_ disk: LocalDiskPlan) throws(StateliteError) {
+        summary.localDisk = mountLocalDisk(disk, root: try root())
+    }
 
-        let image: ConfinedTree
-        do { image = try ConfinedTree(environment.imageRoot) } catch {
-            throw .setup(action: "opening the image at \(environment.imageRoot)", reason: error.description)
+    /// `mountLitetree`: one source tree, mounted read-only (a server's) or opened in place (the image's own).
+    public func mountLitetree(_ tree: LitetreeMount) throws(StateliteError) {
+        guard let mounted = mountTree(tree, root: try root()) else {
+            summary.treesSkipped += 1
+            return
         }
-        let defaults = (try? root.subtree("/.default")).map { LitefileApplier.SourceTree(tree: $0, display: "/.default") }
-        let applier = LitefileApplier(
-            root: root, image: image, trees: trees, defaults: defaults, canChangeImage: environment.upperDir != nil,
-            log: log, placed: placed)
-        for entry in plan.entries {
-            if applier.apply(entry, in: plan.entries) { summary.applied += 1 } else { summary.failed += 1 }
-        }
-        applier.linkMtab()
+        summary.treesMounted += tree.server == nil ? 0 : 1
+        trees.append(LitefileApplier.SourceTree(tree: mounted, display: tree.mountPoint))
+    }
+
+    /// `applyLitefile`: one entry; a failed entry is logged and the others go on.
+    public func applyLitefile(_ entry: LitefileEntry, in entries: [LitefileEntry]) throws(StateliteError) {
+        let applier = try self.litefileApplier()
+        if applier.apply(entry, in: entries) { summary.applied += 1 } else { summary.failed += 1 }
+    }
+
+    /// `linkMtab`, the last statelite step: `/etc/mtab` as xCAT links it, then the boot-placed manifest.
+    public func linkMtab() throws(StateliteError) {
+        try litefileApplier().linkMtab()
         do {
             summary.placedRecords = try placed.write()
         } catch {
             log.warning("cannot write the boot-placed manifest: \(error); node save may list these paths as changes")
         }
         log.info("statelite done: \(summary.applied) entries applied, \(summary.failed) failed, \(summary.treesMounted) trees mounted, \(summary.treesSkipped) skipped")
-        return summary
+    }
+
+    private func litefileApplier() throws(StateliteError) -> LitefileApplier {
+        if let applier { return applier }
+        let root = try root()
+        let image: ConfinedTree
+        do { image = try ConfinedTree(environment.imageRoot) } catch {
+            throw .setup(action: "opening the image at \(environment.imageRoot)", reason: error.description)
+        }
+        let defaults = (try? root.subtree("/.default")).map { LitefileApplier.SourceTree(tree: $0, display: "/.default") }
+        let made = LitefileApplier(
+            root: root, image: image, trees: trees, defaults: defaults, canChangeImage: environment.upperDir != nil,
+            log: log, placed: placed)
+        applier = made
+        return made
     }
 
     // MARK: - Mounts

@@ -23,15 +23,27 @@ public struct StateliteTables {
         self.reader = reader
     }
 
+    /// The tables found; nil for one neither named nor in the image.
+    public struct Loaded {
+        public var litefile: BootInputs.Table?
+        public var litetree: BootInputs.Table?
+        public var statelite: BootInputs.Table?
+
+        public init(litefile: BootInputs.Table? = nil, litetree: BootInputs.Table? = nil, statelite: BootInputs.Table? = nil) {
+            self.litefile = litefile
+            self.litetree = litetree
+            self.statelite = statelite
+        }
+
+        public var isEmpty: Bool { litefile == nil && litetree == nil && statelite == nil }
+    }
+
     /// Reads every table the locations name (or the image holds).
-    public func load(_ locations: TableLocations, log: StateliteLog) throws(StateliteError)
-        -> (litefile: BootInputs.Table?, litetree: BootInputs.Table?, statelite: BootInputs.Table?)
-    {
-        (
-            try load("litefile", locations.litefile, default: Self.imageLitefile, log: log),
-            try load("litetree", locations.litetree, default: Self.imageLitetree, log: log),
-            try load("statelite", locations.statelite, default: Self.imageStatelite, log: log)
-        )
+    public func load(_ locations: TableLocations, log: StateliteLog) throws(StateliteError) -> Loaded {
+        Loaded(
+            litefile: try load("litefile", locations.litefile, default: Self.imageLitefile, log: log),
+            litetree: try load("litetree", locations.litetree, default: Self.imageLitetree, log: log),
+            statelite: try load("statelite", locations.statelite, default: Self.imageStatelite, log: log))
     }
 
     func load(_ table: String, _ location: TableLocation?, default imagePath: String, log: StateliteLog)

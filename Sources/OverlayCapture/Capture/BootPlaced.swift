@@ -1,3 +1,4 @@
+import RuntimeLayout
 import FoundationEssentials
 import NodeSys
 import SystemPackage
@@ -37,7 +38,7 @@ public struct BootPlacedRecord: Sendable, Codable, Equatable {
 /// The `/run/nodeinit/placed.json` document: `{"version":1,"entries":[{"path":"/etc/hostname","inode":12,
 /// "size":6,"mtime":{"seconds":1700000000,"nanoseconds":5},"ctime":{...}}]}`.
 public struct BootPlacedManifest: Sendable, Codable, Equatable {
-    public static let defaultPath = "/run/nodeinit/placed.json"
+    public static let defaultPath = RuntimeLayout.node.placedManifest
     public var version: Int
     public var entries: [BootPlacedRecord]
 

@@ -25,7 +25,14 @@ public struct BootTimeline: Sendable, Equatable {
         self.initStartMilliseconds = initStartMilliseconds
     }
 
+    /// Adds a phase; a phase recorded right after an entry of the same phase extends that entry (the statelite steps
+    /// form one phase).
     public mutating func record(_ phase: BootPhase, start: MonotonicInstant, end: MonotonicInstant, succeeded: Bool) {
+        if let last = entries.last, last.phase == phase, last.succeeded {
+            entries[entries.count - 1].durationMilliseconds = end.milliseconds - min(last.startMilliseconds, end.milliseconds)
+            entries[entries.count - 1].succeeded = succeeded
+            return
+        }
         entries.append(
             Entry(
                 phase: phase, startMilliseconds: start.milliseconds,

@@ -12,7 +12,7 @@ public struct NodeNetworkBoot: BootNetwork {
 
     public init() {}
 
-    public func bringUp(plan: NetworkPlan, logger: Logger) throws(BootFailure) -> NetworkState {
+    public func bringUp(plan: NetworkPlan, logger: Logger) throws(BootFailure) -> BootLease {
         guard let boot = plan.interfaces.first else {
             throw failure("the plan configures no interface", plan: plan)
         }
@@ -28,9 +28,13 @@ public struct NodeNetworkBoot: BootNetwork {
         } catch {
             throw failure("\(error)", plan: plan)
         }
-        var servers = plan.ignoreDHCPNameservers ? nameservers : lease.dnsServers
+        // NetworkConfigurator put the DHCP servers first, then `nameserver=` and static ones.
+        var servers: [IPAddress] = []
+        for server in plan.ignoreDHCPNameservers ? nameservers : lease.dnsServers where !servers.contains(server) {
+            servers.append(server)
+        }
         var searchDomains = lease.searchDomains
-        var others: [String] = []
+        var others: [NetworkLease] = []
         // The other ip= interfaces: configured once the boot interface is up, without a default route (the boot
         // interface's is the one the root server is reached by); one that fails is a warning, not a failed boot.
         for config in plan.interfaces.dropFirst() {
@@ -38,7 +42,7 @@ public struct NodeNetworkBoot: BootNetwork {
                 let extra = try configure(
                     config, plan: plan, routes: plan.routes.filter { $0.interface != nil && $0.interface == config.interfaceName },
                     defaultRoute: false, logger: logger)
-                others.append("\(extra.interfaceName) \(extra.address)/\(extra.prefixLength)")
+                others.append(extra)
                 if !plan.ignoreDHCPNameservers {
                     for server in extra.dnsServers where !servers.contains(server) { servers.append(server) }
                 }
@@ -47,13 +51,12 @@ public struct NodeNetworkBoot: BootNetwork {
                 logger.warning("network: \(config.origin) not configured, the boot goes on without it: \(error)")
             }
         }
-        if !others.isEmpty { logger.info("network: also up: \(others.joined(separator: ", "))") }
-        return NetworkState(
-            interface: lease.interfaceName, address: lease.address.description,
-            gateway: lease.gateway?.description, nameservers: servers.map(\.description),
-            searchDomains: searchDomains, hostname: lease.hostName ?? boot.hostname,
-            rootPath: lease.rootPath, nextServer: lease.nextServer?.description,
-            serverIdentifier: lease.serverIdentifier?.description)
+        if !others.isEmpty {
+            logger.info("network: also up: \(others.map { "\($0.interfaceName) \($0.address)/\($0.prefixLength)" }.joined(separator: ", "))")
+        }
+        var bootLease = lease
+        if bootLease.hostName == nil { bootLease.hostName = boot.hostname }
+        return BootLease(boot: bootLease, others: others, nameservers: servers, searchDomains: searchDomains)
     }
 
     /// One interface configuration through NetworkConfigurator. The `ifname=` renames and an `ip=` MAC go with it;
@@ -63,14 +66,12 @@ public struct NodeNetworkBoot: BootNetwork {
     ) throws -> NetworkLease {
         var selection = InterfaceSelection(
             carrierTimeout: .seconds(carrierTimeoutSeconds),
-            renames: plan.interfaceNames.compactMap { rename in
-                MACAddress(rename.mac).map { InterfaceRename(name: rename.name, mac: $0) }
-            },
-            assignedMAC: config.mac.flatMap { MACAddress($0) })
+            renames: plan.interfaceNames.map { InterfaceRename(name: $0.name, mac: $0.mac) },
+            assignedMAC: config.mac)
         switch config.selector {
         case .name(let name): selection.interfaceName = name
-        case .mac(let mac): selection.bootMAC = MACAddress(mac)
-        case .anyWithCarrier: selection.bootMAC = plan.bootMAC.flatMap { MACAddress($0) }
+        case .mac(let mac): selection.bootMAC = mac
+        case .anyWithCarrier: selection.bootMAC = plan.bootMAC
         }
         let method: AddressingMethod
         switch config.method {
@@ -101,17 +102,19 @@ public struct NodeNetworkBoot: BootNetwork {
             nameservers: defaultRoute ? plan.nameservers : [], defaultRoute: defaultRoute, log: logger)
     }
 
-    public func resolve(host: String, nameservers: [String], searchDomains: [String], logger: Logger) throws(BootFailure)
-        -> [String]
+    public func resolve(host: String, nameservers: [IPAddress], searchDomains: [String], logger: Logger)
+        throws(BootFailure) -> [IPAddress]
     {
-        let resolver = Resolver(
-            servers: nameservers.compactMap { IPAddress($0) }, searchDomains: searchDomains)
+        let resolver = Resolver(servers: nameservers, searchDomains: searchDomains)
         do {
-            return try resolver.resolve(host: host, log: logger).map(\.description)
+            return try resolver.resolve(host: host, log: logger)
         } catch {
             throw BootFailure(
-                phase: .nfsRoot, action: "resolving the NFS server name",
-                inputs: [.init("server", host), .init("nameservers", nameservers.joined(separator: ",")), .init("search", searchDomains.joined(separator: ","))],
+                phase: .nfsRoot, action: "resolving \(host)",
+                inputs: [
+                    .init("server", host), .init("nameservers", nameservers.map(\.description).joined(separator: ",")),
+                    .init("search", searchDomains.joined(separator: ",")),
+                ],
                 error: "\(error)")
         }
     }
@@ -121,7 +124,7 @@ public struct NodeNetworkBoot: BootNetwork {
             phase: .network, action: "bringing up the network",
             inputs: [
                 .init("interfaces", plan.interfaces.map(\.origin).joined(separator: " ")),
-                .init("BOOTIF", plan.bootMAC ?? "-"),
+                .init("BOOTIF", plan.bootMAC?.description ?? "-"),
             ],
             error: error)
     }

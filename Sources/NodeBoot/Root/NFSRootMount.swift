@@ -1,6 +1,7 @@
 import BootConfig
 import Logging
 import NodeSys
+import SystemPackage
 
 /// Mounting the NFS root read-only, the way the kernel needs it without mount.nfs: each of the
 /// plan's attempts (one per NFS version, options decided by BootConfig) gets the server's address
@@ -10,11 +11,11 @@ public struct NFSRootMount: Sendable {
     /// The server as the plan named it (a host name or IP literal), for logs and the report.
     public var server: String
     /// The server's IP address.
-    public var address: String
+    public var address: IPAddress
     public var path: String
     public var target: String
 
-    public init(attempts: [NFSMountAttempt], server: String, address: String, path: String, target: String) {
+    public init(attempts: [NFSMountAttempt], server: String, address: IPAddress, path: String, target: String) {
         self.attempts = attempts
         self.server = server
         self.address = address
@@ -28,8 +29,8 @@ public struct NFSRootMount: Sendable {
         var options = MountOptions(parsing: attempt.options)
         if attempt.readOnly { options.set("ro") }
         options.remove("addr")
-        options.set("addr", address)
-        let host = IPAddress(address)?.isIPv6 == true ? "[\(address)]" : address
+        options.set("addr", address.description)
+        let host = address.isIPv6 ? "[\(address)]" : address.description
         return Mount(source: "\(host):\(path)", target: target, fileSystemType: attempt.fsType, options: options)
     }
 
@@ -38,7 +39,7 @@ public struct NFSRootMount: Sendable {
     /// kernel's error and kept for the failure report. `beforeAttempt` runs before each first try of
     /// a version (to load that version's module only when it is needed).
     public func mountWithRetry(
-        retrySeconds: Int, logger: Logger, beforeAttempt: (NFSMountAttempt) -> Void = { _ in }
+        retrySeconds: Int, kernel: any BootKernel, logger: Logger, beforeAttempt: (NFSMountAttempt) -> Void = { _ in }
     ) throws(BootFailure) -> Mount {
         let start = MonotonicInstant.now()
         let deadline = RetryBudget.milliseconds(seconds: retrySeconds)
@@ -54,7 +55,7 @@ public struct NFSRootMount: Sendable {
                 }
                 let mount = mount(for: attempt)
                 do {
-                    try mount.mount()
+                    try kernel.mount(mount)
                     logger.info("mounted NFS root \(server):\(path) (vers=\(attempt.version), addr=\(address)) at \(target)")
                     return mount
                 } catch {
@@ -76,7 +77,7 @@ public struct NFSRootMount: Sendable {
         throw BootFailure(
             phase: .nfsRoot, action: "mounting the NFS root",
             inputs: [
-                .init("server", server), .init("address", address), .init("path", path),
+                .init("server", server), .init("address", address.description), .init("path", path),
                 .init("versions", attempts.map(\.version).joined(separator: ",")), .init("rd.retry", "\(retrySeconds)"),
             ],
             attempts: tries, error: lastError)
@@ -86,15 +87,16 @@ public struct NFSRootMount: Sendable {
 extension NFSRootMount {
     /// The kernel's error plus what it usually means for an NFS mount.
     static func explain(_ error: Mount.Error) -> String {
+        guard let number = error.systemErrno else { return error.reason }
         let hint: String? =
-            switch error.systemErrno {
-            case 2: "the server has no such export path"  // ENOENT
-            case 13: "the server refused this client or path (not exported to it?)"  // EACCES
-            case 111: "connection refused: no NFS server listening"  // ECONNREFUSED
-            case 110: "timed out: server unreachable"  // ETIMEDOUT
-            case 113, 101: "no route to the server"  // EHOSTUNREACH, ENETUNREACH
-            case 93: "the server does not speak this NFS version"  // EPROTONOSUPPORT
-            case 19: "the kernel lacks this NFS file system type (module not loaded?)"  // ENODEV
+            switch Errno(rawValue: number) {
+            case .noSuchFileOrDirectory: "the server has no such export path"
+            case .permissionDenied: "the server refused this client or path (not exported to it?)"
+            case .connectionRefused: "connection refused: no NFS server listening"
+            case .timedOut: "timed out: server unreachable"
+            case .noRouteToHost, .networkUnreachable: "no route to the server"
+            case .protocolNotSupported: "the server does not speak this NFS version"
+            case .operationNotSupportedByDevice: "the kernel lacks this NFS file system type (module not loaded?)"
             default: nil
             }
         return hint.map { "\(error.reason): \($0)" } ?? error.reason
@@ -113,12 +115,15 @@ public struct RootLocation: Sendable, Equatable {
     public var server: String
     public var path: String
 
-    public init?(plan: RootPlan, network: NetworkState) {
-        guard let server = plan.server ?? network.nextServer ?? network.serverIdentifier else { return nil }
+    /// Nil when neither the plan nor the lease names a server.
+    public init?(plan: RootPlan, lease: BootLease?) {
+        guard let server = plan.server ?? (lease?.boot.nextServer ?? lease?.boot.serverIdentifier)?.description else {
+            return nil
+        }
         self.server = server
         var path = plan.path
         if plan.hostnameSubstitution {
-            let name = network.hostname.flatMap { $0.isEmpty || $0 == "(none)" ? nil : $0 } ?? network.address
+            let name = lease?.hostName ?? lease?.boot.address.description ?? "%s"
             path = Self.replacingFirst("%s", in: path, with: name)
         }
         self.path = path
@@ -133,12 +138,5 @@ public struct RootLocation: Sendable, Equatable {
             index = text.index(after: index)
         }
         return text
-    }
-}
-
-/// rd.retry in milliseconds, clamped to 0...one year so no command-line value can overflow.
-enum RetryBudget {
-    static func milliseconds(seconds: Int) -> UInt64 {
-        UInt64(min(max(0, seconds), 366 * 24 * 3600)) * 1000
     }
 }

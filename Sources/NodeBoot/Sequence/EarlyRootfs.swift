@@ -4,7 +4,7 @@ import NodeSys
 /// The initramfs's own mounts, in order: /proc first (the entry point usually did it already),
 /// then /sys, /dev (devtmpfs, so /dev/kmsg and /dev/console exist), /dev/pts, /run.
 /// All of these except /dev/pts move into the new root at switch_root.
-public struct EarlyRootfs: Sendable {
+public struct EarlyRootfs {
     public struct Item: Sendable, Equatable {
         public var mount: Mount
         public var mode: UInt32
@@ -19,16 +19,20 @@ public struct EarlyRootfs: Sendable {
         Item(mount: Mount(source: "tmpfs", target: "/run", fileSystemType: "tmpfs", options: "nosuid,nodev,mode=0755"), mode: 0o755, required: true),
     ]
 
-    public init() {}
+    public var kernel: any BootKernel
+
+    public init(kernel: any BootKernel) {
+        self.kernel = kernel
+    }
 
     /// Mounts what is not mounted yet. A required mount failing is fatal; an optional one is logged.
     public func create(logger: Logger) throws(BootFailure) {
         for item in items {
             let target = item.mount.target
-            if FileSystem.isMountPoint(target) { continue }
+            if kernel.isMountPoint(target) { continue }
             do {
-                try FileSystem.makeDirectory(target, mode: item.mode)
-                try item.mount.mount()
+                try kernel.makeDirectory(target, mode: item.mode)
+                try kernel.mount(item.mount)
                 logger.debug("mounted \(item.mount)")
             } catch {
                 if item.required {

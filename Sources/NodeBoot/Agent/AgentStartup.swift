@@ -2,6 +2,7 @@ import BootConfig
 import Logging
 import NodeAgent
 import NodeSys
+import RuntimeLayout
 import SystemPackage
 
 /// The `.startAgent` step: starts `nodeinit agent` before switch_root so it keeps serving the node's
@@ -17,21 +18,22 @@ import SystemPackage
 /// - It runs in its own session with stdio on /run/nodeinit/agent.log, detached from the console.
 ///
 /// Starting the agent is never fatal: a node that cannot be saved still boots, with a warning in boot.log.
-struct AgentStartup {
+public struct AgentStartup {
     var plan: BootPlan
     var port: Int
     /// The resolved address of the NFS root server (the default and only allowlisted client).
-    var bootServerAddress: String?
-    /// The upper a persistent overlay really mounted (`PersistentOverlay.Outcome.upperDir`): the plan's path only
-    /// guesses it, while an image file puts it inside the loop mount and a fallback on a tmpfs. nil: the plan's.
-    var mountedUpperDir: String? = nil
+    var bootServerAddress: IPAddress?
+    /// The overlay's upper as mounted (`BootContext.overlay`), which both the init and, after switch_root, the agent
+    /// see; nil without an overlay. The plan's path only guesses it: an image file puts it inside the loop mount and
+    /// a fallback on a tmpfs.
+    var upperDirectory: String?
     var binarySource = "/proc/self/exe"
-    var binaryCopy = NodeAgent.AgentLaunch.binaryCopy
-    var logPath = NodeAgent.AgentLaunch.logPath
+    var binaryCopy = RuntimeLayout.node.agentBinary
+    var logPath = RuntimeLayout.node.agentLog
     /// How long the init waits for the agent to enter the new root (TCG guests are slow to exec).
     var readyTimeoutMilliseconds: UInt64 = 10_000
 
-    enum Error: Swift.Error, CustomStringConvertible {
+    public enum Error: Swift.Error, CustomStringConvertible {
         case noOverlay
         case noAllowedClient
         case copy(source: String, target: String, Errno)
@@ -39,7 +41,7 @@ struct AgentStartup {
         case exited(pid: Int32, log: String)
         case notReady(pid: Int32, milliseconds: UInt64, root: String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .noOverlay:
                 "the root has no overlay, so there is no upper layer to save"
@@ -57,19 +59,10 @@ struct AgentStartup {
         }
     }
 
-    /// The overlay's upper directory, as both the init and (after switch_root) the agent see it.
-    var upperDirectory: String? {
-        switch plan.overlay {
-        case .none: nil
-        case .tmpfs(let overlay): overlay.mounts.upperDir
-        case .device(let overlay): mountedUpperDir ?? overlay.mounts.upperDir
-        }
-    }
-
     /// The boot server when `allowBootServer`, then every `nodeinit.agent.allow=` entry.
     var allowList: [String] {
         var list: [String] = []
-        if plan.agent.allowBootServer, let bootServerAddress { list.append(bootServerAddress) }
+        if plan.agent.allowBootServer, let bootServerAddress { list.append(bootServerAddress.description) }
         list += plan.agent.allow.map(\.description)
         return list
     }

@@ -1,0 +1,21 @@
+/// The timed phases of a boot, as they appear in boot.json. Each plan step belongs to one (`BootStep.phase`);
+/// consecutive steps of one phase (the statelite steps) count as one entry.
+public enum BootPhase: String, Sendable, Hashable, CaseIterable {
+    case earlyRootfs = "early-rootfs"
+    case commandLine = "cmdline"
+    case pause
+    case modules
+    case deviceDrivers = "device-drivers"
+    case network
+    /// Planning again with the lease (its host name, and the root-path for `root=dhcp`).
+    case planFromLease = "plan-from-lease"
+    case nfsRoot = "nfs-root"
+    case overlayTmpfs = "overlay-tmpfs"
+    case overlay
+    case persistentOverlay = "persistent-overlay"
+    /// Reading the xCAT tables and planning again with them.
+    case tables
+    case statelite
+    case agent
+    case switchRoot = "switch-root"
+}

@@ -1,0 +1,62 @@
+import BootConfig
+import NodeSys
+
+/// `loadTables`: the xCAT tables (`nodeinit.litefile=`/`litetree=`/`statelite=`, a file in the image or `nfs://`
+/// read with libnfs, else the image's `/etc/nodeinit/*.csv`), then the command line planned again with them. The
+/// statelite steps that follow come from that plan; without tables and without statelite parameters there are none.
+struct LoadTablesStep: BootStepExecutor {
+    func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
+        let plan = context.plan
+        let logger = services.logger
+        let log = context.stateliteLog ?? StateliteLog { line in
+            if line.contains("WARNING:") || line.contains("REFUSED:") { logger.warning("\(line)") } else { logger.info("\(line)") }
+        }
+        context.stateliteLog = log
+        let snapshot = context
+        let resolve: (String) -> String? = { host in snapshot.resolve(host, services)?.description }
+        let refined: BootPlan
+        do {
+            let tables = try services.storage.loadTables(
+                plan.tables, imageRoot: plan.root.mountPoint, resolveHost: resolve, log: log)
+            refined = try Self.plan(
+                with: tables, commandLine: context.commandLine, plan: plan, hostName: context.lease?.hostName, log: log)
+        } catch {
+            throw BootFailure(
+                phase: .tables, action: "reading the xCAT tables",
+                inputs: [
+                    .init("litefile", plan.tables.litefile?.description ?? StateliteTables.imageLitefile),
+                    .init("litetree", plan.tables.litetree?.description ?? StateliteTables.imageLitetree),
+                ],
+                attempts: Array(log.lines.suffix(8)), error: error.description)
+        }
+        for warning in refined.warnings where !plan.warnings.contains(warning) {
+            logger.warning("statelite plan: \(warning)")
+        }
+        if !refined.statelite.enabled { logger.debug("statelite: no tables and nothing on the command line; not used") }
+        context.plan = refined
+    }
+
+    /// The plan with the tables: the same command line, image, host name and DHCP root-path as `plan`.
+    static func plan(
+        with tables: StateliteTables.Loaded, commandLine: KernelCommandLine, plan: BootPlan, hostName: String?,
+        log: StateliteLog
+    ) throws(StateliteError) -> BootPlan {
+        if tables.litefile == nil, let xcat = plan.statelite.xcatServer {
+            // xCAT's node asks xcatd (over TLS) for its litefile; nodeinit reads the table from the image or a URL, so
+            // an XCAT= boot without one would silently get no statelite entries.
+            log.warning(
+                "XCAT=\(xcat) but no litefile table: nodeinit does not fetch tables from xcatd; put `tabdump litefile` "
+                    + "output in the image's /etc/nodeinit/litefile.csv or give nodeinit.litefile=nfs://server/path")
+        }
+        if tables.isEmpty { return plan }
+        do {
+            return try BootPlanner.plan(
+                BootInputs(
+                    commandLine: commandLine, litefile: tables.litefile, litetree: tables.litetree,
+                    statelite: tables.statelite, image: plan.image, hostName: hostName,
+                    dhcpRootPath: plan.root.dhcpRootPath))
+        } catch {
+            throw .invalidTables(reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import BootConfig
+import NodeNetwork
+import NodeSys
+
+/// `configureNetwork`: every planned interface (the boot interface first), retried as a whole until `rd.retry`
+/// since a link or DHCP server may come late; then the host name and /run/resolv.conf.
+struct ConfigureNetworkStep: BootStepExecutor {
+    /// Between whole bring-up attempts.
+    var retryPauseMilliseconds: UInt64 = 2000
+
+    func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
+        let plan = context.plan
+        let logger = services.logger
+        let start = MonotonicInstant.now()
+        var tries = 0
+        let lease: BootLease
+        while true {
+            tries += 1
+            do {
+                lease = try services.network.bringUp(plan: plan.network, logger: logger)
+                break
+            } catch {
+                let elapsed = MonotonicInstant.now().milliseconds(since: start)
+                if elapsed >= RetryBudget.milliseconds(seconds: plan.debug.retrySeconds) {
+                    var failure = error
+                    failure.attempts.append(
+                        "\(tries) bring-up attempts over \(elapsed / 1000) s (rd.retry=\(plan.debug.retrySeconds))")
+                    throw failure
+                }
+                logger.warning("network try \(tries) failed: \(error.error); retrying")
+                Reaper.reapExited()
+                Pause.sleep(milliseconds: retryPauseMilliseconds)
+            }
+        }
+        context.lease = lease
+        if let name = context.nodeName, !name.isEmpty {
+            do {
+                try services.kernel.setHostName(name)
+            } catch {
+                logger.warning("cannot set the host name to \(name): \(error.report)")
+            }
+        }
+        do {
+            try services.kernel.writeFile(lease.resolvConf, to: services.layout.resolvConf)
+        } catch {
+            logger.warning("cannot write \(services.layout.resolvConf): \(error)")
+        }
+        let boot = lease.boot
+        logger.info(
+            "network up: \(boot.interfaceName) \(boot.address)/\(boot.prefixLength) gateway \(boot.gateway?.description ?? "none") dns \(lease.nameservers.map(\.description).joined(separator: ",")) host \(lease.hostName ?? "-")")
+    }
+}
+
+/// rd.retry in milliseconds, clamped to 0...one year so no command-line value can overflow.
+enum RetryBudget {
+    static func milliseconds(seconds: Int) -> UInt64 {
+        UInt64(min(max(0, seconds), 366 * 24 * 3600)) * 1000
+    }
+}

@@ -1,0 +1,51 @@
+import BootConfig
+import NodeSys
+
+/// `mountRoot`: the NFS root, read-only, from the plan's server (else the `ip=` peer, DHCP next-server or server
+/// identifier), resolved by DNS when it is a name, each planned version tried until one mounts or `rd.retry` ends.
+struct RootMountStep: BootStepExecutor {
+    func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
+        let plan = context.plan
+        let logger = services.logger
+        guard let location = RootLocation(plan: plan.root, lease: context.lease) else {
+            throw BootFailure(
+                phase: .nfsRoot, action: "finding the NFS server",
+                inputs: [.init("root", plan.root.syntax), .init("path", plan.root.path)],
+                error: "no server in the root parameter, no ip= peer, no DHCP next-server or server identifier")
+        }
+        let address: IPAddress
+        if let literal = IPAddress(location.server) {
+            address = literal
+        } else {
+            let nameservers = context.lease?.nameservers ?? []
+            let found = try services.network.resolve(
+                host: location.server, nameservers: nameservers, searchDomains: context.lease?.searchDomains ?? [],
+                logger: logger)
+            guard let first = found.first else {
+                throw BootFailure(
+                    phase: .nfsRoot, action: "resolving the NFS server name",
+                    inputs: [
+                        .init("server", location.server),
+                        .init("nameservers", nameservers.map(\.description).joined(separator: ",")),
+                    ],
+                    error: "no address for \(location.server)")
+            }
+            logger.info("resolved \(location.server) to \(first)")
+            address = first
+        }
+        context.rootServer = address
+        do {
+            try services.kernel.makeDirectory(plan.root.mountPoint, mode: 0o755)
+        } catch {
+            throw BootFailure(phase: .nfsRoot, action: "creating \(plan.root.mountPoint)", error: "\(error)")
+        }
+        let mount = NFSRootMount(
+            attempts: plan.root.attempts, server: location.server, address: address, path: location.path,
+            target: plan.root.mountPoint)
+        _ = try mount.mountWithRetry(retrySeconds: plan.debug.retrySeconds, kernel: services.kernel, logger: logger) {
+            attempt in
+            let module: ModuleName = attempt.version == "3" || attempt.version == "2" ? "nfsv3" : "nfsv4"
+            load([module], what: "modules for NFS \(attempt.version)", quietWhenNothing: true, &context, services)
+        }
+    }
+}

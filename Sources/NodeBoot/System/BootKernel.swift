@@ -1,0 +1,95 @@
+import BootConfig
+import Logging
+import NodeSys
+import SystemPackage
+
+/// The kernel-facing actions of the boot steps that are not networking: mounts, host name, files under /run, kernel
+/// modules, the debug shell, the agent process and the final switch_root. `LiveKernel` does them; the unit tests
+/// walk whole plans with a fake that records them.
+public protocol BootKernel: AnyObject {
+    func isMountPoint(_ path: String) -> Bool
+    func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error)
+    func mount(_ mount: Mount) throws(Mount.Error)
+    func setHostName(_ name: String) throws(Errno)
+    func writeFile(_ text: String, to path: String) throws(FileContents.Error)
+    /// Loads modules by name with their dependencies; names already present are skipped. `plan` gives the
+    /// parameters and the blacklist (the same for the whole boot: one command line).
+    func loadModules(_ names: [ModuleName], plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
+    /// Loads drivers for devices present without one (modalias), honouring the blacklist.
+    func loadDriversForPresentDevices(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
+    /// Runs the debug shell on the console until it exits.
+    func shell(reason: String, logger: Logger)
+    /// Starts the node-save agent and waits until it is inside the new root; returns its pid.
+    func startAgent(_ startup: AgentStartup, logger: Logger) throws(AgentStartup.Error) -> Int32
+    /// Checks the new root before the point of no return.
+    func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error)
+    /// Moves the mounts, frees the initramfs and execs the image's init; returns only on failure (or in a fake).
+    func switchRoot(_ switcher: SwitchRoot, logger: Logger) throws(SwitchRoot.Error)
+}
+
+/// The real kernel. Module parameters and the blacklist are read from the plan once, when the loader is first needed.
+public final class LiveKernel: BootKernel {
+    /// Built on first use (reading modules.dep costs time); nil after it could not be read.
+    private var loader: ModuleLoader?
+    private var loaderFailed = false
+
+    public init() {}
+
+    public func isMountPoint(_ path: String) -> Bool { FileSystem.isMountPoint(path) }
+
+    public func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error) {
+        try FileSystem.makeDirectory(path, mode: mode)
+    }
+
+    public func mount(_ mount: Mount) throws(Mount.Error) { try mount.mount() }
+
+    public func setHostName(_ name: String) throws(Errno) { try Hostname.set(name) }
+
+    public func writeFile(_ text: String, to path: String) throws(FileContents.Error) {
+        try FileContents.write(text, to: path)
+    }
+
+    public func loadModules(_ names: [ModuleName], plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        withLoader(plan, logger: logger) { $0.load(names, logger: logger) }
+    }
+
+    public func loadDriversForPresentDevices(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        withLoader(plan, logger: logger) { $0.loadForPresentDevices(logger: logger) }
+    }
+
+    public func shell(reason: String, logger: Logger) { DebugShell().run(reason: reason, logger: logger) }
+
+    public func startAgent(_ startup: AgentStartup, logger: Logger) throws(AgentStartup.Error) -> Int32 {
+        try startup.start(logger: logger)
+    }
+
+    public func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error) { try switcher.validate() }
+
+    public func switchRoot(_ switcher: SwitchRoot, logger: Logger) throws(SwitchRoot.Error) {
+        try switcher.perform(logger: logger)
+    }
+
+    /// The one loader of this boot; it remembers what is loaded, so every call goes through here.
+    private func withLoader(
+        _ modulePlan: ModulePlan, logger: Logger, _ body: (inout ModuleLoader) -> ModuleLoader.Outcome
+    ) -> ModuleLoader.Outcome {
+        if loader == nil && !loaderFailed {
+            var parameters: [ModuleName: [String]] = [:]
+            for parameter in modulePlan.parameters {
+                let text = parameter.value.isEmpty ? parameter.name : "\(parameter.name)=\(parameter.value)"
+                parameters[ModuleName(parameter.module), default: []].append(text)
+            }
+            do {
+                loader = try ModuleLoader(
+                    parameters: parameters, blacklist: Set(modulePlan.blacklist.map { ModuleName($0) }))
+            } catch {
+                loaderFailed = true
+                logger.warning("no kernel modules: \(error); relying on built-in drivers")
+            }
+        }
+        guard var current = loader else { return ModuleLoader.Outcome() }
+        let outcome = body(&current)
+        loader = current
+        return outcome
+    }
+}

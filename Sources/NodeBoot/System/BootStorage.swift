@@ -1,0 +1,49 @@
+import BootConfig
+import NodeSys
+
+/// The statelite steps' work on the new root (`StateliteSetup` on real mounts; a recorder in the unit tests).
+public protocol StateliteOperations: AnyObject {
+    var summary: StateliteSummary { get }
+    func mountStateliteTmpfs() throws(StateliteError)
+    func warnNoPersistentStore(entries: [LitefileEntry]) throws(StateliteError)
+    func mountStatemnt(_ statemnt: StatemntPlan, nodeName: String?, entries: [LitefileEntry]) throws(StateliteError)
+    func mountLocalDisk(_ disk: LocalDiskPlan) throws(StateliteError)
+    func mountLitetree(_ tree: LitetreeMount) throws(StateliteError)
+    func applyLitefile(_ entry: LitefileEntry, in entries: [LitefileEntry]) throws(StateliteError)
+    func linkMtab() throws(StateliteError)
+}
+
+/// The steps that work inside directory trees through confined (openat2) paths: reading the xCAT tables from the
+/// image or over NFS, statelite on the new root, preparing a persistent overlay's device. `LiveStorage` does them
+/// on real mounts; the unit tests pass a fake.
+public protocol BootStorage: AnyObject {
+    func loadTables(
+        _ locations: TableLocations, imageRoot: String, resolveHost: @escaping (String) -> String?, log: StateliteLog
+    ) throws(StateliteError) -> StateliteTables.Loaded
+    func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations
+    func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
+}
+
+public final class LiveStorage: BootStorage {
+    public init() {}
+
+    public func loadTables(
+        _ locations: TableLocations, imageRoot: String, resolveHost: @escaping (String) -> String?, log: StateliteLog
+    ) throws(StateliteError) -> StateliteTables.Loaded {
+        let image: ConfinedTree
+        do { image = try ConfinedTree(imageRoot) } catch {
+            throw .setup(action: "opening the image at \(imageRoot)", reason: error.description)
+        }
+        return try StateliteTables(imageRoot: image, resolveHost: resolveHost).load(locations, log: log)
+    }
+
+    public func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations {
+        StateliteSetup(environment: environment, log: log)
+    }
+
+    public func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError)
+        -> PersistentOverlay.Prepared
+    {
+        try overlay.prepare()
+    }
+}

@@ -1,0 +1,281 @@
+import BootConfig
+import Logging
+import NodeNetwork
+import NodeSys
+import RuntimeLayout
+import SystemPackage
+import Testing
+
+@testable import NodeBoot
+
+/// Whole boot plans walked by `BootSequence` without a kernel: fakes for the network, the kernel and the storage
+/// record every action in one ordered event list, so each test checks what the init would do and in which order.
+final class BootEvents: @unchecked Sendable {  // one test thread writes it
+    var lines: [String] = []
+    func record(_ line: String) { lines.append(line) }
+
+    /// The events that start with one of `prefixes`, in order.
+    func only(_ prefixes: String...) -> [String] {
+        lines.filter { line in prefixes.contains { line.hasPrefix($0) } }
+    }
+}
+
+func testLease(
+    hostName: String? = nil, rootPath: String? = nil, nextServer: String? = nil, serverIdentifier: String? = "10.0.2.2"
+) -> BootLease {
+    let boot = NetworkLease(
+        source: .dhcp, interfaceName: "eth0", interfaceIndex: 2, macAddress: MACAddress("52:54:00:12:34:56"),
+        address: IPv4Address("10.0.2.15") ?? .any, prefixLength: 24, gateway: IPv4Address("10.0.2.2"),
+        dnsServers: [], hostName: hostName, rootPath: rootPath, nextServer: nextServer.flatMap { IPv4Address($0) },
+        serverIdentifier: serverIdentifier.flatMap { IPv4Address($0) })
+    return BootLease(boot: boot, nameservers: IPAddress("10.0.2.3").map { [$0] } ?? [], searchDomains: [])
+}
+
+struct FakeNetwork: BootNetwork {
+    var events: BootEvents
+    var lease: BootLease?
+    var names: [String: String] = [:]
+
+    func bringUp(plan: NetworkPlan, logger: Logger) throws(BootFailure) -> BootLease {
+        events.record("network \(plan.interfaces.map(\.origin).joined(separator: " "))")
+        guard let lease else {
+            throw BootFailure(phase: .network, action: "bringing up the network", error: "no DHCP offer (fake)")
+        }
+        return lease
+    }
+
+    func resolve(host: String, nameservers: [IPAddress], searchDomains: [String], logger: Logger) throws(BootFailure)
+        -> [IPAddress]
+    {
+        events.record("resolve \(host)")
+        return names[host].flatMap { IPAddress($0) }.map { [$0] } ?? []
+    }
+}
+
+final class FakeKernel: BootKernel {
+    let events: BootEvents
+    var files: [String: String] = [:]
+    var agentUpper: String?
+    var agentAllow: [String] = []
+    init(_ events: BootEvents) { self.events = events }
+
+    func isMountPoint(_ path: String) -> Bool { ["/proc", "/sys", "/dev", "/dev/pts", "/run"].contains(path) }
+    func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error) {}
+    func mount(_ mount: Mount) throws(Mount.Error) {
+        events.record("mount \(mount.fileSystemType ?? "-") \(mount.source) on \(mount.target) -o \(mount.options)")
+    }
+    func setHostName(_ name: String) throws(Errno) { events.record("hostname \(name)") }
+    func writeFile(_ text: String, to path: String) throws(FileContents.Error) { files[path] = text }
+    func loadModules(_ names: [ModuleName], plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        events.record("modules \(names.map(\.rawValue).joined(separator: " "))")
+        var outcome = ModuleLoader.Outcome()
+        outcome.loaded = names
+        return outcome
+    }
+    func loadDriversForPresentDevices(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        events.record("drivers")
+        return ModuleLoader.Outcome()
+    }
+    func shell(reason: String, logger: Logger) { events.record("shell \(reason)") }
+    func startAgent(_ startup: AgentStartup, logger: Logger) throws(AgentStartup.Error) -> Int32 {
+        agentUpper = startup.upperDirectory
+        agentAllow = startup.allowList
+        events.record("agent \(startup.port)")
+        return 42
+    }
+    func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error) {}
+    func switchRoot(_ switcher: SwitchRoot, logger: Logger) throws(SwitchRoot.Error) {
+        events.record("switch_root \(switcher.newRoot) \(switcher.initPath)")
+    }
+}
+
+final class FakeStatelite: StateliteOperations {
+    let events: BootEvents
+    var summary = StateliteSummary()
+    init(_ events: BootEvents) { self.events = events }
+    func mountStateliteTmpfs() throws(StateliteError) { events.record("statelite tmpfs") }
+    func warnNoPersistentStore(entries: [LitefileEntry]) throws(StateliteError) { events.record("statelite no store") }
+    func mountStatemnt(_ statemnt: StatemntPlan, nodeName: String?, entries: [LitefileEntry]) throws(StateliteError) {
+        events.record("statelite statemnt \(statemnt.server):\(statemnt.nodePath) node \(nodeName ?? "-")")
+    }
+    func mountLocalDisk(_ disk: LocalDiskPlan) throws(StateliteError) { events.record("statelite localdisk") }
+    func mountLitetree(_ tree: LitetreeMount) throws(StateliteError) {
+        events.record("statelite litetree \(tree.server ?? "image"):\(tree.directory)")
+    }
+    func applyLitefile(_ entry: LitefileEntry, in entries: [LitefileEntry]) throws(StateliteError) {
+        summary.applied += 1
+        events.record("statelite litefile \(entry.path) \(entry.option.rawValue)")
+    }
+    func linkMtab() throws(StateliteError) { events.record("statelite mtab") }
+}
+
+final class FakeStorage: BootStorage {
+    let events: BootEvents
+    var tables = StateliteTables.Loaded()
+    var prepared: PersistentOverlay.Prepared?
+    init(_ events: BootEvents) { self.events = events }
+
+    func loadTables(
+        _ locations: TableLocations, imageRoot: String, resolveHost: @escaping (String) -> String?, log: StateliteLog
+    ) throws(StateliteError) -> StateliteTables.Loaded {
+        events.record("tables from \(imageRoot)")
+        return tables
+    }
+    func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations {
+        events.record("statelite open \(environment.newRoot) upper \(environment.upperDir ?? "-")")
+        return FakeStatelite(events)
+    }
+    func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared {
+        events.record("overlay device \(overlay.plan.device)")
+        guard let prepared else { throw .deviceUnavailable(spec: overlay.plan.device.description, reason: "fake: no disk") }
+        return prepared
+    }
+}
+
+/// A boot with fakes: plans `commandLine`, walks it, returns the events, the kernel and the final context.
+struct FakeBoot {
+    let events = BootEvents()
+    let kernel: FakeKernel
+    let storage: FakeStorage
+    var network: FakeNetwork
+
+    init(lease: BootLease? = testLease()) {
+        kernel = FakeKernel(events)
+        storage = FakeStorage(events)
+        network = FakeNetwork(events: events, lease: lease)
+    }
+
+    func walk(_ commandLine: String) throws(BootFailure) -> BootContext {
+        let sequence = BootSequence(
+            services: BootServices(
+                network: network, kernel: kernel, storage: storage, logger: Logger(label: "test"),
+                layout: RuntimeLayout(directory: "/run/nodeinit")))
+        var context = try sequence.plan(commandLine: Array(commandLine.utf8))
+        try sequence.walk(&context)
+        return context
+    }
+}
+
+@Suite struct BootWalkTests {
+    @Test func dhcpBootWalksEveryStepInOrder() throws {
+        var boot = FakeBoot(lease: testLease(hostName: "dhcp-node"))
+        boot.network.lease?.nameservers = ["10.0.2.3", "10.0.2.3"].compactMap { IPAddress($0) }
+        let context = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img rd.break=pre-mount")
+        #expect(
+            boot.events.lines == [
+                "modules nfs overlay", "drivers", "network ip=dhcp", "hostname dhcp-node", "shell pause before-root-mount",
+                "modules nfsv4",
+                "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,addr=10.0.2.2",
+                "mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755",
+                "mount overlay overlay on /sysroot -o lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,"
+                    + "workdir=/run/nodeinit/overlay/work,redirect_dir=off,metacopy=off,index=off,xino=off",
+                "tables from /run/nodeinit/lower", "agent 7070", "switch_root /sysroot /sbin/init",
+            ])
+        #expect(context.rootServer == IPAddress("10.0.2.2"))
+        #expect(context.overlay?.mounted == true)
+        #expect(boot.kernel.agentUpper == "/run/nodeinit/overlay/upper")
+        #expect(boot.kernel.agentAllow == ["10.0.2.2"])
+        #expect(boot.kernel.files["/run/resolv.conf"] == "# written by nodeinit\nnameserver 10.0.2.3\n")
+        #expect(boot.kernel.files["/run/nodeinit/boot.json"]?.contains("\"outcome\":\"switch_root\"") == true)
+        #expect(context.loadedModules.map(\.rawValue) == ["nfs", "overlay", "nfsv4"])
+    }
+
+    @Test func rootFromTheDHCPRootPathIsPlannedBeforeTheMount() throws {
+        let boot = FakeBoot(lease: testLease(rootPath: "10.0.2.9:/srv/from-dhcp"))
+        let context = try boot.walk("ip=dhcp root=dhcp")
+        #expect(context.plan.root.server == "10.0.2.9")
+        #expect(boot.events.only("mount nfs").first?.hasPrefix("mount nfs4 10.0.2.9:/srv/from-dhcp on /run/nodeinit/lower") == true)
+    }
+
+    @Test func noDHCPRootPathStopsTheBootNamingTheOption() throws {
+        let boot = FakeBoot(lease: testLease(rootPath: nil))
+        #expect {
+            _ = try boot.walk("ip=dhcp root=dhcp")
+        } throws: { error in
+            guard let failure = error as? BootFailure else { return false }
+            return failure.phase == .planFromLease && failure.error.contains("option 17")
+        }
+        #expect(boot.events.only("mount").isEmpty)
+    }
+
+    @Test func theLeaseHostNameFillsPercentSAndNamesTheNode() throws {
+        let boot = FakeBoot(lease: testLease(hostName: "node7"))
+        let context = try boot.walk("root=nfs:10.0.2.2:/images/%s")
+        #expect(context.plan.nodeName == "node7")
+        #expect(boot.events.only("mount nfs").first?.contains("10.0.2.2:/images/node7 ") == true)
+        #expect(boot.events.only("hostname") == ["hostname node7"])
+    }
+
+    @Test func aServerNameIsResolvedThroughTheLeaseDNS() throws {
+        var boot = FakeBoot()
+        boot.network.names = ["nfs.cluster": "10.0.2.8"]
+        let context = try boot.walk("root=nfs:nfs.cluster:/img")
+        #expect(boot.events.only("resolve") == ["resolve nfs.cluster"])
+        #expect(context.rootServer == IPAddress("10.0.2.8"))
+        #expect(boot.events.only("mount nfs").first?.contains("addr=10.0.2.8") == true)
+    }
+
+    /// The tables found at `loadTables` refine the plan; the statelite steps run one by one after it, and xCAT's
+    /// `shell` pauses land where xCAT has them: after STATEMNT (before the litetree and the entries), after them.
+    @Test func tablesRefineThePlanAndStateliteStepsRunInTheirPlaces() throws {
+        let boot = FakeBoot()
+        boot.storage.tables = StateliteTables.Loaded(
+            litefile: BootInputs.Table(
+                name: "litefile",
+                text: "#image,file,options,comments,disable\n\"ALL\",\"/etc/motd\",\"tmpfs\",,\n\"ALL\",\"/var/lib/db/\",\"persistent\",,\n"),
+            litetree: BootInputs.Table(
+                name: "litetree", text: "#priority,image,directory,mntopts,comments,disable\n\"1.0\",,\"10.0.2.2:/trees/one\",,,\n"))
+        let context = try boot.walk("root=nfs:10.0.2.2:/img NODE=n1 STATEMNT=10.0.2.2:/state shell nodeinit.agent=off")
+        #expect(context.plan.statelite.entries.count == 3)  // with the /etc/mtab entry xCAT adds
+        #expect(
+            boot.events.only("shell", "statelite", "tables", "switch_root") == [
+                "shell pause after-root-mount", "shell pause after-overlay", "tables from /run/nodeinit/lower",
+                "statelite open /sysroot upper /run/nodeinit/overlay/upper", "statelite tmpfs",
+                "statelite statemnt 10.0.2.2:/state/n1 node n1", "shell pause after-statemnt",
+                "statelite litetree 10.0.2.2:/trees/one",
+            ] + context.plan.statelite.entries.map { "statelite litefile \($0.path) \($0.option.rawValue)" } + [
+                "statelite mtab", "shell pause after-statelite", "shell pause before-switch-root",
+                "switch_root /sysroot /sbin/init",
+            ])
+    }
+
+    @Test func noTablesMeansNoStatelite() throws {
+        let boot = FakeBoot()
+        let context = try boot.walk("root=nfs:10.0.2.2:/img")
+        #expect(!context.plan.statelite.enabled)
+        #expect(boot.events.only("statelite").isEmpty)
+    }
+
+    @Test func aFailedNetworkEndsTheWalkWithWhatWasTried() throws {
+        let boot = FakeBoot(lease: nil)
+        #expect {
+            _ = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img rd.retry=0")
+        } throws: { error in
+            guard let failure = error as? BootFailure else { return false }
+            return failure.phase == .network && failure.attempts.last?.hasPrefix("1 bring-up attempts") == true
+        }
+        #expect(boot.events.only("mount").isEmpty)
+    }
+
+    /// A persistent overlay: the agent serves the upper the device step really prepared (inside an image file's
+    /// loop mount), and a device that fell back gets the tmpfs from the tmpfs step's executor.
+    @Test func persistentOverlayServesTheUpperItMounted() throws {
+        let boot = FakeBoot()
+        let identity = ImageIdentity(server: "10.0.2.2", exportPath: "/img", image: "-", stamp: "s")
+        boot.storage.prepared = PersistentOverlay.Prepared(
+            mode: .persistent, lowerDirs: "/run/nodeinit/lower", upperDir: "/run/nodeinit/overlay-device-image/overlayfs",
+            workDir: "/run/nodeinit/overlay-device-image/ovlwork", device: "/dev/loop0", fileSystemType: "ext4",
+            identity: identity, recordedIdentity: false)
+        _ = try boot.walk("root=nfs:10.0.2.2:/img rd.live.overlay=LABEL=p:/persist.img")
+        #expect(boot.kernel.agentUpper == "/run/nodeinit/overlay-device-image/overlayfs")
+        #expect(boot.events.only("mount tmpfs").isEmpty)
+
+        let fallback = FakeBoot()
+        fallback.storage.prepared = PersistentOverlay.Prepared(
+            mode: .tmpfsFallback(reason: "no disk"), lowerDirs: "/run/nodeinit/lower", upperDir: nil, workDir: nil,
+            device: nil, fileSystemType: nil, identity: identity, recordedIdentity: false)
+        _ = try fallback.walk("root=nfs:10.0.2.2:/img rd.overlay=LABEL=p")
+        #expect(fallback.events.only("mount tmpfs") == ["mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755"])
+        #expect(fallback.kernel.agentUpper == "/run/nodeinit/overlay/upper")
+    }
+}
