@@ -1,27 +1,34 @@
 import ArgumentParser
+import BootConfig
 import Logging
+import NodeBoot
 import NodeNetwork
 import NodeSys
 
-/// `nodeinit network-up`: the init's network bring-up on its own, for admins and the host integration test.
-/// Configures one interface (DHCP unless `--static`), optionally resolves names, and prints one JSON object:
+/// `nodeinit network-up`: the init's network bring-up on its own, for admins and the host integration test. It takes
+/// the kernel's network parameters (`ip=`, `ifname=`, `BOOTIF=`, `nameserver=`, `rd.route=`, `rd.peerdns=`,
+/// `bootdev=`), or flags that stand for them, plans them with BootConfig and brings them up through the boot's own
+/// network layer (`NodeNetworkBoot`), then prints one JSON object:
 /// `{"lease":{...},"resolved":{"name":["addr",...]},"resolvConf":"..."}`.
 struct NetworkUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "network-up",
-        abstract: "Bring up a network interface like the init does (DHCP or static), print the lease as JSON.",
+        abstract: "Bring up the network like the init does (DHCP or static), print the lease as JSON.",
         shouldDisplay: false)
 
-    @Option(help: "Interface name (default: the BOOTIF MAC's, else the first link with carrier).")
+    @Argument(help: "Kernel command-line network parameters, e.g. ip=eth0:dhcp ifname=boot0:52:54:00:12:34:56.")
+    var parameters: [String] = []
+
+    @Option(help: "Interface name (default: the BOOTIF MAC's, else the first link with carrier); ip=...:<if>:...")
     var interface: String?
 
-    @Option(help: "Choose the interface by MAC address (like BOOTIF=).")
+    @Option(help: "Choose the interface by MAC address (BOOTIF=).")
     var mac: String?
 
-    @Option(help: "Rename the link with MAC to NAME first, NAME:MAC (repeatable), like ifname=.")
+    @Option(help: "Rename the link with MAC to NAME first, NAME:MAC (repeatable; ifname=).")
     var ifname: [String] = []
 
-    @Option(help: "Set this MAC address on the chosen interface before bringing it up.")
+    @Option(help: "Set this MAC address on the chosen interface before bringing it up (ip=...:<mac>).")
     var setMac: String?
 
     @Option(name: .customLong("static"), help: "Static address ADDRESS/PREFIX instead of DHCP.")
@@ -33,10 +40,10 @@ struct NetworkUpCommand: ParsableCommand {
     @Option(help: "Host name to send in DHCP (option 12) or to report for --static.")
     var hostname: String?
 
-    @Option(help: "Extra DNS server (repeatable), like nameserver=.")
+    @Option(help: "Extra DNS server (repeatable; nameserver=).")
     var nameserver: [String] = []
 
-    @Option(help: "Extra route NET/PREFIX[:GATEWAY] (repeatable), like rd.route=.")
+    @Option(help: "Extra route NET/PREFIX:GATEWAY (repeatable; rd.route=).")
     var route: [String] = []
 
     @Option(help: "Search domain for --resolve (repeatable; the DHCP domain is used too).")
@@ -54,61 +61,61 @@ struct NetworkUpCommand: ParsableCommand {
     @Flag(help: "Log debug messages to stderr.")
     var verbose = false
 
+    /// The flags as the kernel parameters they stand for, after the given parameters.
+    func kernelParameters() throws -> [String] {
+        var result = parameters
+        if let mac {
+            guard let parsed = MACAddress(mac) else { throw ValidationError("--mac '\(mac)' is not a MAC address") }
+            result.append("BOOTIF=01-" + parsed.description.split(separator: ":").joined(separator: "-"))
+        }
+        result += ifname.map { "ifname=\($0)" }
+        result += nameserver.map { "nameserver=\($0)" }
+        result += route.map { "rd.route=\($0)" }
+        let device = interface ?? ""
+        let macField = setMac.map { "::\($0)" } ?? ""
+        if let staticAddress {
+            let parts = staticAddress.split(separator: "/", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--static '\(staticAddress)' is not ADDRESS/PREFIX") }
+            result.append("ip=\(parts[0])::\(gateway ?? ""):\(parts[1]):\(hostname ?? ""):\(device):none\(macField)")
+        } else if interface != nil || hostname != nil || setMac != nil {
+            result.append("ip=::::\(hostname ?? ""):\(device):dhcp\(macField)")
+        }
+        return result
+    }
+
     func run() throws {
         var log = Logger(label: "nodeinit.network", factory: { StreamLogHandler.standardError(label: $0) })
         log.logLevel = verbose ? .debug : .info
 
-        var selection = InterfaceSelection(interfaceName: interface, carrierTimeout: .seconds(max(0, carrierTimeout)))
-        if let mac {
-            guard let parsed = MACAddress(mac) else { throw ValidationError("--mac '\(mac)' is not a MAC address") }
-            selection.bootMAC = parsed
-        }
-        selection.renames = try ifname.map { text in
-            let parts = text.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let mac = MACAddress(parts[1]) else { throw ValidationError("--ifname '\(text)' is not NAME:MAC") }
-            return InterfaceRename(name: String(parts[0]), mac: mac)
-        }
-        if let setMac {
-            guard let mac = MACAddress(setMac) else { throw ValidationError("--set-mac '\(setMac)' is not a MAC address") }
-            selection.assignedMAC = mac
-        }
-        let servers = try nameserver.map { text in
-            guard let address = IPAddress(text) else { throw ValidationError("--nameserver '\(text)' is not an IP address") }
-            return address
-        }
-        let routes = try route.map(Self.parseRoute)
-        let method: AddressingMethod
-        if let staticAddress {
-            let parts = staticAddress.split(separator: "/", maxSplits: 1)
-            guard parts.count == 2, let address = IPv4Address(parts[0]), let prefix = Int(parts[1]), (1...32).contains(prefix)
-            else { throw ValidationError("--static '\(staticAddress)' is not ADDRESS/PREFIX") }
-            var gatewayAddress: IPv4Address?
-            if let gateway {
-                guard let parsed = IPv4Address(gateway) else { throw ValidationError("--gateway '\(gateway)' is not an IPv4 address") }
-                gatewayAddress = parsed
-            }
-            method = .staticAddress(
-                StaticIPv4Configuration(address: address, prefixLength: prefix, gateway: gatewayAddress, hostName: hostname))
-        } else {
-            method = .dhcp(hostName: hostname, timeout: .seconds(max(1, timeout)))
+        let network: NetworkPlan
+        do {
+            let planned = try BootPlanner.planNetwork(KernelCommandLine(try kernelParameters().joined(separator: " ")))
+            for warning in planned.warnings { log.warning("\(warning)") }
+            network = planned.network
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
         }
 
-        let lease: NetworkLease
+        var boot = NodeNetworkBoot()
+        boot.dhcpTimeoutSeconds = Int64(max(1, timeout))
+        boot.carrierTimeoutSeconds = Int64(max(0, carrierTimeout))
+        var lease: BootLease
         do {
-            lease = try NetworkConfigurator.bringUp(
-                selection: selection, method: method, extraRoutes: routes, nameservers: servers, log: log)
+            lease = try boot.bringUp(plan: network, logger: log)
         } catch {
             log.error("\(error)")
             throw ExitCode.failure
         }
+        lease.searchDomains = search + lease.searchDomains.filter { !search.contains($0) }
 
-        let searchDomains = search + lease.searchDomains
-        let resolver = Resolver(servers: lease.dnsServers, searchDomains: searchDomains)
         var resolved: [(String, [IPAddress])] = []
         var failed = false
         for name in resolve {
             do {
-                resolved.append((name, try resolver.resolve(host: name, log: log)))
+                resolved.append(
+                    (name, try boot.resolve(host: name, nameservers: lease.nameservers, searchDomains: lease.searchDomains, logger: log)))
             } catch {
                 log.error("\(error)")
                 failed = true
@@ -117,22 +124,7 @@ struct NetworkUpCommand: ParsableCommand {
         let resolvedJSON = resolved.map { name, addresses in
             JSONText.quoted(name) + ":[" + addresses.map { JSONText.quoted($0.description) }.joined(separator: ",") + "]"
         }.joined(separator: ",")
-        let resolvConf = ResolvConf.render(servers: lease.dnsServers, searchDomains: searchDomains)
-        print("{\"lease\":\(lease.json),\"resolved\":{\(resolvedJSON)},\"resolvConf\":\(JSONText.quoted(resolvConf))}")
+        print("{\"lease\":\(lease.boot.json),\"resolved\":{\(resolvedJSON)},\"resolvConf\":\(JSONText.quoted(lease.resolvConf))}")
         if failed { throw ExitCode.failure }
-    }
-
-    static func parseRoute(_ text: String) throws -> StaticRoute {
-        let fields = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        let network = fields[0].split(separator: "/", maxSplits: 1)
-        guard network.count == 2, let destination = IPv4Address(network[0]), let prefix = Int(network[1]),
-            (0...32).contains(prefix)
-        else { throw ValidationError("--route '\(text)': expected NET/PREFIX[:GATEWAY]") }
-        var gateway: IPv4Address?
-        if fields.count == 2, !fields[1].isEmpty {
-            guard let parsed = IPv4Address(fields[1]) else { throw ValidationError("--route '\(text)': bad gateway") }
-            gateway = parsed
-        }
-        return StaticRoute(destination: destination, prefixLength: prefix, gateway: gateway)
     }
 }

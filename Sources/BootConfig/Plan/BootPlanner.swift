@@ -124,6 +124,12 @@ public enum BootPlanner {
 
     // MARK: - Network
 
+    /// The network part of a plan alone (`nodeinit network-up`): the same parameters, parsing and defaults as the boot.
+    public static func planNetwork(_ commandLine: KernelCommandLine) throws -> (network: NetworkPlan, warnings: [String]) {
+        let spec = try NetworkSpec.parse(commandLine)
+        return (planNetwork(spec), spec.warnings)
+    }
+
     static func planNetwork(_ spec: NetworkSpec) -> NetworkPlan {
         func defaultSelector() -> InterfaceSelector {
             if let device = spec.bootDevice { return .name(device) }

@@ -38,9 +38,11 @@ extension BootPlan {
         case .configureNetwork:
             return describeNetwork()
         case .planFromLease:
-            var out = ["plan again with the lease: its host name names the node when nothing on the command line does"]
-            if root.awaitsDHCPRootPath { out.append("the root comes from the DHCP root-path (option 17, root=dhcp)") }
-            return out
+            if root.awaitsDHCPRootPath {
+                return ["plan again with the lease: the root from its root-path (DHCP option 17, root=dhcp), the node name from its host name"]
+            }
+            if let nodeName { return ["keep the plan after the lease (the node name \(nodeName) is known already)"] }
+            return ["plan again with the lease: its host name (DHCP option 12) names the node"]
         case .loadTables:
             return [
                 "read the xCAT tables: litefile from \(tables.litefile?.description ?? "the image's /etc/nodeinit/litefile.csv"), "
