@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// An instant on CLOCK_BOOTTIME: nanoseconds since the kernel started, the same origin as the
 /// kernel's printk timestamps, so "time since kernel start" needs no other reference.

@@ -1,9 +1,6 @@
 import Logging
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Hands the machine from the initramfs (rootfs) to a mounted root, u-root style. pivot_root does
 /// not work from rootfs, so: move /dev /proc /sys /run into the new root, chdir there, move the new

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Where rtnetlink frames go: the kernel socket below, or a recording fake in tests.
 public protocol NetlinkTransport: AnyObject {

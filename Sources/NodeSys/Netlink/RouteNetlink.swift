@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemPackage
 
 /// An rtnetlink session: link listing and setup, IPv4 addresses and routes. Each request waits for the kernel's

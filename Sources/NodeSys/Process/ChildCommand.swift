@@ -1,11 +1,6 @@
 import CNodeShim
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Runs other programs with posix_spawn (no fork of a threaded Swift process).
 public enum ChildCommand {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A POSIX thread running a closure. Foundation's `Thread` would pull the whole of Foundation into
 /// the static /init; a pthread costs nothing extra.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Starting a program with posix_spawn, inheriting the caller's stdio (the console for PID 1).
 public struct ProcessSpawn: Sendable {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Collects exit statuses of children, including orphans the kernel re-parents to PID 1.
 /// The boot is one thread, so reaping happens at its waiting points: between retries, while a

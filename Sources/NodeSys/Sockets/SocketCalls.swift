@@ -1,10 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Socket-call helpers for TCPStream and TCPListener: an EINTR retry loop and a poll wait with a timeout.
 enum SocketCalls {

@@ -1,11 +1,6 @@
 import CNodeShim
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A listening TCP socket. Accepted connections are blocking sockets with close-on-exec set.
 public struct TCPListener: Sendable {

@@ -1,10 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A connected TCP socket with the peer's address.
 ///

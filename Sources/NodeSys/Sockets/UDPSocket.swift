@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A UDP socket (IPv4 or IPv6) with bounded-time receives. The descriptor is closed on `close()` or deinit.
 public final class UDPSocket {

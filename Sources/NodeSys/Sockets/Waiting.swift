@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Time helpers for the blocking, single-threaded code PID 1 runs (no Foundation, no async runtime needed).
 public enum Waiting {
