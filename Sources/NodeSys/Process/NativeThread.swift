@@ -44,11 +44,4 @@ public struct NativeThread: @unchecked Sendable {
     public func join() {
         pthread_join(handle, nil)
     }
-
-    /// Suspends the calling thread, resuming after signals until the whole time has passed.
-    public static func sleep(milliseconds: Int) {
-        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
-    }
 }

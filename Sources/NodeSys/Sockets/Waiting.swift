@@ -2,16 +2,6 @@ import Glibc
 
 /// Time helpers for the blocking, single-threaded code PID 1 runs (no Foundation, no async runtime needed).
 public enum Waiting {
-    /// Sleeps for `duration`, resuming after signals until the time is really up.
-    public static func sleep(for duration: Duration) {
-        let deadline = ContinuousClock.now.advanced(by: duration)
-        while true {
-            let remaining = milliseconds(until: deadline)
-            if remaining <= 0 { return }
-            _ = poll(nil, 0, remaining)
-        }
-    }
-
     /// Milliseconds from now until `deadline`, rounded up, clamped to 0...Int32.max.
     public static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
         milliseconds(of: ContinuousClock.now.duration(to: deadline))
