@@ -1,14 +1,17 @@
 import Glibc
+import SystemPackage
 
 /// A POSIX thread running a closure. Foundation's `Thread` would pull the whole of Foundation into
 /// the static /init; a pthread costs nothing extra.
 public struct NativeThread: @unchecked Sendable {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case create(code: Int32)
+        /// pthread_create returns the errno value instead of setting errno.
+        case create(Errno)
         public var description: String {
-            "cannot start a thread: pthread_create returned \(code)"
+            switch self {
+            case .create(let e): "cannot start a thread: pthread_create returned \(e.rawValue)"
+            }
         }
-        var code: Int32 { switch self { case .create(let code): code } }
     }
 
     private let handle: pthread_t
@@ -29,7 +32,7 @@ public struct NativeThread: @unchecked Sendable {
         }, context)
         if code != 0 {
             Unmanaged<Body>.fromOpaque(context).release()
-            throw .create(code: code)
+            throw .create(Errno(rawValue: code))
         }
         return NativeThread(handle: handle)
     }
