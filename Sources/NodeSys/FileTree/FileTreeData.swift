@@ -37,9 +37,10 @@ extension FileTree {
     public static func writeAll(_ fd: FileDescriptor, _ buffer: UnsafeRawBufferPointer, path: String) throws(Error) {
         var done = 0
         while done < buffer.count {
-            done += try retrying("write", path) {
+            let written = try retrying("write", path) {
                 Glibc.write(fd.rawValue, buffer.baseAddress.map { $0 + done }, buffer.count - done)
             }
+            done += written
         }
     }
 
