@@ -1,18 +1,19 @@
 import CLibBlkid
 import Glibc
+import SystemPackage
 
 /// Reads file-system and partition identity from block devices with libblkid's low-level probe (no cache file,
 /// no udev: the initramfs has neither).
 public enum BlockDeviceProbe {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case cannotOpen(path: String, errno: Int32)
+        case cannotOpen(path: String, errno: Errno)
         case probeFailed(path: String)
         case ambiguous(path: String)
 
         public var description: String {
             switch self {
             case .cannotOpen(let path, let errno):
-                return "cannot probe \(path): \(String(cString: strerror(errno)))"
+                return "cannot probe \(path): \(errno)"
             case .probeFailed(let path): return "libblkid could not probe \(path)"
             case .ambiguous(let path): return "\(path) carries more than one file-system signature (libblkid refuses to guess)"
             }
@@ -23,7 +24,9 @@ public enum BlockDeviceProbe {
     public static func identify(_ path: String) throws(Error) -> DeviceIdentity {
         Glibc.errno = 0
         guard let probe = blkid_new_probe_from_filename(path) else {
-            throw .cannotOpen(path: path, errno: Glibc.errno == 0 ? EIO : Glibc.errno)
+            // Not every libblkid failure path sets errno; report an I/O error when it stayed 0.
+            let errno = Glibc.errno
+            throw .cannotOpen(path: path, errno: errno == 0 ? .ioError : Errno(rawValue: errno))
         }
         defer { blkid_free_probe(probe) }
         _ = blkid_probe_enable_superblocks(probe, 1)

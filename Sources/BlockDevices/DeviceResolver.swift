@@ -1,4 +1,5 @@
 import Glibc
+import NodeSys
 
 /// Finds the block device a devspec names by probing every device in /sys/class/block, polling until it appears
 /// or the timeout passes (dracut checks once before waiting and then falls back silently; we wait first).
@@ -70,9 +71,7 @@ public struct DeviceResolver: Sendable {
                 lastReport = now
                 progress(Int(waited / 1000))
             }
-            var pause = timespec(tv_sec: pollMilliseconds / 1000, tv_nsec: (pollMilliseconds % 1000) * 1_000_000)
-            var remaining = timespec()
-            while nanosleep(&pause, &remaining) != 0 && Glibc.errno == EINTR { pause = remaining }
+            Pause.sleep(milliseconds: pollMilliseconds)
         }
     }
 

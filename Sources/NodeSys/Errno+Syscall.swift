@@ -1,10 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Runs a libc call that returns -1 and sets errno on failure, retrying on EINTR
 /// (the swift-system `valueOrErrno` pattern). The errno is read right after the call.

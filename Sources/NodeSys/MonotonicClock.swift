@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// An instant on CLOCK_BOOTTIME: nanoseconds since the kernel started, the same origin as the
 /// kernel's printk timestamps, so "time since kernel start" needs no other reference.
@@ -40,14 +36,26 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable, CustomStringConv
     }
 }
 
-/// Sleeping in the calling thread, resuming after EINTR until the full time has passed.
+/// The one sleep of the boot, the agent and the network code: the calling thread only, no async runtime,
+/// resuming after signals until the full time has passed.
 public enum Pause {
-    public static func sleep(milliseconds: UInt64) {
-        var request = timespec(
-            tv_sec: Int(milliseconds / 1000), tv_nsec: Int((milliseconds % 1000) * 1_000_000))
+    /// Generic over the integer type because the callers hold milliseconds as UInt64 (MonotonicInstant),
+    /// Int (retry settings) and Int32 (poll timeouts from `Waiting.milliseconds`). Zero or less returns at once.
+    public static func sleep(milliseconds: some BinaryInteger) {
+        let total = Int(clamping: milliseconds)
+        guard total > 0 else { return }
+        var request = timespec(tv_sec: total / 1000, tv_nsec: (total % 1000) * 1_000_000)
         var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR {
+        _ = valueOrErrno {
+            let result = nanosleep(&request, &remaining)
+            // After EINTR the retry sleeps only what was left.
             request = remaining
+            return result
         }
     }
 }
+
+/// The statelite retries' former name for `Pause`, kept only so NodeBoot (being rewritten on another branch)
+/// builds unchanged; remove it once StateliteNFSMount.swift and StateliteSetup.swift call `Pause.sleep`.
+@available(*, deprecated, renamed: "Pause")
+public typealias RetryPause = Pause

@@ -47,7 +47,7 @@ final class PatternProducer: LayerProducer {
                 _ = try piece.withUnsafeBytes { try fd.writeAll($0) }
                 offset += count
                 writes.add(1, ordering: .relaxed)
-                if pauseMilliseconds > 0 { NativeThread.sleep(milliseconds: pauseMilliseconds) }
+                if pauseMilliseconds > 0 { Pause.sleep(milliseconds: pauseMilliseconds) }
             }
         } catch {
             finishedWithError.add(1, ordering: .relaxed)
@@ -119,7 +119,7 @@ func rawExchange(_ endpoint: SocketAddress, _ request: String, from source: IPAd
 func eventually(seconds: Int = 10, _ condition: () -> Bool) -> Bool {
     for _ in 0..<(seconds * 50) {
         if condition() { return true }
-        NativeThread.sleep(milliseconds: 20)
+        Pause.sleep(milliseconds: 20)
     }
     return condition()
 }

@@ -23,7 +23,7 @@ final class FakeDHCPServer: DHCPTransport {
     /// Like a socket: with nothing pending, waits until the deadline and reports silence.
     func receive(deadline: ContinuousClock.Instant) throws(DHCPClient.Error) -> [UInt8]? {
         if pending.isEmpty {
-            Waiting.sleep(for: ContinuousClock.now.duration(to: deadline))
+            Pause.sleep(milliseconds: Waiting.milliseconds(until: deadline))
             return nil
         }
         return pending.removeFirst()

@@ -189,8 +189,8 @@ enum Canned {
         #expect {
             try RouteNetlink(transport: transport).addAddress(index: 2, address: IPv4Address(10, 0, 0, 1), prefixLength: 8)
         } throws: { error in
-            guard let error = error as? RouteNetlink.Error, case .kernel(let operation, let code) = error else { return false }
-            return code == 17 && operation.contains("10.0.0.1/8") && error.isAlreadyExists
+            guard let error = error as? RouteNetlink.Error, case .kernel(let operation, let errno) = error else { return false }
+            return errno == .fileExists && operation.contains("10.0.0.1/8") && error.isAlreadyExists
                 && error.description.contains("file exists")
         }
     }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 @testable import NodeSys
 
@@ -9,7 +10,7 @@ enum SwitchRootTestAccess {
         defer { close(fd) }
         var info = stat()
         fstat(fd, &info)
-        return SwitchRoot.removeContents(of: fd, device: info.st_dev, depth: 0)
+        return SwitchRoot.removeContents(of: FileDescriptor(rawValue: fd), device: info.st_dev, depth: 0)
     }
 }
 

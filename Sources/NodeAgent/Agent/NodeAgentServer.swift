@@ -45,7 +45,7 @@ public final class NodeAgentServer: Sendable {
                 if stopping.load(ordering: .acquiring) { break }
                 logger.error("\(error)")
                 // EMFILE and the like: do not spin; the condition usually clears as connections end.
-                NativeThread.sleep(milliseconds: 100)
+                Pause.sleep(milliseconds: 100)
                 continue
             }
             // Each connection costs a thread: past the cap, new ones are closed at once (a node

@@ -161,7 +161,7 @@ public enum NetworkConfigurator {
                 return current
             }
             if ContinuousClock.now >= deadline { break }
-            Waiting.sleep(for: .milliseconds(100))
+            Pause.sleep(milliseconds: 100)
         }
         if let chosen {
             // Some drivers never report carrier; trying DHCP costs only its own timeout.

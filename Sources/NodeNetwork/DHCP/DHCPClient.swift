@@ -187,7 +187,7 @@ public struct DHCPClient: Sendable {
     }
 
     private func pause(until deadline: ContinuousClock.Instant) {
-        Waiting.sleep(for: min(Self.jittered(configuration.initialInterval), ContinuousClock.now.duration(to: deadline)))
+        Pause.sleep(milliseconds: Waiting.milliseconds(of: min(Self.jittered(configuration.initialInterval), ContinuousClock.now.duration(to: deadline))))
     }
 
     /// Sends `build(seconds)` and waits for a reply `accept` takes, retransmitting on the backoff schedule until

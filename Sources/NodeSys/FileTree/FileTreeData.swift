@@ -14,24 +14,18 @@ extension FileTree {
     }
 
     private static func seek(_ fd: FileDescriptor, _ offset: Int64, _ whence: Int32, path: String) throws(Error) -> Int64? {
-        let result = lseek(fd.rawValue, off_t(offset), whence)
-        if result >= 0 { return Int64(result) }
-        let code = Glibc.errno
-        if code == ENXIO { return nil }
-        throw .system(operation: "lseek", path: path, errno: Errno(rawValue: code))
+        switch valueOrErrno(retryOnInterrupt: false, { lseek(fd.rawValue, off_t(offset), whence) }) {
+        case .success(let position): return Int64(position)
+        case .failure(.noSuchAddressOrDevice): return nil
+        case .failure(let errno): throw .system(operation: "lseek", path: path, errno: errno)
+        }
     }
 
     /// `pread` into `buffer`, retried on EINTR; returns the byte count (0 at end of file).
     public static func read(
         _ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
     ) throws(Error) -> Int {
-        while true {
-            let count = pread(fd.rawValue, buffer.baseAddress, buffer.count, off_t(offset))
-            if count >= 0 { return count }
-            let code = Glibc.errno
-            if code == EINTR { continue }
-            throw .system(operation: "read", path: path, errno: Errno(rawValue: code))
-        }
+        try retrying("read", path) { pread(fd.rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
     /// Tells the kernel the file is read once front to back (bigger readahead, pages dropped sooner).
@@ -43,13 +37,10 @@ extension FileTree {
     public static func writeAll(_ fd: FileDescriptor, _ buffer: UnsafeRawBufferPointer, path: String) throws(Error) {
         var done = 0
         while done < buffer.count {
-            let count = Glibc.write(fd.rawValue, buffer.baseAddress.map { $0 + done }, buffer.count - done)
-            if count < 0 {
-                let code = Glibc.errno
-                if code == EINTR { continue }
-                throw .system(operation: "write", path: path, errno: Errno(rawValue: code))
+            let written = try retrying("write", path) {
+                Glibc.write(fd.rawValue, buffer.baseAddress.map { $0 + done }, buffer.count - done)
             }
-            done += count
+            done += written
         }
     }
 
@@ -70,11 +61,11 @@ extension FileTree {
         var done: Int64 = 0
         while done < count {
             let chunk = Int(min(count - done, 1 << 30))
-            let sent = Glibc.sendfile(output.rawValue, file.rawValue, &position, chunk)
-            if sent < 0 {
-                let code = Glibc.errno
-                if code == EINTR || code == EAGAIN { continue }
-                throw .system(operation: "sendfile", path: path, errno: Errno(rawValue: code))
+            let sent: Int
+            switch valueOrErrno({ Glibc.sendfile(output.rawValue, file.rawValue, &position, chunk) }) {
+            case .success(let count): sent = count
+            case .failure(.resourceTemporarilyUnavailable): continue
+            case .failure(let errno): throw .system(operation: "sendfile", path: path, errno: errno)
             }
             if sent == 0 { break }
             done += Int64(sent)

@@ -2,15 +2,11 @@ import Glibc
 import SystemPackage
 
 extension FileTree {
-    /// Runs `body` until it stops failing with EINTR; any other failure becomes `Error.system`.
-    @inlinable
-    static func retrying(_ operation: String, _ path: String, _ body: () -> Int32) throws(Error) -> Int32 {
-        while true {
-            let result = body()
-            if result >= 0 { return result }
-            let code = Glibc.errno
-            if code == EINTR { continue }
-            throw .system(operation: operation, path: path, errno: Errno(rawValue: code))
+    /// `valueOrErrno` (EINTR retried there) with the failure as `Error.system` naming `operation` and `path`.
+    static func retrying<I: FixedWidthInteger>(_ operation: String, _ path: String, _ body: () -> I) throws(Error) -> I {
+        switch valueOrErrno(body) {
+        case .success(let value): return value
+        case .failure(let errno): throw .system(operation: operation, path: path, errno: errno)
         }
     }
 

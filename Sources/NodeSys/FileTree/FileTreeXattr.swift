@@ -56,13 +56,12 @@ extension FileTree {
         while true {
             let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: capacity)
             defer { buffer.deallocate() }
-            let count = list(buffer.baseAddress, capacity)
-            if count < 0 {
-                let code = Glibc.errno
-                if code == EINTR { continue }
-                if code == ERANGE && capacity < 1 << 20 { capacity *= 8; continue }
-                if code == ENOTSUP { return [] }
-                throw .system(operation: "listxattr", path: path, errno: Errno(rawValue: code))
+            let count: Int
+            switch valueOrErrno({ list(buffer.baseAddress, capacity) }) {
+            case .success(let value): count = value
+            case .failure(.outOfRange) where capacity < 1 << 20: capacity *= 8; continue
+            case .failure(.notSupported): return []
+            case .failure(let errno): throw .system(operation: "listxattr", path: path, errno: errno)
             }
             if count == 0 { return [] }
             var start = 0
@@ -76,15 +75,14 @@ extension FileTree {
         var attributes: [ExtendedAttribute] = []
         for attribute in names.sorted() where keep(attribute) {
             var valueCapacity = 256
-            while true {
+            reading: while true {
                 var value = [UInt8](repeating: 0, count: valueCapacity)
-                let count = value.withUnsafeMutableBytes { get(attribute, $0.baseAddress, valueCapacity) }
-                if count < 0 {
-                    let code = Glibc.errno
-                    if code == EINTR { continue }
-                    if code == ERANGE && valueCapacity < 1 << 20 { valueCapacity *= 16; continue }
-                    if code == ENODATA { break }  // removed between list and get
-                    throw .system(operation: "getxattr \(attribute)", path: path, errno: Errno(rawValue: code))
+                let count: Int
+                switch valueOrErrno({ value.withUnsafeMutableBytes { get(attribute, $0.baseAddress, valueCapacity) } }) {
+                case .success(let length): count = length
+                case .failure(.outOfRange) where valueCapacity < 1 << 20: valueCapacity *= 16; continue
+                case .failure(.noData): break reading  // removed between list and get
+                case .failure(let errno): throw .system(operation: "getxattr \(attribute)", path: path, errno: errno)
                 }
                 value.removeSubrange(count...)
                 attributes.append(ExtendedAttribute(name: attribute, value: value))

@@ -1,11 +1,6 @@
 import CNodeShim
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A file written under a temporary name in its target directory and renamed into place by
 /// `commit`, so readers see either no file or the complete one. `discard` removes the temporary

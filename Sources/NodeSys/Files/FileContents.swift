@@ -1,10 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Whole-file reads and writes for small kernel and configuration files (/proc, /sys, modules.*).
 public enum FileContents {

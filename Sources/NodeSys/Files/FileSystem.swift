@@ -1,10 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Path-level operations the boot needs: directories, links, existence, listing.
 public enum FileSystem {

@@ -1,10 +1,7 @@
 import Logging
 import Synchronization
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The boot log sink: every line goes to the console and /dev/kmsg with a CLOCK_BOOTTIME timestamp,
 /// is kept in memory, and is appended to a file (/run/nodeinit/boot.log) once one is attached.

@@ -1,10 +1,7 @@
 import CNodeShim
 import Logging
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Loads kernel modules from /lib/modules/<release> with finit_module(2), dependencies first,
 /// skipping built-in and already-loaded modules, passing `mod.param=` parameters.

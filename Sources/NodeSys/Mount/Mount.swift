@@ -26,7 +26,7 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
         /// `reason` is the kernel's errno text when mount(2) itself failed (libmount's own wording
         /// assumes block devices: ENOENT becomes "special device does not exist" even for NFS),
         /// else libmount's message.
-        case failed(mount: String, reason: String, errno: Int32?)
+        case failed(mount: String, reason: String, errno: Errno?)
 
         public var description: String {
             switch self {
@@ -44,10 +44,15 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
         }
 
         /// The kernel's errno for the mount(2) call, when the failure came from the kernel.
-        public var systemErrno: Int32? {
+        public var errno: Errno? {
             if case .failed(_, _, let errno) = self { return errno }
             return nil
         }
+
+        /// The raw number behind `errno`, kept only so NodeBoot (being rewritten on another branch) builds
+        /// unchanged; remove it once NFSRootMount.explain matches `errno` against named `Errno` values.
+        @available(*, deprecated, renamed: "errno")
+        public var systemErrno: Int32? { errno?.rawValue }
     }
 
     public var description: String {
@@ -73,7 +78,8 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
 
         let syscallErrno = mnt_context_syscall_called(context) == 1 ? mnt_context_get_syscall_errno(context) : 0
         if syscallErrno > 0 {
-            throw .failed(mount: description, reason: Errno(rawValue: syscallErrno).report, errno: syscallErrno)
+            let errno = Errno(rawValue: syscallErrno)
+            throw .failed(mount: description, reason: errno.report, errno: errno)
         }
         var buffer = [CChar](repeating: 0, count: 512)
         _ = mnt_context_get_excode(context, rc, &buffer, buffer.count)

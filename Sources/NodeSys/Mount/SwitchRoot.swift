@@ -1,9 +1,6 @@
 import Logging
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Hands the machine from the initramfs (rootfs) to a mounted root, u-root style. pivot_root does
 /// not work from rootfs, so: move /dev /proc /sys /run into the new root, chdir there, move the new
@@ -62,8 +59,9 @@ public struct SwitchRoot: Sendable {
     public func perform(logger: Logger) throws(Error) -> Never {
         try validate()
         var rootInfo = stat()
-        let oldRoot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard oldRoot >= 0, fstat(oldRoot, &rootInfo) == 0 else { throw .openOldRoot(.captured) }
+        let rootDescriptor = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootDescriptor >= 0, fstat(rootDescriptor, &rootInfo) == 0 else { throw .openOldRoot(.captured) }
+        let oldRoot = FileDescriptor(rawValue: rootDescriptor)
 
         for mountPoint in movedMounts {
             var info = stat()
@@ -83,7 +81,7 @@ public struct SwitchRoot: Sendable {
         if chdir("/") == -1 { throw .chdir("/", .captured) }
 
         let freed = Self.removeContents(of: oldRoot, device: rootInfo.st_dev, depth: 0)
-        close(oldRoot)
+        try? oldRoot.close()
         logger.info("switch_root: freed \(freed) initramfs entries, exec \(initPath)")
 
         try? Console.attachStandardStreams()
@@ -98,9 +96,9 @@ public struct SwitchRoot: Sendable {
 
     /// Unlinks everything below the directory `directory` that lives on `device`. Directories on
     /// other devices (mount points) are left alone. Returns the number of entries removed.
-    static func removeContents(of directory: Int32, device: dev_t, depth: Int) -> Int {
+    static func removeContents(of directory: FileDescriptor, device: dev_t, depth: Int) -> Int {
         guard depth < 64 else { return 0 }
-        let listing = dup(directory)
+        let listing = dup(directory.rawValue)
         guard listing >= 0, let stream = fdopendir(listing) else { return 0 }
         defer { closedir(stream) }
         var removed = 0
@@ -110,15 +108,16 @@ public struct SwitchRoot: Sendable {
             }
             if name == "." || name == ".." { continue }
             var info = stat()
-            guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_dev == device else { continue }
+            guard fstatat(directory.rawValue, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_dev == device else { continue }
             if (info.st_mode & S_IFMT) == S_IFDIR {
-                let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                let child = openat(directory.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if child >= 0 {
-                    removed += removeContents(of: child, device: device, depth: depth + 1)
-                    close(child)
+                    let childDirectory = FileDescriptor(rawValue: child)
+                    removed += removeContents(of: childDirectory, device: device, depth: depth + 1)
+                    try? childDirectory.close()
                 }
-                if unlinkat(directory, name, AT_REMOVEDIR) == 0 { removed += 1 }
-            } else if unlinkat(directory, name, 0) == 0 {
+                if unlinkat(directory.rawValue, name, AT_REMOVEDIR) == 0 { removed += 1 }
+            } else if unlinkat(directory.rawValue, name, 0) == 0 {
                 removed += 1
             }
         }

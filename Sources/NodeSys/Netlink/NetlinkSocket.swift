@@ -1,8 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemPackage
 
 /// Where rtnetlink frames go: the kernel socket below, or a recording fake in tests.
 public protocol NetlinkTransport: AnyObject {
@@ -17,31 +14,29 @@ public final class NetlinkSocket: NetlinkTransport {
     private static let addressFamilyNetlink: Int32 = 16  // AF_NETLINK
     private static let protocolRoute: Int32 = 0  // NETLINK_ROUTE
 
-    public private(set) var fd: Int32
+    /// -1 once closed, so a later call fails with EBADF instead of reaching a descriptor number reused since.
+    public private(set) var fd: FileDescriptor
 
     public init() throws(RouteNetlink.Error) {
         let fd = socket(Self.addressFamilyNetlink, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Self.protocolRoute)
         guard fd >= 0 else { throw .system(.last("socket(AF_NETLINK, NETLINK_ROUTE)")) }
-        self.fd = fd
+        self.fd = FileDescriptor(rawValue: fd)
     }
 
     deinit { close() }
 
     public func close() {
-        if fd >= 0 {
-            _ = Glibc.close(fd)
-            fd = -1
+        if fd.rawValue >= 0 {
+            try? fd.close()
+            fd = FileDescriptor(rawValue: -1)
         }
     }
 
     public func send(_ frame: [UInt8]) throws(RouteNetlink.Error) {
-        while true {
-            let sent = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-            if sent == frame.count { return }
-            if sent >= 0 { throw .shortSend(sent: sent, expected: frame.count) }
-            let error = SocketSystemError.last("netlink send")
-            if error.code == EINTR { continue }
-            throw .system(error)
+        switch valueOrErrno({ frame.withUnsafeBytes { Glibc.send(fd.rawValue, $0.baseAddress, $0.count, 0) } }) {
+        case .success(let sent) where sent == frame.count: return
+        case .success(let sent): throw .shortSend(sent: sent, expected: frame.count)
+        case .failure(let errno): throw .system(SocketSystemError(operation: "netlink send", errno: errno))
         }
     }
 
@@ -54,11 +49,11 @@ public final class NetlinkSocket: NetlinkTransport {
             }
             // 64 KiB: the kernel sizes dump chunks to the reader's buffer, never above this.
             var buffer = [UInt8](repeating: 0, count: 65_536)
-            let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if received < 0 {
-                let error = SocketSystemError.last("netlink recv")
-                if error.code == EINTR || error.code == EAGAIN || error.code == EWOULDBLOCK { continue }
-                throw .system(error)
+            let received: Int
+            switch valueOrErrno({ buffer.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) } }) {
+            case .success(let count): received = count
+            case .failure(.resourceTemporarilyUnavailable): continue  // EWOULDBLOCK is the same value on Linux
+            case .failure(let errno): throw .system(SocketSystemError(operation: "netlink recv", errno: errno))
             }
             buffer.removeSubrange(min(received, buffer.count)...)
             return buffer

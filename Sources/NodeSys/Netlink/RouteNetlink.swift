@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemPackage
 
 /// An rtnetlink session: link listing and setup, IPv4 addresses and routes. Each request waits for the kernel's
@@ -13,8 +9,8 @@ public final class RouteNetlink {
         case shortSend(sent: Int, expected: Int)
         case timedOut
         case malformedReply(NetlinkMessage.ParseError)
-        /// The kernel refused `operation` with errno `code`.
-        case kernel(operation: String, code: Int32)
+        /// The kernel refused `operation` with `errno`.
+        case kernel(operation: String, errno: Errno)
         case noSuchLink(String)
         case invalidLinkName(String)
         case requestTimedOut(operation: String, seconds: Int64)
@@ -25,8 +21,8 @@ public final class RouteNetlink {
             case .shortSend(let sent, let expected): "netlink: sent \(sent) of \(expected) bytes"
             case .timedOut: "netlink: no reply from the kernel"
             case .malformedReply(let error): "\(error)"
-            case .kernel(let operation, let code):
-                "netlink: \(operation): \(Errno(rawValue: code).description.lowercased()) (errno \(code))"
+            case .kernel(let operation, let errno):
+                "netlink: \(operation): \(errno.description.lowercased()) (errno \(errno.rawValue))"
             case .noSuchLink(let name): "netlink: no interface named '\(name)'"
             case .invalidLinkName(let name): "netlink: '\(name)' is not a valid interface name (1-15 bytes, no '/', ':' or spaces)"
             case .requestTimedOut(let operation, let seconds):
@@ -36,7 +32,7 @@ public final class RouteNetlink {
 
         /// True for EEXIST, which some callers treat as success.
         public var isAlreadyExists: Bool {
-            if case .kernel(_, let code) = self { return code == EEXIST }
+            if case .kernel(_, let errno) = self { return errno == .fileExists }
             return false
         }
     }
@@ -299,7 +295,7 @@ public final class RouteNetlink {
                 if message.type == NetlinkConstants.nlmsgError {
                     let code = NetlinkReader(message.payload).int32(at: 0) ?? 0
                     if code == 0 { return }
-                    throw .kernel(operation: operation, code: code == Int32.min ? Int32.max : -code)
+                    throw .kernel(operation: operation, errno: Self.errno(negated: code))
                 }
             }
         }
@@ -316,16 +312,21 @@ public final class RouteNetlink {
                 switch message.type {
                 case NetlinkConstants.nlmsgDone:
                     let code = NetlinkReader(message.payload).int32(at: 0) ?? 0
-                    if code < 0 { throw .kernel(operation: operation, code: code == Int32.min ? Int32.max : -code) }
+                    if code < 0 { throw .kernel(operation: operation, errno: Self.errno(negated: code)) }
                     return collected
                 case NetlinkConstants.nlmsgError:
                     let code = NetlinkReader(message.payload).int32(at: 0) ?? 0
-                    if code != 0 { throw .kernel(operation: operation, code: code == Int32.min ? Int32.max : -code) }
+                    if code != 0 { throw .kernel(operation: operation, errno: Self.errno(negated: code)) }
                 default:
                     collected.append(message)
                 }
             }
         }
+    }
+
+    /// NLMSG_ERROR and NLMSG_DONE carry the errno negated; Int32.min has no positive counterpart.
+    private static func errno(negated code: Int32) -> Errno {
+        Errno(rawValue: code == Int32.min ? Int32.max : -code)
     }
 
     private func receiveMessages(deadline: ContinuousClock.Instant, operation: String) throws(Error) -> [NetlinkMessage] {

@@ -1,11 +1,6 @@
 import CNodeShim
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Runs other programs with posix_spawn (no fork of a threaded Swift process).
 public enum ChildCommand {
@@ -28,10 +23,7 @@ public enum ChildCommand {
         let program = arguments.first ?? ""
         let pid = try spawn(arguments, program: program, fileActions: nil, attributes: nil, searchPath: true)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 {
-            let e = Errno(rawValue: errno)
-            if e != .interrupted { throw .wait(program: program, e) }
-        }
+        if case .failure(let e) = valueOrErrno({ waitpid(pid, &status, 0) }) { throw .wait(program: program, e) }
         let exited = (status & 0x7f) == 0
         let code = (status >> 8) & 0xff
         if exited && code == 0 { return }

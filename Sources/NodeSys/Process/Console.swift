@@ -1,8 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The console as the standard descriptors 0, 1, 2.
 public enum Console {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The first things PID 1 does, before any library that needs /proc runs.
 public enum EarlyProcess {

@@ -1,8 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The kernel's host name (the UTS nodename the booted system starts with).
 public enum Hostname {

@@ -1,18 +1,17 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemPackage
 
 /// A POSIX thread running a closure. Foundation's `Thread` would pull the whole of Foundation into
 /// the static /init; a pthread costs nothing extra.
 public struct NativeThread: @unchecked Sendable {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case create(code: Int32)
+        /// pthread_create returns the errno value instead of setting errno.
+        case create(Errno)
         public var description: String {
-            "cannot start a thread: pthread_create returned \(code)"
+            switch self {
+            case .create(let e): "cannot start a thread: pthread_create returned \(e.rawValue)"
+            }
         }
-        var code: Int32 { switch self { case .create(let code): code } }
     }
 
     private let handle: pthread_t
@@ -33,7 +32,7 @@ public struct NativeThread: @unchecked Sendable {
         }, context)
         if code != 0 {
             Unmanaged<Body>.fromOpaque(context).release()
-            throw .create(code: code)
+            throw .create(Errno(rawValue: code))
         }
         return NativeThread(handle: handle)
     }
@@ -47,12 +46,5 @@ public struct NativeThread: @unchecked Sendable {
     /// Waits for the thread to finish.
     public func join() {
         pthread_join(handle, nil)
-    }
-
-    /// Suspends the calling thread, resuming after signals until the whole time has passed.
-    public static func sleep(milliseconds: Int) {
-        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
     }
 }

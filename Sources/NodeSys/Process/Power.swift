@@ -1,10 +1,7 @@
 import SystemPackage
 
 import CNodeShim
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Ending the machine's run: reboot(2) after sync(2).
 public enum Power {

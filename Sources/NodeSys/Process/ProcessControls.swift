@@ -1,11 +1,6 @@
 import CNodeShim
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Process-wide settings a long-running network service needs.
 public enum ProcessControls {

@@ -1,15 +1,14 @@
-#if canImport(Glibc)
 import Glibc
-#endif
+import SystemPackage
 
 /// Starting a program with posix_spawn, inheriting the caller's stdio (the console for PID 1).
 public struct ProcessSpawn: Sendable {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case spawn(path: String, Int32)
+        case spawn(path: String, Errno)
 
         public var description: String {
             switch self {
-            case .spawn(let path, let code): "cannot start \(path): \(String(cString: strerror(code))) (errno \(code))"
+            case .spawn(let path, let e): "cannot start \(path): \(e) (errno \(e.rawValue))"
             }
         }
     }
@@ -46,7 +45,8 @@ public struct ProcessSpawn: Sendable {
         }
         var pid: pid_t = 0
         let code = posix_spawn(&pid, path, nil, &attributes, argv, envp)
-        if code != 0 { throw .spawn(path: path, code) }
+        // posix_spawn returns the errno value instead of setting errno.
+        if code != 0 { throw .spawn(path: path, Errno(rawValue: code)) }
         return pid
     }
 

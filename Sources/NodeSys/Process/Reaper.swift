@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Collects exit statuses of children, including orphans the kernel re-parents to PID 1.
 /// The boot is one thread, so reaping happens at its waiting points: between retries, while a
@@ -28,28 +26,20 @@ public enum Reaper {
     @discardableResult
     public static func reapExited() -> Int {
         var count = 0
-        while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid > 0 {
-                count += 1
-                continue
-            }
-            if pid == -1 && errno == EINTR { continue }
-            return count
-        }
+        var status: Int32 = 0
+        // 0: children remain but none has ended; ECHILD: no children at all.
+        while case .success(let pid) = valueOrErrno({ waitpid(-1, &status, WNOHANG) }), pid > 0 { count += 1 }
+        return count
     }
 
     /// Blocks until `pid` ends, reaping any other child that ends meanwhile.
     public static func wait(for pid: pid_t) -> Termination {
         while true {
             var status: Int32 = 0
-            let reaped = waitpid(-1, &status, 0)
-            if reaped == pid { return Termination(status: status) }
-            if reaped == -1 {
-                if errno == EINTR { continue }
-                // ECHILD: the child is gone already (someone else reaped it); report it as ended.
-                return .exited(-1)
+            switch valueOrErrno({ waitpid(-1, &status, 0) }) {
+            case .success(let reaped): if reaped == pid { return Termination(status: status) }
+            // ECHILD: the child is gone already (someone else reaped it); report it as ended.
+            case .failure: return .exited(-1)
             }
         }
     }

@@ -23,10 +23,10 @@ extension ConfinedTree {
                 }
                 // Only the last component is missing (the previous ones opened): create it next to `current`.
                 // A dangling symlink here (ENOENT through a symlink) makes mkdirat fail with EEXIST: refused.
-                if mkdirat(current.rawValue, part, mode_t(permissions)) != 0 && Glibc.errno != EEXIST {
-                    let code = Glibc.errno
+                if case .failure(let errno) = nothingOrErrno({ mkdirat(current.rawValue, part, mode_t(permissions)) }),
+                   errno != .fileExists {
                     FileTree.closeQuietly(current)
-                    throw .system(operation: "mkdir", tree: path, path: "/" + prefix, errno: Errno(rawValue: code))
+                    throw .system(operation: "mkdir", tree: path, path: "/" + prefix, errno: errno)
                 }
                 if let status = try? FileTree.status(in: current, part), status.kind == .symlink {
                     let target = (try? FileTree.readLink(in: current, part)) ?? "?"
@@ -53,16 +53,14 @@ extension ConfinedTree {
         defer { FileTree.closeQuietly(parent) }
         guard let name else { throw .wrongKind(tree: path, path: inTree, expected: "file", found: "directory") }
         let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-        var fd: Int32
-        repeat { fd = openat(parent.rawValue, name, flags, mode_t(permissions)) } while fd < 0 && Glibc.errno == EINTR
-        if fd < 0 {
-            let code = Glibc.errno
-            if code == ELOOP {
-                throw .symlinkRefused(tree: path, path: inTree, target: (try? FileTree.readLink(in: parent, name)) ?? "?")
-            }
-            throw .system(operation: append ? "open for append" : "create", tree: path, path: inTree, errno: Errno(rawValue: code))
+        let file: FileDescriptor
+        switch valueOrErrno({ openat(parent.rawValue, name, flags, mode_t(permissions)) }) {
+        case .success(let fd): file = FileDescriptor(rawValue: fd)
+        case .failure(.tooManySymbolicLinkLevels):
+            throw .symlinkRefused(tree: path, path: inTree, target: (try? FileTree.readLink(in: parent, name)) ?? "?")
+        case .failure(let errno):
+            throw .system(operation: append ? "open for append" : "create", tree: path, path: inTree, errno: errno)
         }
-        let file = FileDescriptor(rawValue: fd)
         defer { FileTree.closeQuietly(file) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
         defer { buffer.deallocate() }

@@ -41,18 +41,12 @@ extension ConfinedTree {
         }
         let procPath = "/proc/self/fd/\(target.rawValue)"
         let flags: UInt = readOnly ? UInt(MS_RDONLY) : 0
-        while true {
-            let rc: Int32
-            if let data {
-                rc = data.withCString { Glibc.mount(source, procPath, fileSystemType, flags, $0) }
-            } else {
-                rc = Glibc.mount(source, procPath, fileSystemType, flags, nil)
-            }
-            if rc == 0 { return }
-            let code = Glibc.errno
-            if code == EINTR { continue }
-            throw .system(
-                operation: "mount \(fileSystemType) \(source)", tree: path, path: inTree, errno: Errno(rawValue: code))
+        let mounted = nothingOrErrno {
+            if let data { return data.withCString { Glibc.mount(source, procPath, fileSystemType, flags, $0) } }
+            return Glibc.mount(source, procPath, fileSystemType, flags, nil)
+        }
+        if case .failure(let errno) = mounted {
+            throw .system(operation: "mount \(fileSystemType) \(source)", tree: path, path: inTree, errno: errno)
         }
     }
 

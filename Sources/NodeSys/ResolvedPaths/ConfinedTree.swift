@@ -56,12 +56,11 @@ public final class ConfinedTree: @unchecked Sendable {
     func open2(_ relative: String, flags: Int32, mode: UInt32 = 0, operation: String) throws(Error) -> FileDescriptor {
         var tries = 0
         while true {
-            let fd = nodeinit_openat2(descriptor.rawValue, relative, flags | O_CLOEXEC, mode, Self.resolveFlags)
-            if fd >= 0 { return FileDescriptor(rawValue: fd) }
-            let code = Glibc.errno
-            tries += 1
-            if code == EINTR || (code == EAGAIN && tries < 64) { continue }
-            throw .system(operation: operation, tree: path, path: "/" + relative, errno: Errno(rawValue: code))
+            switch valueOrErrno({ nodeinit_openat2(descriptor.rawValue, relative, flags | O_CLOEXEC, mode, Self.resolveFlags) }) {
+            case .success(let fd): return FileDescriptor(rawValue: fd)
+            case .failure(.resourceTemporarilyUnavailable) where tries < 63: tries += 1
+            case .failure(let errno): throw .system(operation: operation, tree: path, path: "/" + relative, errno: errno)
+            }
         }
     }
 
@@ -124,28 +123,25 @@ public final class ConfinedTree: @unchecked Sendable {
 
     /// openat(parent, name, flags | O_NOFOLLOW); an ELOOP (the name is a symlink) becomes `symlinkRefused`.
     func openChild(_ parent: FileDescriptor, _ name: String, inTree: String, flags: Int32) throws(Error) -> FileDescriptor {
-        while true {
-            let fd = openat(parent.rawValue, name, flags | O_NOFOLLOW | O_CLOEXEC)
-            if fd >= 0 {
-                if flags & nodeinit_o_path() != 0 {
-                    // O_PATH|O_NOFOLLOW opens the symlink itself instead of failing: check.
-                    var st = stat()
-                    if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
-                        _ = Glibc.close(fd)
-                        let target = (try? FileTree.readLink(in: parent, name)) ?? "?"
-                        throw .symlinkRefused(tree: path, path: inTree, target: target)
-                    }
+        switch valueOrErrno({ openat(parent.rawValue, name, flags | O_NOFOLLOW | O_CLOEXEC) }) {
+        case .success(let fd):
+            if flags & nodeinit_o_path() != 0 {
+                // O_PATH|O_NOFOLLOW opens the symlink itself instead of failing: check.
+                var st = stat()
+                if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
+                    _ = Glibc.close(fd)
+                    let target = (try? FileTree.readLink(in: parent, name)) ?? "?"
+                    throw .symlinkRefused(tree: path, path: inTree, target: target)
                 }
-                return FileDescriptor(rawValue: fd)
             }
-            let code = Glibc.errno
-            if code == EINTR { continue }
-            if code == ELOOP || (code == ENOTDIR && flags & O_DIRECTORY != 0),
+            return FileDescriptor(rawValue: fd)
+        case .failure(let errno):
+            if errno == .tooManySymbolicLinkLevels || (errno == .notDirectory && flags & O_DIRECTORY != 0),
                let status = try? FileTree.status(in: parent, name), status.kind == .symlink {
                 let target = (try? FileTree.readLink(in: parent, name)) ?? "?"
                 throw .symlinkRefused(tree: path, path: inTree, target: target)
             }
-            throw .system(operation: "open", tree: path, path: inTree, errno: Errno(rawValue: code))
+            throw .system(operation: "open", tree: path, path: inTree, errno: errno)
         }
     }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// An IP address and a port, converted to and from `sockaddr_in`/`sockaddr_in6` only inside closures.
 public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {

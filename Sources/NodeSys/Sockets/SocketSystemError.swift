@@ -1,28 +1,19 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemPackage
 
 /// A failed socket system call: which call, on what, and the kernel's errno (with its text).
 public struct SocketSystemError: Swift.Error, Hashable, Sendable, CustomStringConvertible {
     public var operation: String
-    public var code: Int32
+    public var errno: Errno
 
-    public init(operation: String, code: Int32) {
+    public init(operation: String, errno: Errno) {
         self.operation = operation
-        self.code = code
+        self.errno = errno
     }
 
-    public var errno: Errno { Errno(rawValue: code) }
-
-    public var description: String { "\(operation): \(Errno(rawValue: code).description.lowercased()) (errno \(code))" }
+    public var description: String { "\(operation): \(errno.description.lowercased()) (errno \(errno.rawValue))" }
 
     /// Captures errno right after a failed call, before anything else can overwrite it.
     static func last(_ operation: String) -> SocketSystemError {
-        SocketSystemError(operation: operation, code: currentErrno())
+        SocketSystemError(operation: operation, errno: .captured)
     }
 }
-
-private func currentErrno() -> Int32 { errno }

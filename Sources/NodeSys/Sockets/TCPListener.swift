@@ -1,11 +1,6 @@
 import CNodeShim
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A listening TCP socket. Accepted connections are blocking sockets with close-on-exec set.
 public struct TCPListener: Sendable {
@@ -54,9 +49,9 @@ public struct TCPListener: Sendable {
         if domain == AF_INET6 {
             _ = SocketCalls.setOption(fd, level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: dualStack ? 0 : 1)
         }
-        let bound = address.withSockaddr { pointer, length in bind(raw, pointer, length) }
-        if bound == -1 { throw .bind(address, Errno(rawValue: errno)) }
-        if systemListen(raw, backlog) == -1 { throw .listen(address, Errno(rawValue: errno)) }
+        let bound = address.withSockaddr { pointer, length in bind(fd.rawValue, pointer, length) }
+        if bound == -1 { throw .bind(address, .captured) }
+        if systemListen(fd, backlog) == -1 { throw .listen(address, .captured) }
         let local: SocketAddress
         switch SocketCalls.localAddress(of: fd) {
         case .success(let value): local = value
@@ -72,21 +67,19 @@ public struct TCPListener: Sendable {
         while true {
             var storage = sockaddr_storage()
             var length = UInt32(MemoryLayout<sockaddr_storage>.size)
-            let raw = withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    nodeinit_accept_cloexec(fd.rawValue, $0, &length)
+            let accepted = valueOrErrno {
+                withUnsafeMutablePointer(to: &storage) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        nodeinit_accept_cloexec(fd.rawValue, $0, &length)
+                    }
                 }
             }
-            if raw == -1 {
-                let saved = Errno(rawValue: errno)
-                switch saved {
-                case .interrupted, .connectionAbort, .protocolError, .resourceTemporarilyUnavailable:
-                    continue
-                default:
-                    throw .accept(saved)
-                }
+            let connectionFD: FileDescriptor
+            switch accepted {
+            case .success(let raw): connectionFD = FileDescriptor(rawValue: raw)
+            case .failure(.connectionAbort), .failure(.protocolError), .failure(.resourceTemporarilyUnavailable): continue
+            case .failure(let saved): throw .accept(saved)
             }
-            let connectionFD = FileDescriptor(rawValue: raw)
             guard let peer = SocketAddress.from(storage: storage) else {
                 try? connectionFD.close()
                 continue
@@ -98,7 +91,7 @@ public struct TCPListener: Sendable {
 
     /// Wakes a thread blocked in `accept` (it then fails with EINVAL); call `close` after that thread is done.
     public func shutdown() {
-        _ = systemShutdown(fd.rawValue, Int32(SHUT_RDWR))
+        _ = systemShutdown(fd, Int32(SHUT_RDWR))
     }
 
     public func close() {
@@ -107,5 +100,5 @@ public struct TCPListener: Sendable {
 }
 
 // File-scope names for the libc calls that TCPListener's own methods shadow.
-private func systemListen(_ fd: Int32, _ backlog: Int32) -> Int32 { listen(fd, backlog) }
-func systemShutdown(_ fd: Int32, _ how: Int32) -> Int32 { shutdown(fd, how) }
+private func systemListen(_ fd: FileDescriptor, _ backlog: Int32) -> Int32 { listen(fd.rawValue, backlog) }
+func systemShutdown(_ fd: FileDescriptor, _ how: Int32) -> Int32 { shutdown(fd.rawValue, how) }

@@ -1,10 +1,5 @@
 import SystemPackage
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A connected TCP socket with the peer's address.
 ///
@@ -67,26 +62,25 @@ public struct TCPStream: Sendable {
         var keep = false
         defer { if !keep { try? fd.close() } }
         if let source {
-            let result = SocketAddress(source, port: 0).withSockaddr { bind(raw, $0, $1) }
+            let result = SocketAddress(source, port: 0).withSockaddr { bind(fd.rawValue, $0, $1) }
             if result == -1 { throw .bind(source, Errno(rawValue: errno)) }
         }
-        let started = address.withSockaddr { systemConnect(raw, $0, $1) }
-        if started == -1 {
-            let saved = Errno(rawValue: errno)
+        // Not retried after EINTR: the connection goes on in the background, like EINPROGRESS; poll waits for it.
+        if case .failure(let saved) = valueOrErrno(retryOnInterrupt: false, { address.withSockaddr { systemConnect(fd, $0, $1) } }) {
             guard saved == .nowInProgress || saved == .interrupted else { throw .connect(address, saved) }
-            switch SocketCalls.wait(fd: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) {
+            switch Waiting.wait(for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds)) {
             case .failure(let e): throw .connect(address, e)
             case .success(.timedOut): throw .connectTimedOut(address, milliseconds: timeoutMilliseconds)
             case .success(.ready): break
             }
             var pending: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
-            if getsockopt(raw, SOL_SOCKET, SO_ERROR, &pending, &length) == -1 { throw .connect(address, Errno(rawValue: errno)) }
+            if getsockopt(fd.rawValue, SOL_SOCKET, SO_ERROR, &pending, &length) == -1 { throw .connect(address, .captured) }
             if pending != 0 { throw .connect(address, Errno(rawValue: pending)) }
         }
         // Back to blocking mode: every later call passes MSG_DONTWAIT and waits with poll itself.
-        let flags = fcntl(raw, F_GETFL)
-        if flags != -1 { _ = fcntl(raw, F_SETFL, flags & ~Int32(O_NONBLOCK)) }
+        let flags = fcntl(fd.rawValue, F_GETFL)
+        if flags != -1 { _ = fcntl(fd.rawValue, F_SETFL, flags & ~Int32(O_NONBLOCK)) }
         keep = true
         return TCPStream(fd: fd, peer: address)
     }
@@ -97,22 +91,16 @@ public struct TCPStream: Sendable {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let sent = systemSend(fd.rawValue, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            if sent >= 0 {
+            switch valueOrErrno({ systemSend(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }) {
+            case .success(let sent):
                 offset += sent
-                continue
-            }
-            let saved = Errno(rawValue: errno)
-            switch saved {
-            case .interrupted:
-                continue
-            case .resourceTemporarilyUnavailable:
-                switch SocketCalls.wait(fd: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) {
+            case .failure(.resourceTemporarilyUnavailable):
+                switch Waiting.wait(for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds)) {
                 case .failure(let e): throw .send(peer, e)
                 case .success(.timedOut): throw .sendTimedOut(peer, milliseconds: timeoutMilliseconds)
                 case .success(.ready): continue
                 }
-            default:
+            case .failure(let saved):
                 throw .send(peer, saved)
             }
         }
@@ -134,19 +122,16 @@ public struct TCPStream: Sendable {
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         while true {
-            let count = recv(fd.rawValue, base, buffer.count, Int32(MSG_DONTWAIT))
-            if count >= 0 { return count }
-            let saved = Errno(rawValue: errno)
-            switch saved {
-            case .interrupted:
-                continue
-            case .resourceTemporarilyUnavailable:
-                switch SocketCalls.wait(fd: fd, events: Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds) {
+            switch valueOrErrno({ recv(fd.rawValue, base, buffer.count, Int32(MSG_DONTWAIT)) }) {
+            case .success(let count):
+                return count
+            case .failure(.resourceTemporarilyUnavailable):
+                switch Waiting.wait(for: Int16(POLLIN), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds)) {
                 case .failure(let e): throw .receive(peer, e)
                 case .success(.timedOut): throw .receiveTimedOut(peer, milliseconds: timeoutMilliseconds)
                 case .success(.ready): continue
                 }
-            default:
+            case .failure(let saved):
                 throw .receive(peer, saved)
             }
         }
@@ -183,7 +168,7 @@ public struct TCPStream: Sendable {
 
     /// Half-closes the sending side: the peer reads end of stream, we can still receive.
     public func shutdownSending() {
-        _ = systemShutdown(fd.rawValue, Int32(SHUT_WR))
+        _ = systemShutdown(fd, Int32(SHUT_WR))
     }
 
     /// Makes the next close send a reset instead of a FIN (SO_LINGER 0): how a test simulates a
@@ -199,10 +184,10 @@ public struct TCPStream: Sendable {
     }
 }
 
-private func systemConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
-    connect(fd, address, length)
+private func systemConnect(_ fd: FileDescriptor, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
+    connect(fd.rawValue, address, length)
 }
 
-private func systemSend(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
-    send(fd, bytes, count, flags)
+private func systemSend(_ fd: FileDescriptor, _ bytes: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
+    send(fd.rawValue, bytes, count, flags)
 }

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemPackage
 
 /// A UDP socket (IPv4 or IPv6) with bounded-time receives. The descriptor is closed on `close()` or deinit.
 public final class UDPSocket {
@@ -20,21 +17,22 @@ public final class UDPSocket {
 
     public enum Family: Sendable { case v4, v6 }
 
-    public private(set) var fd: Int32
+    /// -1 once closed, so a later call fails with EBADF instead of reaching a descriptor number reused since.
+    public private(set) var fd: FileDescriptor
 
     public init(family: Family) throws(Error) {
         let domain = family == .v4 ? AF_INET : AF_INET6
         let fd = socket(domain, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_UDP))
         guard fd >= 0 else { throw .system(.last("socket(udp)")) }
-        self.fd = fd
+        self.fd = FileDescriptor(rawValue: fd)
     }
 
     deinit { close() }
 
     public func close() {
-        if fd >= 0 {
-            _ = Glibc.close(fd)
-            fd = -1
+        if fd.rawValue >= 0 {
+            try? fd.close()
+            fd = FileDescriptor(rawValue: -1)
         }
     }
 
@@ -54,19 +52,19 @@ public final class UDPSocket {
         let bytes = Array(name.utf8)
         guard bytes.count < 16 else { throw .interfaceNameTooLong(name) }
         let result = bytes.withUnsafeBufferPointer { buffer in
-            setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buffer.baseAddress, socklen_t(buffer.count))
+            setsockopt(fd.rawValue, SOL_SOCKET, SO_BINDTODEVICE, buffer.baseAddress, socklen_t(buffer.count))
         }
         guard result == 0 else { throw .system(.last("setsockopt(SO_BINDTODEVICE, \(name))")) }
     }
 
     public func bind(to address: SocketAddress) throws(Error) {
-        let result = address.withSockaddr { pointer, length in Glibc.bind(fd, pointer, length) }
+        let result = address.withSockaddr { pointer, length in Glibc.bind(fd.rawValue, pointer, length) }
         guard result == 0 else { throw .system(.last("bind(\(address))")) }
     }
 
     /// connect(2) for UDP: fixes the peer so only its datagrams are received and ICMP errors are reported.
     public func connect(to address: SocketAddress) throws(Error) {
-        let result = address.withSockaddr { pointer, length in Glibc.connect(fd, pointer, length) }
+        let result = address.withSockaddr { pointer, length in Glibc.connect(fd.rawValue, pointer, length) }
         guard result == 0 else { throw .system(.last("connect(\(address))")) }
     }
 
@@ -75,35 +73,29 @@ public final class UDPSocket {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd.rawValue, $0, &length) }
         }
         guard result == 0 else { throw .system(.last("getsockname")) }
         return SocketAddress.from(storage: storage)
     }
 
     public func send(_ bytes: [UInt8], to address: SocketAddress) throws(Error) {
-        while true {
-            let sent = bytes.withUnsafeBytes { buffer in
+        let sent = valueOrErrno {
+            bytes.withUnsafeBytes { buffer in
                 address.withSockaddr { pointer, length in
-                    sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), pointer, length)
+                    sendto(fd.rawValue, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), pointer, length)
                 }
             }
-            if sent >= 0 { return }
-            let error = SocketSystemError.last("sendto(\(address))")
-            if error.code == EINTR { continue }
-            throw .system(error)
         }
+        if case .failure(let errno) = sent { throw .system(SocketSystemError(operation: "sendto(\(address))", errno: errno)) }
     }
 
     /// Sends on a connected socket.
     public func send(_ bytes: [UInt8]) throws(Error) {
-        while true {
-            let sent = bytes.withUnsafeBytes { buffer in Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
-            if sent >= 0 { return }
-            let error = SocketSystemError.last("send")
-            if error.code == EINTR { continue }
-            throw .system(error)
+        let sent = valueOrErrno {
+            bytes.withUnsafeBytes { buffer in Glibc.send(fd.rawValue, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
         }
+        if case .failure(let errno) = sent { throw .system(SocketSystemError(operation: "send", errno: errno)) }
     }
 
     /// One datagram, or nil when nothing arrives before `deadline`. Datagrams longer than `maximumLength` are truncated.
@@ -119,18 +111,21 @@ public final class UDPSocket {
             var storage = sockaddr_storage()
             var storageLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             var buffer = [UInt8](repeating: 0, count: max(1, maximumLength))
-            let received = buffer.withUnsafeMutableBytes { raw in
-                withUnsafeMutablePointer(to: &storage) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        recvfrom(fd, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, &storageLength)
+            let result = valueOrErrno {
+                buffer.withUnsafeMutableBytes { raw in
+                    withUnsafeMutablePointer(to: &storage) { pointer in
+                        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            recvfrom(fd.rawValue, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, &storageLength)
+                        }
                     }
                 }
             }
-            if received < 0 {
-                let error = SocketSystemError.last("recvfrom")
-                // EAGAIN: poll said readable but the datagram was dropped (bad checksum); wait again.
-                if error.code == EINTR || error.code == EAGAIN || error.code == EWOULDBLOCK { continue }
-                throw .system(error)
+            let received: Int
+            switch result {
+            case .success(let count): received = count
+            // EAGAIN (EWOULDBLOCK on Linux): poll said readable but the datagram was dropped (bad checksum); wait again.
+            case .failure(.resourceTemporarilyUnavailable): continue
+            case .failure(let errno): throw .system(SocketSystemError(operation: "recvfrom", errno: errno))
             }
             buffer.removeSubrange(min(received, buffer.count)...)
             return (buffer, SocketAddress.from(storage: storage))
@@ -139,7 +134,7 @@ public final class UDPSocket {
 
     private func setIntegerOption(_ level: Int32, _ option: Int32, _ value: Int32, name: String) throws(Error) {
         var value = value
-        let result = setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
+        let result = setsockopt(fd.rawValue, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
         guard result == 0 else { throw .system(.last(name)) }
     }
 }

@@ -1,21 +1,8 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemPackage
 
 /// Time helpers for the blocking, single-threaded code PID 1 runs (no Foundation, no async runtime needed).
 public enum Waiting {
-    /// Sleeps for `duration`, resuming after signals until the time is really up.
-    public static func sleep(for duration: Duration) {
-        let deadline = ContinuousClock.now.advanced(by: duration)
-        while true {
-            let remaining = milliseconds(until: deadline)
-            if remaining <= 0 { return }
-            _ = poll(nil, 0, remaining)
-        }
-    }
-
     /// Milliseconds from now until `deadline`, rounded up, clamped to 0...Int32.max.
     public static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
         milliseconds(of: ContinuousClock.now.duration(to: deadline))
@@ -30,26 +17,25 @@ public enum Waiting {
         return Int32(seconds * 1000 + fraction)
     }
 
-    /// Waits until `fd` is readable (true) or the deadline passes (false). Retries after EINTR.
-    static func readable(fd: Int32, deadline: ContinuousClock.Instant) -> Result<Bool, SocketSystemError> {
-        writableOrReadable(fd: fd, events: Int16(POLLIN), deadline: deadline, operation: "poll for input")
+    /// The deadline `milliseconds` from now; nil (no limit) when negative.
+    static func deadline(afterMilliseconds milliseconds: Int32) -> ContinuousClock.Instant? {
+        milliseconds < 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(milliseconds))
     }
 
-    static func writable(fd: Int32, deadline: ContinuousClock.Instant) -> Result<Bool, SocketSystemError> {
-        writableOrReadable(fd: fd, events: Int16(POLLOUT), deadline: deadline, operation: "poll for output")
+    enum Readiness { case ready, timedOut }
+
+    /// Waits until `fd` has one of `events` (POLLIN/POLLOUT) or `deadline` passes (nil: no limit). Error and
+    /// hang-up conditions count as ready so the next call reports them. After EINTR the wait goes on with the
+    /// time left, since the timeout is recomputed from the deadline on every try.
+    static func wait(for events: Int16, on fd: FileDescriptor, deadline: ContinuousClock.Instant?) -> Result<Readiness, Errno> {
+        var entry = pollfd(fd: fd.rawValue, events: events, revents: 0)
+        return valueOrErrno { poll(&entry, 1, deadline.map { milliseconds(until: $0) } ?? -1) }
+            .map { $0 > 0 ? .ready : .timedOut }
     }
 
-    private static func writableOrReadable(
-        fd: Int32, events: Int16, deadline: ContinuousClock.Instant, operation: String
-    ) -> Result<Bool, SocketSystemError> {
-        while true {
-            var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let result = poll(&descriptor, 1, milliseconds(until: deadline))
-            if result > 0 { return .success(true) }
-            if result == 0 { return .success(false) }
-            let saved = errno
-            if saved == EINTR { continue }
-            return .failure(SocketSystemError(operation: operation, code: saved))
-        }
+    /// Waits until `fd` is readable (true) or the deadline passes (false); a failed poll names itself.
+    static func readable(fd: FileDescriptor, deadline: ContinuousClock.Instant) -> Result<Bool, SocketSystemError> {
+        wait(for: Int16(POLLIN), on: fd, deadline: deadline).map { $0 == .ready }
+            .mapError { SocketSystemError(operation: "poll for input", errno: $0) }
     }
 }

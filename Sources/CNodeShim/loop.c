@@ -1,63 +1,14 @@
 #define _GNU_SOURCE
-#include "CNodeShimStatelite.h"
+#include "CNodeShimLoop.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
-#include <linux/mount.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-
-int nodeinit_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve) {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = (unsigned long long)(unsigned int)flags;
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
-  how.resolve = resolve;
-  return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-unsigned long long nodeinit_resolve_in_root(void) { return RESOLVE_IN_ROOT; }
-unsigned long long nodeinit_resolve_beneath(void) { return RESOLVE_BENEATH; }
-unsigned long long nodeinit_resolve_no_magiclinks(void) { return RESOLVE_NO_MAGICLINKS; }
-unsigned long long nodeinit_resolve_no_symlinks(void) { return RESOLVE_NO_SYMLINKS; }
-int nodeinit_o_path(void) { return O_PATH; }
-
-int nodeinit_clone_tree(int fd, int recursive) {
-  unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
-  return (int)syscall(SYS_open_tree, fd, "", flags);
-}
-
-int nodeinit_tree_set_readonly(int fd, int recursive) {
-  struct mount_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.attr_set = MOUNT_ATTR_RDONLY;
-  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
-}
-
-int nodeinit_attach_tree(int fromfd, int tofd) {
-  return (int)syscall(SYS_move_mount, fromfd, "", tofd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-}
 
 int nodeinit_loop_attach(int backing_fd, int read_only, int *number) {
   int control = open("/dev/loop-control", O_RDWR | O_CLOEXEC);

@@ -1,18 +1,18 @@
 #define _GNU_SOURCE
-#include "CNodeShimAgent.h"
+#include "CNodeShimProcess.h"
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <spawn.h>
-#include <stdlib.h>
-#include <sys/socket.h>
 
 // From linux/ioprio.h, which older kernel headers do not ship to user space.
 #define NODEINIT_IOPRIO_CLASS_SHIFT 13
 #define NODEINIT_IOPRIO_CLASS_IDLE 3
 #define NODEINIT_IOPRIO_WHO_PROCESS 1
+
+int nodeinit_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 int nodeinit_set_thread_io_priority_idle(void) {
   pid_t tid = (pid_t)syscall(SYS_gettid);
@@ -31,19 +31,10 @@ int nodeinit_get_thread_nice(void) {
   return getpriority(PRIO_PROCESS, (id_t)tid);
 }
 
-int nodeinit_accept_cloexec(int fd, struct sockaddr *address, unsigned int *length) {
-  socklen_t len = (socklen_t)*length;
-  int result = accept4(fd, address, &len, SOCK_CLOEXEC);
-  *length = (unsigned int)len;
-  return result;
-}
-
-int nodeinit_mkstemp_cloexec(char *path_template) { return mkostemp(path_template, O_CLOEXEC); }
-
-short nodeinit_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
-
 int nodeinit_get_thread_io_class(void) {
   pid_t tid = (pid_t)syscall(SYS_gettid);
   int prio = (int)syscall(SYS_ioprio_get, NODEINIT_IOPRIO_WHO_PROCESS, tid);
   return prio < 0 ? -1 : prio >> NODEINIT_IOPRIO_CLASS_SHIFT;
 }
+
+short nodeinit_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }

@@ -1,7 +1,6 @@
-// File-tree helpers for NodeSys/FileTree: xattr calls (sys/xattr.h is not in Swift's Glibc module)
-// and the Linux lseek whence values SEEK_DATA/SEEK_HOLE (only visible under _GNU_SOURCE).
-#ifndef CNODESHIM_FILETREE_H
-#define CNODESHIM_FILETREE_H
+// Extended attributes: sys/xattr.h is not in Swift's Glibc module.
+#ifndef CNODESHIM_XATTR_H
+#define CNODESHIM_XATTR_H
 #include <sys/types.h>
 
 /// llistxattr(2) / lgetxattr(2) / lsetxattr(2): never follow a final symlink.
@@ -12,7 +11,5 @@ int nodeinit_lsetxattr(const char *path, const char *name, const void *value, si
 ssize_t nodeinit_flistxattr(int fd, char *list, size_t size);
 ssize_t nodeinit_fgetxattr(int fd, const char *name, void *value, size_t size);
 int nodeinit_fsetxattr(int fd, const char *name, const void *value, size_t size);
-int nodeinit_seek_data(void);
-int nodeinit_seek_hole(void);
 
 #endif

@@ -1,6 +1,10 @@
-// Node-save agent: scheduling priority calls Swift cannot make directly.
-#ifndef CNODESHIM_AGENT_H
-#define CNODESHIM_AGENT_H
+// Process and thread control Swift cannot reach: prctl(2), per-thread priority (setpriority/getpriority and
+// ioprio_set/ioprio_get on gettid(), which glibc does not wrap) and POSIX_SPAWN_SETSID (a _GNU_SOURCE flag).
+#ifndef CNODESHIM_PROCESS_H
+#define CNODESHIM_PROCESS_H
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1).
+int nodeinit_set_child_subreaper(void);
 
 /// Puts the calling thread in the idle I/O class (ioprio_set(IOPRIO_WHO_PROCESS, gettid(), IOPRIO_CLASS_IDLE)):
 /// glibc has no wrapper and syscall(2) is variadic. Returns 0, or -1 with errno set.
@@ -12,11 +16,7 @@ int nodeinit_set_thread_nice(int nice);
 int nodeinit_get_thread_io_class(void);
 /// getpriority(PRIO_PROCESS, gettid()): the calling thread's nice value.
 int nodeinit_get_thread_nice(void);
-struct sockaddr;
-/// accept4(fd, addr, len, SOCK_CLOEXEC): a _GNU_SOURCE call the Swift Glibc module does not import.
-int nodeinit_accept_cloexec(int fd, struct sockaddr *address, unsigned int *length);
-/// mkostemp(template, O_CLOEXEC): also _GNU_SOURCE only.
-int nodeinit_mkstemp_cloexec(char *path_template);
+
 /// POSIX_SPAWN_SETSID, defined by glibc only under _GNU_SOURCE.
 short nodeinit_posix_spawn_setsid_flag(void);
 

@@ -1,7 +1,5 @@
-#define _GNU_SOURCE
-#include "CNodeShimFileTree.h"
+#include "CNodeShimXattr.h"
 #include <sys/xattr.h>
-#include <unistd.h>
 
 ssize_t nodeinit_llistxattr(const char *path, char *list, size_t size) { return llistxattr(path, list, size); }
 ssize_t nodeinit_lgetxattr(const char *path, const char *name, void *value, size_t size) {
@@ -17,5 +15,3 @@ ssize_t nodeinit_fgetxattr(int fd, const char *name, void *value, size_t size) {
 int nodeinit_fsetxattr(int fd, const char *name, const void *value, size_t size) {
   return fsetxattr(fd, name, value, size, 0);
 }
-int nodeinit_seek_data(void) { return SEEK_DATA; }
-int nodeinit_seek_hole(void) { return SEEK_HOLE; }
