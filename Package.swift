@@ -65,7 +65,7 @@ let package = Package(
             ]),
         .target(
             name: "BlockDevices",
-            dependencies: ["CLibBlkid"]),
+            dependencies: ["CLibBlkid", "NodeSys", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "NFSFiles",
             dependencies: ["CLibNFS"]),

@@ -54,8 +54,3 @@ public enum Pause {
         }
     }
 }
-
-/// The statelite retries' former name for `Pause`, kept only so NodeBoot (being rewritten on another branch)
-/// builds unchanged; remove it once StateliteNFSMount.swift and StateliteSetup.swift call `Pause.sleep`.
-@available(*, deprecated, renamed: "Pause")
-public typealias RetryPause = Pause

@@ -87,9 +87,9 @@ public struct NFSRootMount: Sendable {
 extension NFSRootMount {
     /// The kernel's error plus what it usually means for an NFS mount.
     static func explain(_ error: Mount.Error) -> String {
-        guard let number = error.systemErrno else { return error.reason }
+        guard let errno = error.errno else { return error.reason }
         let hint: String? =
-            switch Errno(rawValue: number) {
+            switch errno {
             case .noSuchFileOrDirectory: "the server has no such export path"
             case .permissionDenied: "the server refused this client or path (not exported to it?)"
             case .connectionRefused: "connection refused: no NFS server listening"

@@ -38,7 +38,7 @@ struct StateliteNFSMount {
                     failures.append("round \(round) vers=\(attempt.version) \(server):\(path): \(error.errno.map { "\($0)" } ?? error.description)")
                 }
             }
-            if round < rounds { RetryPause.sleep(milliseconds: pauseMilliseconds) }
+            if round < rounds { Pause.sleep(milliseconds: pauseMilliseconds) }
         }
         return .failure(MountFailures(lines: failures))
     }

@@ -225,7 +225,7 @@ public final class StateliteSetup: StateliteOperations {
             case .failure(let failed):
                 failures += failed.lines.map { "round \(round): \($0)" }
             }
-            if round < environment.statemntRounds { RetryPause.sleep(milliseconds: environment.retryPauseMilliseconds) }
+            if round < environment.statemntRounds { Pause.sleep(milliseconds: environment.retryPauseMilliseconds) }
         }
         log.warning("persistent store \(display) did not mount: \(failures.suffix(4).joined(separator: "; "))")
         throw .persistentStoreUnavailable(statemnt: display, attempts: failures)

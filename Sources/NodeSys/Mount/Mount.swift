@@ -48,11 +48,6 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
             if case .failed(_, _, let errno) = self { return errno }
             return nil
         }
-
-        /// The raw number behind `errno`, kept only so NodeBoot (being rewritten on another branch) builds
-        /// unchanged; remove it once NFSRootMount.explain matches `errno` against named `Errno` values.
-        @available(*, deprecated, renamed: "errno")
-        public var systemErrno: Int32? { errno?.rawValue }
     }
 
     public var description: String {
