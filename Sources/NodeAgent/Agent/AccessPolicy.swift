@@ -52,9 +52,11 @@ public struct BearerToken: Sendable {
     }
 
     /// Compares every byte whatever the first difference, so response timing does not reveal how
-    /// much of a guess was right. Only the length (not secret enough to matter) leaks.
+    /// much of a guess was right. Only the length (not secret enough to matter) leaks. A length
+    /// difference is a difference of its own, never folded into a byte (a count truncated to 8 bits
+    /// would let the token plus any multiple of 256 extra bytes through).
     func matches(_ presented: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: bytes.count ^ presented.count)
+        var difference: UInt8 = bytes.count == presented.count ? 0 : 1
         for index in 0..<bytes.count {
             let other = index < presented.count ? presented[index] : 0
             difference |= bytes[index] ^ other
