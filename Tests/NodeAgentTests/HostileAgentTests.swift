@@ -27,7 +27,7 @@ func sampleTar(count: Int = 20) throws -> [UInt8] {
     var writer = TarWriter(sink: MemorySink())
     for index in 0..<count {
         let data = Array(String(repeating: "entry \(index) ", count: 300).utf8)
-        try writer.append(TarEntry(path: "f\(index)", kind: .regular, permissions: 0o644, size: Int64(data.count)))
+        try writer.append(TarEntry(path: "f\(index)", kind: .regular, permissions: 0o644, uid: getuid(), gid: getgid(), size: Int64(data.count)))
         try data.withUnsafeBytes { try writer.appendData($0) }
     }
     try writer.finish()
@@ -85,5 +85,63 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UI
             #expect(message.contains("trailing garbage at compressed byte"), "\(message)")
             #expect(directoryNames(directory) == [])
         }
+    }
+}
+
+@Suite struct TokenLengthTests {
+    /// The token shortened, as is, and followed by extra bytes: only the exact token matches, whatever
+    /// the length difference is modulo 256.
+    @Test(arguments: [-1, 0, 1, 255, 256, 257, 512, 4096])
+    func onlyTheExactTokenMatches(extra: Int) throws {
+        let secret = "s3cret-token"
+        let token = try #require(BearerToken(secret))
+        let presented = extra < 0 ? Array(secret.utf8.dropLast(-extra)) : Array(secret.utf8) + [UInt8](repeating: 0x41, count: extra)
+        #expect(token.matches(presented) == (extra == 0))
+        let policy = AccessPolicy(allowlist: [try #require(IPNetwork("127.0.0.1"))], token: token)
+        let decision = policy.decide(
+            peer: try #require(IPAddress("127.0.0.1")), authorization: ["Bearer " + String(decoding: presented, as: UTF8.self)])
+        #expect(decision == (extra == 0 ? .allowed : .denied("wrong bearer token")))
+    }
+}
+
+@Suite(.serialized) struct SaveStagingTests {
+    /// Symlinks planted under the names the staging copy and the layer used to get (`.<new>.saving-<pid>`,
+    /// `.<new>.layer-<pid>.tar`) must not be followed: nothing lands in the directory they point to.
+    @Test func plantedSymlinksAtTheOldStagingNamesAreNotFollowed() throws {
+        let base = try makeTemporaryDirectory("staging")
+        defer { removeTree(base) }
+        try FileManager.default.createDirectory(atPath: base + "/image/etc", withIntermediateDirectories: true)
+        try writeFile(base + "/image/etc/hostname", "node\n")
+        try FileManager.default.createDirectory(atPath: base + "/elsewhere", withIntermediateDirectories: true)
+        let pid = getpid()
+        try FileManager.default.createSymbolicLink(atPath: base + "/.new.saving-\(pid)", withDestinationPath: base + "/elsewhere")
+        try FileManager.default.createSymbolicLink(
+            atPath: base + "/.new.layer-\(pid).tar", withDestinationPath: base + "/elsewhere/layer")
+        var stagingSeen: [String] = []
+        try withAgent(producer: FixedLayerProducer(bytes: try sampleTar(count: 3))) { server, _ in
+            let save = ImageSave(pull: LayerPull(client: AgentClient(endpoint: server.localAddress)))
+            _ = try save.run(image: base + "/image", newImage: base + "/new") { _ in
+                stagingSeen = directoryNames(base).filter { $0.hasPrefix(".new.saving-") && $0 != ".new.saving-\(pid)" }
+            }
+        }
+        #expect(directoryNames(base + "/elsewhere") == [])
+        #expect(try readFile(base + "/new/etc/hostname") == Array("node\n".utf8))
+        #expect(try readFile(base + "/new/f2").count > 0)
+        var info = stat()
+        #expect(lstat(base + "/new", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR)
+        // The planted links are left alone; the private staging directory had a random name and is gone.
+        #expect(directoryNames(base) == [".new.layer-\(pid).tar", ".new.saving-\(pid)", "elsewhere", "image", "new"])
+        #expect(stagingSeen.count == 1)
+    }
+
+    @Test func stagingDirectoryIsPrivate() throws {
+        let base = try makeTemporaryDirectory("staging-mode")
+        defer { removeTree(base) }
+        let directory = try PathOperations.makeUniqueDirectory(prefix: base + "/.x.saving-")
+        var info = stat()
+        #expect(lstat(directory, &info) == 0 && info.st_mode & 0o7777 == 0o700)
+        #expect(directory.hasPrefix(base + "/.x.saving-") && directory.count == (base + "/.x.saving-").count + 6)
+        // The same prefix again: a fresh name, never the existing directory.
+        #expect(try PathOperations.makeUniqueDirectory(prefix: base + "/.x.saving-") != directory)
     }
 }
