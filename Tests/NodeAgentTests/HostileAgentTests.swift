@@ -145,3 +145,76 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UI
         #expect(try PathOperations.makeUniqueDirectory(prefix: base + "/.x.saving-") != directory)
     }
 }
+
+@Suite(.serialized) struct OutsiderTests {
+    /// 200 idle connections from addresses outside the allowlist (127.0.0.2 ...) must not take the
+    /// connections kept for the allowed server: its 10 pulls all succeed while the outsiders stay connected.
+    @Test func idleOutsidersNeverStarveTheAllowedClient() throws {
+        let directory = try makeTemporaryDirectory("outsiders")
+        defer { removeTree(directory) }
+        try withAgent(producer: FixedLayerProducer(bytes: try sampleTar(count: 3))) { server, logs in
+            var outsiders: [TCPStream] = []
+            defer { for connection in outsiders { connection.close() } }
+            for index in 0..<200 {
+                let source = try #require(IPAddress("127.0.0.\(2 + index % 100)"))
+                outsiders.append(try TCPStream.connect(to: server.localAddress, from: source))
+            }
+            var served = 0
+            for index in 0..<10 {
+                let pull = LayerPull(client: AgentClient(endpoint: server.localAddress))
+                if (try? pull.run(to: directory + "/layer\(index).tar")) != nil { served += 1 }
+            }
+            #expect(served == 10)
+            #expect(server.openConnections.load(ordering: .relaxed) == 0)
+            // Every outsider got its 403 at once, without sending anything (not a 408 after a wait).
+            for connection in outsiders.prefix(20) {
+                let answer = String(decoding: try connection.receive(maxCount: 4096, timeoutMilliseconds: 2000), as: UTF8.self)
+                #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer)")
+            }
+            #expect(eventually { logs.contains("at connect: address 127.0.0.2 is not in the allowlist") })
+        }
+    }
+
+    @Test func silentOutsiderGets403NotATimeout() throws {
+        try withAgent { server, _ in
+            let connection = try TCPStream.connect(to: server.localAddress, from: try #require(IPAddress("127.0.0.9")))
+            defer { connection.close() }
+            let started = ContinuousClock.now
+            let answer = String(decoding: try connection.receive(maxCount: 4096, timeoutMilliseconds: 5000), as: UTF8.self)
+            #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer)")
+            #expect(ContinuousClock.now - started < .seconds(1))
+        }
+    }
+}
+
+@Suite(.serialized) struct ReservedPortTests {
+    @Test func withoutATokenTheDefaultRequiresAReservedPort() throws {
+        #expect(AccessPolicy(allowlist: [], token: nil).requireReservedPort)
+        #expect(!AccessPolicy(allowlist: [], token: BearerToken("t0ken")).requireReservedPort)
+        let policy = AccessPolicy(allowlist: [try #require(IPNetwork("10.0.0.1"))], token: nil)
+        let server = try #require(IPAddress("10.0.0.1"))
+        #expect(policy.admit(SocketAddress(server, port: 1023)) == .allowed)
+        #expect(policy.admit(SocketAddress(server, port: 1024)) == .denied("source port 1024 is not reserved (below 1024) and no token is configured"))
+        #expect(policy.admit(SocketAddress(try #require(IPAddress("10.0.0.2")), port: 700)) == .denied("address 10.0.0.2 is not in the allowlist"))
+    }
+
+    /// An unprivileged user on the allowed server connects from an ephemeral port: refused. `pull`, as root,
+    /// binds a reserved port and is served. With a token, any port carrying it is served.
+    @Test(.enabled(if: geteuid() == 0, "binding a reserved port needs root"))
+    func unprivilegedPortsAreRefusedReservedOnesServed() throws {
+        let request = "GET /v1/health HTTP/1.1\r\nHost: agent\r\n\r\n"
+        try withAgent(requireReservedPort: true) { server, logs in
+            let refused = try rawExchange(server.localAddress, request)
+            #expect(refused.hasPrefix("HTTP/1.1 403"), "\(refused)")
+            #expect(eventually { logs.contains("is not reserved (below 1024)") })
+            let health = try AgentClient(endpoint: server.localAddress).getSmall("/v1/health")
+            #expect(health.head.status == 200)
+            let pulled = try AgentClient(endpoint: server.localAddress).getSmall("/v1/summary")
+            #expect(pulled.head.status == 200)
+        }
+        try withAgent(token: "the-token", requireReservedPort: false) { server, _ in
+            let served = try rawExchange(server.localAddress, "GET /v1/health HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer the-token\r\n\r\n")
+            #expect(served.hasPrefix("HTTP/1.1 200"), "\(served)")
+        }
+    }
+}
