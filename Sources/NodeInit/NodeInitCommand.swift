@@ -1,4 +1,11 @@
 import ArgumentParser
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func exitProcess(_ code: Int32) -> Never { exit(code) }
 
 /// The `nodeinit` command tree. Each subcommand lives in its own file and stays thin:
 /// it parses arguments and calls one library entry point.
@@ -26,3 +33,23 @@ struct VersionCommand: ParsableCommand {
 }
 
 let nodeinitVersion = "0.1.0"
+
+extension NodeInitCommand {
+    /// `main` with the error (or help) written in one write(2). ArgumentParser's own printing goes to the
+    /// unbuffered stderr a byte at a time, which a long message (a layer's 4 KB entry name) turns into
+    /// thousands of system calls, interleaved with other writers.
+    static func runWithWholeMessages(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            exitProcess(0)
+        } catch {
+            let code = exitCode(for: error)
+            var message = fullMessage(for: error)
+            if !message.isEmpty && !message.hasSuffix("\n") { message += "\n" }
+            let output: FileDescriptor = code == .success ? .standardOutput : .standardError
+            if !message.isEmpty { _ = try? output.writeAll(Array(message.utf8)) }
+            exitProcess(code.rawValue)
+        }
+    }
+}

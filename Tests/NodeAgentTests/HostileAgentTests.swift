@@ -218,3 +218,37 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UI
         }
     }
 }
+
+@Suite struct HostileTextFromAgentTests {
+    @Test func agentErrorTextReachesTheAdminEscaped() throws {
+        let peer = SocketAddress(try #require(IPAddress("10.0.0.5")), port: 7070)
+        let error = AgentClient.Error.status(from: peer, path: "/v1/layer", status: 500, message: "boom\u{1b}[2J\u{1b}]0;pwned\u{7}" + String(repeating: "x", count: 5000))
+        let text = error.description
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }, "\(text)")
+        #expect(text.contains("boom\\x1b[2J"))
+        #expect(text.utf8.count < 700)
+    }
+
+    /// A FIFO as token file: refused at once (not a regular file) instead of blocking the agent in open(2).
+    @Test func fifoTokenFileIsRefusedWithoutHanging() throws {
+        let directory = try makeTemporaryDirectory("fifo-token")
+        defer { removeTree(directory) }
+        let fifo = directory + "/token"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let outcome = Mutex<String?>(nil)
+        let thread = try NativeThread.start {
+            let text: String
+            do { _ = try TokenFile.load(fifo); text = "loaded" } catch { text = "\(error)" }
+            outcome.withLock { $0 = text }
+        }
+        let finished = eventually(seconds: 3) { outcome.withLock { $0 } != nil }
+        if !finished {
+            // Release the blocked open so the test ends; the hang itself is the failure.
+            let writer = open(fifo, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+        }
+        thread.join()
+        #expect(finished, "TokenFile.load blocked on a FIFO")
+        #expect(outcome.withLock { $0 } == "token file \(fifo) is not a regular file")
+    }
+}

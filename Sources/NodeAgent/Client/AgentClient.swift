@@ -1,5 +1,6 @@
 import FoundationEssentials
 import NodeSys
+import OverlayCapture
 
 /// A minimal HTTP/1.1 client for the agent: one GET per connection, over NodeSys sockets.
 /// No AsyncHTTPClient/NIO for the same reason as the server: `pull` lives in the same static binary.
@@ -15,9 +16,9 @@ public struct AgentClient: Sendable {
         public var description: String {
             switch self {
             case .connection(let error): "\(error)"
-            case .malformedResponse(let from, let reason): "malformed response from \(from): \(reason)"
+            case .malformedResponse(let from, let reason): "malformed response from \(from): \(DisplayText.safe(reason, limit: 512))"
             case .status(let from, let path, let status, let message):
-                "\(from) answered \(status) \(HTTPResponseHead.standardReason(status)) to \(path)\(message.isEmpty ? "" : ": \(message)")"
+                "\(from) answered \(status) \(HTTPResponseHead.standardReason(status)) to \(path)\(message.isEmpty ? "" : ": \(DisplayText.safe(message, limit: 512))")"
             case .truncated(let from, let path, let received):
                 "\(from) closed the connection after \(received) bytes of \(path), before the end of the response"
             case .tooLarge(let from, let path, let limit): "response from \(from) to \(path) is larger than \(limit) bytes"

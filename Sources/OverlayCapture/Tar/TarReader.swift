@@ -19,19 +19,19 @@ public struct TarReader<Source: ByteSource> {
         public var description: String {
             switch self {
             case .truncated(let offset, let path):
-                return "tar stream ends early, at byte \(offset)" + (path.map { " (in or after '\($0)')" } ?? "")
+                return "tar stream ends early, at byte \(offset)" + (path.map { " (in or after '\(DisplayText.safe($0))')" } ?? "")
             case .missingEndMarker(let offset, let path):
                 return "tar stream ends at byte \(offset) without its end-of-archive marker (two zero blocks): "
-                    + "truncated" + (path.map { " after '\($0)'" } ?? "")
+                    + "truncated" + (path.map { " after '\(DisplayText.safe($0))'" } ?? "")
             case .dataAfterEnd(let offset):
                 return "non-zero data at byte \(offset), after the end-of-archive marker"
             case .badChecksum(let offset): return "tar header at byte \(offset) has a bad checksum"
             case .badNumber(let field, let offset): return "tar header at byte \(offset) has an invalid \(field) field"
             case .badPaxRecord(let offset): return "malformed pax record in header at byte \(offset)"
-            case .oversizedMetadata(let kind, let size): return "\(kind) of \(size) bytes exceeds the 16 MiB limit"
+            case .oversizedMetadata(let kind, let size): return "\(kind) of \(size) bytes exceeds the limit (16 MiB per entry, 1 MiB of global records)"
             case .unsupportedType(let path, let flag):
                 let shown = flag >= 0x20 && flag < 0x7f ? "'\(Character(Unicode.Scalar(flag)))'" : "\(flag)"
-                return "tar entry '\(path)' has unsupported type \(shown)"
+                return "tar entry '\(DisplayText.safe(path))' has unsupported type \(shown)"
             }
         }
     }
@@ -50,6 +50,11 @@ public struct TarReader<Source: ByteSource> {
     private var lastPath: String?
     private var globals: [String: [UInt8]] = [:]
     private static var metadataLimit: Int64 { 16 << 20 }
+    /// Global (`g`) records apply to every later entry and are kept for the whole stream: 1 MiB in all.
+    private static var globalRecordsLimit: Int { 1 << 20 }
+    private static func recordBytes(_ records: [String: [UInt8]]) -> Int {
+        records.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+    }
 
     public init(source: Source) {
         self.source = source
@@ -88,8 +93,17 @@ public struct TarReader<Source: ByteSource> {
                 let records = try parsePax(data, at: headerOffset)
                 if flag == UInt8(ascii: "g") {
                     for (key, value) in records { globals[key] = value; pax[key] = value }
+                    let total = TarReader.recordBytes(globals)
+                    if total > TarReader.globalRecordsLimit {
+                        throw Error.oversizedMetadata(kind: "pax global records (at byte \(headerOffset))", size: Int64(total))
+                    }
                 } else {
                     for (key, value) in records { pax[key] = value }
+                }
+                // Several `x` headers before one entry add up: bounded like a single one.
+                let total = TarReader.recordBytes(pax)
+                if total > Int(TarReader.metadataLimit) {
+                    throw Error.oversizedMetadata(kind: "pax records for one entry (at byte \(headerOffset))", size: Int64(total))
                 }
                 continue
             case UInt8(ascii: "L"):
