@@ -1,28 +1,49 @@
 internal import CZlib
 internal import CZstd
 
-/// Streaming decompressor for gzip (also zlib framing) and zstd, with a fixed output buffer.
+/// Streaming decompressor for gzip and zstd that never holds more than the caller's output buffer: the caller
+/// `supply`s compressed bytes, pulls plain bytes with `decompress(into:)` until `needsInput`, and calls `finish`
+/// at the end of the compressed input.
+///
+/// Every gzip member and every zstd frame is decoded (`cat a.gz b.gz` and `zstd` multi-frame output are one
+/// stream); a stream that stops inside a member or frame, or anything after the last one that is not another
+/// member or frame, is an error naming its compressed byte offset. The zstd window is limited to 8 MiB
+/// (`windowLogMax`), so a frame cannot make the decoder allocate more than that (zstd levels 1-19 stay within
+/// it; `--ultra` levels and `--long` need more and are refused with a message saying so).
 public final class StreamDecompressor {
+    public enum Limits {
+        /// log2 of the largest zstd window accepted: 8 MiB.
+        public static let zstdWindowLog: Int32 = 23
+    }
+
     public let format: CompressionFormat
     private var zlib = z_stream()
     private var zstd: OpaquePointer?
-    private let output: UnsafeMutableRawBufferPointer
-    /// True once the compressed stream's end marker was seen.
-    public private(set) var finished = false
+    private var zstdInput = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+    /// Compressed bytes supplied before the current input buffer.
+    private var suppliedBefore: Int64 = 0
+    /// The last call filled the whole output: the library may hold more output for the same input.
+    private var outputMayBePending = false
+    /// Between two gzip members or zstd frames (also before the first): the end of input is fine here.
+    public private(set) var atBoundary = true
+    /// Compressed offset where the current member or frame began.
+    private var unitStart: Int64 = 0
+    /// Members or frames completely decoded.
+    public private(set) var completedUnits = 0
 
     public init(_ format: CompressionFormat) throws {
         self.format = format
-        output = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         switch format {
         case .gzip:
-            let status = nodeinit_inflate_init_auto(&zlib)
-            guard status == Z_OK else { output.deallocate(); throw CompressionError.initFailed(format, "inflateInit2 \(status)") }
+            let status = nodeinit_inflate_init_gzip(&zlib)
+            guard status == Z_OK else { throw CompressionError.initFailed(format, "inflateInit2 \(status)") }
         case .zstd:
-            guard let context = ZSTD_createDCtx() else {
-                output.deallocate()
-                throw CompressionError.initFailed(format, "ZSTD_createDCtx")
-            }
+            guard let context = ZSTD_createDCtx() else { throw CompressionError.initFailed(format, "ZSTD_createDCtx") }
             zstd = context
+            let result = ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, Limits.zstdWindowLog)
+            if ZSTD_isError(result) != 0 {
+                throw CompressionError.initFailed(format, String(cString: ZSTD_getErrorName(result)))
+            }
         }
     }
 
@@ -31,43 +52,126 @@ public final class StreamDecompressor {
         case .gzip: inflateEnd(&zlib)
         case .zstd: ZSTD_freeDCtx(zstd)
         }
-        output.deallocate()
     }
 
-    /// Decompresses all of `input`, passing plain bytes to `emit`. Bytes after the end of the stream are ignored.
-    public func decompress(_ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Compressed bytes consumed so far (the offset of the next unread compressed byte).
+    public var consumed: Int64 {
+        switch format {
+        case .gzip: suppliedBefore + Int64(inputSize) - Int64(zlib.avail_in)
+        case .zstd: suppliedBefore + Int64(zstdInput.pos)
+        }
+    }
+
+    private var inputSize = 0
+
+    /// True when every supplied byte was consumed and no output is held back: supply more (or `finish`).
+    public var needsInput: Bool {
+        if outputMayBePending { return false }
+        switch format {
+        case .gzip: return zlib.avail_in == 0
+        case .zstd: return zstdInput.pos == zstdInput.size
+        }
+    }
+
+    /// Hands over the next compressed bytes. They must stay valid and unchanged until `needsInput` is true.
+    public func supply(_ input: UnsafeRawBufferPointer) {
+        suppliedBefore = consumed
+        inputSize = input.count
         switch format {
         case .gzip:
             zlib.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
             zlib.avail_in = uInt(input.count)
-            var outputFull = false
-            while !finished && (zlib.avail_in > 0 || outputFull) {
-                zlib.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
-                zlib.avail_out = uInt(output.count)
-                let status = inflate(&zlib, Z_NO_FLUSH)
-                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                    let message = zlib.msg.map { String(cString: $0) } ?? "inflate \(status)"
-                    throw CompressionError.streamFailed(.gzip, message)
-                }
-                let produced = output.count - Int(zlib.avail_out)
-                if produced > 0 { try emit(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
-                outputFull = zlib.avail_out == 0
-                if status == Z_STREAM_END { finished = true }
-                if status == Z_BUF_ERROR && produced == 0 { break }
-            }
         case .zstd:
-            var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
-            var outputFull = false
-            while !finished && (source.pos < source.size || outputFull) {
-                var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
-                let hint = ZSTD_decompressStream(zstd, &target, &source)
-                if ZSTD_isError(hint) != 0 {
-                    throw CompressionError.streamFailed(.zstd, String(cString: ZSTD_getErrorName(hint)))
-                }
-                if target.pos > 0 { try emit(UnsafeRawBufferPointer(rebasing: output[0..<target.pos])) }
-                outputFull = target.pos == target.size
-                if hint == 0 { finished = true }
-            }
+            zstdInput = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         }
+    }
+
+    /// Writes up to `output.count` plain bytes; 0 only when `needsInput`.
+    public func decompress(into output: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard output.count > 0 else { return 0 }
+        while true {
+            let produced: Int
+            switch format {
+            case .gzip: produced = try inflateStep(output)
+            case .zstd: produced = try zstdStep(output)
+            }
+            if produced > 0 || needsInput { return produced }
+        }
+    }
+
+    /// The compressed input ended: an error unless it ended between members or frames.
+    public func finish() throws {
+        guard atBoundary else {
+            let unit = format == .gzip ? "member" : "frame"
+            throw CompressionError.streamFailed(
+                format, "compressed stream ends at byte \(consumed) inside the \(unit) that starts at byte \(unitStart) (truncated)")
+        }
+        guard completedUnits > 0 else {
+            throw CompressionError.streamFailed(format, "compressed stream holds no complete \(format == .gzip ? "member" : "frame")")
+        }
+    }
+
+    private func inflateStep(_ output: UnsafeMutableRawBufferPointer) throws -> Int {
+        if atBoundary {
+            guard zlib.avail_in > 0 else { return 0 }
+            if completedUnits > 0 {
+                let status = inflateReset(&zlib)
+                guard status == Z_OK else { throw CompressionError.streamFailed(.gzip, "inflateReset \(status)") }
+            }
+            unitStart = consumed
+            atBoundary = false
+        }
+        zlib.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        zlib.avail_out = uInt(output.count)
+        let status = inflate(&zlib, Z_NO_FLUSH)
+        let produced = output.count - Int(zlib.avail_out)
+        outputMayBePending = zlib.avail_out == 0
+        switch status {
+        case Z_OK, Z_BUF_ERROR:
+            return produced
+        case Z_STREAM_END:
+            atBoundary = true
+            completedUnits += 1
+            outputMayBePending = false
+            return produced
+        default:
+            let message = zlib.msg.map { String(cString: $0) } ?? "inflate \(status)"
+            if completedUnits > 0 && consumed - unitStart <= 10 && message.contains("header") {
+                throw CompressionError.streamFailed(
+                    .gzip, "trailing garbage at compressed byte \(unitStart), after \(completedUnits) complete gzip member(s)")
+            }
+            throw CompressionError.streamFailed(.gzip, "\(message) in the member that starts at compressed byte \(unitStart)")
+        }
+    }
+
+    private func zstdStep(_ output: UnsafeMutableRawBufferPointer) throws -> Int {
+        if atBoundary {
+            guard zstdInput.pos < zstdInput.size else { return 0 }
+            unitStart = consumed
+            atBoundary = false
+        }
+        var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let hint = ZSTD_decompressStream(zstd, &target, &zstdInput)
+        if ZSTD_isError(hint) != 0 {
+            let code = ZSTD_getErrorCode(hint)
+            let name = String(cString: ZSTD_getErrorName(hint))
+            if code == ZSTD_error_prefix_unknown && completedUnits > 0 {
+                throw CompressionError.streamFailed(
+                    .zstd, "trailing garbage at compressed byte \(unitStart), after \(completedUnits) complete zstd frame(s)")
+            }
+            if code == ZSTD_error_frameParameter_windowTooLarge {
+                throw CompressionError.streamFailed(
+                    .zstd, "the frame that starts at compressed byte \(unitStart) needs a window over "
+                        + "\(1 << (Limits.zstdWindowLog - 20)) MiB (made with --long or --ultra?); refused to bound memory")
+            }
+            throw CompressionError.streamFailed(.zstd, "\(name) in the frame that starts at compressed byte \(unitStart)")
+        }
+        outputMayBePending = target.pos == target.size
+        if hint == 0 {
+            atBoundary = true
+            completedUnits += 1
+            outputMayBePending = false
+        }
+        return target.pos
     }
 }

@@ -18,8 +18,8 @@ enum EntryPoint {
             if EarlyProcess.isPID1 || arguments.count <= 1 {
                 InitCommand.boot()
             }
-            NodeInitCommand.main(Array(arguments.dropFirst()))
+            NodeInitCommand.runWithWholeMessages(Array(arguments.dropFirst()))
         }
-        NodeInitCommand.main()
+        NodeInitCommand.runWithWholeMessages()
     }
 }

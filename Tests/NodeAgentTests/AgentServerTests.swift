@@ -346,10 +346,18 @@ struct AgentAcrossSwitchRootTests {
         "$B" agent --root $T/sysroot --port $P --listen 127.0.0.1 --allow 127.0.0.1 2>/dev/null &
         AGENT=$!
         trap 'set +e; kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; umount -R $T/final $T/run $T/sysroot 2>/dev/null; rm -rf $T' EXIT
-        get() { python3 -c 'import sys, urllib.request, urllib.error
-        try: r = urllib.request.urlopen(sys.argv[1], timeout=10); print(r.status, r.read().decode().replace(" ", "").replace("\\n", ""))
-        except urllib.error.HTTPError as e: print(e.code)
-        except OSError as e: print("down", e)' "http://127.0.0.1:$P$1"; }
+        # From a reserved source port, as `nodeinit pull` run by root does: without a token the agent refuses others.
+        get() { python3 -c 'import sys, random, http.client
+        error = None
+        for attempt in range(20):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=10, source_address=("127.0.0.1", random.randint(600, 1023)))
+                c.request("GET", sys.argv[1]); r = c.getresponse(); body = r.read().decode()
+                print(r.status, body.replace(" ", "").replace("\\n", "") if r.status == 200 else ""); break
+            except OSError as e:
+                error = e
+        else:
+            print("down", error)' "$1" "$P"; }
         for i in $(seq 50); do case "$(get /v1/health)" in 200*) break;; esac; sleep 0.1; done
         echo "before $(get /v1/summary)"
         mount --move $T/run $T/sysroot/run

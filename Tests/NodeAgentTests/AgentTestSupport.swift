@@ -86,13 +86,15 @@ func withAgent<T>(
     producer: any LayerProducer = PatternProducer(layerSize: 1000),
     allow: [String] = ["127.0.0.1"],
     token: String? = nil,
+    requireReservedPort: Bool = false,
     configure: (inout AgentConfiguration) -> Void = { _ in },
     _ body: (NodeAgentServer, LogCollector) throws -> T
 ) throws -> T {
     let logs = LogCollector()
     var configuration = AgentConfiguration(
         listenAddress: IPAddress("127.0.0.1"), port: 0,
-        access: AccessPolicy(allowlist: allow.compactMap { IPNetwork($0) }, token: token.flatMap(BearerToken.init)),
+        access: AccessPolicy(allowlist: allow.compactMap { IPNetwork($0) }, token: token.flatMap(BearerToken.init),
+            requireReservedPort: requireReservedPort),
         upperDirectory: "/test/upper", version: "test")
     configure(&configuration)
     let server = try NodeAgentServer(configuration: configuration, producer: producer, logger: logs.logger())

@@ -1,6 +1,8 @@
 import NodeSys
 
-/// Who may use the agent: an allowlist of address ranges and, optionally, a bearer token.
+/// Who may use the agent: an allowlist of address ranges and, optionally, a bearer token. Without a token,
+/// a connection must also come from a reserved source port (below 1024), which only root on the client
+/// host can bind: an unprivileged user on the boot server cannot pull (see docs/node-save-trust.md).
 public struct AccessPolicy: Sendable {
     public enum Decision: Equatable, Sendable {
         case allowed
@@ -10,10 +12,25 @@ public struct AccessPolicy: Sendable {
 
     public var allowlist: [IPNetwork]
     public var token: BearerToken?
+    /// Connections from ports 1024 and up are refused at accept. Default: on when there is no token.
+    public var requireReservedPort: Bool
 
-    public init(allowlist: [IPNetwork], token: BearerToken?) {
+    public init(allowlist: [IPNetwork], token: BearerToken?, requireReservedPort: Bool? = nil) {
         self.allowlist = allowlist
         self.token = token
+        self.requireReservedPort = requireReservedPort ?? (token == nil)
+    }
+
+    /// The check made at accept, before anything is read: address, then source port.
+    public func admit(_ peer: SocketAddress) -> Decision {
+        let address = peer.address.unmappedIPv4
+        guard allowlist.contains(where: { $0.contains(address) }) else {
+            return .denied("address \(address) is not in the allowlist")
+        }
+        if requireReservedPort && peer.port >= 1024 {
+            return .denied("source port \(peer.port) is not reserved (below 1024) and no token is configured")
+        }
+        return .allowed
     }
 
     /// Checks the peer address first (cheap, and says nothing about tokens to strangers), then the token.
@@ -52,9 +69,11 @@ public struct BearerToken: Sendable {
     }
 
     /// Compares every byte whatever the first difference, so response timing does not reveal how
-    /// much of a guess was right. Only the length (not secret enough to matter) leaks.
+    /// much of a guess was right. Only the length (not secret enough to matter) leaks. A length
+    /// difference is a difference of its own, never folded into a byte (a count truncated to 8 bits
+    /// would let the token plus any multiple of 256 extra bytes through).
     func matches(_ presented: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: bytes.count ^ presented.count)
+        var difference: UInt8 = bytes.count == presented.count ? 0 : 1
         for index in 0..<bytes.count {
             let other = index < presented.count ? presented[index] : 0
             difference |= bytes[index] ^ other

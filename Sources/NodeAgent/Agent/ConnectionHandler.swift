@@ -23,13 +23,7 @@ struct ConnectionHandler: Sendable {
             respondError(408, "request head not received in time", method: "-", path: "-")
             return
         case .invalid(let error):
-            // An address outside the allowlist learns nothing, not even that its request was malformed.
-            if case .denied(let reason) = server.configuration.access.decide(peer: peer, authorization: []),
-                reason.hasSuffix("allowlist")
-            {
-                deny(reason, method: "-", path: "-")
-                return
-            }
+            // Peers outside the allowlist never get here: they are refused at accept (NodeAgentServer).
             respondError(400, error.description, method: "-", path: "-")
             return
         case .head(let parsed):
@@ -54,9 +48,7 @@ struct ConnectionHandler: Sendable {
     private func readHead() -> HeadResult {
         let parser = HTTPRequestParser()
         var received: [UInt8] = []
-        // A peer outside the allowlist only gets its 403; it is not worth waiting long for.
-        let outsider = !server.configuration.access.allowlist.contains { $0.contains(peer) }
-        let timeout = outsider ? min(server.configuration.requestTimeoutMilliseconds, 2000) : server.configuration.requestTimeoutMilliseconds
+        let timeout = server.configuration.requestTimeoutMilliseconds
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout))
         while true {
             let left = ContinuousClock.now.duration(to: deadline)

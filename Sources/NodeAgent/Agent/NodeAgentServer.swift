@@ -48,6 +48,13 @@ public final class NodeAgentServer: Sendable {
                 Pause.sleep(milliseconds: 100)
                 continue
             }
+            // Peers that may not use the agent (outside the allowlist, or from an unreserved port when no
+            // token is configured) are answered 403 here, before anything is read and without a thread:
+            // they cannot take any of the connections kept for allowed clients.
+            if case .denied(let reason) = configuration.access.admit(connection.peer) {
+                refuseAtAccept(connection, reason: reason)
+                continue
+            }
             // Each connection costs a thread: past the cap, new ones are closed at once (a node
             // is saved by one server, now and then; many connections mean a scan or a flood).
             if openConnections.add(1, ordering: .acquiringAndReleasing).newValue > configuration.maxConnections {
@@ -69,6 +76,26 @@ public final class NodeAgentServer: Sendable {
                 logger.error("\(connection.peer): \(error); closing the connection")
                 connection.close()
             }
+        }
+    }
+
+    /// 403 without reading the request: the response fits in an empty socket buffer, so the send never waits
+    /// (a peer that does not read costs nothing). Whatever the peer already sent is discarded without
+    /// waiting before the close, so the close sends FIN rather than a reset that could hide the 403.
+    private func refuseAtAccept(_ connection: TCPStream, reason: String) {
+        defer { connection.close() }
+        if let line = refusalLog.admit("denied \(connection.peer) at connect: \(reason)") {
+            logger.warning("\(line)")
+        }
+        var response = HTTPResponseHead(status: 403)
+        let body = ConnectionHandler.encode(["error": "forbidden"])
+        response.headers.append("Content-Type", "application/json")
+        response.headers.append("Content-Length", String(body.count))
+        response.headers.append("Connection", "close")
+        try? connection.send(response.serialized + body, timeoutMilliseconds: 0)
+        connection.shutdownSending()
+        for _ in 0..<4 {
+            guard let chunk = try? connection.receive(maxCount: 16384, timeoutMilliseconds: 0), !chunk.isEmpty else { break }
         }
     }
 

@@ -29,7 +29,8 @@ public enum TokenFile {
     public static func load(_ path: String) throws(Error) -> BearerToken {
         let fd: FileDescriptor
         do {
-            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .noFollow])
+            // Non-blocking: opening a FIFO (or a device) must not hang the agent at start; fstat refuses it next.
+            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .noFollow, .nonBlocking])
         } catch {
             throw .open(path: path, (error as? Errno) ?? .invalidArgument)
         }

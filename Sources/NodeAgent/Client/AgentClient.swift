@@ -1,5 +1,6 @@
 import FoundationEssentials
 import NodeSys
+import OverlayCapture
 
 /// A minimal HTTP/1.1 client for the agent: one GET per connection, over NodeSys sockets.
 /// No AsyncHTTPClient/NIO for the same reason as the server: `pull` lives in the same static binary.
@@ -10,16 +11,21 @@ public struct AgentClient: Sendable {
         case status(from: SocketAddress, path: String, status: Int, message: String)
         case truncated(from: SocketAddress, path: String, received: UInt64)
         case tooLarge(from: SocketAddress, path: String, limit: Int)
+        case reservedPortDenied(SocketAddress)
 
         public var description: String {
             switch self {
             case .connection(let error): "\(error)"
-            case .malformedResponse(let from, let reason): "malformed response from \(from): \(reason)"
+            case .malformedResponse(let from, let reason): "malformed response from \(from): \(DisplayText.safe(reason, limit: 512))"
             case .status(let from, let path, let status, let message):
-                "\(from) answered \(status) \(HTTPResponseHead.standardReason(status)) to \(path)\(message.isEmpty ? "" : ": \(message)")"
+                "\(from) answered \(status) \(HTTPResponseHead.standardReason(status)) to \(path)\(message.isEmpty ? "" : ": \(DisplayText.safe(message, limit: 512))")"
             case .truncated(let from, let path, let received):
                 "\(from) closed the connection after \(received) bytes of \(path), before the end of the response"
             case .tooLarge(let from, let path, let limit): "response from \(from) to \(path) is larger than \(limit) bytes"
+            case .reservedPortDenied(let to):
+                "cannot connect to \(to) from a reserved source port (below 1024): without a token the agent only "
+                    + "trusts those, which only root can bind; run as root, or give the agent a token "
+                    + "(nodeinit.agent.token=) and pass --token-file"
             }
         }
     }
@@ -29,6 +35,9 @@ public struct AgentClient: Sendable {
     /// Local address to connect from (tests use 127.0.0.2 to look like another host).
     public var source: IPAddress?
     public var timeoutMilliseconds: Int32 = 60_000
+    /// Connect from a reserved source port (below 1024), which an agent without a token requires. When this
+    /// process may not bind one, a client with a token falls back to any port; one without fails.
+    public var reservedSourcePort = true
 
     public init(endpoint: SocketAddress, token: BearerToken? = nil, source: IPAddress? = nil) {
         self.endpoint = endpoint
@@ -39,12 +48,7 @@ public struct AgentClient: Sendable {
     /// Sends `GET target` and reads the response head. The caller reads the body from the response
     /// and closes it.
     public func get(_ target: String) throws(Error) -> HTTPClientResponse {
-        let connection: TCPStream
-        do {
-            connection = try TCPStream.connect(to: endpoint, from: source, timeoutMilliseconds: min(timeoutMilliseconds, 15_000))
-        } catch {
-            throw .connection(error)
-        }
+        let connection = try connect()
         var request = "GET \(target) HTTP/1.1\r\nHost: \(endpoint)\r\nUser-Agent: nodeinit\r\nTE: trailers\r\nConnection: close\r\n"
         if let token { request += "Authorization: \(token.authorizationValue)\r\n" }
         request += "\r\n"
@@ -59,6 +63,22 @@ public struct AgentClient: Sendable {
         } catch {
             connection.close()
             throw error
+        }
+    }
+
+    private func connect() throws(Error) -> TCPStream {
+        let timeout = min(timeoutMilliseconds, 15_000)
+        if reservedSourcePort {
+            do {
+                return try TCPStream.connectFromReservedPort(to: endpoint, from: source, timeoutMilliseconds: timeout)
+            } catch .bind(_, let errno) where errno == .permissionDenied {
+                guard token != nil else { throw .reservedPortDenied(endpoint) }
+            } catch {
+                throw .connection(error)
+            }
+        }
+        do { return try TCPStream.connect(to: endpoint, from: source, timeoutMilliseconds: timeout) } catch {
+            throw .connection(error)
         }
     }
 

@@ -14,6 +14,7 @@ public struct ImageSave {
         case imageNotDirectory(String)
         case targetExists(String)
         case targetParentMissing(String)
+        case staging(String)
         case copy(String)
         case apply(String)
         case rename(String)
@@ -23,6 +24,7 @@ public struct ImageSave {
             case .imageNotDirectory(let path): "image \(path) is not a directory"
             case .targetExists(let path): "\(path) already exists; save never overwrites an image"
             case .targetParentMissing(let path): "directory \(path) (where the new image goes) does not exist"
+            case .staging(let reason): "\(reason)"
             case .copy(let reason): "copying the image failed: \(reason)"
             case .apply(let reason): "applying the layer failed: \(reason)"
             case .rename(let reason): "\(reason)"
@@ -54,20 +56,22 @@ public struct ImageSave {
         let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
         guard PathOperations.isDirectory(parent) else { throw Error.targetParentMissing(parent) }
         let prefix = parent == "/" ? "/" : parent + "/"
-        let staging = "\(prefix).\(name).saving-\(PathOperations.processID)"
-        let layerPath = keepLayerAt ?? "\(prefix).\(name).layer-\(PathOperations.processID).tar"
+        // Everything in flight lives in one directory created exclusively under a random name (mode 0700):
+        // a name others can guess next to the target could be a planted symlink redirecting the copy and
+        // the layer, as root, into another directory.
+        let work: String
+        do { work = try PathOperations.makeUniqueDirectory(prefix: "\(prefix).\(name).saving-") } catch {
+            throw Error.staging(error.description)
+        }
+        let staging = work + "/image"
+        let layerPath = keepLayerAt ?? work + "/layer.tar"
+        defer { try? ChildCommand.run(["rm", "-rf", "--one-file-system", "--", work]) }
 
         // Pull first: an unreachable node or a refused request fails before any copying.
         log("pulling the layer from \(pull.client.endpoint) into \(layerPath)")
         let pulled = try pull.run(to: layerPath, onProgress: onProgress)
-        var stagingCreated = false
-        defer {
-            if keepLayerAt == nil { PathOperations.removeFile(layerPath) }
-            if stagingCreated { try? ChildCommand.run(["rm", "-rf", "--one-file-system", "--", staging]) }
-        }
         log("copying \(source) to \(staging)")
-        stagingCreated = true
-        do { try ChildCommand.run(["cp", "-a", "--reflink=auto", "--", source, staging]) } catch {
+        do { try ChildCommand.run(["cp", "-a", "--reflink=auto", "--no-target-directory", "--", source, staging]) } catch {
             throw Error.copy(error.description)
         }
         log("applying the layer to \(staging)")
@@ -81,7 +85,6 @@ public struct ImageSave {
         }
         guard !PathOperations.exists(target) else { throw Error.targetExists(target) }
         do { try PathOperations.rename(staging, to: target) } catch { throw Error.rename(error.description) }
-        stagingCreated = false
         log("saved \(target)")
         return Result(pull: pulled, applied: applied)
     }

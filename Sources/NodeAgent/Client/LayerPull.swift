@@ -22,7 +22,8 @@ public struct LayerPull {
 
         public var description: String {
             switch self {
-            case .unexpectedMediaType(let type, let expected): "agent sent \(type ?? "no Content-Type"), expected \(expected)"
+            case .unexpectedMediaType(let type, let expected):
+                "agent sent \(type.map { DisplayText.safe($0) } ?? "no Content-Type"), expected \(expected)"
             case .output(let error): "\(error)"
             case .write(let path, let e): "cannot write \(path): \(e) (errno \(e.rawValue))"
             case .layer(let reason): "the layer stream is not a valid tar: \(reason)"

@@ -51,9 +51,9 @@ public struct TCPStream: Sendable {
     }
 
     /// Connects to `address`, optionally from a given local address (a test uses 127.0.0.2 to look
-    /// like another client), failing after `timeoutMilliseconds`.
+    /// like another client) and port (0: any), failing after `timeoutMilliseconds`.
     public static func connect(
-        to address: SocketAddress, from source: IPAddress? = nil, timeoutMilliseconds: Int32 = 10_000
+        to address: SocketAddress, from source: IPAddress? = nil, sourcePort: UInt16 = 0, timeoutMilliseconds: Int32 = 10_000
     ) throws(Error) -> TCPStream {
         let domain = address.address.isIPv6 ? AF_INET6 : AF_INET
         let raw = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -61,9 +61,10 @@ public struct TCPStream: Sendable {
         let fd = FileDescriptor(rawValue: raw)
         var keep = false
         defer { if !keep { try? fd.close() } }
-        if let source {
-            let result = SocketAddress(source, port: 0).withSockaddr { bind(fd.rawValue, $0, $1) }
-            if result == -1 { throw .bind(source, Errno(rawValue: errno)) }
+        if source != nil || sourcePort != 0 {
+            let local = source ?? (address.address.isIPv6 ? .anyIPv6 : .anyIPv4)
+            let result = SocketAddress(local, port: sourcePort).withSockaddr { bind(fd.rawValue, $0, $1) }
+            if result == -1 { throw .bind(local, Errno(rawValue: errno)) }
         }
         // Not retried after EINTR: the connection goes on in the background, like EINPROGRESS; poll waits for it.
         if case .failure(let saved) = valueOrErrno(retryOnInterrupt: false, { address.withSockaddr { systemConnect(fd, $0, $1) } }) {

@@ -34,12 +34,13 @@ public struct LayerApplier {
             switch self {
             case .path(let error): return "refused: \(error)"
             case .throughSymlink(let entry, let component):
-                return "refused: entry '\(entry)' would be written through the symlink '\(component)'"
+                return "refused: entry '\(DisplayText.safe(entry))' would be written through the symlink '\(DisplayText.safe(component))'"
             case .notDirectory(let entry, let component):
-                return "refused: entry '\(entry)' needs '\(component)' to be a directory, but it is not"
+                return "refused: entry '\(DisplayText.safe(entry))' needs '\(DisplayText.safe(component))' to be a directory, but it is not"
             case .hardLinkTarget(let entry, let target, let reason):
-                return "refused: hard link '\(entry)' -> '\(target)': \(reason)"
-            case .io(let entry, let error): return "entry '\(entry)': \(error)"
+                return "refused: hard link '\(DisplayText.safe(entry))' -> '\(DisplayText.safe(target))': \(reason)"
+            case .io(let entry, let error):
+                return "entry '\(DisplayText.safe(entry))': \(DisplayText.safe("\(error)", limit: 1024))"
             case .setup(let message): return message
             }
         }

@@ -16,10 +16,10 @@ final class UpperWalker<Sink: ByteSink> {
         var description: String {
             switch self {
             case .redirect(let path):
-                return "upper entry '\(path)' carries an overlay redirect (renamed directory); the upper is not a "
+                return "upper entry '\(DisplayText.safe(path))' carries an overlay redirect (renamed directory); the upper is not a "
                     + "plain diff: mount the overlay with redirect_dir=off"
             case .metacopyWithoutMergedView(let path):
-                return "upper entry '\(path)' is a metacopy (data lives in the lower layer); pass the merged view"
+                return "upper entry '\(DisplayText.safe(path))' is a metacopy (data lives in the lower layer); pass the merged view"
             case .io(let path, let error):
                 return "/\(path): \(error)"
             }

@@ -5,7 +5,11 @@ import NodeSys
 /// by the following `next()`.
 public struct TarReader<Source: ByteSource> {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case truncated(afterPath: String?)
+        case truncated(offset: Int64, afterPath: String?)
+        /// The stream ended on a block boundary without the two zero blocks that end an archive.
+        case missingEndMarker(offset: Int64, afterPath: String?)
+        /// Non-zero bytes after the end-of-archive marker (a second archive, or garbage).
+        case dataAfterEnd(offset: Int64)
         case badChecksum(offset: Int64)
         case badNumber(field: String, offset: Int64)
         case badPaxRecord(offset: Int64)
@@ -14,15 +18,20 @@ public struct TarReader<Source: ByteSource> {
 
         public var description: String {
             switch self {
-            case .truncated(let path):
-                return "tar stream ends early" + (path.map { " (after '\($0)')" } ?? "")
+            case .truncated(let offset, let path):
+                return "tar stream ends early, at byte \(offset)" + (path.map { " (in or after '\(DisplayText.safe($0))')" } ?? "")
+            case .missingEndMarker(let offset, let path):
+                return "tar stream ends at byte \(offset) without its end-of-archive marker (two zero blocks): "
+                    + "truncated" + (path.map { " after '\(DisplayText.safe($0))'" } ?? "")
+            case .dataAfterEnd(let offset):
+                return "non-zero data at byte \(offset), after the end-of-archive marker"
             case .badChecksum(let offset): return "tar header at byte \(offset) has a bad checksum"
             case .badNumber(let field, let offset): return "tar header at byte \(offset) has an invalid \(field) field"
             case .badPaxRecord(let offset): return "malformed pax record in header at byte \(offset)"
-            case .oversizedMetadata(let kind, let size): return "\(kind) of \(size) bytes exceeds the 16 MiB limit"
+            case .oversizedMetadata(let kind, let size): return "\(kind) of \(size) bytes exceeds the limit (16 MiB per entry, 1 MiB of global records)"
             case .unsupportedType(let path, let flag):
                 let shown = flag >= 0x20 && flag < 0x7f ? "'\(Character(Unicode.Scalar(flag)))'" : "\(flag)"
-                return "tar entry '\(path)' has unsupported type \(shown)"
+                return "tar entry '\(DisplayText.safe(path))' has unsupported type \(shown)"
             }
         }
     }
@@ -32,6 +41,8 @@ public struct TarReader<Source: ByteSource> {
     private var start = 0
     private var end = 0
     private var atEnd = false
+    /// The end-of-archive marker and everything after it were read: `next()` returns nil from now on.
+    private var archiveEnded = false
     /// Stream offset of the next unread byte.
     public private(set) var offset: Int64 = 0
     private var remaining: Int64 = 0
@@ -39,6 +50,11 @@ public struct TarReader<Source: ByteSource> {
     private var lastPath: String?
     private var globals: [String: [UInt8]] = [:]
     private static var metadataLimit: Int64 { 16 << 20 }
+    /// Global (`g`) records apply to every later entry and are kept for the whole stream: 1 MiB in all.
+    private static var globalRecordsLimit: Int { 1 << 20 }
+    private static func recordBytes(_ records: [String: [UInt8]]) -> Int {
+        records.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+    }
 
     public init(source: Source) {
         self.source = source
@@ -55,13 +71,19 @@ public struct TarReader<Source: ByteSource> {
         try skip(remaining + Int64(padding))
         remaining = 0
         padding = 0
+        if archiveEnded { return nil }
         var pax: [String: [UInt8]] = globals
         var longName: [UInt8]?
         var longLink: [UInt8]?
         while true {
             let headerOffset = offset
-            guard let block = try readBlock() else { return nil }
-            if block.allSatisfy({ $0 == 0 }) { return nil }
+            guard let block = try readBlock() else {
+                throw Error.missingEndMarker(offset: headerOffset, afterPath: lastPath)
+            }
+            if block.allSatisfy({ $0 == 0 }) {
+                try readEndOfArchive()
+                return nil
+            }
             try verifyChecksum(block, at: headerOffset)
             let flag = block[TarHeader.Offset.typeflag]
             let size = try number(block, TarHeader.Offset.size, 12, "size", headerOffset)
@@ -71,8 +93,17 @@ public struct TarReader<Source: ByteSource> {
                 let records = try parsePax(data, at: headerOffset)
                 if flag == UInt8(ascii: "g") {
                     for (key, value) in records { globals[key] = value; pax[key] = value }
+                    let total = TarReader.recordBytes(globals)
+                    if total > TarReader.globalRecordsLimit {
+                        throw Error.oversizedMetadata(kind: "pax global records (at byte \(headerOffset))", size: Int64(total))
+                    }
                 } else {
                     for (key, value) in records { pax[key] = value }
+                }
+                // Several `x` headers before one entry add up: bounded like a single one.
+                let total = TarReader.recordBytes(pax)
+                if total > Int(TarReader.metadataLimit) {
+                    throw Error.oversizedMetadata(kind: "pax records for one entry (at byte \(headerOffset))", size: Int64(total))
                 }
                 continue
             case UInt8(ascii: "L"):
@@ -110,7 +141,7 @@ public struct TarReader<Source: ByteSource> {
         guard want > 0 else { return 0 }
         if start == end { try refill() }
         let count = min(want, end - start)
-        guard count > 0 else { throw Error.truncated(afterPath: lastPath) }
+        guard count > 0 else { throw Error.truncated(offset: offset, afterPath: lastPath) }
         UnsafeMutableRawBufferPointer(rebasing: target[0..<count])
             .copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + count)]))
         start += count
@@ -120,6 +151,30 @@ public struct TarReader<Source: ByteSource> {
     }
 
     // MARK: - blocks
+
+    /// After a zero block: the second one must follow, and whatever comes after it (writers pad to a record
+    /// size) must be zeros too, to the end of the stream. Reading to the end also lets a compressed
+    /// source check that its last member or frame is complete.
+    private mutating func readEndOfArchive() throws {
+        let secondOffset = offset
+        guard let second = try readBlock() else { throw Error.missingEndMarker(offset: secondOffset, afterPath: lastPath) }
+        // A lone zero block followed by more members: refused rather than read as the end (which would
+        // silently drop the rest) or skipped (which no writer needs).
+        guard second.allSatisfy({ $0 == 0 }) else { throw Error.dataAfterEnd(offset: secondOffset) }
+        while true {
+            if start == end {
+                try refill()
+                if start == end { break }
+            }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+            if let nonZero = chunk.firstIndex(where: { $0 != 0 }) {
+                throw Error.dataAfterEnd(offset: offset + Int64(nonZero))
+            }
+            offset += Int64(end - start)
+            start = end
+        }
+        archiveEnded = true
+    }
 
     private mutating func refill() throws {
         if start == end { start = 0; end = 0 }
@@ -139,7 +194,7 @@ public struct TarReader<Source: ByteSource> {
                 try refill()
                 if start == end {
                     if block.isEmpty { return nil }
-                    throw Error.truncated(afterPath: lastPath)
+                    throw Error.truncated(offset: offset, afterPath: lastPath)
                 }
             }
             let take = min(TarHeader.blockSize - block.count, end - start)
@@ -155,7 +210,7 @@ public struct TarReader<Source: ByteSource> {
         while left > 0 {
             if start == end {
                 try refill()
-                if start == end { throw Error.truncated(afterPath: lastPath) }
+                if start == end { throw Error.truncated(offset: offset, afterPath: lastPath) }
             }
             let take = Int(min(left, Int64(end - start)))
             start += take
@@ -172,7 +227,7 @@ public struct TarReader<Source: ByteSource> {
         while left > 0 {
             if start == end {
                 try refill()
-                if start == end { throw Error.truncated(afterPath: lastPath) }
+                if start == end { throw Error.truncated(offset: offset, afterPath: lastPath) }
             }
             let take = min(left, end - start)
             data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + take)]))
