@@ -2,7 +2,7 @@
 //
 // nodeinit: the boot layer for diskless cluster and testbed nodes.
 //
-// Layering (see README "Code map"):
+// Layering (see docs/architecture.md):
 //   NetworkAddresses pure: IPv4/IPv6/MAC address and network values, shared by every layer.
 //   RuntimeLayout   pure: every /run/nodeinit path, and the version (from CBuildVersion.h or `git describe`).
 //   BootConfig      pure: kernel command line + xCAT tables -> validated BootPlan. No libc, no I/O.
