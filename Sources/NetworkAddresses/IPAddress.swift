@@ -72,19 +72,3 @@ extension IPAddress: Comparable {
         return left.lexicographicallyPrecedes(right)
     }
 }
-
-/// Encoded as its canonical text, which is also its `description` (plans are read by people).
-extension IPAddress: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = IPAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad address \(text)"))
-        }
-        self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}

@@ -24,19 +24,3 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         }.joined(separator: ":")
     }
 }
-
-/// Encoded as its lowercase colon text, which is also its `description` (plans are read by people).
-extension MACAddress: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = MACAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad MAC address \(text)"))
-        }
-        self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}

@@ -91,7 +91,7 @@ final class StateliteNode {
     /// Plans from the image's tables and applies statelite; returns the setup (log lines) and the summary.
     func boot(commandLine: String = "root=nfs:10.0.0.9:/images/node NODE=n1") throws -> (StateliteSetup, StateliteSummary) {
         var consoleLines: [String] = []
-        let log = StateliteLog { consoleLines.append($0) }
+        let log = StateliteLog { consoleLines.append($1) }
         let setup = StateliteSetup(
             environment: .init(
                 newRoot: root, imageRoot: lower, upperDir: upper, resolveHost: { $0 }, statemntRounds: 1,

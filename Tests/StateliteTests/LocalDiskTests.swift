@@ -36,7 +36,7 @@ struct LocalDiskApplyTests {
     /// Applies statelite on `node` with `extra` on the command line and a short device wait.
     func boot(_ node: StateliteNode, _ extra: String, timeout: Int = 5) throws -> (StateliteSetup, StateliteSummary, [String]) {
         var consoleLines: [String] = []
-        let log = StateliteLog { consoleLines.append($0) }
+        let log = StateliteLog { consoleLines.append($1) }
         let setup = StateliteSetup(
             environment: .init(
                 newRoot: node.root, imageRoot: node.lower, upperDir: node.upper, resolveHost: { $0 }, statemntRounds: 1,

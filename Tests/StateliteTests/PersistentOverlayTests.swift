@@ -77,7 +77,7 @@ final class OverlayNode {
         return PersistentOverlay(
             plan: device, lowerDir: lower, server: "10.0.0.9", exportPath: "/images/a", image: plan.image,
             deviceTimeoutSeconds: timeout, resolver: DeviceResolver(pollMilliseconds: 50)
-        ) { [weak self] in self?.consoleLines.append($0) }
+        ) { [weak self] in self?.consoleLines.append($1) }
     }
 
     /// What the boot's overlay steps make of `overlay`: its plan's device, tmpfs and overlay steps, each through its

@@ -1,5 +1,6 @@
 import BlockDevices
 import BootConfig
+import Logging
 import NodeSys
 import SystemPackage
 
@@ -23,15 +24,15 @@ public struct PersistentOverlay {
     public var image: String?
     public var deviceTimeoutSeconds: Int
     public var resolver: DeviceResolver
-    /// Loud lines for the console (warnings) and the boot log.
-    public var console: (String) -> Void
+    /// Lines for the console and the boot log, with their level.
+    public var console: (Logger.Level, String) -> Void
     /// Loads a kernel module by name before it is needed (the probed file system type, `loop`); the initramfs has
     /// no modprobe for the kernel to call.
     public var loadModule: (String) -> Void = { _ in }
 
     public init(
         plan: DeviceOverlay, lowerDir: String, server: String, exportPath: String, image: String?,
-        deviceTimeoutSeconds: Int, resolver: DeviceResolver = DeviceResolver(), console: @escaping (String) -> Void
+        deviceTimeoutSeconds: Int, resolver: DeviceResolver = DeviceResolver(), console: @escaping (Logger.Level, String) -> Void
     ) {
         self.plan = plan
         self.lowerDir = lowerDir
@@ -82,7 +83,7 @@ public struct PersistentOverlay {
                 throw .deviceUnavailable(spec: plan.device.description, reason: failure.reason)
             }
             if let fatal = failure.fatal { throw fatal }
-            console("WARNING: persistent overlay \(plan.device): \(failure.reason); using a tmpfs upper: CHANGES WILL BE LOST AT REBOOT")
+            console(.warning, "WARNING: persistent overlay \(plan.device): \(failure.reason); using a tmpfs upper: CHANGES WILL BE LOST AT REBOOT")
             return Prepared(
                 mode: .tmpfsFallback(reason: failure.reason), lowerDirs: lowerDir, upperDir: nil, workDir: nil,
                 device: failure.device, fileSystemType: nil, identity: identity, recordedIdentity: false)
@@ -103,95 +104,108 @@ public struct PersistentOverlay {
         var fatal: PersistentOverlayError?
     }
 
+    /// Where the upper lives on the device, once it is mounted.
+    struct Layout {
+        var upper: String
+        var work: String
+        /// `/dev/...` holding the upper: the device, or the loop device of an image file.
+        var device: String
+        var fileSystemType: String
+    }
+
     func preparePersistent(system: ConfinedTree, identity: ImageIdentity) throws -> Prepared {
         let deviceMount = LocalDeviceMount(
             device: plan.device, role: "overlay device", timeoutSeconds: deviceTimeoutSeconds, resolver: resolver,
-            loadModule: loadModule, console: console)
+            loadModule: loadModule, console: { console(.notice, $0) })
         let found: LocalDeviceMount.Mounted
         do {
             found = try deviceMount.mount(in: system, at: plan.deviceMountPoint)
         } catch {
             throw Fallback(reason: error.reason, device: error.devicePath, honoursRequired: true)
         }
+        let layout = try self.layout(on: found, system: system)
+        let upperExisted = (try system.status(layout.upper)) != nil
+        FileTree.closeQuietly(try system.ensureDirectory(layout.upper))
+        FileTree.closeQuietly(try system.ensureDirectory(layout.work))
+        let recorded = try checkIdentity(identity, layout: layout, upperExisted: upperExisted, system: system)
+        if plan.readOnly {
+            return Prepared(
+                mode: .readOnlyStack, lowerDirs: layout.upper + ":" + lowerDir, upperDir: nil, workDir: nil,
+                device: layout.device, fileSystemType: layout.fileSystemType, identity: identity, recordedIdentity: recorded)
+        }
+        return Prepared(
+            mode: .persistent, lowerDirs: lowerDir, upperDir: layout.upper, workDir: layout.work, device: layout.device,
+            fileSystemType: layout.fileSystemType, identity: identity, recordedIdentity: recorded)
+    }
 
-        // Layout: default (/overlay + /ovlwork), a directory path (upper + sibling ovlwork), or an image file.
-        var upper: String
-        var work: String
-        var device = found.devicePath
-        var fsType = found.fileSystemType
+    /// The default layout (`/overlay` + `/ovlwork`), a directory path (the upper, `ovlwork` beside it), or an image
+    /// file holding `overlayfs/` and `ovlwork/`, loop-mounted.
+    func layout(on found: LocalDeviceMount.Mounted, system: ConfinedTree) throws -> Layout {
         let relative = plan.path.map { ($0.hasPrefix("/") ? $0 : "/" + $0) } ?? ""
         let deviceTree = try ConfinedTree(plan.deviceMountPoint)
         if !relative.isEmpty, let status = try deviceTree.status(relative), status.kind == .regular {
             // Beside the device mount point (the runtime layout's overlay-device-image on a node).
             let imageMount = plan.deviceMountPoint + "-image"
             let (loop, loopType) = try attachImage(deviceTree, relative, system: system, at: imageMount)
-            device = loop
-            fsType = loopType
-            upper = imageMount + "/overlayfs"
-            work = imageMount + "/ovlwork"
-        } else if !relative.isEmpty {
+            return Layout(
+                upper: imageMount + "/overlayfs", work: imageMount + "/ovlwork", device: loop, fileSystemType: loopType)
+        }
+        if !relative.isEmpty {
             var clean = relative
             while clean.hasSuffix("/") && clean.count > 1 { clean.removeLast() }
-            upper = plan.deviceMountPoint + clean
             let parent = clean.lastIndex(of: "/").map { String(clean[..<$0]) } ?? ""
-            work = plan.deviceMountPoint + parent + "/ovlwork"
-        } else {
-            upper = plan.deviceMountPoint + "/overlay"
-            work = plan.deviceMountPoint + "/ovlwork"
+            return Layout(
+                upper: plan.deviceMountPoint + clean, work: plan.deviceMountPoint + parent + "/ovlwork",
+                device: found.devicePath, fileSystemType: found.fileSystemType)
         }
-        let upperExisted = (try system.status(upper)) != nil
-        FileTree.closeQuietly(try system.ensureDirectory(upper))
-        FileTree.closeQuietly(try system.ensureDirectory(work))
+        return Layout(
+            upper: plan.deviceMountPoint + "/overlay", work: plan.deviceMountPoint + "/ovlwork",
+            device: found.devicePath, fileSystemType: found.fileSystemType)
+    }
+
+    /// Applies `rd.overlay.reset` and the mismatch policy against the identity recorded beside the upper; records
+    /// it on first use. Returns true when this boot recorded the identity.
+    func checkIdentity(_ identity: ImageIdentity, layout: Layout, upperExisted: Bool, system: ConfinedTree) throws -> Bool {
+        let upper = layout.upper, device = layout.device
         let identityPath = upper + ".nodeinit-identity"
-        var recorded = false
-
-        if plan.reset {
+        func emptyAndRecord(_ level: Logger.Level, _ message: String) throws -> Bool {
             try system.emptyDirectory(upper)
-            try system.emptyDirectory(work)
-            console("rd.overlay.reset: emptied the persistent upper \(upper) on \(device)")
+            try system.emptyDirectory(layout.work)
+            console(level, message)
             try system.writeFile(identityPath, Array(identity.fileText.utf8))
-            recorded = true
-        } else if let text = try? system.readFile(identityPath, limit: 65536),
-                  let saved = ImageIdentity(fileText: String(decoding: text, as: UTF8.self)) {
-            if saved != identity {
-                switch plan.mismatchPolicy {
-                case .tmpfs:
-                    throw Fallback(
-                        reason: "the upper on \(device) was written over another image (recorded \(saved), now \(identity)); left untouched (nodeinit.overlay.mismatch=tmpfs)",
-                        device: device, honoursRequired: false)
-                case .fail:
-                    throw Fallback(
-                        reason: "image mismatch", device: device, honoursRequired: false,
-                        fatal: .imageMismatch(recorded: saved.description, current: identity.description))
-                case .reset:
-                    try system.emptyDirectory(upper)
-                    try system.emptyDirectory(work)
-                    console("WARNING: the persistent upper on \(device) was written over another image (recorded \(saved)); emptied it (nodeinit.overlay.mismatch=reset)")
-                    try system.writeFile(identityPath, Array(identity.fileText.utf8))
-                    recorded = true
-                }
-            }
-        } else {
-            if upperExisted, let fd = try? system.openDirectory(upper) {
-                let names = (try? FileTree.list(fd, path: upper))?.names ?? []
-                FileTree.closeQuietly(fd)
-                if !names.isEmpty {
-                    console("WARNING: the persistent upper \(upper) on \(device) has no recorded image; adopting it for \(identity)")
-                }
-            }
-            try system.writeFile(identityPath, Array(identity.fileText.utf8))
-            recorded = true
-            console("persistent overlay: first use of \(upper) on \(device); recorded \(identity)")
+            return true
         }
-
-        if plan.readOnly {
-            return Prepared(
-                mode: .readOnlyStack, lowerDirs: upper + ":" + lowerDir, upperDir: nil, workDir: nil,
-                device: device, fileSystemType: fsType, identity: identity, recordedIdentity: recorded)
+        if plan.reset {
+            return try emptyAndRecord(.notice, "rd.overlay.reset: emptied the persistent upper \(upper) on \(device)")
         }
-        return Prepared(
-            mode: .persistent, lowerDirs: lowerDir, upperDir: upper, workDir: work, device: device,
-            fileSystemType: fsType, identity: identity, recordedIdentity: recorded)
+        if let text = try? system.readFile(identityPath, limit: 65536),
+            let saved = ImageIdentity(fileText: String(decoding: text, as: UTF8.self))
+        {
+            guard saved != identity else { return false }
+            switch plan.mismatchPolicy {
+            case .tmpfs:
+                throw Fallback(
+                    reason: "the upper on \(device) was written over another image (recorded \(saved), now \(identity)); left untouched (nodeinit.overlay.mismatch=tmpfs)",
+                    device: device, honoursRequired: false)
+            case .fail:
+                throw Fallback(
+                    reason: "image mismatch", device: device, honoursRequired: false,
+                    fatal: .imageMismatch(recorded: saved.description, current: identity.description))
+            case .reset:
+                return try emptyAndRecord(
+                    .warning, "WARNING: the persistent upper on \(device) was written over another image (recorded \(saved)); emptied it (nodeinit.overlay.mismatch=reset)")
+            }
+        }
+        if upperExisted, let fd = try? system.openDirectory(upper) {
+            let names = (try? FileTree.list(fd, path: upper))?.names ?? []
+            FileTree.closeQuietly(fd)
+            if !names.isEmpty {
+                console(.warning, "WARNING: the persistent upper \(upper) on \(device) has no recorded image; adopting it for \(identity)")
+            }
+        }
+        try system.writeFile(identityPath, Array(identity.fileText.utf8))
+        console(.notice, "persistent overlay: first use of \(upper) on \(device); recorded \(identity)")
+        return true
     }
 
     /// Loop-mounts the image file `relative` of the device on `mountPoint`; returns the loop device and its type.
@@ -226,7 +240,7 @@ public struct PersistentOverlay {
             loop.detach()
             throw Fallback(reason: "mounting the overlay image \(relative) (\(loop.path), \(type)): \(error)", device: loop.path, honoursRequired: true)
         }
-        console("overlay image \(relative) attached to \(loop.path) (\(type)), mounted on \(mountPoint)")
+        console(.notice, "overlay image \(relative) attached to \(loop.path) (\(type)), mounted on \(mountPoint)")
         return (loop.path, type)
     }
 }

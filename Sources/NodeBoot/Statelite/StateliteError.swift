@@ -1,3 +1,5 @@
+import NodeSys
+
 /// Why statelite could not set up the node; the boot sequence turns it into a boot failure.
 public enum StateliteError: Swift.Error, CustomStringConvertible, Equatable {
     /// A table could not be read (its location and the reason).
@@ -19,6 +21,15 @@ public enum StateliteError: Swift.Error, CustomStringConvertible, Equatable {
             return "persistent store \(statemnt) did not mount; persistent litefile entries would silently lose their data, so the boot stops (tries: \(attempts.joined(separator: "; ")))"
         case .setup(let action, let reason):
             return "statelite \(action): \(reason)"
+        }
+    }
+}
+
+extension ConfinedTree {
+    /// Opens `path` as a confined tree for statelite, naming what it is (`the image`, `the new root`) on failure.
+    static func opening(_ path: String, as role: String) throws(StateliteError) -> ConfinedTree {
+        do { return try ConfinedTree(path) } catch {
+            throw .setup(action: "opening \(role) at \(path)", reason: error.description)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import NodeSys
 
 /// `/.statelite/statelite.log` in the new root: one timestamped line per action (what, from where, to where) and
@@ -8,12 +9,12 @@ public final class StateliteLog {
     public static let path = "/.statelite/statelite.log"
     private var pending: [String] = []
     private var root: ConfinedTree?
-    private let console: (String) -> Void
+    private let console: (Logger.Level, String) -> Void
     /// Every line written, in order (tests and the boot report read it).
     public private(set) var lines: [String] = []
 
-    /// `console` receives warnings, refusals, notices and loud actions (the boot sequence passes its logger).
-    public init(console: @escaping (String) -> Void = { _ in }) {
+    /// `console` receives warnings, refusals, notices and loud actions with their level (the boot passes its logger).
+    public init(console: @escaping (Logger.Level, String) -> Void = { _, _ in }) {
         self.console = console
     }
 
@@ -32,19 +33,19 @@ public final class StateliteLog {
         if let source { text += " from \(source)" }
         if let target { text += " to \(target)" }
         record("action", text)
-        if loud { console("statelite: \(text)") }
+        if loud { console(.notice, "statelite: \(text)") }
     }
 
     /// Something the admin should know; also printed on the console.
     public func warning(_ text: String) {
         record("WARNING", text)
-        console("statelite: WARNING: \(text)")
+        console(.warning, "statelite: WARNING: \(text)")
     }
 
     /// A path the init would not touch because of a symlink or a bad path; also printed on the console.
     public func refusal(_ text: String) {
         record("REFUSED", text)
-        console("statelite: REFUSED: \(text)")
+        console(.warning, "statelite: REFUSED: \(text)")
     }
 
     /// An informational line (tables loaded, mounts).
@@ -55,7 +56,7 @@ public final class StateliteLog {
     /// An informational line also printed on the console (a device being waited for).
     public func notice(_ text: String) {
         record("info", text)
-        console("statelite: \(text)")
+        console(.notice, "statelite: \(text)")
     }
 
     private func record(_ level: String, _ text: String) {
@@ -69,7 +70,7 @@ public final class StateliteLog {
         do {
             try root.writeFile(Self.path, Array((line + "\n").utf8), permissions: 0o644, append: true)
         } catch {
-            console("statelite: cannot write \(Self.path): \(error)")
+            console(.warning, "statelite: cannot write \(Self.path): \(error)")
         }
     }
 }

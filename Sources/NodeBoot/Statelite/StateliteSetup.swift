@@ -77,13 +77,9 @@ public final class StateliteSetup: StateliteOperations {
 
     private func root() throws(StateliteError) -> ConfinedTree {
         if let rootTree { return rootTree }
-        do {
-            let tree = try ConfinedTree(environment.newRoot)
-            rootTree = tree
-            return tree
-        } catch {
-            throw .setup(action: "opening the new root \(environment.newRoot)", reason: error.description)
-        }
+        let tree = try ConfinedTree.opening(environment.newRoot, as: "the new root")
+        rootTree = tree
+        return tree
     }
 
     /// `mountStateliteTmpfs`: the `/.statelite` tmpfs (hiding the image's copy) with tmpfs/, persistent/ and mnt/.
@@ -149,10 +145,7 @@ public final class StateliteSetup: StateliteOperations {
     private func litefileApplier() throws(StateliteError) -> LitefileApplier {
         if let applier { return applier }
         let root = try root()
-        let image: ConfinedTree
-        do { image = try ConfinedTree(environment.imageRoot) } catch {
-            throw .setup(action: "opening the image at \(environment.imageRoot)", reason: error.description)
-        }
+        let image = try ConfinedTree.opening(environment.imageRoot, as: "the image")
         let defaults = (try? root.subtree("/.default")).map { LitefileApplier.SourceTree(tree: $0, display: "/.default") }
         let made = LitefileApplier(
             root: root, image: image, trees: trees, defaults: defaults, canChangeImage: environment.upperDir != nil,
@@ -234,12 +227,14 @@ public final class StateliteSetup: StateliteOperations {
     /// Mounts one litetree source read-only (a server tree) or opens it in place (an image directory). Nil when it
     /// cannot be used; the warning says why.
     func mountTree(_ tree: LitetreeMount, root: ConfinedTree) -> ConfinedTree? {
-        guard let server = tree.server else {
+        /// The tree at its mount point, in place or once mounted; nil (with the warning) when it cannot be opened.
+        func usable(_ state: String) -> ConfinedTree? {
             do { return try root.subtree(tree.mountPoint) } catch {
-                log.warning("litetree \(tree.mountPoint) (priority \(tree.priority)) not usable: \(error)")
+                log.warning("litetree \(tree.mountPoint) (priority \(tree.priority))\(state) not usable: \(error)")
                 return nil
             }
         }
+        guard let server = tree.server else { return usable("") }
         guard let address = environment.resolveHost(server) else {
             log.warning("litetree \(server):\(tree.directory) skipped: cannot resolve \(server)")
             return nil
@@ -256,10 +251,7 @@ public final class StateliteSetup: StateliteOperations {
         switch mount.mount(on: root, at: tree.mountPoint) {
         case .success(let attempt):
             log.action("mounted litetree priority \(tree.priority) read-only (vers=\(attempt.version), \(StateliteNFSMount.kernelOptions(attempt, address: address)))", from: "\(server):\(tree.directory)", to: tree.mountPoint)
-            do { return try root.subtree(tree.mountPoint) } catch {
-                log.warning("litetree \(tree.mountPoint) mounted but not usable: \(error)")
-                return nil
-            }
+            return usable(" mounted but")
         case .failure(let failed):
             log.warning("litetree \(server):\(tree.directory) would not mount; skipped: \(failed.lines.suffix(3).joined(separator: "; "))")
             return nil

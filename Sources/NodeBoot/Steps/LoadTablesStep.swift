@@ -8,9 +8,7 @@ struct LoadTablesStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         let plan = context.plan
         let logger = services.logger
-        let log = context.stateliteLog ?? StateliteLog { line in
-            if line.contains("WARNING:") || line.contains("REFUSED:") { logger.warning("\(line)") } else { logger.info("\(line)") }
-        }
+        let log = context.stateliteLog ?? StateliteLog { level, line in logger.log(level: level, "\(line)") }
         context.stateliteLog = log
         let snapshot = context
         let resolve: (String) -> String? = { host in snapshot.resolve(host, services)?.description }

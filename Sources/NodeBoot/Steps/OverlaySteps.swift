@@ -12,9 +12,7 @@ struct OverlayDeviceStep: BootStepExecutor {
         var overlay = PersistentOverlay(
             plan: device, lowerDir: plan.root.mountPoint, server: plan.root.server ?? "-", exportPath: plan.root.path,
             image: plan.image, deviceTimeoutSeconds: plan.debug.deviceTimeoutSeconds
-        ) { line in
-            if line.hasPrefix("WARNING") { logger.warning("\(line)") } else { logger.info("\(line)") }
-        }
+        ) { level, line in logger.log(level: level, "\(line)") }
         let loaded = LoadedModuleList()
         let modulePlan = plan.modules
         overlay.loadModule = { name in

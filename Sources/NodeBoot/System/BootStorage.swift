@@ -30,10 +30,7 @@ public final class LiveStorage: BootStorage {
     public func loadTables(
         _ locations: TableLocations, imageRoot: String, resolveHost: @escaping (String) -> String?, log: StateliteLog
     ) throws(StateliteError) -> StateliteTables.Loaded {
-        let image: ConfinedTree
-        do { image = try ConfinedTree(imageRoot) } catch {
-            throw .setup(action: "opening the image at \(imageRoot)", reason: error.description)
-        }
+        let image = try ConfinedTree.opening(imageRoot, as: "the image")
         return try StateliteTables(imageRoot: image, resolveHost: resolveHost).load(locations, log: log)
     }
 
