@@ -19,6 +19,4 @@ int nodeinit_openat2(int dirfd, const char *path, int flags, unsigned int mode, 
   return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 unsigned long long nodeinit_resolve_in_root(void) { return RESOLVE_IN_ROOT; }
-unsigned long long nodeinit_resolve_beneath(void) { return RESOLVE_BENEATH; }
 unsigned long long nodeinit_resolve_no_magiclinks(void) { return RESOLVE_NO_MAGICLINKS; }
-unsigned long long nodeinit_resolve_no_symlinks(void) { return RESOLVE_NO_SYMLINKS; }

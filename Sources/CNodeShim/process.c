@@ -12,7 +12,6 @@
 #define NODEINIT_IOPRIO_CLASS_IDLE 3
 #define NODEINIT_IOPRIO_WHO_PROCESS 1
 
-int nodeinit_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 int nodeinit_set_thread_io_priority_idle(void) {
   pid_t tid = (pid_t)syscall(SYS_gettid);

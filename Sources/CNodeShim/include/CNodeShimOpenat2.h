@@ -6,8 +6,6 @@
 /// openat2(2) with only `flags`, `mode` and `resolve` set. Returns the fd or -1 with errno.
 int nodeinit_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve);
 unsigned long long nodeinit_resolve_in_root(void);
-unsigned long long nodeinit_resolve_beneath(void);
 unsigned long long nodeinit_resolve_no_magiclinks(void);
-unsigned long long nodeinit_resolve_no_symlinks(void);
 
 #endif

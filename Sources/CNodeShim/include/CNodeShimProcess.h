@@ -4,7 +4,6 @@
 #define CNODESHIM_PROCESS_H
 
 /// prctl(PR_SET_CHILD_SUBREAPER, 1).
-int nodeinit_set_child_subreaper(void);
 
 /// Puts the calling thread in the idle I/O class (ioprio_set(IOPRIO_WHO_PROCESS, gettid(), IOPRIO_CLASS_IDLE)):
 /// glibc has no wrapper and syscall(2) is variadic. Returns 0, or -1 with errno set.

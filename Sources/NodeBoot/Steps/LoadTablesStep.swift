@@ -19,13 +19,8 @@ struct LoadTablesStep: BootStepExecutor {
             refined = try Self.plan(
                 with: tables, commandLine: context.commandLine, plan: plan, hostName: context.lease?.hostName, log: log)
         } catch {
-            throw BootFailure(
-                phase: .tables, action: "reading the xCAT tables",
-                inputs: [
-                    .init("litefile", plan.tables.litefile?.description ?? StateliteTables.imageLitefile),
-                    .init("litetree", plan.tables.litetree?.description ?? StateliteTables.imageLitetree),
-                ],
-                attempts: Array(log.lines.suffix(8)), error: error.description)
+            throw BootFailure.statelite(
+                phase: .tables, action: "reading the xCAT tables", plan: plan, log: log, error: error)
         }
         for warning in refined.warnings where !plan.warnings.contains(warning) {
             logger.warning("statelite plan: \(warning)")

@@ -100,16 +100,26 @@ private func statelite(
     do {
         try body(operations)
     } catch {
-        throw BootFailure(
-            phase: .statelite, action: "setting up xCAT statelite",
-            inputs: [
-                .init("litefile", plan.tables.litefile?.description ?? StateliteTables.imageLitefile),
-                .init("litetree", plan.tables.litetree?.description ?? StateliteTables.imageLitetree),
-            ],
-            attempts: Array((context.stateliteLog?.lines ?? []).suffix(8)), error: error.description)
+        throw BootFailure.statelite(
+            phase: .statelite, action: "setting up xCAT statelite", plan: plan, log: context.stateliteLog, error: error)
     }
 }
 
 private func outOfRange(_ step: BootStep, _ count: Int) -> BootFailure {
     BootFailure(phase: .statelite, action: "following the boot plan", error: "\(step) names an item the plan lacks (it has \(count))")
+}
+
+extension BootFailure {
+    /// A statelite failure: which tables the plan read, and the statelite log's last lines as what was tried.
+    static func statelite(
+        phase: BootPhase, action: String, plan: BootPlan, log: StateliteLog?, error: StateliteError
+    ) -> BootFailure {
+        BootFailure(
+            phase: phase, action: action,
+            inputs: [
+                .init("litefile", plan.tables.litefile?.description ?? StateliteTables.imageLitefile),
+                .init("litetree", plan.tables.litetree?.description ?? StateliteTables.imageLitetree),
+            ],
+            attempts: Array((log?.lines ?? []).suffix(8)), error: error.description)
+    }
 }
