@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "CNodeShimProcess.h"
 #include <sys/syscall.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <errno.h>

@@ -3,7 +3,9 @@
 enum KnownParameters {
     static let names: Set<String> = [
         // root
-        "root", "nfsroot", "NFSROOT", "rootfstype",
+        "root", "nfsroot", "NFSROOT", "rootfstype", "nbfsroot",
+        // WalT (walt.* are kept in the plan whatever follows the dot)
+        "boot", "walt.server.ip", "walt.node.model",
         // xCAT statelite
         "STATEMNT", "NODE", "MNTOPTS", "XCAT",
         // overlay
@@ -41,7 +43,7 @@ enum KnownParameters {
     /// A warning for `key` if it is unknown and close to a known name, else nil.
     static func nearMissWarning(for key: String) -> String? {
         if names.contains(key) || foreign.contains(key) { return nil }
-        if key.hasPrefix("nodeinit.attr.") { return nil }
+        if key.hasPrefix("nodeinit.attr.") || key.hasPrefix("walt.") { return nil }
         // Wrong case of a known name (`statemnt=`, `bootif=`): xCAT's keys are upper case, dracut's lower case.
         let lowered = key.asciiLowercased()
         if let match = names.sorted().first(where: { $0.asciiLowercased() == lowered }) {

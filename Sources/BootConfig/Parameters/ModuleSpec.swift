@@ -8,7 +8,7 @@ public struct ModuleSpec: Equatable, Sendable {
 
     /// Dotted prefixes that are not kernel modules: other programs' namespaces.
     static let foreignNamespaces: Set<String> = [
-        "rd", "nodeinit", "systemd", "udev", "plymouth", "vconsole", "locale", "net", "syslog", "live", "dracut",
+        "rd", "nodeinit", "walt", "systemd", "udev", "plymouth", "vconsole", "locale", "net", "syslog", "live", "dracut",
         "modprobe", "root", "boot", "rootflags", "biosdevname",
     ]
 

@@ -21,6 +21,8 @@ public struct RootSpec: Equatable, Sendable {
     public var options: [String]
     /// True for `nfs4:`: only NFSv4 versions are tried.
     public var v4Only: Bool
+    /// NFSv3 only unless the options name a version (WalT's root=/dev/nfs, mounted by klibc's nfsmount).
+    public var v3Only = false
     /// The parameter name used in errors and warnings.
     public var parameter: String
     /// The raw value, for errors.
@@ -45,17 +47,35 @@ public struct RootSpec: Equatable, Sendable {
         }
         guard let root else {
             if let nfsroot {
-                throw ParameterError(parameter: "nfsroot", value: nfsroot, problem: "only accepted with root=/dev/nfs")
+                throw ParameterError(parameter: "nfsroot", value: nfsroot, problem: "only accepted with root=/dev/nfs or root=/dev/nfs4")
             }
             throw ParameterError(
                 parameter: "root", value: "",
                 problem: "no root given: use root=nfs:server:/path, NFSROOT=server:/dir or root=/dev/nfs nfsroot=server:/path")
         }
         if root == "/dev/nfs" {
-            return try parseKernel(nfsroot ?? "/tftpboot/%s", parameter: nfsroot == nil ? "root" : "nfsroot")
+            var spec = try parseKernel(nfsroot ?? "/tftpboot/%s", parameter: nfsroot == nil ? "root" : "nfsroot")
+            // WalT's initramfs mounts root=/dev/nfs with klibc's nfsmount, which speaks NFSv2/v3 only.
+            spec.v3Only = commandLine.last("boot") == "walt"
+            return spec
+        }
+        if root == "/dev/nfs4" {
+            // WalT's NFSv4 form: mount.nfs with the nfsroot= options, the highest v4 version first.
+            var spec = try parseKernel(nfsroot ?? "/tftpboot/%s", parameter: nfsroot == nil ? "root" : "nfsroot")
+            spec.syntax = "root=/dev/nfs4"
+            spec.v4Only = true
+            return spec
+        }
+        if root == "/dev/nbfs" {
+            throw ParameterError(
+                parameter: "root", value: root,
+                problem: "nbfs is WalT's FUSE network file system (nbfsroot=), which nodeinit does not mount; "
+                    + "boot this image with root=/dev/nfs or root=/dev/nfs4 and nfsroot=")
         }
         if let nfsroot {
-            throw ParameterError(parameter: "nfsroot", value: nfsroot, problem: "only accepted with root=/dev/nfs, not root=\(root)")
+            throw ParameterError(
+                parameter: "nfsroot", value: nfsroot,
+                problem: "only accepted with root=/dev/nfs or root=/dev/nfs4, not root=\(root)")
         }
         if root.hasPrefix("nfs://") {
             return try parseURL(root)

@@ -35,6 +35,29 @@ public struct BootPlan: Codable, Equatable, Sendable {
     public var steps: [BootStep]
     /// Non-fatal findings: near-miss parameter names, deprecated spellings, ignored values.
     public var warnings: [String]
+    /// WalT's parameters (`boot=walt`, `walt.*`); nil when the command line has none.
+    public var walt: WaltPlan? = nil
+}
+
+// MARK: - WalT
+
+/// What a WalT server's boot files pass (walt-images: `start-generic-nfs*.ipxe`, `compute-bootargs.sh`): kept for the
+/// image's walt-init, which reads them from /proc/cmdline, and used by nodeinit where they mean something to it.
+public struct WaltPlan: Codable, Equatable, Sendable {
+    /// `boot=walt`: the node boots the WalT way (root=/dev/nfs is NFSv3, as WalT's nfsmount).
+    public var boot: Bool
+    /// `walt.server.ip=`: the WalT server, allowed to pull node saves by default (with the NFS root server).
+    public var serverAddress: IPAddress?
+    /// `walt.node.model=`.
+    public var nodeModel: String?
+    /// Every `walt.<name>=<value>` in command-line order (the two above included).
+    public var parameters: [WaltParameter]
+}
+
+public struct WaltParameter: Codable, Equatable, Sendable {
+    /// The name after `walt.`.
+    public var name: String
+    public var value: String
 }
 
 // MARK: - Modules

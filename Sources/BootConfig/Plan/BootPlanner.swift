@@ -56,8 +56,10 @@ public enum BootPlanner {
             seenWarningKeys.insert(parameter.key)
             if let warning = KnownParameters.nearMissWarning(for: parameter.key) { warnings.append(warning) }
         }
-        if let type = commandLine.last("rootfstype"), type != "nfs", type != "nfs4" {
-            throw ParameterError(parameter: "rootfstype", value: type, problem: "nodeinit boots NFS roots only (rootfstype=nfs)")
+        // `walt` is WalT's marker for its own initramfs script; the root is NFS all the same (root=/dev/nfs[4]).
+        if let type = commandLine.last("rootfstype"), type != "nfs", type != "nfs4", type != "walt" {
+            throw ParameterError(
+                parameter: "rootfstype", value: type, problem: "nodeinit boots NFS roots only (rootfstype=nfs, nfs4 or walt)")
         }
         if commandLine.contains("rw") && commandLine.lastParameter("rw")?.value == nil {
             warnings.append("rw ignored: the NFS root is always mounted read-only (the overlay makes / writable)")
@@ -98,9 +100,12 @@ public enum BootPlanner {
             warnings: &warnings)
 
         let modules = planModules(moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, warnings: &warnings)
+        let walt = try planWalt(commandLine)
+        // The WalT server pulls node saves (`walt node save`); by default it is allowed beside the NFS root server.
+        let waltClients = nodeinit.agentAllow == nil ? (walt?.serverAddress).map { [IPNetwork(address: $0, prefixLength: $0.isIPv6 ? 128 : 32)] } ?? [] : []
         let agent = AgentPlan(
-            port: nodeinit.agentPort, allow: nodeinit.agentAllow ?? [], allowBootServer: nodeinit.agentAllow == nil,
-            tokenPath: nodeinit.agentToken)
+            port: nodeinit.agentPort, allow: nodeinit.agentAllow ?? waltClients,
+            allowBootServer: nodeinit.agentAllow == nil, tokenPath: nodeinit.agentToken)
         var initPath = "/sbin/init"
         if let parameter = commandLine.lastParameter("init") {
             let value = parameter.value ?? ""
@@ -117,9 +122,31 @@ public enum BootPlanner {
             tables: TableLocations(litefile: nodeinit.litefile, litetree: nodeinit.litetree, statelite: nodeinit.statelite),
             debug: debug, agent: agent, saveExclude: nodeinit.saveExclude, switchRoot: switchRoot, steps: [],
             warnings: [])
+        plan.walt = walt
         plan.steps = steps(for: plan)
         plan.warnings = warnings
         return plan
+    }
+
+    // MARK: - WalT
+
+    static func planWalt(_ commandLine: KernelCommandLine) throws -> WaltPlan? {
+        var parameters: [WaltParameter] = []
+        for parameter in commandLine.parameters where parameter.key.hasPrefix("walt.") {
+            parameters.append(WaltParameter(name: parameter.key.droppingScalars(5), value: parameter.value ?? ""))
+        }
+        let boot = commandLine.last("boot")
+        guard boot == "walt" || !parameters.isEmpty else { return nil }
+        var server: IPAddress? = nil
+        if let text = commandLine.last("walt.server.ip") {
+            guard let address = IPAddress(text) else {
+                throw ParameterError(parameter: "walt.server.ip", value: text, problem: "expected the WalT server's IP address")
+            }
+            server = address
+        }
+        return WaltPlan(
+            boot: boot == "walt", serverAddress: server, nodeModel: commandLine.last("walt.node.model"),
+            parameters: parameters)
     }
 
     // MARK: - Network
@@ -187,7 +214,9 @@ public enum BootPlanner {
         }
         let options = try NFSMountOptions(spec.options, parameter: spec.parameter, whole: spec.rawValue, readOnly: true)
         warnings += options.warnings
-        var versions = options.versions(fallback: spec.v4Only ? NFSMountOptions.v4Versions : (nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions))
+        var versions = options.versions(
+            fallback: spec.v4Only
+                ? NFSMountOptions.v4Versions : spec.v3Only ? ["3"] : (nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions))
         if spec.v4Only {
             if let requested = options.requestedVersion, requested == "3" {
                 throw ParameterError(parameter: spec.parameter, value: spec.rawValue, problem: "nfs4: conflicts with vers=3")
