@@ -19,7 +19,7 @@ struct HostileLayerTests {
 
     static let me = getuid()
     static func file(_ path: String) -> TarEntry {
-        TarEntry(path: path, kind: .regular, permissions: 0o644, uid: me, gid: getgid(), size: 4)
+        TarEntry(path: PathBytes(path), kind: .regular, permissions: 0o644, uid: me, gid: getgid(), size: 4)
     }
 
     /// `OUTSIDE` in link targets is replaced by the sentinel directory's absolute path.
@@ -71,7 +71,7 @@ struct HostileLayerTests {
 
         let entries = testCase.entries.map { entry -> (TarEntry, [UInt8]) in
             var entry = entry
-            if case .symlink(let target) = entry.kind, target == "OUTSIDE" { entry.kind = .symlink(target: outside) }
+            if case .symlink(let target) = entry.kind, target == "OUTSIDE" { entry.kind = .symlink(target: PathBytes(outside)) }
             return (entry, entry.size == 4 ? Array("evil".utf8) : [])
         }
         let layer = try TestSupport.tar(entries)

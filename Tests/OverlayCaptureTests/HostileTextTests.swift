@@ -31,7 +31,7 @@ struct HostileTextTests {
         let base = try TestSupport.makeTempDirectory("hostile-text")
         defer { try? FileManager.default.removeItem(atPath: base) }
         for name in ["../\u{1b}]0;owned\u{7}x", "../" + String(repeating: "n", count: 4000)] {
-            let layer = try TestSupport.tar([(TarEntry(path: name, kind: .regular, uid: getuid(), gid: getgid()), [])])
+            let layer = try TestSupport.tar([(TarEntry(path: PathBytes(name), kind: .regular, uid: getuid(), gid: getgid()), [])])
             var message = ""
             do { _ = try LayerApplier.apply(MemorySource(layer), to: FilePath(base)) } catch { message = "\(error)" }
             #expect(message.contains("'..' component"), "\(message)")

@@ -41,7 +41,7 @@ struct PartialLayerTests {
         var reader = TarReader(source: try AutoDecompressingSource(MemorySource(bytes)))
         defer { reader.close() }
         var names: [String] = []
-        while let entry = try reader.next() { names.append(entry.path) }
+        while let entry = try reader.next() { names.append(entry.path.description) }
         return names
     }
 

@@ -10,7 +10,7 @@ struct TarHeaderTests {
         var entry: TarEntry
         /// Python TarInfo attributes producing the same header.
         var python: String
-        var description: String { entry.path }
+        var description: String { entry.path.description }
     }
 
     static let mtime = FileTimestamp(seconds: 1_700_000_000, nanoseconds: 0)
@@ -43,7 +43,7 @@ struct TarHeaderTests {
             entry: TarEntry(path: "usr/bin/su", kind: .regular, permissions: 0o4755, size: 70000, modified: mtime),
             python: "t.name='usr/bin/su'; t.size=70000; t.mode=0o4755; t.uname=''; t.gname=''"),
         UstarCase(
-            entry: TarEntry(path: longPath, kind: .regular, permissions: 0o644, size: 1, modified: mtime),
+            entry: TarEntry(path: PathBytes(longPath), kind: .regular, permissions: 0o644, size: 1, modified: mtime),
             python: "t.name='\(longPath)'; t.size=1; t.mode=0o644; t.uname=''; t.gname=''"),
     ]
 

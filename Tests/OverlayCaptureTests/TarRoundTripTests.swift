@@ -20,8 +20,8 @@ struct TarRoundTripTests {
              [UInt8]((0..<600).map { UInt8(truncatingIfNeeded: $0) })),
             (TarEntry(path: "usr/bin/ping", kind: .regular, permissions: 0o755, size: 3, modified: time,
                       xattrs: [ExtendedAttribute(name: "security.capability", value: binaryCapability)]), Array("elf".utf8)),
-            (TarEntry(path: longName, kind: .regular, permissions: 0o600, size: 0, modified: time), []),
-            (TarEntry(path: "link-long", kind: .symlink(target: longName), permissions: 0o777, modified: time), []),
+            (TarEntry(path: PathBytes(longName), kind: .regular, permissions: 0o600, size: 0, modified: time), []),
+            (TarEntry(path: "link-long", kind: .symlink(target: PathBytes(longName)), permissions: 0o777, modified: time), []),
             (TarEntry(path: "etc/motd-link", kind: .hardLink(target: "etc/motd"), permissions: 0o644, uid: 1000, gid: 1000, modified: time), []),
             (TarEntry(path: "dev/tty9", kind: .characterDevice(major: 4, minor: 9), permissions: 0o620, gid: 5, modified: time), []),
             (TarEntry(path: "dev/loop9", kind: .blockDevice(major: 7, minor: 9), permissions: 0o660, gid: 6, modified: time), []),
@@ -60,7 +60,7 @@ struct TarRoundTripTests {
         let members = try TestSupport.pythonMembers(path)
         #expect(members.count == Self.entries.count)
         for (member, (entry, data)) in zip(members, Self.entries) {
-            #expect(member.name + (member.type == "dir" ? "/" : "") == entry.path)
+            #expect(PathBytes(member.name + (member.type == "dir" ? "/" : "")) == entry.path)
             #expect(member.mode == Int(entry.permissions))
             #expect(member.uid == Int(entry.uid))
             #expect(member.gid == Int(entry.gid))
@@ -71,8 +71,8 @@ struct TarRoundTripTests {
             case .regular:
                 #expect(member.type == "file")
                 #expect(member.size == Int64(data.count))
-            case .symlink(let target): #expect(member.type == "symlink" && member.linkname == target)
-            case .hardLink(let target): #expect(member.type == "hardlink" && member.linkname == target)
+            case .symlink(let target): #expect(member.type == "symlink" && PathBytes(member.linkname) == target)
+            case .hardLink(let target): #expect(member.type == "hardlink" && PathBytes(member.linkname) == target)
             case .characterDevice(let major, let minor):
                 #expect(member.type == "char" && member.devmajor == Int(major) && member.devminor == Int(minor))
             case .blockDevice(let major, let minor):
@@ -97,10 +97,10 @@ struct TarRoundTripTests {
         let handle = try FileDescriptorSourceOpener.open(directory + "/gnu.tar")
         var reader = TarReader(source: handle)
         defer { reader.close() }
-        var names: [String: TarEntry.Kind] = [:]
+        var names: [PathBytes: TarEntry.Kind] = [:]
         while let entry = try reader.next() { names[entry.path] = entry.kind }
-        #expect(names["./" + deep] == .regular)
-        #expect(names["./sym"] == .symlink(target: deep))
+        #expect(names[PathBytes("./" + deep)] == .regular)
+        #expect(names["./sym"] == .symlink(target: PathBytes(deep)))
     }
 
     @Test(arguments: [LayerCompression.gzip, .zstd])

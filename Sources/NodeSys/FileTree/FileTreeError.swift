@@ -27,12 +27,9 @@ public enum FileTree {
 
     /// Refuses names that are not exactly one component: an fd-anchored call with `a/b` or `..` would step
     /// outside the directory it is anchored to.
-    @inlinable
-    static func checkComponent(_ name: String) throws(Error) {
-        if name.isEmpty || name == "." || name == ".." || name.utf8.contains(UInt8(ascii: "/"))
-            || name.utf8.contains(0)
-        {
-            throw .invalidName(name)
+    static func checkComponent(_ name: PathBytes) throws(Error) {
+        if name.isEmpty || name == "." || name == ".." || name.contains(UInt8(ascii: "/")) || name.contains(0) {
+            throw .invalidName(name.description)
         }
     }
 }

@@ -2,10 +2,13 @@ import Glibc
 import SystemPackage
 
 extension FileTree {
-    /// Names in a directory, without `.` and `..`, sorted by their UTF-8 bytes so walks are deterministic.
+    /// Names in a directory, without `.` and `..`, sorted by their bytes so walks are deterministic.
     public struct Listing: Sendable {
+        /// Every entry, byte for byte (names need not be UTF-8).
+        public var entries: [PathBytes]
+        /// The entries whose names are valid UTF-8, as text (for callers that only handle such names).
         public var names: [String]
-        /// Entries whose names are not valid UTF-8 (shown with replacement characters); callers report them.
+        /// Entries whose names are not valid UTF-8 (shown with replacement characters).
         public var undecodableNames: [String]
     }
 
@@ -19,7 +22,7 @@ extension FileTree {
         }
         defer { closedir(stream) }
         rewinddir(stream)
-        var listing = Listing(names: [], undecodableNames: [])
+        var entries: [PathBytes] = []
         while true {
             Glibc.errno = 0
             guard let entry = readdir(stream) else {
@@ -32,13 +35,17 @@ extension FileTree {
                 return Array(raw[0..<length])
             }
             if bytes == [UInt8(ascii: ".")] || bytes == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
-            if let name = String(validating: bytes, as: UTF8.self) {
+            entries.append(PathBytes(bytes))
+        }
+        entries.sort()
+        var listing = Listing(entries: entries, names: [], undecodableNames: [])
+        for entry in entries {
+            if let name = entry.string {
                 listing.names.append(name)
             } else {
-                listing.undecodableNames.append(String(decoding: bytes, as: UTF8.self))
+                listing.undecodableNames.append(String(decoding: entry.bytes, as: UTF8.self))
             }
         }
-        listing.names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         return listing
     }
 }

@@ -10,6 +10,11 @@ extension FileTree {
         }
     }
 
+    /// The same for a name given as bytes: the message shows its escaped display form.
+    static func retrying<I: FixedWidthInteger>(_ operation: String, _ name: PathBytes, _ body: () -> I) throws(Error) -> I {
+        try retrying(operation, name.description, body)
+    }
+
     /// Opens the directory at `path` (the anchor of a walk; symlinks in this user-given path are followed).
     public static func openAnchor(_ path: FilePath) throws(Error) -> FileDescriptor {
         let fd = try retrying("open", path.string) {
@@ -19,45 +24,51 @@ extension FileTree {
     }
 
     /// Opens the subdirectory `name` of `directory`, refusing a symlink (ELOOP) or a non-directory (ENOTDIR).
-    public static func openDirectory(in directory: FileDescriptor, _ name: String) throws(Error) -> FileDescriptor {
+    public static func openDirectory(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> FileDescriptor {
+        let name = name.pathBytes
         try checkComponent(name)
         let fd = try retrying("open directory", name) {
-            openat(directory.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            name.withCString { openat(directory.rawValue, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         }
         return FileDescriptor(rawValue: fd)
     }
 
     /// Opens the file `name` of `directory` for reading without following a symlink.
     /// O_NONBLOCK keeps a FIFO or device that raced into place from blocking the walk.
-    public static func openForReading(in directory: FileDescriptor, _ name: String) throws(Error) -> FileDescriptor {
+    public static func openForReading(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> FileDescriptor {
+        let name = name.pathBytes
         try checkComponent(name)
         let fd = try retrying("open", name) {
-            openat(directory.rawValue, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+            name.withCString { openat(directory.rawValue, $0, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
         }
         return FileDescriptor(rawValue: fd)
     }
 
     /// Creates the regular file `name` in `directory`; fails if anything already exists there.
     public static func createFile(
-        in directory: FileDescriptor, _ name: String, permissions: UInt32
+        in directory: FileDescriptor, _ name: some FileTreeName, permissions: UInt32
     ) throws(Error) -> FileDescriptor {
+        let name = name.pathBytes
         try checkComponent(name)
         let fd = try retrying("create", name) {
-            openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
+            name.withCString {
+                openat(directory.rawValue, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
+            }
         }
         return FileDescriptor(rawValue: fd)
     }
 
     /// `lstat` of `name` in `directory`.
-    public static func status(in directory: FileDescriptor, _ name: String) throws(Error) -> FileStatus {
+    public static func status(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> FileStatus {
+        let name = name.pathBytes
         try checkComponent(name)
         var st = stat()
-        _ = try retrying("stat", name) { fstatat(directory.rawValue, name, &st, AT_SYMLINK_NOFOLLOW) }
+        _ = try retrying("stat", name) { name.withCString { fstatat(directory.rawValue, $0, &st, AT_SYMLINK_NOFOLLOW) } }
         return FileStatus(st)
     }
 
     /// `lstat` of `name`, or nil when nothing exists there.
-    public static func statusIfPresent(in directory: FileDescriptor, _ name: String) throws(Error) -> FileStatus? {
+    public static func statusIfPresent(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> FileStatus? {
         do {
             return try status(in: directory, name)
         } catch {
@@ -74,21 +85,27 @@ extension FileTree {
     }
 
     /// Target of the symlink `name` in `directory`, as raw text.
-    public static func readLink(in directory: FileDescriptor, _ name: String) throws(Error) -> String {
+    public static func readLink(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> String {
+        String(decoding: try readLinkBytes(in: directory, name).bytes, as: UTF8.self)
+    }
+
+    /// Target of the symlink `name` in `directory`, byte for byte.
+    public static func readLinkBytes(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> PathBytes {
+        let name = name.pathBytes
         try checkComponent(name)
         var capacity = 256
         while true {
             var buffer = [CChar](repeating: 0, count: capacity)
             let count = try retrying("readlink", name) {
-                Int32(readlinkat(directory.rawValue, name, &buffer, capacity))
+                Int32(name.withCString { readlinkat(directory.rawValue, $0, &buffer, capacity) })
             }
             if Int(count) < capacity {
                 let bytes = buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }
-                return String(decoding: bytes, as: UTF8.self)
+                return PathBytes(bytes)
             }
             capacity *= 4
             if capacity > 1 << 20 {
-                throw .system(operation: "readlink", path: name, errno: .fileNameTooLong)
+                throw .system(operation: "readlink", path: name.description, errno: .fileNameTooLong)
             }
         }
     }

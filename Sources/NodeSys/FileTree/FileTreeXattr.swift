@@ -16,21 +16,22 @@ public struct ExtendedAttribute: Sendable, Hashable {
 extension FileTree {
     /// The magic path naming `name` inside `directory` through /proc, for the l*xattr calls that have no *at form.
     /// The final component is never followed by l* calls, so a symlink's own xattrs are read, not its target's.
-    static func procPath(_ directory: FileDescriptor, _ name: String) -> String {
-        "/proc/self/fd/\(directory.rawValue)/\(name)"
+    static func procPath(_ directory: FileDescriptor, _ name: PathBytes) -> PathBytes {
+        PathBytes("/proc/self/fd/\(directory.rawValue)/") + name
     }
 
     /// Reads all extended attributes of `name` in `directory` (without following a symlink), keeping those
     /// `keep` accepts. Filesystems without xattr support yield an empty list.
     public static func extendedAttributes(
-        in directory: FileDescriptor, _ name: String, keep: (String) -> Bool
+        in directory: FileDescriptor, _ name: some FileTreeName, keep: (String) -> Bool
     ) throws(Error) -> [ExtendedAttribute] {
+        let name = name.pathBytes
         try checkComponent(name)
         let path = procPath(directory, name)
         return try readAttributes(
-            path: name,
-            list: { buffer, size in nodeinit_llistxattr(path, buffer, size) },
-            get: { attribute, buffer, size in nodeinit_lgetxattr(path, attribute, buffer, size) },
+            path: name.description,
+            list: { buffer, size in path.withCString { nodeinit_llistxattr($0, buffer, size) } },
+            get: { attribute, buffer, size in path.withCString { nodeinit_lgetxattr($0, attribute, buffer, size) } },
             keep: keep)
     }
 
@@ -82,7 +83,7 @@ extension FileTree {
                 case .success(let length): count = length
                 case .failure(.outOfRange) where valueCapacity < 1 << 20: valueCapacity *= 16; continue
                 case .failure(.noData): break reading  // removed between list and get
-                case .failure(let errno): throw .system(operation: "getxattr \(attribute)", path: path, errno: errno)
+                case .failure(let errno): throw .system(operation: "getxattr \(PathBytes(attribute))", path: path, errno: errno)
                 }
                 value.removeSubrange(count...)
                 attributes.append(ExtendedAttribute(name: attribute, value: value))
@@ -94,19 +95,22 @@ extension FileTree {
 
     /// Value of one attribute of `name` in `directory`, or nil when absent or unsupported.
     public static func extendedAttribute(
-        in directory: FileDescriptor, _ name: String, attribute: String
+        in directory: FileDescriptor, _ name: some FileTreeName, attribute: String
     ) throws(Error) -> [UInt8]? {
         try extendedAttributes(in: directory, name, keep: { $0 == attribute }).first?.value
     }
 
     /// Sets an attribute of `name` in `directory` without following a symlink.
     public static func setExtendedAttribute(
-        in directory: FileDescriptor, _ name: String, _ attribute: ExtendedAttribute
+        in directory: FileDescriptor, _ name: some FileTreeName, _ attribute: ExtendedAttribute
     ) throws(Error) {
+        let name = name.pathBytes
         try checkComponent(name)
         let path = procPath(directory, name)
-        _ = try retrying("setxattr \(attribute.name)", name) {
-            attribute.value.withUnsafeBytes { nodeinit_lsetxattr(path, attribute.name, $0.baseAddress, $0.count) }
+        _ = try retrying("setxattr \(PathBytes(attribute.name))", name) {
+            attribute.value.withUnsafeBytes { value in
+                path.withCString { nodeinit_lsetxattr($0, attribute.name, value.baseAddress, value.count) }
+            }
         }
     }
 }

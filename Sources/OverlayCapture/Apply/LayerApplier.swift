@@ -24,10 +24,10 @@ public struct ApplySummary: Sendable, Codable, Equatable {
 public struct LayerApplier {
     public enum Error: Swift.Error, CustomStringConvertible {
         case path(LayerPath.Error)
-        case throughSymlink(entry: String, component: String)
-        case notDirectory(entry: String, component: String)
-        case hardLinkTarget(entry: String, target: String, reason: String)
-        case io(entry: String, FileTree.Error)
+        case throughSymlink(entry: PathBytes, component: PathBytes)
+        case notDirectory(entry: PathBytes, component: PathBytes)
+        case hardLinkTarget(entry: PathBytes, target: PathBytes, reason: String)
+        case io(entry: PathBytes, FileTree.Error)
         case setup(String)
 
         public var description: String {
@@ -40,7 +40,7 @@ public struct LayerApplier {
             case .hardLinkTarget(let entry, let target, let reason):
                 return "refused: hard link '\(DisplayText.safe(entry))' -> '\(DisplayText.safe(target))': \(reason)"
             case .io(let entry, let error):
-                return "entry '\(DisplayText.safe(entry))': \(DisplayText.safe("\(error)", limit: 1024))"
+                return "entry '\(DisplayText.safe(entry))': \(error)"
             case .setup(let message): return message
             }
         }
@@ -48,10 +48,10 @@ public struct LayerApplier {
 
     private let root: FileDescriptor
     /// Paths (joined components) this layer created: whiteouts and opaque markers only hide lower content.
-    private var created: Set<String> = []
+    private var created: Set<PathBytes> = []
     /// Directory mtimes are set at the end, after their children stopped changing them.
-    private var directoryTimes: [([String], FileTimestamp)] = []
-    private var cachedParent: (components: [String], fd: FileDescriptor)?
+    private var directoryTimes: [([PathBytes], FileTimestamp)] = []
+    private var cachedParent: (components: [PathBytes], fd: FileDescriptor)?
     public private(set) var summary = ApplySummary()
     private let buffer: UnsafeMutableRawBufferPointer
 
@@ -85,25 +85,25 @@ public struct LayerApplier {
 
     private mutating func apply<Source: ByteSource>(_ entry: TarEntry, from reader: inout TarReader<Source>) throws {
         summary.entries += 1
-        let components: [String]
+        let components: [PathBytes]
         do { components = try LayerPath.components(entry.path) } catch { throw Error.path(error) }
         guard let last = components.last else { return }  // the root itself: the image root keeps its attributes
         let meaning: LayerPath.Meaning
         do { meaning = try LayerPath.meaning(of: last, in: entry.path) } catch { throw Error.path(error) }
         let parentComponents = Array(components.dropLast())
         let parent = try openParent(parentComponents, entry: entry.path, create: true)
-        let parentKey = parentComponents.joined(separator: "/")
+        let parentKey = LayerApplier.join(parentComponents)
         do {
             switch meaning {
             case .opaque:
                 try hideOlderContent(of: parent, key: parentKey)
                 summary.opaqueDirectories += 1
             case .whiteout(let name):
-                let key = parentKey.isEmpty ? name : parentKey + "/" + name
+                let key = parentKey.appending(name)
                 if !created.contains(key) { try FileTree.removeTree(in: parent, name) }
                 summary.whiteouts += 1
             case .entry(let name):
-                created.insert(parentKey.isEmpty ? name : parentKey + "/" + name)
+                created.insert(parentKey.appending(name))
                 try create(entry, name: name, in: parent, components: components, reader: &reader)
             }
         } catch let error as FileTree.Error {
@@ -114,11 +114,10 @@ public struct LayerApplier {
     /// Removes everything below `directory` that this layer did not create. Entries the layer already created
     /// stay, but directories among them are pruned too: the marker hides all older content of the subtree,
     /// wherever it appears in the layer.
-    private func hideOlderContent(of directory: FileDescriptor, key: String) throws {
-        let prefix = key.isEmpty ? "" : key + "/"
-        let listing = try FileTree.list(directory, path: key)
-        for child in listing.names {
-            let childKey = prefix + child
+    private func hideOlderContent(of directory: FileDescriptor, key: PathBytes) throws {
+        let listing = try FileTree.list(directory, path: key.description)
+        for child in listing.entries {
+            let childKey = key.appending(child)
             guard created.contains(childKey) else {
                 try FileTree.removeTree(in: directory, child)
                 continue
@@ -131,7 +130,7 @@ public struct LayerApplier {
     }
 
     private mutating func create<Source: ByteSource>(
-        _ entry: TarEntry, name: String, in parent: FileDescriptor, components: [String],
+        _ entry: TarEntry, name: PathBytes, in parent: FileDescriptor, components: [PathBytes],
         reader: inout TarReader<Source>
     ) throws {
         // Replace anything in the way, except that a directory over a directory only updates attributes.
@@ -153,7 +152,7 @@ public struct LayerApplier {
             while true {
                 let count = try reader.readData(into: buffer)
                 if count == 0 { break }
-                try FileTree.writeAll(file, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: entry.path)
+                try FileTree.writeAll(file, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: entry.path.description)
                 summary.bytes += Int64(count)
             }
             summary.files += 1
@@ -183,7 +182,7 @@ public struct LayerApplier {
     }
 
     /// Owner first (chown clears setuid bits and capabilities), then mode, then xattrs.
-    private func setAttributes(_ entry: TarEntry, name: String, in parent: FileDescriptor, mode: Bool) throws {
+    private func setAttributes(_ entry: TarEntry, name: PathBytes, in parent: FileDescriptor, mode: Bool) throws {
         try FileTree.changeOwner(in: parent, name, uid: entry.uid, gid: entry.gid)
         if mode { try FileTree.changeMode(in: parent, name, permissions: entry.permissions) }
         for attribute in entry.xattrs {
@@ -191,8 +190,8 @@ public struct LayerApplier {
         }
     }
 
-    private mutating func link(_ entry: TarEntry, to target: String, name: String, in parent: FileDescriptor) throws {
-        let components: [String]
+    private mutating func link(_ entry: TarEntry, to target: PathBytes, name: PathBytes, in parent: FileDescriptor) throws {
+        let components: [PathBytes]
         do { components = try LayerPath.components(target) } catch {
             throw Error.hardLinkTarget(entry: entry.path, target: target, reason: "\(error)")
         }
@@ -217,7 +216,7 @@ public struct LayerApplier {
 
     /// The directory holding an entry, opened component by component without following symlinks; missing
     /// directories are created (layers may omit parents). Consecutive entries in one directory reuse the fd.
-    private mutating func openParent(_ components: [String], entry: String, create: Bool) throws -> FileDescriptor {
+    private mutating func openParent(_ components: [PathBytes], entry: PathBytes, create: Bool) throws -> FileDescriptor {
         if let cachedParent, cachedParent.components == components { return cachedParent.fd }
         let fd = try openDirectoryPath(components, entry: entry, create: create)
         if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
@@ -226,7 +225,7 @@ public struct LayerApplier {
     }
 
     /// Opens `components` below the root; the returned descriptor is owned by the caller.
-    private func openDirectoryPath(_ components: [String], entry: String, create: Bool) throws -> FileDescriptor {
+    private func openDirectoryPath(_ components: [PathBytes], entry: PathBytes, create: Bool) throws -> FileDescriptor {
         var current = try dupRoot()
         for component in components {
             let next: FileDescriptor
@@ -252,6 +251,10 @@ public struct LayerApplier {
         return current
     }
 
+    static func join(_ components: [PathBytes]) -> PathBytes {
+        components.reduce(PathBytes([])) { $0.appending($1) }
+    }
+
     private func dupRoot() throws -> FileDescriptor {
         do { return try root.duplicate() } catch { throw Error.setup("dup of image root: \(error)") }
     }
@@ -261,11 +264,11 @@ public struct LayerApplier {
         cachedParent = nil
         for (components, time) in directoryTimes.reversed() {
             guard let last = components.last else { continue }
-            let parent = try openDirectoryPath(Array(components.dropLast()), entry: components.joined(separator: "/"),
+            let parent = try openDirectoryPath(Array(components.dropLast()), entry: LayerApplier.join(components),
                 create: false)
             defer { FileTree.closeQuietly(parent) }
             do { try FileTree.setTimes(in: parent, last, modified: time) } catch {
-                throw Error.io(entry: components.joined(separator: "/"), error)
+                throw Error.io(entry: LayerApplier.join(components), error)
             }
         }
     }

@@ -1,3 +1,5 @@
+import NodeSys
+
 /// Paths left out of a capture. Patterns are absolute image paths whose components may use `*` and `?`;
 /// a pattern excludes what it matches and everything below it (`/tmp/*` drops the contents of /tmp, keeps /tmp).
 /// A pattern without any `/` matches an entry of that name anywhere (`__pycache__`, `*.pyc`).
@@ -50,13 +52,14 @@ public struct ExclusionList: Sendable, Equatable {
         }
     }
 
-    /// Whether the image path `components` (e.g. ["var", "tmp", "x"]) is excluded.
+    /// Whether the image path `components` (e.g. ["var", "tmp", "x"]) is excluded. Names are bytes: `*` and
+    /// `?` match bytes (fnmatch in the C locale), so a pattern matches names that are not UTF-8 too.
     /// Walks call this for every entry, so a directory's exclusion also stops the walk below it.
-    public func excludes(_ components: [Substring]) -> Bool {
-        if let name = components.last, anywhere.contains(where: { ExclusionList.glob($0, name) }) { return true }
+    public func excludes(_ components: [PathBytes]) -> Bool {
+        if let name = components.last, anywhere.contains(where: { ExclusionList.glob($0, name.bytes) }) { return true }
         for pattern in anchored where pattern.count <= components.count {
             var matched = true
-            for (index, part) in pattern.enumerated() where !ExclusionList.glob(part, components[index]) {
+            for (index, part) in pattern.enumerated() where !ExclusionList.glob(part, components[index].bytes) {
                 matched = false
                 break
             }
@@ -65,14 +68,14 @@ public struct ExclusionList: Sendable, Equatable {
         return false
     }
 
-    /// Shell-style match of one component: `*` any run, `?` one character (byte-wise).
-    static func glob(_ pattern: Substring, _ name: Substring) -> Bool {
-        glob(Array(pattern.utf8), name)
+    /// Text components (patterns' own tests): the same match over their UTF-8.
+    public func excludes(_ components: [Substring]) -> Bool {
+        excludes(components.map { PathBytes(bytes: $0.utf8) })
     }
 
-    static func glob(_ pattern: [UInt8], _ name: Substring) -> Bool {
-        if let result = name.utf8.withContiguousStorageIfAvailable({ glob(pattern, $0) }) { return result }
-        return Array(name.utf8).withUnsafeBufferPointer { glob(pattern, $0) }
+    /// Shell-style match of one component: `*` any run, `?` one byte.
+    static func glob(_ pattern: [UInt8], _ name: [UInt8]) -> Bool {
+        name.withUnsafeBufferPointer { glob(pattern, $0) }
     }
 
     static func glob(_ p: [UInt8], _ n: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -4,9 +4,10 @@ import SystemPackage
 /// Reads from the merged overlay view, fd-anchored like the upper walk (no symlink followed on the way).
 enum MergedView {
     /// Opens the regular file at the image-relative `path` (`etc/passwd`) for reading.
-    static func open(_ path: String, in root: FileDescriptor) throws(FileTree.Error) -> FileDescriptor {
-        let components = path.split(separator: "/").map(String.init)
-        guard let last = components.last else { throw .invalidName(path) }
+    static func open(_ path: some FileTreeName, in root: FileDescriptor) throws(FileTree.Error) -> FileDescriptor {
+        let path = path.pathBytes
+        let components = path.components
+        guard let last = components.last else { throw .invalidName(path.description) }
         var directory = root
         var opened: [FileDescriptor] = []
         defer { opened.forEach(FileTree.closeQuietly) }
@@ -31,7 +32,7 @@ enum MergedView {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { chunk.deallocate() }
         while bytes.count < limit {
-            let count = try FileTree.read(file, into: chunk, at: Int64(bytes.count), path: path)
+            let count = try FileTree.read(file, into: chunk, at: Int64(bytes.count), path: DisplayText.safe(path))
             if count == 0 { break }
             bytes += UnsafeRawBufferPointer(rebasing: chunk[0..<count])
         }

@@ -9,9 +9,9 @@ import SystemPackage
 /// never followed. Entries are visited in byte order of their names, so the same upper gives the same layer.
 final class UpperWalker<Sink: ByteSink> {
     enum Error: Swift.Error, CustomStringConvertible {
-        case redirect(path: String)
-        case metacopyWithoutMergedView(path: String)
-        case io(path: String, FileTree.Error)
+        case redirect(path: PathBytes)
+        case metacopyWithoutMergedView(path: PathBytes)
+        case io(path: PathBytes, FileTree.Error)
 
         var description: String {
             switch self {
@@ -21,7 +21,7 @@ final class UpperWalker<Sink: ByteSink> {
             case .metacopyWithoutMergedView(let path):
                 return "upper entry '\(DisplayText.safe(path))' is a metacopy (data lives in the lower layer); pass the merged view"
             case .io(let path, let error):
-                return "/\(path): \(error)"
+                return "/\(DisplayText.safe(path)): \(error)"
             }
         }
     }
@@ -35,12 +35,12 @@ final class UpperWalker<Sink: ByteSink> {
     var summary = CaptureSummary()
     private let exclusions: ExclusionList
     private let names: OwnerNames
-    private let placed: [String: BootPlacedRecord]
+    private let placed: [PathBytes: BootPlacedRecord]
     private let mergedRoot: FileDescriptor?
     private let recordPaths: Bool
     /// False for summaries: file data is not read and zeros of the same size stand in for it.
     var readFileData = true
-    private var linkTargets: [InodeKey: String] = [:]
+    private var linkTargets: [InodeKey: PathBytes] = [:]
     private let buffer: UnsafeMutableRawBufferPointer
 
     init(
@@ -50,7 +50,7 @@ final class UpperWalker<Sink: ByteSink> {
         writer = TarWriter(sink: sink)
         self.exclusions = exclusions
         self.names = names
-        self.placed = Dictionary(placed.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        self.placed = Dictionary(placed.map { (PathBytes($0.path), $0) }, uniquingKeysWith: { first, _ in first })
         self.mergedRoot = mergedRoot
         self.recordPaths = recordPaths
         summary.exclusionPatterns = exclusions.patterns
@@ -66,7 +66,7 @@ final class UpperWalker<Sink: ByteSink> {
 
     /// Writes the whole upper under `root` and ends the archive.
     func run(root: FileDescriptor) throws {
-        try walk(root, relative: "", components: [])
+        try walk(root, relative: PathBytes([]), components: [])
         try writer.finish()
         summary.streamBytes = writer.streamBytes
     }
@@ -83,22 +83,17 @@ final class UpperWalker<Sink: ByteSink> {
         attributes.first { $0.name == "trusted.overlay." + suffix || $0.name == "user.overlay." + suffix }?.value
     }
 
-    private func walk(_ directory: FileDescriptor, relative: String, components: [Substring]) throws {
+    private func walk(_ directory: FileDescriptor, relative: PathBytes, components: [PathBytes]) throws {
         let listing: FileTree.Listing
-        do { listing = try FileTree.list(directory, path: relative) } catch { throw Error.io(path: relative, error) }
-        for name in listing.undecodableNames {
-            summary.skipped.append(.init(path: join(relative, name), reason: "name is not valid UTF-8"))
+        do { listing = try FileTree.list(directory, path: relative.description) } catch {
+            throw Error.io(path: relative, error)
         }
-        for name in listing.names {
-            try visit(directory, name: name, relative: join(relative, name), components: components + [Substring(name)])
+        for name in listing.entries {
+            try visit(directory, name: name, relative: relative.appending(name), components: components + [name])
         }
     }
 
-    private func join(_ parent: String, _ name: String) -> String {
-        parent.isEmpty ? name : parent + "/" + name
-    }
-
-    private func visit(_ directory: FileDescriptor, name: String, relative: String, components: [Substring]) throws {
+    private func visit(_ directory: FileDescriptor, name: PathBytes, relative: PathBytes, components: [PathBytes]) throws {
         let status: FileStatus
         do {
             guard let found = try FileTree.statusIfPresent(in: directory, name) else {
@@ -112,7 +107,7 @@ final class UpperWalker<Sink: ByteSink> {
             summary.excluded += 1
             return
         }
-        if name.hasPrefix(".wh.") {
+        if name.hasPrefix(LayerPath.whiteoutPrefix) {
             summary.skipped.append(.init(path: relative, reason: "names starting with .wh. are reserved for whiteouts"))
             return
         }
@@ -131,7 +126,7 @@ final class UpperWalker<Sink: ByteSink> {
             case .regular:
                 try emitRegular(directory, name: name, relative: relative, status: status)
             case .symlink:
-                let target = try FileTree.readLink(in: directory, name)
+                let target = try FileTree.readLinkBytes(in: directory, name)
                 try emitNode(directory, name: name, relative: relative, status: status, kind: .symlink(target: target))
             case .characterDevice:
                 try emitNode(directory, name: name, relative: relative, status: status,
@@ -155,7 +150,7 @@ final class UpperWalker<Sink: ByteSink> {
         }
     }
 
-    private func header(_ relative: String, _ status: FileStatus, _ kind: TarEntry.Kind, size: Int64 = 0,
+    private func header(_ relative: PathBytes, _ status: FileStatus, _ kind: TarEntry.Kind, size: Int64 = 0,
                         xattrs: [ExtendedAttribute] = []) -> TarEntry {
         TarEntry(
             path: relative, kind: kind, permissions: status.permissions, uid: status.uid, gid: status.gid,
@@ -163,16 +158,14 @@ final class UpperWalker<Sink: ByteSink> {
             modified: status.mtime, xattrs: xattrs)
     }
 
-    private func record(_ path: String, _ kind: String, _ size: Int64) {
+    private func record(_ path: PathBytes, _ kind: String, _ size: Int64) {
         if recordPaths { summary.paths?.append(.init(path: path, kind: kind, size: size)) }
     }
 
     /// A deleted path: an empty regular file `.wh.<name>` in the same directory (mode 0600, as moby writes it).
-    private func emitWhiteout(relative: String, status: FileStatus) throws {
-        let slash = relative.lastIndex(of: "/")
-        let parent = slash.map { String(relative[...$0]) } ?? ""
-        let name = slash.map { String(relative[relative.index(after: $0)...]) } ?? relative
-        var entry = header(parent + ".wh." + name, status, .regular)
+    private func emitWhiteout(relative: PathBytes, status: FileStatus) throws {
+        let (parent, name) = relative.parentAndName
+        var entry = header(parent + LayerPath.whiteoutPrefix + name, status, .regular)
         entry.permissions = 0o600
         try writer.append(entry)
         summary.whiteouts.add(0)
@@ -180,12 +173,12 @@ final class UpperWalker<Sink: ByteSink> {
     }
 
     private func visitDirectory(
-        _ parent: FileDescriptor, name: String, relative: String, components: [Substring], status: FileStatus,
+        _ parent: FileDescriptor, name: PathBytes, relative: PathBytes, components: [PathBytes], status: FileStatus,
         emitEntry: Bool
     ) throws {
         let directory = try FileTree.openDirectory(in: parent, name)
         defer { FileTree.closeQuietly(directory) }
-        let attributes = try FileTree.extendedAttributes(of: directory, path: relative, keep: { _ in true })
+        let attributes = try FileTree.extendedAttributes(of: directory, path: relative.description, keep: { _ in true })
         if UpperWalker.overlayAttribute(attributes, "redirect") != nil { throw Error.redirect(path: "/" + relative) }
         if emitEntry {
             try writer.append(header(relative + "/", status, .directory,
@@ -195,7 +188,7 @@ final class UpperWalker<Sink: ByteSink> {
         }
         if UpperWalker.overlayAttribute(attributes, "opaque") == Array("y".utf8) {
             // Written right after the directory, before any sibling, as the OCI spec recommends.
-            var marker = header(relative + "/.wh..wh..opq", status, .regular)
+            var marker = header(relative + "/" + LayerPath.opaqueMarker, status, .regular)
             marker.permissions = 0o600
             try writer.append(marker)
             summary.opaqueDirectories.add(0)
@@ -206,7 +199,7 @@ final class UpperWalker<Sink: ByteSink> {
 
     /// Symlinks, devices and FIFOs: header only (plus hard-link detection).
     private func emitNode(
-        _ directory: FileDescriptor, name: String, relative: String, status: FileStatus, kind: TarEntry.Kind
+        _ directory: FileDescriptor, name: PathBytes, relative: PathBytes, status: FileStatus, kind: TarEntry.Kind
     ) throws {
         if try emitHardLinkIfSeen(relative, status) { return }
         let attributes = try FileTree.extendedAttributes(in: directory, name, keep: UpperWalker.keepInLayer)
@@ -219,7 +212,7 @@ final class UpperWalker<Sink: ByteSink> {
     }
 
     /// Second and later names of an inode with several links become tar hard links to the first name written.
-    private func emitHardLinkIfSeen(_ relative: String, _ status: FileStatus) throws -> Bool {
+    private func emitHardLinkIfSeen(_ relative: PathBytes, _ status: FileStatus) throws -> Bool {
         guard status.linkCount > 1 else { return false }
         let key = InodeKey(device: status.device, inode: status.inode)
         if let first = linkTargets[key] {
@@ -232,10 +225,10 @@ final class UpperWalker<Sink: ByteSink> {
         return false
     }
 
-    private func emitRegular(_ directory: FileDescriptor, name: String, relative: String, status: FileStatus) throws {
+    private func emitRegular(_ directory: FileDescriptor, name: PathBytes, relative: PathBytes, status: FileStatus) throws {
         let file = try FileTree.openForReading(in: directory, name)
         defer { FileTree.closeQuietly(file) }
-        let attributes = try FileTree.extendedAttributes(of: file, path: relative, keep: { _ in true })
+        let attributes = try FileTree.extendedAttributes(of: file, path: relative.description, keep: { _ in true })
         if status.size == 0, UpperWalker.overlayAttribute(attributes, "whiteout") != nil {
             try emitWhiteout(relative: relative, status: status)
             return
@@ -252,7 +245,7 @@ final class UpperWalker<Sink: ByteSink> {
             let opened = try MergedView.open(relative, in: mergedRoot)
             mergedFile = opened
             source = opened
-            sourceStatus = try FileTree.status(of: opened, path: relative)
+            sourceStatus = try FileTree.status(of: opened, path: relative.description)
             sourceStatus.permissions = status.permissions
         }
         let size = sourceStatus.size
@@ -264,10 +257,10 @@ final class UpperWalker<Sink: ByteSink> {
             record("/" + relative, "file", size)
             return
         }
-        let torn = try copyData(source, size: size, mayHaveHoles: sourceStatus.mayHaveHoles, path: relative)
-        let after = try FileTree.status(of: source, path: relative)
+        let torn = try copyData(source, size: size, mayHaveHoles: sourceStatus.mayHaveHoles, path: relative.description)
+        let after = try FileTree.status(of: source, path: relative.description)
         if torn || after.size != sourceStatus.size || after.mtime != sourceStatus.mtime {
-            summary.changedWhileReading.append("/" + relative)
+            summary.addChangedWhileReading("/" + relative)
         }
         summary.regularFiles.add(size)
         record("/" + relative, "file", size)

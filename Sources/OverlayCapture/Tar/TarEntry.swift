@@ -4,16 +4,16 @@ import NodeSys
 public struct TarEntry: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case regular
-        case hardLink(target: String)
-        case symlink(target: String)
+        case hardLink(target: PathBytes)
+        case symlink(target: PathBytes)
         case characterDevice(major: UInt32, minor: UInt32)
         case blockDevice(major: UInt32, minor: UInt32)
         case directory
         case fifo
     }
 
-    /// Member name as stored (directories conventionally end in `/`).
-    public var path: String
+    /// Member name as stored, byte for byte (directories conventionally end in `/`).
+    public var path: PathBytes
     public var kind: Kind
     /// Permission bits including setuid/setgid/sticky.
     public var permissions: UInt32
@@ -27,7 +27,7 @@ public struct TarEntry: Sendable, Equatable {
     public var xattrs: [ExtendedAttribute]
 
     public init(
-        path: String, kind: Kind, permissions: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0,
+        path: PathBytes, kind: Kind, permissions: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0,
         userName: String = "", groupName: String = "", size: Int64 = 0,
         modified: FileTimestamp = FileTimestamp(seconds: 0, nanoseconds: 0), xattrs: [ExtendedAttribute] = []
     ) {

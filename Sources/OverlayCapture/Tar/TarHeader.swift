@@ -39,14 +39,22 @@ public enum TarHeader {
     /// allocates nothing per entry once the buffers have grown.
     public static func encode(_ entry: TarEntry, into out: inout [UInt8], scratch records: inout [UInt8]) {
         records.removeAll(keepingCapacity: true)
-        let split = entry.path.utf8.withContiguousStorageIfAvailable { splitPoint($0) } ?? splitPoint(Array(entry.path.utf8))
-        if split == nil { appendRecord(&records, key: "path", value: entry.path.utf8) }
-        var linkTarget = ""
+        let pathBytes = entry.path.bytes
+        var linkTarget: [UInt8] = []
         switch entry.kind {
-        case .hardLink(let target), .symlink(let target): linkTarget = target
+        case .hardLink(let target), .symlink(let target): linkTarget = target.bytes
         default: break
         }
-        if linkTarget.utf8.count > 100 { appendRecord(&records, key: "linkpath", value: linkTarget.utf8) }
+        // ustar fields hold a name only when it fits and is plain ASCII; anything else goes in PAX records.
+        // PAX values are UTF-8 by default: a name that is not (Linux names are bytes) is written exactly, with
+        // `hdrcharset=BINARY` first, as GNU tar does.
+        let split = isASCII(pathBytes) ? pathBytes.withUnsafeBufferPointer { splitPoint($0) } : nil
+        let linkInPax = linkTarget.count > 100 || !isASCII(linkTarget)
+        if (split == nil && !isValidUTF8(pathBytes)) || (linkInPax && !isValidUTF8(linkTarget)) {
+            appendRecord(&records, key: "hdrcharset", value: "BINARY".utf8)
+        }
+        if split == nil { appendRecord(&records, key: "path", value: pathBytes) }
+        if linkInPax { appendRecord(&records, key: "linkpath", value: linkTarget) }
         if !fitsOctal(entry.dataSize, width: 12) { appendRecord(&records, key: "size", decimal: entry.dataSize) }
         if !fitsOctal(Int64(entry.uid), width: 8) { appendRecord(&records, key: "uid", decimal: Int64(entry.uid)) }
         if !fitsOctal(Int64(entry.gid), width: 8) { appendRecord(&records, key: "gid", decimal: Int64(entry.gid)) }
@@ -60,10 +68,10 @@ public enum TarHeader {
         }
 
         if !records.isEmpty {
+            // The `x` header's own name is informational: ASCII only, so no reader has to decode it.
             var paxName = Array("PaxHeaders/".utf8)
-            let pathBytes = Array(entry.path.utf8)
             let baseName = pathBytes.split(separator: UInt8(ascii: "/")).last ?? []
-            paxName += baseName.prefix(100 - paxName.count)
+            paxName += baseName.prefix(100 - paxName.count).map { $0 >= 0x20 && $0 < 0x7f ? $0 : UInt8(ascii: "_") }
             appendUstar(
                 &out, path: paxName, split: 0, typeflag: UInt8(ascii: "x"), permissions: 0o644, uid: 0, gid: 0,
                 size: Int64(records.count), mtimeSeconds: max(0, entry.modified.seconds), linkname: [],
@@ -77,13 +85,17 @@ public enum TarHeader {
         case .characterDevice(let ma, let mi), .blockDevice(let ma, let mi): (major, minor) = (ma, mi)
         default: break
         }
-        let path = Array(entry.path.utf8)
         appendUstar(
-            &out, path: split == nil ? Array(path.prefix(100)) : path, split: split ?? 0, typeflag: typeflag(entry.kind),
+            &out, path: split == nil ? Array(pathBytes.prefix(100)) : pathBytes, split: split ?? 0,
+            typeflag: typeflag(entry.kind),
             permissions: entry.permissions, uid: Int64(entry.uid), gid: Int64(entry.gid), size: entry.dataSize,
-            mtimeSeconds: entry.modified.seconds, linkname: Array(linkTarget.utf8.prefix(100)),
+            mtimeSeconds: entry.modified.seconds, linkname: Array(linkTarget.prefix(100)),
             userName: entry.userName, groupName: entry.groupName, major: major, minor: minor)
     }
+
+    static func isASCII(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 < 0x80 } }
+
+    static func isValidUTF8(_ bytes: [UInt8]) -> Bool { String(validating: bytes, as: UTF8.self) != nil }
 
     /// Bytes of zero padding after `size` data bytes to reach the next block boundary.
     public static func padding(_ size: Int64) -> Int {

@@ -5,16 +5,18 @@ import NodeSys
 /// by the following `next()`.
 public struct TarReader<Source: ByteSource> {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case truncated(offset: Int64, afterPath: String?)
+        case truncated(offset: Int64, afterPath: PathBytes?)
         /// The stream ended on a block boundary without the two zero blocks that end an archive.
-        case missingEndMarker(offset: Int64, afterPath: String?)
+        case missingEndMarker(offset: Int64, afterPath: PathBytes?)
         /// Non-zero bytes after the end-of-archive marker (a second archive, or garbage).
         case dataAfterEnd(offset: Int64)
         case badChecksum(offset: Int64)
         case badNumber(field: String, offset: Int64)
+        /// A well-formed number too large for its field (a uid of 4294967296 is refused, never wrapped to 0).
+        case numberOutOfRange(field: String, value: String, limit: UInt64, offset: Int64)
         case badPaxRecord(offset: Int64)
         case oversizedMetadata(kind: String, size: Int64)
-        case unsupportedType(path: String, typeflag: UInt8)
+        case unsupportedType(path: PathBytes, typeflag: UInt8)
 
         public var description: String {
             switch self {
@@ -27,6 +29,8 @@ public struct TarReader<Source: ByteSource> {
                 return "non-zero data at byte \(offset), after the end-of-archive marker"
             case .badChecksum(let offset): return "tar header at byte \(offset) has a bad checksum"
             case .badNumber(let field, let offset): return "tar header at byte \(offset) has an invalid \(field) field"
+            case .numberOutOfRange(let field, let value, let limit, let offset):
+                return "tar header at byte \(offset) has \(field) \(DisplayText.safe(value, limit: 32)), out of range (0...\(limit))"
             case .badPaxRecord(let offset): return "malformed pax record in header at byte \(offset)"
             case .oversizedMetadata(let kind, let size): return "\(kind) of \(size) bytes exceeds the limit (16 MiB per entry, 1 MiB of global records)"
             case .unsupportedType(let path, let flag):
@@ -47,7 +51,7 @@ public struct TarReader<Source: ByteSource> {
     public private(set) var offset: Int64 = 0
     private var remaining: Int64 = 0
     private var padding = 0
-    private var lastPath: String?
+    private var lastPath: PathBytes?
     private var globals: [String: [UInt8]] = [:]
     private static var metadataLimit: Int64 { 16 << 20 }
     /// Global (`g`) records apply to every later entry and are kept for the whole stream: 1 MiB in all.
@@ -116,8 +120,8 @@ public struct TarReader<Source: ByteSource> {
                 break
             }
             var entry = try ustarEntry(block, at: headerOffset)
-            if let name = longName { entry.path = String(decoding: name, as: UTF8.self) }
-            if let link = longLink { entry.kind = withLink(entry.kind, String(decoding: link, as: UTF8.self)) }
+            if let name = longName { entry.path = PathBytes(name) }
+            if let link = longLink { entry.kind = withLink(entry.kind, PathBytes(link)) }
             try applyPax(pax, to: &entry, at: headerOffset)
             lastPath = entry.path
             if !TarReader.isSupported(flag) { throw Error.unsupportedType(path: entry.path, typeflag: flag) }
@@ -288,6 +292,14 @@ public struct TarReader<Source: ByteSource> {
         return bytes
     }
 
+    /// A uid, gid or device number: 0...UInt32.max, refused (never wrapped) beyond.
+    private func id(_ value: Int64, _ field: String, _ headerOffset: Int64) throws -> UInt32 {
+        guard let id = UInt32(exactly: value) else {
+            throw Error.numberOutOfRange(field: field, value: String(value), limit: UInt64(UInt32.max), offset: headerOffset)
+        }
+        return id
+    }
+
     private func ustarEntry(_ block: [UInt8], at headerOffset: Int64) throws -> TarEntry {
         typealias O = TarHeader.Offset
         var name = text(block, O.name, 100)
@@ -296,34 +308,34 @@ public struct TarReader<Source: ByteSource> {
             let prefix = text(block, O.prefix, 155)
             if !prefix.isEmpty { name = prefix + [UInt8(ascii: "/")] + name }
         }
-        let path = String(decoding: name, as: UTF8.self)
-        let link = String(decoding: text(block, O.linkname, 100), as: UTF8.self)
+        let path = PathBytes(name)
+        let link = PathBytes(text(block, O.linkname, 100))
         let mode = try number(block, O.mode, 8, "mode", headerOffset)
-        let uid = try number(block, O.uid, 8, "uid", headerOffset)
-        let gid = try number(block, O.gid, 8, "gid", headerOffset)
+        let uid = try id(try number(block, O.uid, 8, "uid", headerOffset), "uid", headerOffset)
+        let gid = try id(try number(block, O.gid, 8, "gid", headerOffset), "gid", headerOffset)
         let size = try number(block, O.size, 12, "size", headerOffset)
         guard size <= Int64.max / 2 else { throw Error.badNumber(field: "size", offset: headerOffset) }
         let mtime = try number(block, O.mtime, 12, "mtime", headerOffset)
         let flag = block[O.typeflag]
-        var major: Int64 = 0
-        var minor: Int64 = 0
+        var major: UInt32 = 0
+        var minor: UInt32 = 0
         if flag == UInt8(ascii: "3") || flag == UInt8(ascii: "4") {
-            major = try number(block, O.devmajor, 8, "devmajor", headerOffset)
-            minor = try number(block, O.devminor, 8, "devminor", headerOffset)
+            major = try id(try number(block, O.devmajor, 8, "devmajor", headerOffset), "devmajor", headerOffset)
+            minor = try id(try number(block, O.devminor, 8, "devminor", headerOffset), "devminor", headerOffset)
         }
         let kind: TarEntry.Kind
         switch flag {
         case UInt8(ascii: "1"): kind = .hardLink(target: link)
         case UInt8(ascii: "2"): kind = .symlink(target: link)
-        case UInt8(ascii: "3"): kind = .characterDevice(major: UInt32(truncatingIfNeeded: major), minor: UInt32(truncatingIfNeeded: minor))
-        case UInt8(ascii: "4"): kind = .blockDevice(major: UInt32(truncatingIfNeeded: major), minor: UInt32(truncatingIfNeeded: minor))
+        case UInt8(ascii: "3"): kind = .characterDevice(major: major, minor: minor)
+        case UInt8(ascii: "4"): kind = .blockDevice(major: major, minor: minor)
         case UInt8(ascii: "5"): kind = .directory
         case UInt8(ascii: "6"): kind = .fifo
         default: kind = (flag == 0 || flag == UInt8(ascii: "0")) && path.hasSuffix("/") && size == 0 ? .directory : .regular
         }
         return TarEntry(
             path: path, kind: kind, permissions: UInt32(truncatingIfNeeded: mode & 0o7777),
-            uid: UInt32(truncatingIfNeeded: uid), gid: UInt32(truncatingIfNeeded: gid),
+            uid: uid, gid: gid,
             userName: isUstar ? String(decoding: text(block, O.uname, 32), as: UTF8.self) : "",
             groupName: isUstar ? String(decoding: text(block, O.gname, 32), as: UTF8.self) : "",
             size: size, modified: FileTimestamp(seconds: mtime, nanoseconds: 0))
@@ -341,7 +353,7 @@ public struct TarReader<Source: ByteSource> {
         }
     }
 
-    private func withLink(_ kind: TarEntry.Kind, _ target: String) -> TarEntry.Kind {
+    private func withLink(_ kind: TarEntry.Kind, _ target: PathBytes) -> TarEntry.Kind {
         switch kind {
         case .hardLink: return .hardLink(target: target)
         case .symlink: return .symlink(target: target)
@@ -376,22 +388,29 @@ public struct TarReader<Source: ByteSource> {
     }
 
     private func applyPax(_ pax: [String: [UInt8]], to entry: inout TarEntry, at headerOffset: Int64) throws {
+        // Decimal digits only: no sign, no spaces, no empty value; more than 18 digits is out of any range here.
         func decimal(_ key: String) throws -> Int64? {
             guard let value = pax[key] else { return nil }
-            guard let number = Int64(String(decoding: value, as: UTF8.self)), number >= 0 else {
-                throw Error.badNumber(field: key, offset: headerOffset)
+            guard !value.isEmpty, value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+                throw Error.badNumber(field: "pax " + key, offset: headerOffset)
+            }
+            guard value.count <= 18, let number = Int64(String(decoding: value, as: UTF8.self)) else {
+                throw Error.numberOutOfRange(
+                    field: "pax " + key, value: String(decoding: value, as: UTF8.self), limit: UInt64(Int64.max / 2),
+                    offset: headerOffset)
             }
             return number
         }
-        if let path = pax["path"] { entry.path = String(decoding: path, as: UTF8.self) }
-        if let link = pax["linkpath"] { entry.kind = withLink(entry.kind, String(decoding: link, as: UTF8.self)) }
+        // Names are bytes whatever `hdrcharset` says (BINARY or the UTF-8 default): they are kept exactly.
+        if let path = pax["path"] { entry.path = PathBytes(path) }
+        if let link = pax["linkpath"] { entry.kind = withLink(entry.kind, PathBytes(link)) }
         if let size = try decimal("size") {
             // Keeps size + padding arithmetic far from overflow on hostile input.
             guard size <= Int64.max / 2 else { throw Error.badNumber(field: "size", offset: headerOffset) }
             entry.size = size
         }
-        if let uid = try decimal("uid") { entry.uid = UInt32(truncatingIfNeeded: uid) }
-        if let gid = try decimal("gid") { entry.gid = UInt32(truncatingIfNeeded: gid) }
+        if let uid = try decimal("uid") { entry.uid = try id(uid, "pax uid", headerOffset) }
+        if let gid = try decimal("gid") { entry.gid = try id(gid, "pax gid", headerOffset) }
         if let name = pax["uname"] { entry.userName = String(decoding: name, as: UTF8.self) }
         if let name = pax["gname"] { entry.groupName = String(decoding: name, as: UTF8.self) }
         if let mtime = pax["mtime"] {

@@ -5,16 +5,16 @@ import SystemPackage
 /// and `finish` once at the end. Holds no more than one header in memory.
 public struct TarWriter<Sink: ByteSink> {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case entryStillOpen(path: String, missingBytes: Int64)
-        case dataBeyondSize(path: String, size: Int64)
+        case entryStillOpen(path: PathBytes, missingBytes: Int64)
+        case dataBeyondSize(path: PathBytes, size: Int64)
         case noOpenEntry
 
         public var description: String {
             switch self {
             case .entryStillOpen(let path, let missing):
-                return "tar entry '\(path)' still expects \(missing) data bytes"
+                return "tar entry '\(DisplayText.safe(path))' still expects \(missing) data bytes"
             case .dataBeyondSize(let path, let size):
-                return "tar entry '\(path)' got more data than its header size \(size)"
+                return "tar entry '\(DisplayText.safe(path))' got more data than its header size \(size)"
             case .noOpenEntry:
                 return "tar data written without an entry header"
             }
@@ -22,7 +22,7 @@ public struct TarWriter<Sink: ByteSink> {
     }
 
     public var sink: Sink
-    private var openPath: String?
+    private var openPath: PathBytes?
     private var headerBuffer: [UInt8] = []
     private var recordBuffer: [UInt8] = []
     private var openSize: Int64 = 0
