@@ -36,7 +36,7 @@ struct CaptureCommand: ParsableCommand {
     var perPath = false
 
     func run() throws {
-        guard let compression = LayerCompression(rawValue: compress) else {
+        guard let compression = LayerCompressionFormat(rawValue: compress) else {
             throw ValidationError("--compress must be none, gzip or zstd, not '\(compress)'")
         }
         if isatty(1) != 0 { throw ValidationError("refusing to write a binary layer to a terminal; redirect stdout") }

@@ -18,7 +18,7 @@ struct AgentClientOptions: ParsableArguments {
     var quiet = false
 
     func makePull() throws -> LayerPull {
-        guard let compression = LayerCompression(rawValue: compress) else {
+        guard let compression = LayerCompressionFormat(rawValue: compress) else {
             throw ValidationError("--compress must be none, gzip or zstd, not '\(compress)'")
         }
         let endpoint = try NodeEndpoint.resolve(node)

@@ -35,7 +35,7 @@ final class PatternProducer: LayerProducer {
 
     struct Stopped: Error, CustomStringConvertible { var description: String { "stopped on purpose" } }
 
-    func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8] {
+    func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
         niceDuringCapture.store(ProcessControls.currentThreadNice(), ordering: .relaxed)
         ioClassDuringCapture.store(ProcessControls.currentThreadIOClass(), ordering: .relaxed)
         var offset = 0

@@ -16,7 +16,7 @@ struct FixedLayerProducer: LayerProducer {
     func summary(includePaths: Bool) throws -> LayerSummary {
         LayerSummary(json: Array("{}".utf8), entryCount: 0, contentBytes: 0)
     }
-    func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8] {
+    func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
         _ = try bytes.withUnsafeBytes { try fd.writeAll($0) }
         return Array("{}".utf8)
     }
@@ -34,7 +34,7 @@ func sampleTar(count: Int = 20) throws -> [UInt8] {
     return writer.sink.bytes
 }
 
-func compressed(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UInt8] {
+func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws -> [UInt8] {
     let sink = try CompressingSink(compression, downstream: MemorySink())
     try bytes.withUnsafeBytes { try sink.write($0) }
     try sink.finish()
@@ -43,8 +43,8 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UI
 
 @Suite(.serialized) struct PartialLayerPullTests {
     /// The agent's stream itself is complete (last chunk sent); the tar inside is not.
-    @Test(arguments: [LayerCompression.none, .gzip, .zstd])
-    func pullOfATarWithoutItsEndMarkerLeavesNoFile(compression: LayerCompression) throws {
+    @Test(arguments: [LayerCompressionFormat.none, .gzip, .zstd])
+    func pullOfATarWithoutItsEndMarkerLeavesNoFile(compression: LayerCompressionFormat) throws {
         let tar = try sampleTar()
         // Cut right after the last member's data, on a block boundary: no end-of-archive blocks.
         let dataEnd = tar.count - 1024 - tar.prefix(tar.count - 1024).reversed().prefix(while: { $0 == 0 }).count

@@ -91,7 +91,7 @@ struct TruncatingProducer: LayerProducer {
     let cutAt: Int
     struct Broken: Error {}
     func summary(includePaths: Bool) throws -> LayerSummary { try inner.summary(includePaths: includePaths) }
-    func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8] {
+    func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
         let (_, sink) = try OverlayCapture.capture(
             CaptureOptions(upperDirectory: inner.upperDirectory, mergedDirectory: inner.mergedDirectory), into: MemorySink())
         _ = try sink.bytes.prefix(cutAt).withUnsafeBytes { try fd.writeAll($0) }
@@ -101,8 +101,8 @@ struct TruncatingProducer: LayerProducer {
 
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root: mknod whiteouts, trusted.* xattrs, chown"))
 struct PullAndSaveTests {
-    @Test(arguments: [LayerCompression.none, .gzip, .zstd])
-    func pullWritesTheLayerUnderATemporaryNameThenRenames(compression: LayerCompression) throws {
+    @Test(arguments: [LayerCompressionFormat.none, .gzip, .zstd])
+    func pullWritesTheLayerUnderATemporaryNameThenRenames(compression: LayerCompressionFormat) throws {
         let fixture = try UpperFixture()
         defer { fixture.remove() }
         let output = fixture.base + "/out/node.tar"

@@ -31,8 +31,8 @@ struct CaptureDataTests {
         return result
     }
 
-    @Test(arguments: [LayerCompression.none, .gzip, .zstd], [false, true])
-    func contentIsExactIntoFilesAndPipes(_ compression: LayerCompression, _ throughPipe: Bool) throws {
+    @Test(arguments: [LayerCompressionFormat.none, .gzip, .zstd], [false, true])
+    func contentIsExactIntoFilesAndPipes(_ compression: LayerCompressionFormat, _ throughPipe: Bool) throws {
         let base = try Self.makeUpper()
         defer { try? FileManager.default.removeItem(atPath: base) }
         let layer = base + "/layer.tar"

@@ -18,7 +18,7 @@ struct PartialLayerTests {
         return (TarEntry(path: "dir/f\(index)", kind: .regular, permissions: 0o644, size: Int64(data.count)), data)
     }
 
-    static func compress(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UInt8] {
+    static func compress(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws -> [UInt8] {
         let sink = try CompressingSink(compression, downstream: MemorySink())
         try bytes.withUnsafeBytes { try sink.write($0) }
         try sink.finish()
@@ -50,8 +50,8 @@ struct PartialLayerTests {
         return "no error"
     }
 
-    @Test(arguments: [LayerCompression.gzip, .zstd])
-    func everyMemberOrFrameIsDecoded(_ compression: LayerCompression) throws {
+    @Test(arguments: [LayerCompressionFormat.gzip, .zstd])
+    func everyMemberOrFrameIsDecoded(_ compression: LayerCompressionFormat) throws {
         let plain = try TestSupport.tar(Self.entries)
         // Cut in three, not on a block boundary: `cat a.gz b.gz c.gz` and zstd multi-frame output.
         let cuts = [0, 5000, 11111, plain.count]
@@ -62,8 +62,8 @@ struct PartialLayerTests {
         #expect(try Self.names(joined).count == Self.entries.count)
     }
 
-    @Test(arguments: [LayerCompression.gzip, .zstd])
-    func truncatedMemberOrFrameNamesTheOffset(_ compression: LayerCompression) throws {
+    @Test(arguments: [LayerCompressionFormat.gzip, .zstd])
+    func truncatedMemberOrFrameNamesTheOffset(_ compression: LayerCompressionFormat) throws {
         let plain = try TestSupport.tar(Self.entries)
         let first = try Self.compress(Array(plain[0..<6000]), compression)
         let second = try Self.compress(Array(plain[6000...]), compression)
@@ -73,8 +73,8 @@ struct PartialLayerTests {
         #expect(text.contains("starts at byte \(first.count)"), "\(text)")
     }
 
-    @Test(arguments: [LayerCompression.gzip, .zstd])
-    func trailingGarbageNamesTheOffset(_ compression: LayerCompression) throws {
+    @Test(arguments: [LayerCompressionFormat.gzip, .zstd])
+    func trailingGarbageNamesTheOffset(_ compression: LayerCompressionFormat) throws {
         let compressed = try Self.compress(try TestSupport.tar(Self.entries), compression)
         for garbage in [Array("not a member".utf8), [UInt8](repeating: 0, count: 1024)] {
             let text = Self.message { _ = try Self.drain(compressed + garbage) }
@@ -142,7 +142,7 @@ struct DecompressionBombTests {
 
     @Test func bombDecodesUnderAMemoryLimit() async {
         await #expect(processExitsWith: .success) {
-            for compression in [LayerCompression.gzip, .zstd] {
+            for compression in [LayerCompressionFormat.gzip, .zstd] {
                 // 256 MiB of zeros: compressed, 250 KB (gzip) or a few KB (zstd).
                 let sink = try CompressingSink(compression, downstream: MemorySink(), level: 1)
                 let zeros = [UInt8](repeating: 0, count: 1 << 20)

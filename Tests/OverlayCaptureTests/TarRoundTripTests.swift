@@ -103,8 +103,8 @@ struct TarRoundTripTests {
         #expect(names["./sym"] == .symlink(target: PathBytes(deep)))
     }
 
-    @Test(arguments: [LayerCompression.gzip, .zstd])
-    func compressedStreamsRoundTripAndMatchTheStandardTools(_ compression: LayerCompression) throws {
+    @Test(arguments: [LayerCompressionFormat.gzip, .zstd])
+    func compressedStreamsRoundTripAndMatchTheStandardTools(_ compression: LayerCompressionFormat) throws {
         let plain = try TestSupport.tar(Self.entries)
         let sink = try CompressingSink(compression, downstream: MemorySink())
         try plain.withUnsafeBytes { try sink.write($0) }

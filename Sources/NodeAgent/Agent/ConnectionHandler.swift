@@ -164,8 +164,8 @@ struct ConnectionHandler: Sendable {
     private func layer(_ head: HTTPRequestHead) {
         guard checkQuery(head, allowed: ["compress"]) else { return }
         let compressionName = head.queryValue("compress") ?? "none"
-        guard let compression = LayerCompression(rawValue: compressionName) else {
-            let names = LayerCompression.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let compression = LayerCompressionFormat(rawValue: compressionName) else {
+            let names = LayerCompressionFormat.allCases.map(\.rawValue).joined(separator: ", ")
             respondError(400, "compress must be one of \(names), not \"\(compressionName)\"", head: head)
             return
         }

@@ -8,7 +8,7 @@ public protocol LayerProducer: Sendable {
     func summary(includePaths: Bool) throws -> LayerSummary
     /// Streams the layer into `fd` (a pipe the agent forwards to the client) and returns the
     /// capture report as JSON. A write failing with EPIPE means the client left: stop and throw.
-    func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8]
+    func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8]
 }
 
 /// A change summary: its JSON, plus the totals a client's progress display needs (sent as headers

@@ -35,7 +35,7 @@ public struct OverlayCaptureProducer: LayerProducer {
             contentBytes: UInt64(max(0, summary.regularFiles.bytes)))
     }
 
-    public func writeLayer(to fd: FileDescriptor, compression: LayerCompression) throws -> [UInt8] {
+    public func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
         let summary = try OverlayCapture.capture(try options(recordPaths: false), to: fd, compression: compression)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

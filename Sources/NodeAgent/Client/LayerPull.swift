@@ -32,9 +32,9 @@ public struct LayerPull {
     }
 
     public var client: AgentClient
-    public var compression: LayerCompression
+    public var compression: LayerCompressionFormat
 
-    public init(client: AgentClient, compression: LayerCompression = .none) {
+    public init(client: AgentClient, compression: LayerCompressionFormat = .none) {
         self.client = client
         self.compression = compression
     }

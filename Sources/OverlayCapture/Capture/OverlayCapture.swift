@@ -69,7 +69,7 @@ public enum OverlayCapture {
 
     /// Captures to a file descriptor (stdout, a socket, a file) through a fixed 1 MiB buffer.
     public static func capture(
-        _ options: CaptureOptions, to output: FileDescriptor, compression: LayerCompression = .none
+        _ options: CaptureOptions, to output: FileDescriptor, compression: LayerCompressionFormat = .none
     ) throws -> CaptureSummary {
         let fileSink = FileDescriptorSink(output)
         var summary: CaptureSummary

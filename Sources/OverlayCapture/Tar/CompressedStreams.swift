@@ -1,7 +1,7 @@
 import LayerCompression
 
 /// Layer compression as chosen on the command line; maps to the OCI media type suffix.
-public enum LayerCompression: String, Sendable, CaseIterable {
+public enum LayerCompressionFormat: String, Sendable, CaseIterable {
     case none, gzip, zstd
 
     public var mediaType: String {
@@ -18,7 +18,7 @@ public final class CompressingSink<Downstream: ByteSink>: ByteSink {
     private let compressor: StreamCompressor
     public private(set) var downstream: Downstream
 
-    public init(_ compression: LayerCompression, downstream: Downstream, level: Int32? = nil) throws {
+    public init(_ compression: LayerCompressionFormat, downstream: Downstream, level: Int32? = nil) throws {
         guard let format = CompressionFormat(rawValue: compression.rawValue) else {
             throw CompressionError.initFailed(.gzip, "no compressor for '\(compression.rawValue)'")
         }
