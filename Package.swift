@@ -120,6 +120,12 @@ let package = Package(
             name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],
             exclude: ["Scripts"]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSys", "OverlayCapture", "TestSupport"]),
+        // At least 1,000,000 generated inputs per run over the parsers that take remote or admin-written data
+        // (tar/PAX, HTTP head, chunked, kernel command line + planner, xCAT tables, DHCP, DNS). Seeded:
+        // NODEINIT_FUZZ_SEED replays a run, NODEINIT_FUZZ_SCALE scales the input counts.
+        .testTarget(
+            name: "ParserFuzzTests",
+            dependencies: ["OverlayCapture", "NodeAgent", "BootConfig", "NodeNetwork", "NetworkAddresses", "NodeSys", "TestSupport"]),
         .testTarget(
             name: "StateliteTests",
             dependencies: [

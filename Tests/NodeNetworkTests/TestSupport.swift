@@ -1,21 +1,6 @@
 import NodeSys
 import TestSupport
 
-extension SplitMix64 {
-    /// Random bytes, or a few corrupted bytes and a truncation of one of `seeds`.
-    mutating func fuzzInput(round: Int, seeds: [[UInt8]], maximumLength: Int) -> [UInt8] {
-        if round % 2 == 0 || seeds.isEmpty {
-            return (0..<Int(next() % UInt64(maximumLength))).map { _ in UInt8(truncatingIfNeeded: next()) }
-        }
-        var buffer = seeds[Int(next() % UInt64(seeds.count))]
-        for _ in 0..<(1 + next() % 8) where !buffer.isEmpty {
-            buffer[Int(next() % UInt64(buffer.count))] = UInt8(truncatingIfNeeded: next())
-        }
-        if next() % 2 == 0 { buffer = Array(buffer.prefix(Int(next() % UInt64(buffer.count + 1)))) }
-        return buffer
-    }
-}
-
 /// A BOOTP/DHCP packet assembled field by field from the RFC 2131 figure 1 layout, independent of the codec.
 struct RFCPacket {
     var op: UInt8 = 2

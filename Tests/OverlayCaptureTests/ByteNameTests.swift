@@ -105,15 +105,7 @@ struct ByteNameOverlayTests {
         #expect(actual == expected, "apply: extra \(Set(actual.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(actual.keys).sorted())")
 
         // umoci 0.4.7 (Go's archive/tar keeps PAX names as bytes): add the layer verbatim, unpack, compare.
-        let layout = overlay.base + "/oci"
-        try TestSupport.run(["umoci", "init", "--layout", layout])
-        try TestSupport.run(["umoci", "new", "--image", layout + ":base"])
-        try TestSupport.run(["umoci", "unpack", "--image", layout + ":base", overlay.base + "/bundle"])
-        try TestSupport.run(["sh", "-ec", "cp -a \(overlay.lower)/. \(overlay.base)/bundle/rootfs/"])
-        try TestSupport.run(["umoci", "repack", "--image", layout + ":base", overlay.base + "/bundle"])
-        try TestSupport.run(["umoci", "raw", "add-layer", "--image", layout + ":base", "--tag", "saved", layerPath])
-        try TestSupport.run(["umoci", "unpack", "--image", layout + ":saved", overlay.base + "/bundle2"])
-        let unpacked = try ByteNames.tree(overlay.base + "/bundle2/rootfs")
+        let unpacked = try ByteNames.tree(try overlay.umociUnpackWithLayer(layerPath))
         #expect(unpacked == expected, "umoci: extra \(Set(unpacked.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(unpacked.keys).sorted())")
 
         // Exclusion patterns match bytes: `?` is one byte, so `n?` drops n\xff and n\xfe (and nothing else).

@@ -49,6 +49,20 @@ struct OverlayIntegrationTests {
         }
 
         deinit { cleanUp() }
+
+        /// umoci: the lower as an OCI image, `layerPath` added verbatim as its top layer, unpacked again;
+        /// returns the unpacked root file system.
+        func umociUnpackWithLayer(_ layerPath: String) throws -> String {
+            let layout = base + "/oci"
+            try TestSupport.run(["umoci", "init", "--layout", layout])
+            try TestSupport.run(["umoci", "new", "--image", layout + ":base"])
+            try TestSupport.run(["umoci", "unpack", "--image", layout + ":base", base + "/bundle"])
+            try TestSupport.run(["sh", "-ec", "cp -a \(lower)/. \(base)/bundle/rootfs/"])
+            try TestSupport.run(["umoci", "repack", "--image", layout + ":base", base + "/bundle"])
+            try TestSupport.run(["umoci", "raw", "add-layer", "--image", layout + ":base", "--tag", "saved", layerPath])
+            try TestSupport.run(["umoci", "unpack", "--image", layout + ":saved", base + "/bundle2"])
+            return base + "/bundle2/rootfs"
+        }
     }
 
     static let lowerScript = """
@@ -191,15 +205,7 @@ struct OverlayIntegrationTests {
     }
 
     private func umociRoundTrip(overlay: Overlay, layerPath: String, expected: [String: TestSupport.TreeEntry]) throws {
-        let layout = overlay.base + "/oci"
-        try TestSupport.run(["umoci", "init", "--layout", layout])
-        try TestSupport.run(["umoci", "new", "--image", layout + ":base"])
-        try TestSupport.run(["umoci", "unpack", "--image", layout + ":base", overlay.base + "/bundle"])
-        try TestSupport.run(["sh", "-ec", "cp -a \(overlay.lower)/. \(overlay.base)/bundle/rootfs/"])
-        try TestSupport.run(["umoci", "repack", "--image", layout + ":base", overlay.base + "/bundle"])
-        try TestSupport.run(["umoci", "raw", "add-layer", "--image", layout + ":base", "--tag", "saved", layerPath])
-        try TestSupport.run(["umoci", "unpack", "--image", layout + ":saved", overlay.base + "/bundle2"])
-        var unpacked = try TestSupport.tree(overlay.base + "/bundle2/rootfs")
+        var unpacked = try TestSupport.tree(try overlay.umociUnpackWithLayer(layerPath))
         var wanted = expected
         // umoci restores mtimes rounded to whole seconds; compare everything else exactly.
         for key in unpacked.keys { unpacked[key]?.mtime_ns = 0 }

@@ -244,15 +244,18 @@ public enum TarHeader {
         out.append(contentsOf: repeatElement(0, count: blockSize))
         out.withUnsafeMutableBufferPointer { whole in
             let block = UnsafeMutableBufferPointer(rebasing: whole[base..<(base + blockSize)])
-            func put<C: Collection<UInt8>>(_ bytes: C, at offset: Int, limit: Int) {
-                var index = offset
-                for byte in bytes.prefix(limit) {
-                    block[index] = byte
+            // Not generic: a debug build (the tests, the fuzz suite) pays for generic metadata on every byte.
+            func put(_ bytes: ArraySlice<UInt8>, at offset: Int, limit: Int) {
+                var index = 0
+                var source = bytes.startIndex
+                while index < limit && source < bytes.endIndex {
+                    block[offset + index] = bytes[source]
                     index += 1
+                    source += 1
                 }
             }
             if split == 0 {
-                put(path, at: Offset.name, limit: 100)
+                put(path[...], at: Offset.name, limit: 100)
             } else {
                 put(path[(split + 1)...], at: Offset.name, limit: 100)
                 put(path[0..<split], at: Offset.prefix, limit: 155)
@@ -263,20 +266,24 @@ public enum TarHeader {
             putNumber(block, Offset.size, size, width: 12)
             putNumber(block, Offset.mtime, fitsOctal(mtimeSeconds, width: 12) ? mtimeSeconds : 0, width: 12)
             block[Offset.typeflag] = typeflag
-            put(linkname, at: Offset.linkname, limit: 100)
-            put("ustar".utf8, at: Offset.magic, limit: 5)
+            put(linkname[...], at: Offset.linkname, limit: 100)
+            put(ArraySlice("ustar".utf8), at: Offset.magic, limit: 5)
             block[Offset.version] = UInt8(ascii: "0")
             block[Offset.version + 1] = UInt8(ascii: "0")
-            put(userName.utf8, at: Offset.uname, limit: 32)
-            put(groupName.utf8, at: Offset.gname, limit: 32)
+            put(ArraySlice(userName.utf8), at: Offset.uname, limit: 32)
+            put(ArraySlice(groupName.utf8), at: Offset.gname, limit: 32)
             if typeflag == UInt8(ascii: "3") || typeflag == UInt8(ascii: "4") {
                 // Only device entries fill the device fields (Python and GNU tar leave them NUL otherwise).
                 putNumber(block, Offset.devmajor, Int64(major), width: 8)
                 putNumber(block, Offset.devminor, Int64(minor), width: 8)
             }
-            for index in Offset.checksum..<(Offset.checksum + 8) { block[index] = 0x20 }
+            for field in Offset.checksum..<(Offset.checksum + 8) { block[field] = 0x20 }
             var sum = 0
-            for byte in block { sum += Int(byte) }
+            var index = 0
+            while index < blockSize {
+                sum += Int(block[index])
+                index += 1
+            }
             putNumber(block, Offset.checksum, Int64(sum), width: 7)  // 6 digits + NUL, the space stays
         }
     }

@@ -247,12 +247,17 @@ public struct TarReader<Source: ByteSource> {
 
     private func verifyChecksum(_ block: [UInt8], at headerOffset: Int64) throws {
         let stored = try number(block, TarHeader.Offset.checksum, 8, "checksum", headerOffset)
-        var unsigned = 0
-        var signed = 0
-        for (index, byte) in block.enumerated() {
-            let value = (TarHeader.Offset.checksum..<(TarHeader.Offset.checksum + 8)).contains(index) ? 0x20 : byte
-            unsigned += Int(value)
-            signed += Int(Int8(bitPattern: value))
+        // The checksum field counts as eight spaces.
+        let field = TarHeader.Offset.checksum..<(TarHeader.Offset.checksum + 8)
+        var unsigned = 8 * 0x20
+        var signed = 8 * 0x20
+        for index in 0..<field.lowerBound {
+            unsigned += Int(block[index])
+            signed += Int(Int8(bitPattern: block[index]))
+        }
+        for index in field.upperBound..<block.count {
+            unsigned += Int(block[index])
+            signed += Int(Int8(bitPattern: block[index]))
         }
         guard stored == Int64(unsigned) || stored == Int64(signed) else { throw Error.badChecksum(offset: headerOffset) }
     }
