@@ -77,7 +77,8 @@ let package = Package(
         .target(
             name: "OverlayCapture",
             dependencies: [
-                "NodeSys", "LayerCompression", "RuntimeLayout", .product(name: "SystemPackage", package: "swift-system"),
+                "NodeSys", "LayerCompression", "RuntimeLayout",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // The node-save agent (HTTP server on the node) and the server side (pull, save). Its own small
         // HTTP/1.1 over NodeSys sockets: SwiftNIO would add about 11 MB to the static /init.
@@ -125,7 +126,10 @@ let package = Package(
         // NODEINIT_FUZZ_SEED replays a run, NODEINIT_FUZZ_SCALE scales the input counts.
         .testTarget(
             name: "ParserFuzzTests",
-            dependencies: ["OverlayCapture", "NodeAgent", "BootConfig", "NodeNetwork", "NetworkAddresses", "NodeSys", "TestSupport"]),
+            dependencies: [
+                "OverlayCapture", "NodeAgent", "BootConfig", "NodeNetwork", "NetworkAddresses", "NodeSys",
+                "TestSupport",
+            ]),
         .testTarget(
             name: "StateliteTests",
             dependencies: [

@@ -15,7 +15,8 @@ public enum BlockDeviceProbe {
             case .cannotOpen(let path, let errno):
                 return "cannot probe \(path): \(errno)"
             case .probeFailed(let path): return "libblkid could not probe \(path)"
-            case .ambiguous(let path): return "\(path) carries more than one file-system signature (libblkid refuses to guess)"
+            case .ambiguous(let path):
+                return "\(path) carries more than one file-system signature (libblkid refuses to guess)"
             }
         }
     }

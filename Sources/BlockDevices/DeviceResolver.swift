@@ -9,7 +9,8 @@ public struct DeviceResolver: Sendable {
     /// Pause between scans.
     public var pollMilliseconds: Int
 
-    public init(sysClassBlock: String = "/sys/class/block", devDirectory: String = "/dev", pollMilliseconds: Int = 200) {
+    public init(sysClassBlock: String = "/sys/class/block", devDirectory: String = "/dev", pollMilliseconds: Int = 200)
+    {
         self.sysClassBlock = sysClassBlock
         self.devDirectory = devDirectory
         self.pollMilliseconds = pollMilliseconds
@@ -22,7 +23,8 @@ public struct DeviceResolver: Sendable {
         public var description: String {
             switch self {
             case .notFound(let spec, let waited, let seen):
-                return "no block device matches \(spec) after \(waited) s (devices seen: \(seen.isEmpty ? "none" : seen.joined(separator: " ")))"
+                return
+                    "no block device matches \(spec) after \(waited) s (devices seen: \(seen.isEmpty ? "none" : seen.joined(separator: " ")))"
             case .ambiguous(let spec, let devices):
                 return "\(spec) matches several block devices (\(devices.joined(separator: " "))); use a unique UUID"
             }

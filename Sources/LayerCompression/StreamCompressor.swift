@@ -8,7 +8,9 @@ public enum CompressionFormat: String, Sendable, CaseIterable {
     /// Recognises a compressed stream from its first bytes (gzip 1f 8b, zstd 28 b5 2f fd).
     public static func detect(_ prefix: [UInt8]) -> CompressionFormat? {
         if prefix.count >= 2, prefix[0] == 0x1f, prefix[1] == 0x8b { return .gzip }
-        if prefix.count >= 4, prefix[0] == 0x28, prefix[1] == 0xb5, prefix[2] == 0x2f, prefix[3] == 0xfd { return .zstd }
+        if prefix.count >= 4, prefix[0] == 0x28, prefix[1] == 0xb5, prefix[2] == 0x2f, prefix[3] == 0xfd {
+            return .zstd
+        }
         return nil
     }
 }
@@ -39,7 +41,9 @@ public final class StreamCompressor {
         switch format {
         case .gzip:
             let status = nodeinit_deflate_init_gzip(&zlib, level ?? Z_DEFAULT_COMPRESSION)
-            guard status == Z_OK else { output.deallocate(); throw CompressionError.initFailed(format, "deflateInit2 \(status)") }
+            guard status == Z_OK else {
+                output.deallocate(); throw CompressionError.initFailed(format, "deflateInit2 \(status)")
+            }
         case .zstd:
             guard let context = ZSTD_createCCtx() else {
                 output.deallocate()

@@ -104,10 +104,13 @@ public final class StreamDecompressor {
         guard atBoundary else {
             let unit = format == .gzip ? "member" : "frame"
             throw CompressionError.streamFailed(
-                format, "compressed stream ends at byte \(consumed) inside the \(unit) that starts at byte \(unitStart) (truncated)")
+                format,
+                "compressed stream ends at byte \(consumed) inside the \(unit) that starts at byte \(unitStart) (truncated)"
+            )
         }
         guard completedUnits > 0 else {
-            throw CompressionError.streamFailed(format, "compressed stream holds no complete \(format == .gzip ? "member" : "frame")")
+            throw CompressionError.streamFailed(
+                format, "compressed stream holds no complete \(format == .gzip ? "member" : "frame")")
         }
     }
 
@@ -138,9 +141,11 @@ public final class StreamDecompressor {
             let message = zlib.msg.map { String(cString: $0) } ?? "inflate \(status)"
             if completedUnits > 0 && consumed - unitStart <= 10 && message.contains("header") {
                 throw CompressionError.streamFailed(
-                    .gzip, "trailing garbage at compressed byte \(unitStart), after \(completedUnits) complete gzip member(s)")
+                    .gzip,
+                    "trailing garbage at compressed byte \(unitStart), after \(completedUnits) complete gzip member(s)")
             }
-            throw CompressionError.streamFailed(.gzip, "\(message) in the member that starts at compressed byte \(unitStart)")
+            throw CompressionError.streamFailed(
+                .gzip, "\(message) in the member that starts at compressed byte \(unitStart)")
         }
     }
 
@@ -157,14 +162,18 @@ public final class StreamDecompressor {
             let name = String(cString: ZSTD_getErrorName(hint))
             if code == ZSTD_error_prefix_unknown && completedUnits > 0 {
                 throw CompressionError.streamFailed(
-                    .zstd, "trailing garbage at compressed byte \(unitStart), after \(completedUnits) complete zstd frame(s)")
+                    .zstd,
+                    "trailing garbage at compressed byte \(unitStart), after \(completedUnits) complete zstd frame(s)")
             }
             if code == ZSTD_error_frameParameter_windowTooLarge {
                 throw CompressionError.streamFailed(
-                    .zstd, "the frame that starts at compressed byte \(unitStart) needs a window over "
-                        + "\(1 << (Limits.zstdWindowLog - 20)) MiB (made with --long or --ultra?); refused to bound memory")
+                    .zstd,
+                    "the frame that starts at compressed byte \(unitStart) needs a window over "
+                        + "\(1 << (Limits.zstdWindowLog - 20)) MiB (made with --long or --ultra?); refused to bound memory"
+                )
             }
-            throw CompressionError.streamFailed(.zstd, "\(name) in the frame that starts at compressed byte \(unitStart)")
+            throw CompressionError.streamFailed(
+                .zstd, "\(name) in the frame that starts at compressed byte \(unitStart)")
         }
         outputMayBePending = target.pos == target.size
         if hint == 0 {

@@ -39,7 +39,9 @@ public struct NFSFileReader: Sendable {
                 case .success(let bytes):
                     return bytes
                 case .failure(let failure):
-                    if case .tooLarge = failure.kind { throw .tooLarge(url: url.description, size: failure.size, limit: sizeLimit) }
+                    if case .tooLarge = failure.kind {
+                        throw .tooLarge(url: url.description, size: failure.size, limit: sizeLimit)
+                    }
                     attempts.append("v\(version) export \(export): \(failure.message)")
                     // A server that does not answer at all will not answer for another export either.
                     if case .connect = failure.kind { break }
@@ -91,7 +93,9 @@ public struct NFSFileReader: Sendable {
         if !relative.hasPrefix("/") { relative = "/" + relative }
         var handle: OpaquePointer? = nil
         let opened = nfs_open(context, relative, 0 /* O_RDONLY */, &handle)
-        guard opened == 0, let handle else { return .failure(Failure(kind: .other, message: libnfsError(opened, "open \(relative)"))) }
+        guard opened == 0, let handle else {
+            return .failure(Failure(kind: .other, message: libnfsError(opened, "open \(relative)")))
+        }
         defer { _ = nfs_close(context, handle) }
         var st = nfs_stat_64()
         let statted = nfs_fstat64(context, handle, &st)

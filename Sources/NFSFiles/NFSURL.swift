@@ -28,7 +28,9 @@ public struct NFSURL: Sendable, Equatable, CustomStringConvertible {
         var server: Substring
         var path: Substring
         if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw .invalid(url: text, problem: "unclosed '[' in the server") }
+            guard let close = rest.firstIndex(of: "]") else {
+                throw .invalid(url: text, problem: "unclosed '[' in the server")
+            }
             server = rest[rest.index(after: rest.startIndex)..<close]
             path = rest[rest.index(after: close)...]
         } else {
@@ -56,10 +58,11 @@ public struct NFSURL: Sendable, Equatable, CustomStringConvertible {
     static func isAddressLiteral(_ text: String) -> Bool {
         if text.contains(":") { return text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
-                && (Int(part) ?? 256) <= 255
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                    && (Int(part) ?? 256) <= 255
+            }
     }
 
     public var description: String {

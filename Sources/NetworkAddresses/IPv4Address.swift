@@ -50,8 +50,10 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Network-order bytes.
     public var bytes: [UInt8] {
-        [UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
-         UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
+        [
+            UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+            UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value),
+        ]
     }
 
     public var description: String { bytes.map { String($0) }.joined(separator: ".") }

@@ -1,9 +1,9 @@
-import RuntimeLayout
 import ArgumentParser
 import Logging
 import NodeAgent
 import NodeSys
 import OverlayCapture
+import RuntimeLayout
 import SystemPackage
 
 /// `nodeinit agent`: the node-save agent (HTTP on TCP; see README "Node save: agent, pull and save").
@@ -18,10 +18,13 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Address to listen on (default: every IPv4 and IPv6 address).")
     var listen: String?
 
-    @Option(name: .customLong("allow"), help: "Client address or CIDR block allowed to connect. Repeatable; at least one.")
+    @Option(
+        name: .customLong("allow"), help: "Client address or CIDR block allowed to connect. Repeatable; at least one.")
     var allow: [String] = []
 
-    @Option(help: "File holding the bearer token requests must carry (root-owned, mode 0600 or stricter). Read after --root.")
+    @Option(
+        help:
+            "File holding the bearer token requests must carry (root-owned, mode 0600 or stricter). Read after --root.")
     var tokenFile: String?
 
     @Option(help: "Overlay upper directory.")
@@ -30,7 +33,10 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Merged overlay view.")
     var merged: String = "/"
 
-    @Option(help: "chroot here first: the init passes its new root (e.g. /sysroot) so the agent keeps seeing the booted system after switch_root.")
+    @Option(
+        help:
+            "chroot here first: the init passes its new root (e.g. /sysroot) so the agent keeps seeing the booted system after switch_root."
+    )
     var root: String?
 
     @Option(help: "Boot-placed manifest; entries still as the init placed them are left out.")
@@ -41,9 +47,12 @@ struct AgentCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535, not \(port)") }
-        guard !allow.isEmpty else { throw ValidationError("give at least one --allow address or CIDR block (e.g. the boot server's address)") }
+        guard !allow.isEmpty else {
+            throw ValidationError("give at least one --allow address or CIDR block (e.g. the boot server's address)")
+        }
         for range in allow where IPNetwork(range) == nil {
-            throw ValidationError("--allow \(range) is not an address or CIDR block (e.g. 192.0.2.1, 192.0.2.0/24, 2001:db8::/32)")
+            throw ValidationError(
+                "--allow \(range) is not an address or CIDR block (e.g. 192.0.2.1, 192.0.2.0/24, 2001:db8::/32)")
         }
         if let listen, IPAddress(listen) == nil { throw ValidationError("--listen \(listen) is not an IP address") }
     }

@@ -6,7 +6,8 @@ import SystemPackage
 struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
-        abstract: "Apply an OCI layer tar (plain, gzip or zstd) to a directory image, refusing entries that would leave it.")
+        abstract:
+            "Apply an OCI layer tar (plain, gzip or zstd) to a directory image, refusing entries that would leave it.")
 
     @Argument(help: "The layer file, or - for stdin.")
     var layer: String

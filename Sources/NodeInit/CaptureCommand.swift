@@ -1,9 +1,9 @@
-import RuntimeLayout
 import ArgumentParser
+import Glibc
 import NodeSys
 import OverlayCapture
+import RuntimeLayout
 import SystemPackage
-import Glibc
 
 /// `nodeinit capture`: writes the overlay upper as an OCI layer to stdout (for `ssh root@node nodeinit capture`).
 struct CaptureCommand: ParsableCommand {
@@ -47,7 +47,8 @@ struct CaptureCommand: ParsableCommand {
         let result = try OverlayCapture.capture(options, to: .standardOutput, compression: compression)
         if let summary {
             let file = try FileDescriptor.open(
-                FilePath(summary), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                FilePath(summary), .writeOnly, options: [.create, .truncate],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
             try file.closeAfter { _ = try file.writeAll(Array((try OverlayCapture.json(result) + "\n").utf8)) }
         }
         var line = "capture: \(result.totalEntries) entries, \(result.regularFiles.count) files "

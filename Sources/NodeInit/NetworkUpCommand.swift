@@ -115,16 +115,23 @@ struct NetworkUpCommand: ParsableCommand {
         for name in resolve {
             do {
                 resolved.append(
-                    (name, try boot.resolve(host: name, nameservers: lease.nameservers, searchDomains: lease.searchDomains, logger: log)))
+                    (
+                        name,
+                        try boot.resolve(
+                            host: name, nameservers: lease.nameservers, searchDomains: lease.searchDomains, logger: log)
+                    ))
             } catch {
                 log.error("\(error)")
                 failed = true
             }
         }
         let resolvedJSON = resolved.map { name, addresses in
-            JSONText.quoted(name) + ":[" + addresses.map { JSONText.quoted($0.description) }.joined(separator: ",") + "]"
+            JSONText.quoted(name) + ":[" + addresses.map { JSONText.quoted($0.description) }.joined(separator: ",")
+                + "]"
         }.joined(separator: ",")
-        print("{\"lease\":\(lease.boot.json),\"resolved\":{\(resolvedJSON)},\"resolvConf\":\(JSONText.quoted(lease.resolvConf))}")
+        print(
+            "{\"lease\":\(lease.boot.json),\"resolved\":{\(resolvedJSON)},\"resolvConf\":\(JSONText.quoted(lease.resolvConf))}"
+        )
         if failed { throw ExitCode.failure }
     }
 }

@@ -5,7 +5,8 @@ import SystemPackage
 
 /// Options shared by `pull` and `save`: which node, how to authenticate, which compression.
 struct AgentClientOptions: ParsableArguments {
-    @Argument(help: "The node: an IP address or a name from /etc/hosts, optionally :port (IPv6 with a port: [addr]:port).")
+    @Argument(
+        help: "The node: an IP address or a name from /etc/hosts, optionally :port (IPv6 with a port: [addr]:port).")
     var node: String
 
     @Option(help: "File holding the agent's bearer token.")
@@ -31,7 +32,8 @@ struct AgentClientOptions: ParsableArguments {
 struct PullCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
-        abstract: "Fetch a node's changes as an OCI layer file (written under a temporary name, renamed when complete).")
+        abstract: "Fetch a node's changes as an OCI layer file (written under a temporary name, renamed when complete)."
+    )
 
     @OptionGroup var client: AgentClientOptions
 
@@ -47,10 +49,13 @@ struct PullCommand: ParsableCommand {
         let result = try pull.run(to: output) { renderer?.update($0) }
         renderer?.finish(result.progress)
         if let summary {
-            let file = try FileDescriptor.open(FilePath(summary), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            let file = try FileDescriptor.open(
+                FilePath(summary), .writeOnly, options: [.create, .truncate],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
             try file.closeAfter { _ = try file.writeAll(result.summary) }
         }
-        let line = "pull: \(output): \(result.progress.entries) entries, \(result.progress.streamBytes) bytes (\(pull.compression.mediaType))\n"
+        let line =
+            "pull: \(output): \(result.progress.entries) entries, \(result.progress.streamBytes) bytes (\(pull.compression.mediaType))\n"
         _ = try? FileDescriptor.standardError.writeAll(Array(line.utf8))
     }
 }
@@ -76,10 +81,13 @@ struct SaveCommand: ParsableCommand {
         let save = ImageSave(pull: try client.makePull(), keepLayerAt: keepLayer)
         let renderer = client.quiet ? nil : ProgressRenderer()
         var lastProgress: PullProgress?
-        let result = try save.run(image: imageDirectory, newImage: newImageDirectory, onProgress: { progress in
-            lastProgress = progress
-            renderer?.update(progress)
-        }) { line in
+        let result = try save.run(
+            image: imageDirectory, newImage: newImageDirectory,
+            onProgress: { progress in
+                lastProgress = progress
+                renderer?.update(progress)
+            }
+        ) { line in
             if let last = lastProgress {
                 renderer?.finish(last)
                 lastProgress = nil
@@ -87,7 +95,8 @@ struct SaveCommand: ParsableCommand {
             if !client.quiet { _ = try? FileDescriptor.standardError.writeAll(Array("save: \(line)\n".utf8)) }
         }
         let applied = result.applied
-        let line = "save: \(newImageDirectory): \(applied.entries) entries applied (\(applied.files) files, \(applied.whiteouts) deletions, \(applied.opaqueDirectories) opaque directories)\n"
+        let line =
+            "save: \(newImageDirectory): \(applied.entries) entries applied (\(applied.files) files, \(applied.whiteouts) deletions, \(applied.opaqueDirectories) opaque directories)\n"
         _ = try? FileDescriptor.standardError.writeAll(Array(line.utf8))
     }
 }

@@ -1,5 +1,5 @@
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// Runs a libc call that returns -1 and sets errno on failure, retrying on EINTR
 /// (the swift-system `valueOrErrno` pattern). The errno is read right after the call.

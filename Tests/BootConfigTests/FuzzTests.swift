@@ -1,13 +1,14 @@
-import Testing
 import TestSupport
-@testable import BootConfig
+import Testing
 
+@testable import BootConfig
 
 extension FuzzInputs {
     init(seed: UInt64) { self.init(rng: SplitMix64(seed: seed), keys: Self.commandLineKeys) }
 
     /// The command line's own parameter names plus a few that are not (module options, `--`, unknown dotted keys).
-    static let commandLineKeys = Array(KnownParameters.names).sorted() + ["nodeinit.attr.nodepos.room", "mod.param", "rw", "--", "initrd"]
+    static let commandLineKeys =
+        Array(KnownParameters.names).sorted() + ["nodeinit.attr.nodepos.room", "mod.param", "rw", "--", "initrd"]
 }
 
 @Suite struct FuzzTests {
@@ -31,7 +32,9 @@ extension FuzzInputs {
             let raw = inputs.bytes(maxLength: 200)
             let text = String(decoding: raw, as: UTF8.self)
             let commandLine = KernelCommandLine(bytes: raw)
-            if Self.check({ _ = try BootPlanner.plan(BootInputs(commandLine: commandLine)).renderText() }) { accepted += 1 }
+            if Self.check({ _ = try BootPlanner.plan(BootInputs(commandLine: commandLine)).renderText() }) {
+                accepted += 1
+            }
             _ = Self.check { _ = try RootSpec.parse(KernelCommandLine("root=" + text)) }
             _ = Self.check { _ = try RootSpec.parse(KernelCommandLine("root=/dev/nfs nfsroot=" + text)) }
             var warnings: [String] = []
@@ -42,7 +45,9 @@ extension FuzzInputs {
             _ = IPNetwork(text)
             _ = XcatVariables(attributes: ["a.b": "c"], nodeName: "n").substitute(text)
             _ = Self.check { _ = try TabdumpCSV.parse(text, file: "fuzz", columns: LitefileTable.columns) }
-            _ = Self.check { _ = try LitefileTable.merged(try LitefileTable.parse(text, file: "fuzz"), image: "i", file: "fuzz") }
+            _ = Self.check {
+                _ = try LitefileTable.merged(try LitefileTable.parse(text, file: "fuzz"), image: "i", file: "fuzz")
+            }
             _ = Self.check { _ = try LitetreeTable.parse(text, file: "fuzz") }
             _ = Self.check { _ = try StateliteTable.parse(text, file: "fuzz") }
         }

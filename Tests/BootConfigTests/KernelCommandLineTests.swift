@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BootConfig
 
 struct TokenizerCase: CustomStringConvertible, Sendable {
@@ -18,7 +19,9 @@ struct TokenizerCase: CustomStringConvertible, Sendable {
         TokenizerCase(input: "a= b=", parameters: ["a=", "b="]),
         TokenizerCase(input: "a==b", parameters: ["a==b"]),
         TokenizerCase(input: "=a", parameters: ["=a"]),
-        TokenizerCase(input: "root=nfs:s:/p -- single --foo x=y", parameters: ["root=nfs:s:/p"], initArguments: ["single", "--foo", "x=y"]),
+        TokenizerCase(
+            input: "root=nfs:s:/p -- single --foo x=y", parameters: ["root=nfs:s:/p"],
+            initArguments: ["single", "--foo", "x=y"]),
         TokenizerCase(input: "a -- ", parameters: ["a"]),
         TokenizerCase(input: "--x a", parameters: ["--x", "a"]),
         TokenizerCase(input: "a=\"unterminated b c", parameters: ["a=unterminated b c"]),
@@ -50,19 +53,25 @@ struct TokenizerCase: CustomStringConvertible, Sendable {
     }
 
     @Test func moduleParametersTreatDashAndUnderscoreAlike() throws {
-        let spec = try ModuleSpec.parse(KernelCommandLine(
-            "nfs.nfs4-disable-idmapping=1 virtio_net.napi-tx=0 rd.driver.pre=virtio-net,e1000 rd.break=cmdline net.ifnames=0 modprobe.blacklist=floppy,pc-speaker"))
-        #expect(spec.parameters == [
-            ModuleParameter(module: "nfs", name: "nfs4_disable_idmapping", value: "1"),
-            ModuleParameter(module: "virtio_net", name: "napi_tx", value: "0"),
-        ])
+        let spec = try ModuleSpec.parse(
+            KernelCommandLine(
+                "nfs.nfs4-disable-idmapping=1 virtio_net.napi-tx=0 rd.driver.pre=virtio-net,e1000 rd.break=cmdline net.ifnames=0 modprobe.blacklist=floppy,pc-speaker"
+            ))
+        #expect(
+            spec.parameters == [
+                ModuleParameter(module: "nfs", name: "nfs4_disable_idmapping", value: "1"),
+                ModuleParameter(module: "virtio_net", name: "napi_tx", value: "0"),
+            ])
         #expect(spec.preload == ["virtio_net", "e1000"])
         #expect(spec.blacklist == ["floppy", "pc_speaker"])
     }
 
     @Test func moduleParametersReachTheLoadedModule() throws {
-        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(
-            "root=nfs:10.0.0.1:/img nfs.nfs4-disable-idmapping=1 nodeinit.modules=virtio-net virtio_net.napi_tx=0 e1000.debug=\"1 2\"")))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(
+                    "root=nfs:10.0.0.1:/img nfs.nfs4-disable-idmapping=1 nodeinit.modules=virtio-net virtio_net.napi_tx=0 e1000.debug=\"1 2\""
+                )))
         #expect(plan.modules.load.map(\.name) == ["virtio_net", "nfs", "nfsv3", "nfsv4", "overlay"])
         #expect(plan.modules.load.first { $0.name == "nfs" }?.parameters == ["nfs4_disable_idmapping=1"])
         #expect(plan.modules.load.first?.parameters == ["napi_tx=0"])

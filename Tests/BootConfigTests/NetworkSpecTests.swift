@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BootConfig
 
 struct IPCase: CustomStringConvertible, Sendable {
@@ -27,20 +28,25 @@ func address(_ text: String) -> IPAddress {
         IPCase(value: "enp1s0:auto6", device: "enp1s0", method: .auto6),
         IPCase(value: "eth0:dhcp:9000", device: "eth0", method: .dhcp, mtu: 9000),
         IPCase(value: "eth0:dhcp::52:54:00:AB:CD:EF", device: "eth0", method: .dhcp, mac: "52:54:00:ab:cd:ef"),
-        IPCase(value: "eth0:dhcp:1500:52:54:00:ab:cd:ef", device: "eth0", method: .dhcp, mtu: 1500, mac: "52:54:00:ab:cd:ef"),
+        IPCase(
+            value: "eth0:dhcp:1500:52:54:00:ab:cd:ef", device: "eth0", method: .dhcp, mtu: 1500,
+            mac: "52:54:00:ab:cd:ef"),
         IPCase(
             value: "192.168.152.10:192.168.152.1:192.168.152.1:255.255.255.0:rpi-sw4::off", device: nil,
-            method: .static(StaticAddress(
-                address: address("192.168.152.10"), prefixLength: 24, gateway: address("192.168.152.1"),
-                peer: address("192.168.152.1"))),
+            method: .static(
+                StaticAddress(
+                    address: address("192.168.152.10"), prefixLength: 24, gateway: address("192.168.152.1"),
+                    peer: address("192.168.152.1"))),
             hostname: "rpi-sw4"),
         IPCase(
             value: "10.0.0.5::10.0.0.1:255.255.0.0:cn5:eth1:none:10.0.0.53:10.0.0.54", device: "eth1",
-            method: .static(StaticAddress(address: address("10.0.0.5"), prefixLength: 16, gateway: address("10.0.0.1"), peer: nil)),
+            method: .static(
+                StaticAddress(address: address("10.0.0.5"), prefixLength: 16, gateway: address("10.0.0.1"), peer: nil)),
             hostname: "cn5", dns: ["10.0.0.53", "10.0.0.54"]),
         IPCase(
             value: "10.0.0.5::10.0.0.1:24::eth1:none:9000", device: "eth1",
-            method: .static(StaticAddress(address: address("10.0.0.5"), prefixLength: 24, gateway: address("10.0.0.1"), peer: nil)),
+            method: .static(
+                StaticAddress(address: address("10.0.0.5"), prefixLength: 24, gateway: address("10.0.0.1"), peer: nil)),
             mtu: 9000),
         IPCase(
             value: "10.0.0.5:::255.255.255.128::eth1:none::52:54:00:00:00:01", device: "eth1",
@@ -48,12 +54,17 @@ func address(_ text: String) -> IPAddress {
             mac: "52:54:00:00:00:01"),
         IPCase(
             value: "[2001:db8::5]::[2001:db8::1]:64:v6node:eth0:none", device: "eth0",
-            method: .static(StaticAddress(address: address("2001:db8::5"), prefixLength: 64, gateway: address("2001:db8::1"), peer: nil)),
+            method: .static(
+                StaticAddress(
+                    address: address("2001:db8::5"), prefixLength: 64, gateway: address("2001:db8::1"), peer: nil)),
             hostname: "v6node"),
         IPCase(value: ":::::eth2:dhcp", device: "eth2", method: .dhcp),
         IPCase(
             value: "10.1.0.2:10.1.0.1:10.1.0.1:255.255.255.0:::", device: nil,
-            method: .static(StaticAddress(address: address("10.1.0.2"), prefixLength: 24, gateway: address("10.1.0.1"), peer: address("10.1.0.1")))),
+            method: .static(
+                StaticAddress(
+                    address: address("10.1.0.2"), prefixLength: 24, gateway: address("10.1.0.1"),
+                    peer: address("10.1.0.1")))),
     ]
 
     @Test(arguments: cases)
@@ -70,7 +81,8 @@ func address(_ text: String) -> IPAddress {
 
     @Test func selectionPrefersIpDeviceThenNetdevThenBootif() throws {
         func selectors(_ line: String) throws -> [InterfaceSelector] {
-            try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b " + line))).network.interfaces.map(\.selector)
+            try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b " + line))).network.interfaces
+                .map(\.selector)
         }
         #expect(try selectors("BOOTIF=01-52-54-00-12-34-56") == [.mac(testMAC("52:54:00:12:34:56"))])
         #expect(try selectors("BOOTIF=01-52-54-00-12-34-56 netdev=ib0") == [.name("ib0")])
@@ -91,26 +103,37 @@ func address(_ text: String) -> IPAddress {
         #expect(bootLast.interfaces.map(\.origin) == ["ip=eth0:dhcp", "ip=ib0:dhcp"])
         // One unnamed ip= among named ones is the boot NIC chosen at run time.
         #expect(try plan("ip=dhcp ip=ib0:dhcp").interfaces.map(\.selector) == [.anyWithCarrier, .name("ib0")])
-        let rendered = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b ip=ib0:dhcp ip=eth0:dhcp bootdev=eth0"))).renderText()
+        let rendered = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b ip=ib0:dhcp ip=eth0:dhcp bootdev=eth0"))
+        ).renderText()
         #expect(rendered.contains("eth0: DHCPv4, boot interface  (ip=eth0:dhcp)"))
-        #expect(rendered.contains("ib0: DHCPv4, after the boot interface, no default route, failure only warns  (ip=ib0:dhcp)"))
+        #expect(
+            rendered.contains(
+                "ib0: DHCPv4, after the boot interface, no default route, failure only warns  (ip=ib0:dhcp)"))
     }
 
     @Test func severalUnnamedInterfacesAreRefused() {
         let error = #expect(throws: ParameterError.self) {
             try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b ip=dhcp ip=on")))
         }
-        #expect(error?.description == "ip=\"on\": with several ip= parameters, name the interface in each (ip=<if>:dhcp or client:peer:gw:mask:host:<if>:none); 2 do not")
+        #expect(
+            error?.description
+                == "ip=\"on\": with several ip= parameters, name the interface in each (ip=<if>:dhcp or client:peer:gw:mask:host:<if>:none); 2 do not"
+        )
     }
 
     @Test func namesRoutesAndNameservers() throws {
-        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(
-            "root=nfs:a:/b ifname=boot0:52:54:00:12:34:56 nameserver=10.0.0.53 nameserver=[2001:db8::53] "
-            + "rd.route=192.168.0.0/16:10.0.0.1:boot0 rd.route=[2001:db8:1::]/48:[2001:db8::1] rd.peerdns=0 rd.neednet=1")))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(
+                    "root=nfs:a:/b ifname=boot0:52:54:00:12:34:56 nameserver=10.0.0.53 nameserver=[2001:db8::53] "
+                        + "rd.route=192.168.0.0/16:10.0.0.1:boot0 rd.route=[2001:db8:1::]/48:[2001:db8::1] rd.peerdns=0 rd.neednet=1"
+                )))
         #expect(plan.network.interfaceNames == [InterfaceName(name: "boot0", mac: testMAC("52:54:00:12:34:56"))])
         #expect(plan.network.nameservers.map(\.description) == ["10.0.0.53", "2001:db8::53"])
-        #expect(plan.network.routes.map { "\($0.destination) via \($0.gateway) \($0.interface ?? "-")" }
-            == ["192.168.0.0/16 via 10.0.0.1 boot0", "2001:db8:1::/48 via 2001:db8::1 -"])
+        #expect(
+            plan.network.routes.map { "\($0.destination) via \($0.gateway) \($0.interface ?? "-")" }
+                == ["192.168.0.0/16 via 10.0.0.1 boot0", "2001:db8:1::/48 via 2001:db8::1 -"])
         #expect(plan.network.ignoreDHCPNameservers)
         #expect(plan.network.required)
     }
@@ -123,7 +146,10 @@ func address(_ text: String) -> IPAddress {
         #expect(IPAddress(input)?.description == expected)
     }
 
-    @Test(arguments: ["256.1.1.1", "1.2.3", "1.2.3.4.5", "01234.1.1.1", "1::2::3", "1:2:3:4:5:6:7:8:9", "g::1", "", "[::1", "1.2.3.-4"])
+    @Test(arguments: [
+        "256.1.1.1", "1.2.3", "1.2.3.4.5", "01234.1.1.1", "1::2::3", "1:2:3:4:5:6:7:8:9", "g::1", "", "[::1",
+        "1.2.3.-4",
+    ])
     func rejectsBadAddresses(_ input: String) {
         #expect(IPAddress(input) == nil)
     }

@@ -1,9 +1,12 @@
 import Testing
+
 @testable import BootConfig
 
 @Suite struct OverlaySpecTests {
     @Test func ovirtSeedDeviceAndPath() throws {
-        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:10.0.0.1:/img rd.live.overlay=/dev/sdb:/persist-hda.img")))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine("root=nfs:10.0.0.1:/img rd.live.overlay=/dev/sdb:/persist-hda.img")))
         guard case .device(let device) = plan.overlay else {
             Issue.record("expected a device overlay, got \(plan.overlay)")
             return
@@ -34,7 +37,9 @@ import Testing
         Case(line: "rd.overlay=UUID=0e6a-11:/upper", upper: .device(.uuid("0e6a-11"), path: "/upper")),
         Case(line: "rd.overlay=PARTUUID=abcd-01:auto", upper: .device(.partUUID("abcd-01"), path: nil)),
         Case(line: "rd.overlay=PARTLABEL=node state", upper: .device(.partLabel("node"), path: nil)),
-        Case(line: "rd.overlay=/dev/disk/by-path/pci-0000:00:1f.2-ata-1:/ovl", upper: .device(.path("/dev/disk/by-path/pci-0000:00:1f.2-ata-1"), path: "/ovl")),
+        Case(
+            line: "rd.overlay=/dev/disk/by-path/pci-0000:00:1f.2-ata-1:/ovl",
+            upper: .device(.path("/dev/disk/by-path/pci-0000:00:1f.2-ata-1"), path: "/ovl")),
         Case(line: "rd.live.overlay=LABEL=x rd.overlay=1", upper: .device(.label("x"), path: nil)),
         Case(line: "rd.live.overlay.overlayfs=1", upper: .tmpfs(size: nil, nrInodes: nil)),
         Case(line: "rd.live.overlay=LABEL=x rd.overlay=tmpfs", upper: .tmpfs(size: nil, nrInodes: nil)),
@@ -47,8 +52,11 @@ import Testing
     }
 
     @Test func persistentPolicies() throws {
-        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(
-            "root=nfs:a:/b rd.overlay=LABEL=state rd.overlay.reset rd.live.overlay.readonly=1 nodeinit.overlay.mismatch=fail nodeinit.overlay.required")))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(
+                    "root=nfs:a:/b rd.overlay=LABEL=state rd.overlay.reset rd.live.overlay.readonly=1 nodeinit.overlay.mismatch=fail nodeinit.overlay.required"
+                )))
         guard case .device(let device) = plan.overlay else {
             Issue.record("expected device overlay")
             return
@@ -57,7 +65,10 @@ import Testing
         #expect(device.mismatchPolicy == .fail)
         #expect(device.mounts.lowerDir == "/run/nodeinit/overlay-device/overlay:/run/nodeinit/lower")
         #expect(device.mounts.upperDir == "/run/nodeinit/overlay/upper")
-        #expect(plan.steps.firstIndex(of: .mountOverlayDevice).map { $0 < (plan.steps.firstIndex(of: .mountOverlayTmpfs) ?? 0) } == true)
+        #expect(
+            plan.steps.firstIndex(of: .mountOverlayDevice).map {
+                $0 < (plan.steps.firstIndex(of: .mountOverlayTmpfs) ?? 0)
+            } == true)
         #expect(plan.warnings.contains { $0.contains("rd.live.overlay.readonly is deprecated") })
     }
 
@@ -88,7 +99,8 @@ import Testing
         let defaults = try DebugSpec.parse(KernelCommandLine(""))
         #expect(!defaults.shellOnFailure && defaults.emergencyAction == .reboot && defaults.retrySeconds == 180)
         #expect(defaults.deviceTimeoutSeconds == 0 && defaults.panicSeconds == nil && !defaults.verbose)
-        let set = try DebugSpec.parse(KernelCommandLine("rd.emergency=reboot rd.retry=30 rd.timeout=20 panic=-1 rd.debug"))
+        let set = try DebugSpec.parse(
+            KernelCommandLine("rd.emergency=reboot rd.retry=30 rd.timeout=20 panic=-1 rd.debug"))
         #expect(!set.shellOnFailure && set.emergencyAction == .reboot && set.retrySeconds == 30)
         #expect(set.deviceTimeoutSeconds == 20 && set.panicSeconds == -1 && set.verbose)
         let both = try DebugSpec.parse(KernelCommandLine("rd.emergency=halt rd.shell"))
@@ -123,13 +135,20 @@ import Testing
     }
 
     @Test func pausesAppearInStepOrder() throws {
-        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(
-            "NFSROOT=10.0.0.1:/install/img STATEMNT=10.0.0.1:/state NODE=cn1 shell rd.break=cmdline rd.break=initqueue")))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(
+                    "NFSROOT=10.0.0.1:/install/img STATEMNT=10.0.0.1:/state NODE=cn1 shell rd.break=cmdline rd.break=initqueue"
+                )))
         let pauses = plan.steps.compactMap { step -> ShellPoint? in
             if case .pause(let point) = step { return point }
             return nil
         }
-        #expect(pauses == [.beforeModules, .beforeNetwork, .afterRootMount, .afterOverlay, .afterStatemnt, .afterStatelite, .beforeSwitchRoot])
+        #expect(
+            pauses == [
+                .beforeModules, .beforeNetwork, .afterRootMount, .afterOverlay, .afterStatemnt, .afterStatelite,
+                .beforeSwitchRoot,
+            ])
         let statemnt = plan.steps.firstIndex(of: .mountStatemnt) ?? -1
         let pause2 = plan.steps.firstIndex(of: .pause(point: .afterStatemnt)) ?? -1
         #expect(statemnt >= 0 && statemnt < pause2)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BootConfig
 
 /// `nodeinit plan` run as a process: the binary `swift build --build-tests` left in .build.
@@ -11,7 +12,8 @@ import Testing
     }
 
     static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     static func binary() -> URL? {
@@ -50,7 +52,10 @@ import Testing
     @Test func textPlanForTheXcatLine() throws {
         let run = try Self.run(["--cmdline", RealCommandLineTests.xcatDracut])
         #expect(run.status == 0)
-        #expect(run.stdout.contains("mount NFS root 10.187.1.150:/install/netboot/centos7-statelite/x86_64/login/rootimg on /run/nodeinit/lower"))
+        #expect(
+            run.stdout.contains(
+                "mount NFS root 10.187.1.150:/install/netboot/centos7-statelite/x86_64/login/rootimg on /run/nodeinit/lower"
+            ))
         #expect(run.stdout.contains("try NFSv3: -t nfs -o vers=3,ro,nolock,addr=<server address>"))
         #expect(run.stderr.isEmpty)
     }
@@ -58,19 +63,28 @@ import Testing
     @Test func jsonDecodesToTheSamePlan() throws {
         let litefile = try Self.temporaryFile(CookbookFixtures.slesLitefile)
         defer { try? FileManager.default.removeItem(at: litefile) }
-        let run = try Self.run(["--cmdline", RealCommandLineTests.walt, "--litefile", litefile.path, "--image", "img", "--json"])
+        let run = try Self.run([
+            "--cmdline", RealCommandLineTests.walt, "--litefile", litefile.path, "--image", "img", "--json",
+        ])
         #expect(run.status == 0)
         let decoded = try JSONDecoder().decode(BootPlan.self, from: Data(run.stdout.utf8))
-        let expected = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine(RealCommandLineTests.walt),
-            litefile: BootInputs.Table(name: litefile.path, text: CookbookFixtures.slesLitefile), image: "img"))
+        let expected = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(RealCommandLineTests.walt),
+                litefile: BootInputs.Table(name: litefile.path, text: CookbookFixtures.slesLitefile), image: "img"))
         #expect(decoded == expected)
         #expect(run.stdout.contains("\"initPath\" : \"/bin/walt-init\""))
     }
 
     @Test(arguments: [
-        ("root=nfs:10.0.0.1:/img ip=eth0:static", "nodeinit plan: ip=\"eth0:static\": unknown method \"static\" for interface eth0\n"),
-        ("quiet splash", "nodeinit plan: root=\"\": no root given: use root=nfs:server:/path, NFSROOT=server:/dir or root=/dev/nfs nfsroot=server:/path\n"),
+        (
+            "root=nfs:10.0.0.1:/img ip=eth0:static",
+            "nodeinit plan: ip=\"eth0:static\": unknown method \"static\" for interface eth0\n"
+        ),
+        (
+            "quiet splash",
+            "nodeinit plan: root=\"\": no root given: use root=nfs:server:/path, NFSROOT=server:/dir or root=/dev/nfs nfsroot=server:/path\n"
+        ),
         ("NFSROOT=a:/b STATEMNT=server", "nodeinit plan: STATEMNT=\"server\": expected server:/directory\n"),
     ])
     func malformedCommandLineExitsTwo(_ line: String, _ message: String) throws {
@@ -85,7 +99,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: litefile) }
         let run = try Self.run(["--cmdline", "NFSROOT=a:/b", "--litefile", litefile.path])
         #expect(run.status == 2)
-        #expect(run.stderr == "nodeinit plan: \(litefile.path):2: con applies only to files, and /etc/ssh/ is a directory\n")
+        #expect(
+            run.stderr == "nodeinit plan: \(litefile.path):2: con applies only to files, and /etc/ssh/ is a directory\n"
+        )
     }
 
     @Test func missingTableFileExitsTwo() throws {
@@ -103,8 +119,10 @@ import Testing
         "root=nfs:a:/b ip=off",
     ])
     func roundTrips(_ line: String) throws {
-        let plan = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine(line), litefile: .init(name: "lf", text: CookbookFixtures.redhatLitefile), hostName: "cn1"))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(line),
+                litefile: .init(name: "lf", text: CookbookFixtures.redhatLitefile), hostName: "cn1"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(plan)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BootConfig
 
 struct RootCase: CustomStringConvertible, Sendable {
@@ -14,7 +15,8 @@ struct RootCase: CustomStringConvertible, Sendable {
     static let cases: [RootCase] = [
         RootCase(
             commandLine: "root=nfs:10.187.1.150:/install/netboot/centos7-statelite/x86_64/login/rootimg:ro",
-            syntax: "root=nfs:", server: "10.187.1.150", path: "/install/netboot/centos7-statelite/x86_64/login/rootimg",
+            syntax: "root=nfs:", server: "10.187.1.150",
+            path: "/install/netboot/centos7-statelite/x86_64/login/rootimg",
             options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
         RootCase(
             commandLine: "NFSROOT=172.10.0.1:/install/netboot/centos5.3/x86_64/all",
@@ -25,7 +27,8 @@ struct RootCase: CustomStringConvertible, Sendable {
             syntax: "NFSROOT", server: "mgmt", path: "/install/netboot/rhels9/x86_64/compute/rootimg",
             options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
         RootCase(
-            commandLine: "root=/dev/nfs nfsroot=192.168.152.1:/var/lib/walt/nodes/52:54:00:12:34:56/fs,ro,vers=3,nolock,nocto,acregmin=157680000",
+            commandLine:
+                "root=/dev/nfs nfsroot=192.168.152.1:/var/lib/walt/nodes/52:54:00:12:34:56/fs,ro,vers=3,nolock,nocto,acregmin=157680000",
             syntax: "nfsroot", server: "192.168.152.1", path: "/var/lib/walt/nodes/52:54:00:12:34:56/fs",
             options: ["vers=3,ro,nolock,nocto,acregmin=157680000"]),
         RootCase(
@@ -33,7 +36,8 @@ struct RootCase: CustomStringConvertible, Sendable {
             syntax: "root=nfs4:", server: "2001:db8::1", path: "/export/img",
             options: ["vers=4.2,ro,noac", "vers=4.1,ro,noac", "vers=4.0,ro,noac"]),
         RootCase(
-            commandLine: "root=nfs:server.example:/srv/%s/root,vers=4.1,lock ip=10.0.0.5::10.0.0.1:255.255.255.0:node5:eth0:none",
+            commandLine:
+                "root=nfs:server.example:/srv/%s/root,vers=4.1,lock ip=10.0.0.5::10.0.0.1:255.255.255.0:node5:eth0:none",
             syntax: "root=nfs:", server: "server.example", path: "/srv/node5/root", options: ["vers=4.1,ro,lock"]),
         RootCase(
             commandLine: "root=nfs:/images/base ip=10.0.0.5:10.0.0.9:10.0.0.1:24::eth0:none",
@@ -66,10 +70,12 @@ struct RootCase: CustomStringConvertible, Sendable {
     }
 
     @Test func hostnameSubstitutionWaitsForRuntimeName() throws {
-        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=/dev/nfs nfsroot=10.0.0.1:/tftpboot/%s")))
+        let plan = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=/dev/nfs nfsroot=10.0.0.1:/tftpboot/%s")))
         #expect(plan.root.hostnameSubstitution)
         #expect(plan.root.path == "/tftpboot/%s")
-        let later = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=/dev/nfs nfsroot=10.0.0.1:/tftpboot/%s"), hostName: "cn7"))
+        let later = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=/dev/nfs nfsroot=10.0.0.1:/tftpboot/%s"), hostName: "cn7"))
         #expect(!later.root.hostnameSubstitution)
         #expect(later.root.path == "/tftpboot/cn7")
     }
@@ -105,18 +111,26 @@ struct RootCase: CustomStringConvertible, Sendable {
         #expect(plan.renderText().contains("root-path (option 17)"))
     }
 
-    @Test(arguments: [
-        // ISC dhcpd / dnsmasq root-path as sites write it, and dracut's nfs-lib forms.
-        ("10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
-        ("nfs:10.0.0.1:/srv/img:vers=3,nolock", "10.0.0.1", "/srv/img", ["vers=3,ro,nolock"]),
-        ("nfs4:nfs-1.cluster:/exports/img", "nfs-1.cluster", "/exports/img", ["vers=4.2,ro", "vers=4.1,ro", "vers=4.0,ro"]),
-        ("nfs://10.0.0.1/srv/img", "10.0.0.1", "/srv/img", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
-        ("  /srv/images/%s ", nil, "/srv/images/%s", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
-        ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", ["vers=4.2,ro"]),
-    ] as [(String, String?, String, [String])])
+    @Test(
+        arguments: [
+            // ISC dhcpd / dnsmasq root-path as sites write it, and dracut's nfs-lib forms.
+            (
+                "10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute",
+                ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]
+            ),
+            ("nfs:10.0.0.1:/srv/img:vers=3,nolock", "10.0.0.1", "/srv/img", ["vers=3,ro,nolock"]),
+            (
+                "nfs4:nfs-1.cluster:/exports/img", "nfs-1.cluster", "/exports/img",
+                ["vers=4.2,ro", "vers=4.1,ro", "vers=4.0,ro"]
+            ),
+            ("nfs://10.0.0.1/srv/img", "10.0.0.1", "/srv/img", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            ("  /srv/images/%s ", nil, "/srv/images/%s", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", ["vers=4.2,ro"]),
+        ] as [(String, String?, String, [String])])
     func rootPathForms(rootPath: String, server: String?, path: String, options: [String]) throws {
-        let plan = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine("root=dhcp rd.overlay=0"), dhcpRootPath: rootPath))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine("root=dhcp rd.overlay=0"), dhcpRootPath: rootPath))
         #expect(!plan.root.awaitsDHCPRootPath)
         #expect(plan.root.syntax == "root=dhcp")
         #expect(plan.root.server == server)
@@ -127,7 +141,10 @@ struct RootCase: CustomStringConvertible, Sendable {
 
     @Test(arguments: [
         ("", "root=dhcp root-path=\"\": the DHCP server sent an empty root-path (option 17)"),
-        ("iscsi:@10.0.0.1::3260::iqn.2009-06.dracut:target0", "root=dhcp root-path=\"iscsi:@10.0.0.1::3260::iqn.2009-06.dracut:target0\": not an NFS root (iscsi:); nodeinit boots NFS roots only"),
+        (
+            "iscsi:@10.0.0.1::3260::iqn.2009-06.dracut:target0",
+            "root=dhcp root-path=\"iscsi:@10.0.0.1::3260::iqn.2009-06.dracut:target0\": not an NFS root (iscsi:); nodeinit boots NFS roots only"
+        ),
         ("10.0.0.1:images", "root=dhcp root-path=\"10.0.0.1:images\": export path must start with /"),
     ])
     func badRootPathsNameTheDHCPOption(rootPath: String, message: String) {

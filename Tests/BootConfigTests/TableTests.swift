@@ -1,24 +1,26 @@
 import Testing
+
 @testable import BootConfig
 
 @Suite struct TabdumpCSVTests {
     @Test func quotesCommasCommentsAndDisable() throws {
         let text = #"""
-        #image,file,options,comments,disable
-        "ALL","/etc/a","tmpfs","a comment, with a comma",
-        # a comment line with "an odd quote
-        "img","/etc/b",,"say ""hi""",""
-          "ALL" , "/etc/c" , "ro" , , "1"
-        "ALL","/etc/d","persistent","multi
-        line comment","yes"
-        ALL,/etc/e,link,,0
-        """#
+            #image,file,options,comments,disable
+            "ALL","/etc/a","tmpfs","a comment, with a comma",
+            # a comment line with "an odd quote
+            "img","/etc/b",,"say ""hi""",""
+              "ALL" , "/etc/c" , "ro" , , "1"
+            "ALL","/etc/d","persistent","multi
+            line comment","yes"
+            ALL,/etc/e,link,,0
+            """#
         let rows = try TabdumpCSV.parse(text, file: "litefile", columns: LitefileTable.columns)
-        #expect(rows.map(\.values) == [
-            ["ALL", "/etc/a", "tmpfs", "a comment, with a comma", ""],
-            ["img", "/etc/b", "", "say \"hi\"", ""],
-            ["ALL", "/etc/e", "link", "", "0"],
-        ])
+        #expect(
+            rows.map(\.values) == [
+                ["ALL", "/etc/a", "tmpfs", "a comment, with a comma", ""],
+                ["img", "/etc/b", "", "say \"hi\"", ""],
+                ["ALL", "/etc/e", "link", "", "0"],
+            ])
         #expect(rows.map(\.line) == [2, 4, 8])
     }
 
@@ -35,14 +37,21 @@ import Testing
     }
 
     @Test(arguments: [
-        BadCase(text: "#image,file,options,comments,disable\n\"ALL\",\"/etc/a\n", message: "litefile:2: quoted field is never closed"),
+        BadCase(
+            text: "#image,file,options,comments,disable\n\"ALL\",\"/etc/a\n",
+            message: "litefile:2: quoted field is never closed"),
         BadCase(text: "\"ALL\"x,\"/etc/a\",,,\n", message: "litefile:1: field 1: text after the closing quote"),
         BadCase(text: "\n\nALL,/etc/a\"b,,,\n", message: "litefile:3: field 2: a quote inside an unquoted field"),
-        BadCase(text: "ALL,/etc/a,,,,,surprise\n", message: "litefile:1: field 7 is beyond the table's columns and not empty"),
-        BadCase(text: "#image,file,comments\nALL,/etc/a,\n", message: "litefile:1: header lacks column(s) options, disable"),
+        BadCase(
+            text: "ALL,/etc/a,,,,,surprise\n",
+            message: "litefile:1: field 7 is beyond the table's columns and not empty"),
+        BadCase(
+            text: "#image,file,comments\nALL,/etc/a,\n", message: "litefile:1: header lacks column(s) options, disable"),
     ])
     func malformedCSV(_ testCase: BadCase) {
-        #expect(throws: TabdumpCSV.Error.self) { try TabdumpCSV.parse(testCase.text, file: "litefile", columns: LitefileTable.columns) }
+        #expect(throws: TabdumpCSV.Error.self) {
+            try TabdumpCSV.parse(testCase.text, file: "litefile", columns: LitefileTable.columns)
+        }
         do {
             _ = try TabdumpCSV.parse(testCase.text, file: "litefile", columns: LitefileTable.columns)
         } catch {
@@ -85,16 +94,19 @@ import Testing
 
     @Test func mergeOrderAndImageSelection() throws {
         let text = """
-        #image,file,options,comments,disable
-        "img1","/etc/x","persistent",,
-        "ALL","/etc/x","tmpfs",,
-        "","/etc/x","ro",,
-        "other","/etc/y","tmpfs",,
-        "","/etc/mtab","link",,
-        """
+            #image,file,options,comments,disable
+            "img1","/etc/x","persistent",,
+            "ALL","/etc/x","tmpfs",,
+            "","/etc/x","ro",,
+            "other","/etc/y","tmpfs",,
+            "","/etc/mtab","link",,
+            """
         let rows = try LitefileTable.parse(text, file: "f")
-        #expect(try LitefileTable.merged(rows, image: "img1", file: "f").first { $0.path == "/etc/x" }?.option == .persistent)
-        #expect(try LitefileTable.merged(rows, image: "img2", file: "f").first { $0.path == "/etc/x" }?.option == .tmpfs)
+        #expect(
+            try LitefileTable.merged(rows, image: "img1", file: "f").first { $0.path == "/etc/x" }?.option
+                == .persistent)
+        #expect(
+            try LitefileTable.merged(rows, image: "img2", file: "f").first { $0.path == "/etc/x" }?.option == .tmpfs)
         #expect(try LitefileTable.merged(rows, image: "img2", file: "f").contains { $0.path == "/etc/y" } == false)
     }
 
@@ -119,12 +131,22 @@ import Testing
         Bad(rows: "ALL,\"/etc/my file\",,,\n", message: "lf:1: \"/etc/my file\" contains whitespace"),
         Bad(rows: "ALL,/etc/../x,,,\n", message: "lf:1: \"/etc/../x\" has empty, . or .. components"),
         Bad(rows: "ALL,,,,\n", message: "lf:1: empty file name"),
-        Bad(rows: "ALL,/opt/,ro,,\nALL,/opt/a,ro,,\n", message: "lf:2: /opt/a under /opt/: a ro directory cannot have entries below it"),
-        Bad(rows: "ALL,/var/,link,,\nALL,/var/log/,tmpfs,,\n", message: "lf:2: /var/log/ under /var/: children of a link-type directory must be link-type, not tmpfs"),
+        Bad(
+            rows: "ALL,/opt/,ro,,\nALL,/opt/a,ro,,\n",
+            message: "lf:2: /opt/a under /opt/: a ro directory cannot have entries below it"),
+        Bad(
+            rows: "ALL,/var/,link,,\nALL,/var/log/,tmpfs,,\n",
+            message: "lf:2: /var/log/ under /var/: children of a link-type directory must be link-type, not tmpfs"),
         Bad(rows: "ALL,/var/,,,\nALL,/var/a,link,ro,,1\n", message: "lf:2: field 6 is beyond"),
-        Bad(rows: "ALL,/var/,,,\nALL,/var/a,\"link,ro\",,\n", message: "lf:2: /var/a under /var/: link,ro is not allowed under a link-type directory"),
-        Bad(rows: "ALL,/var/,tmpfs,,\nALL,/var/a,\"link,persistent\",,\n", message: "lf:2: /var/a under /var/: children of a tmpfs directory cannot be link-type (link,persistent)"),
-        Bad(rows: "ALL,/srv/,persistent,,\nALL,/srv/a/b,tmpfs,,\n", message: "lf:2: /srv/a/b under /srv/: children of a persistent directory must be persistent, not tmpfs"),
+        Bad(
+            rows: "ALL,/var/,,,\nALL,/var/a,\"link,ro\",,\n",
+            message: "lf:2: /var/a under /var/: link,ro is not allowed under a link-type directory"),
+        Bad(
+            rows: "ALL,/var/,tmpfs,,\nALL,/var/a,\"link,persistent\",,\n",
+            message: "lf:2: /var/a under /var/: children of a tmpfs directory cannot be link-type (link,persistent)"),
+        Bad(
+            rows: "ALL,/srv/,persistent,,\nALL,/srv/a/b,tmpfs,,\n",
+            message: "lf:2: /srv/a/b under /srv/: children of a persistent directory must be persistent, not tmpfs"),
     ])
     func liteimgRules(_ bad: Bad) {
         do {
@@ -140,15 +162,15 @@ import Testing
 
     @Test func allowedCombinations() throws {
         let text = """
-        ALL,/var/,,,
-        ALL,/var/lib/,link,,
-        ALL,/var/lib/x,"link,persistent",,
-        ALL,/etc/,tmpfs,,
-        ALL,/etc/mtab,link,,
-        ALL,/etc/ssh/,persistent,,
-        ALL,/srv/,persistent,,
-        ALL,/srv/data/,bind,persistent,,
-        """
+            ALL,/var/,,,
+            ALL,/var/lib/,link,,
+            ALL,/var/lib/x,"link,persistent",,
+            ALL,/etc/,tmpfs,,
+            ALL,/etc/mtab,link,,
+            ALL,/etc/ssh/,persistent,,
+            ALL,/srv/,persistent,,
+            ALL,/srv/data/,bind,persistent,,
+            """
         _ = try LitefileTable.merged(try LitefileTable.parse(text.replacingBind(), file: "f"), image: nil, file: "f")
     }
 }
@@ -167,82 +189,107 @@ extension String {
 
 @Suite struct LitetreeAndStateliteTests {
     @Test func cookbookLitetreeWithVariables() throws {
-        let plan = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/install/netboot/rhels9/x86_64/compute NODE=cn1 STATEMNT="),
-            litefile: BootInputs.Table(name: "litefile", text: "ALL,/etc/motd,ro,,\nALL,/etc/ssh/,,,\nALL,/etc/ssh/sshd_config,link,,\n"),
-            litetree: BootInputs.Table(name: "litetree", text: CookbookFixtures.litetree)))
-        #expect(plan.statelite.treeMounts.map(\.mountPoint) == ["/.statelite/mnt/10.0.0.1/statelite/cn1", "/.statelite/mnt/cnfs/gpfs/dallas"])
-        #expect(plan.statelite.treeMounts.first?.attempts.map(\.options) == ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"])
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(
+                    "NFSROOT=10.0.0.1:/install/netboot/rhels9/x86_64/compute NODE=cn1 STATEMNT="),
+                litefile: BootInputs.Table(
+                    name: "litefile", text: "ALL,/etc/motd,ro,,\nALL,/etc/ssh/,,,\nALL,/etc/ssh/sshd_config,link,,\n"),
+                litetree: BootInputs.Table(name: "litetree", text: CookbookFixtures.litetree)))
+        #expect(
+            plan.statelite.treeMounts.map(\.mountPoint) == [
+                "/.statelite/mnt/10.0.0.1/statelite/cn1", "/.statelite/mnt/cnfs/gpfs/dallas",
+            ])
+        #expect(
+            plan.statelite.treeMounts.first?.attempts.map(\.options) == [
+                "vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock",
+            ])
         let motd = plan.statelite.entries.first { $0.path == "/etc/motd" }
-        #expect(motd?.sources == [
-            "/.statelite/mnt/10.0.0.1/statelite/cn1/etc/motd", "/.statelite/mnt/cnfs/gpfs/dallas/etc/motd", "/.default/etc/motd",
-            "/etc/motd",
-        ])
+        #expect(
+            motd?.sources == [
+                "/.statelite/mnt/10.0.0.1/statelite/cn1/etc/motd", "/.statelite/mnt/cnfs/gpfs/dallas/etc/motd",
+                "/.default/etc/motd",
+                "/etc/motd",
+            ])
         #expect(plan.statelite.entries.map(\.path) == ["/etc/motd", "/etc/mtab", "/etc/ssh/", "/etc/ssh/sshd_config"])
         #expect(plan.statelite.entries.last?.parent == "/etc/ssh/")
         #expect(plan.statelite.statemnt == nil)
     }
 
     @Test func litetreeMissingAttributeBecomesUndefined() throws {
-        let plan = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=cn1"),
-            litetree: BootInputs.Table(name: "lt", text: "1,,\"10.0.0.2:/trees/$nodepos.room/$nodetype.os\",\"vers=3,noac\",,\n")))
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=cn1"),
+                litetree: BootInputs.Table(
+                    name: "lt", text: "1,,\"10.0.0.2:/trees/$nodepos.room/$nodetype.os\",\"vers=3,noac\",,\n")))
         #expect(plan.statelite.treeMounts.first?.directory == "/trees/UNDEFINED/UNDEFINED")
         #expect(plan.statelite.treeMounts.first?.attempts.map(\.options) == ["vers=3,ro,nolock,noac"])
         #expect(plan.warnings.contains { $0.contains("$nodepos.room") })
-        let given = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=cn1 nodeinit.attr.nodepos.room=tokyo nodeinit.attr.nodetype.os=rhels9"),
-            litetree: BootInputs.Table(name: "lt", text: "1,,\"10.0.0.2:/trees/$nodepos.room/$nodetype.os//x\",,,\n")))
+        let given = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(
+                    "NFSROOT=10.0.0.1:/img NODE=cn1 nodeinit.attr.nodepos.room=tokyo nodeinit.attr.nodetype.os=rhels9"),
+                litetree: BootInputs.Table(
+                    name: "lt", text: "1,,\"10.0.0.2:/trees/$nodepos.room/$nodetype.os//x\",,,\n")))
         #expect(given.statelite.treeMounts.first?.directory == "/trees/tokyo/rhels9/x")
     }
 
     @Test func litetreePrioritiesAndImages() throws {
         let text = """
-        #priority,image,directory,mntopts,comments,disable
-        "10",,"s1:/ten",,,
-        "2","ALL","s2:/two",,,
-        "2","img","s3:/two-img",,,
-        "1.5",,"/in/image",,,
-        "3","other","s4:/x",,,
-        "1",,"s5:/off",,,"1"
-        """
+            #priority,image,directory,mntopts,comments,disable
+            "10",,"s1:/ten",,,
+            "2","ALL","s2:/two",,,
+            "2","img","s3:/two-img",,,
+            "1.5",,"/in/image",,,
+            "3","other","s4:/x",,,
+            "1",,"s5:/off",,,"1"
+            """
         let rows = LitetreeTable.merged(try LitetreeTable.parse(text, file: "lt"), image: "img")
         #expect(rows.map(\.directory) == ["/in/image", "s3:/two-img", "s1:/ten"])
     }
 
     @Test func stateliteTableForNodeAndGroup() throws {
-        let forNode = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=jfe01"),
-            statelite: BootInputs.Table(name: "sl", text: CookbookFixtures.statelite)))
+        let forNode = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=jfe01"),
+                statelite: BootInputs.Table(name: "sl", text: CookbookFixtures.statelite)))
         #expect(forNode.statelite.statemnt?.server == "10.0.0.1")
         #expect(forNode.statelite.statemnt?.nodePath == "/lite/state/jfe01")
         #expect(forNode.statelite.statemnt?.attempts.map(\.options) == ["vers=3,nolock"])
         #expect(forNode.statelite.statemnt?.origin == "sl:3")
-        let forGroup = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=cn9 nodeinit.groups=compute,japan"),
-            statelite: BootInputs.Table(name: "sl", text: CookbookFixtures.statelite)))
+        let forGroup = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=cn9 nodeinit.groups=compute,japan"),
+                statelite: BootInputs.Table(name: "sl", text: CookbookFixtures.statelite)))
         #expect(forGroup.statelite.statemnt?.server == "cnfs")
         #expect(forGroup.statelite.statemnt?.nodePath == "/gpfs/state/cn9")
-        #expect(forGroup.statelite.statemnt?.attempts.map(\.options) == ["vers=4.2,nolock,rsize=32768,tcp,timeo=14", "vers=4.1,nolock,rsize=32768,tcp,timeo=14", "vers=3,nolock,rsize=32768,tcp,timeo=14"])
-        let commandLineWins = try BootPlanner.plan(BootInputs(
-            commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=jfe01 STATEMNT="),
-            statelite: BootInputs.Table(name: "sl", text: CookbookFixtures.statelite)))
+        #expect(
+            forGroup.statelite.statemnt?.attempts.map(\.options) == [
+                "vers=4.2,nolock,rsize=32768,tcp,timeo=14", "vers=4.1,nolock,rsize=32768,tcp,timeo=14",
+                "vers=3,nolock,rsize=32768,tcp,timeo=14",
+            ])
+        let commandLineWins = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=jfe01 STATEMNT="),
+                statelite: BootInputs.Table(name: "sl", text: CookbookFixtures.statelite)))
         #expect(commandLineWins.statelite.statemnt == nil)
     }
 
     @Test func ambiguousStateliteRows() {
         #expect(throws: StateliteTable.Error.ambiguous(file: "sl", lines: [1, 2], key: "cn1")) {
-            try BootPlanner.plan(BootInputs(
-                commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=cn1"),
-                statelite: BootInputs.Table(name: "sl", text: "cn1,,a:/x,,\ncn1,ALL,b:/y,,\n")))
+            try BootPlanner.plan(
+                BootInputs(
+                    commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img NODE=cn1"),
+                    statelite: BootInputs.Table(name: "sl", text: "cn1,,a:/x,,\ncn1,ALL,b:/y,,\n")))
         }
     }
 
     @Test func nodeVariableNeedsTheNodeName() {
         do {
-            _ = try BootPlanner.plan(BootInputs(
-                commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img"),
-                litetree: BootInputs.Table(name: "lt", text: CookbookFixtures.litetree)))
+            _ = try BootPlanner.plan(
+                BootInputs(
+                    commandLine: KernelCommandLine("NFSROOT=10.0.0.1:/img"),
+                    litetree: BootInputs.Table(name: "lt", text: CookbookFixtures.litetree)))
             Issue.record("accepted $node without a node name")
         } catch let error as any BootConfigError {
             #expect(error.description == "lt:2: $node needs the node name: give NODE= (or a host name in ip=)")

@@ -3,21 +3,25 @@ import Testing
 @testable import NetworkAddresses
 
 @Suite struct IPAddressTests {
-    @Test(arguments: [
-        ("10.0.2.15", "10.0.2.15"), ("0.0.0.0", "0.0.0.0"), ("255.255.255.255", "255.255.255.255"),
-        ("1.2.3.04", nil), ("256.1.1.1", nil), ("1.2.3", nil), ("1.2.3.4.5", nil), ("1..2.3", nil), ("", nil),
-        (" 1.2.3.4", nil), ("1.2.3.4 ", nil), ("a.b.c.d", nil), ("1.2.3.-4", nil), ("1.2.3.٤", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("10.0.2.15", "10.0.2.15"), ("0.0.0.0", "0.0.0.0"), ("255.255.255.255", "255.255.255.255"),
+            ("1.2.3.04", nil), ("256.1.1.1", nil), ("1.2.3", nil), ("1.2.3.4.5", nil), ("1..2.3", nil), ("", nil),
+            (" 1.2.3.4", nil), ("1.2.3.4 ", nil), ("a.b.c.d", nil), ("1.2.3.-4", nil), ("1.2.3.٤", nil),
+        ] as [(String, String?)])
     func ipv4Parsing(text: String, expected: String?) {
         #expect(IPv4Address(text)?.description == expected)
     }
 
-    @Test(arguments: [
-        ("2001:db8::1", "2001:db8::1"), ("::", "::"), ("::1", "::1"), ("fe80::1:2", "fe80::1:2"),
-        ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"), ("::ffff:10.0.0.1", "::ffff:a00:1"), ("1:0:0:1:0:0:0:1", "1:0:0:1::1"),
-        ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"), ("1::2::3", nil), ("12345::", nil), (":::", nil), ("1:2:3:4:5:6:7", nil),
-        ("g::1", nil), ("", nil), ("1:2:3:4:5:6:7:8:9", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("2001:db8::1", "2001:db8::1"), ("::", "::"), ("::1", "::1"), ("fe80::1:2", "fe80::1:2"),
+            ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"), ("::ffff:10.0.0.1", "::ffff:a00:1"),
+            ("1:0:0:1:0:0:0:1", "1:0:0:1::1"),
+            ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"), ("1::2::3", nil), ("12345::", nil), (":::", nil),
+            ("1:2:3:4:5:6:7", nil),
+            ("g::1", nil), ("", nil), ("1:2:3:4:5:6:7:8:9", nil),
+        ] as [(String, String?)])
     func ipv6Parsing(text: String, expected: String?) {
         #expect(IPv6Address(text)?.description == expected)
     }
@@ -28,17 +32,22 @@ import Testing
         #expect(IPAddress("cnfs") == nil)
     }
 
-    @Test(arguments: [("255.255.255.0", 24), ("255.255.255.255", 32), ("0.0.0.0", 0), ("255.0.255.0", nil), ("255.255.254.0", 23)]
-        as [(String, Int?)])
+    @Test(
+        arguments: [
+            ("255.255.255.0", 24), ("255.255.255.255", 32), ("0.0.0.0", 0), ("255.0.255.0", nil), ("255.255.254.0", 23),
+        ]
+            as [(String, Int?)])
     func netmaskPrefixLength(mask: String, prefix: Int?) {
         #expect(IPv4Address(mask)?.prefixLengthIfNetmask == prefix)
         if let prefix { #expect(IPv4Address.netmask(prefixLength: prefix).description == mask) }
     }
 
-    @Test(arguments: [
-        ("52:54:00:12:34:56", "52:54:00:12:34:56"), ("52-54-00-AB-cd-EF", "52:54:00:ab:cd:ef"), ("52:54:00:12:34", nil),
-        ("52:54:00:12:34:5", nil), ("52:54:00:12:34:567", nil), ("zz:54:00:12:34:56", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("52:54:00:12:34:56", "52:54:00:12:34:56"), ("52-54-00-AB-cd-EF", "52:54:00:ab:cd:ef"),
+            ("52:54:00:12:34", nil),
+            ("52:54:00:12:34:5", nil), ("52:54:00:12:34:567", nil), ("zz:54:00:12:34:56", nil),
+        ] as [(String, String?)])
     func macParsing(text: String, expected: String?) {
         #expect(MACAddress(text)?.description == expected)
     }

@@ -1,6 +1,5 @@
-import Testing
-
 import NetworkAddresses
+import Testing
 
 @Suite struct IPNetworkTests {
     static let ranges: [(String, String, Bool)] = [

@@ -1,10 +1,11 @@
 import Foundation
 import NodeSys
 import Testing
+
 @testable import NodeAgent
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite(.serialized) struct AgentServerTests {
@@ -13,7 +14,9 @@ import Glibc
             let client = AgentClient(endpoint: server.localAddress)
             let (head, body) = try client.getSmall("/v1/health")
             #expect(head.headers["Content-Type"] == "application/json")
-            struct Health: Decodable { var version: String; var uptimeSeconds: Double; var upperDirectory: String; var capturesInProgress: Int }
+            struct Health: Decodable {
+                var version: String; var uptimeSeconds: Double; var upperDirectory: String; var capturesInProgress: Int
+            }
             let health = try JSONDecoder().decode(Health.self, from: Data(body))
             #expect(health.version == "test")
             #expect(health.upperDirectory == "/test/upper")
@@ -96,7 +99,8 @@ import Glibc
             let raw = try rawExchange(server.localAddress, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", from: other)
             #expect(raw.hasPrefix("HTTP/1.1 403 Forbidden\r\n"))
             #expect(!raw.contains("allowlist"))  // the reason stays in the log
-            #expect(eventually { logs.contains("denied 127.0.0.2:") && logs.contains("127.0.0.2 is not in the allowlist") })
+            #expect(
+                eventually { logs.contains("denied 127.0.0.2:") && logs.contains("127.0.0.2 is not in the allowlist") })
             // Even a malformed request from outside gets 403, not a parser diagnosis.
             let malformed = try rawExchange(server.localAddress, "BAD\r\n\r\n", from: other)
             #expect(malformed.hasPrefix("HTTP/1.1 403 Forbidden\r\n"))
@@ -251,7 +255,9 @@ import Glibc
         try writeFile("\(directory)/empty", "\n", mode: 0o600)
         #expect(throws: TokenFile.Error.empty(path: "\(directory)/empty")) { try TokenFile.load("\(directory)/empty") }
         try writeFile("\(directory)/spaces", "two words\n", mode: 0o600)
-        #expect(throws: TokenFile.Error.invalid(path: "\(directory)/spaces")) { try TokenFile.load("\(directory)/spaces") }
+        #expect(throws: TokenFile.Error.invalid(path: "\(directory)/spaces")) {
+            try TokenFile.load("\(directory)/spaces")
+        }
         #expect(throws: (any Error).self) { try TokenFile.load("\(directory)/missing") }
         #expect(throws: TokenFile.Error.notRegularFile(path: directory)) { try TokenFile.load(directory) }
     }
@@ -259,7 +265,9 @@ import Glibc
 
 @Suite(.serialized) struct AgentLimitsTests {
     @Test func connectionsPastTheCapAreClosedAtOnce() throws {
-        try withAgent(configure: { $0.maxConnections = 2; $0.requestTimeoutMilliseconds = 5000 }) { server, logs in
+        try withAgent(configure: {
+            $0.maxConnections = 2; $0.requestTimeoutMilliseconds = 5000
+        }) { server, logs in
             let idle = try (0..<2).map { _ in try TCPStream.connect(to: server.localAddress) }
             #expect(eventually { server.openConnections.load(ordering: .relaxed) == 2 })
             let extra = try TCPStream.connect(to: server.localAddress)
@@ -292,9 +300,14 @@ struct AgentDaemonTests {
         try FileManager.default.createDirectory(atPath: directory + "/upper", withIntermediateDirectories: true)
         try writeFile(directory + "/token", "daemon-token\n", mode: 0o600)
         let port = 20000 + Int(getpid() % 20000)
-        var arguments = AgentLaunch.arguments(newRoot: "/", port: port, allow: ["127.0.0.1"], tokenFile: directory + "/token", upper: directory + "/upper")
+        var arguments = AgentLaunch.arguments(
+            newRoot: "/", port: port, allow: ["127.0.0.1"], tokenFile: directory + "/token", upper: directory + "/upper"
+        )
         arguments += ["--listen", "127.0.0.1"]
-        #expect(arguments.starts(with: ["nodeinit", "agent", "--root", "/", "--port", String(port), "--allow", "127.0.0.1", "--token-file"]))
+        #expect(
+            arguments.starts(with: [
+                "nodeinit", "agent", "--root", "/", "--port", String(port), "--allow", "127.0.0.1", "--token-file",
+            ]))
         let pid = try AgentLaunch.start(binary: builtNodeinit, arguments: arguments, logPath: directory + "/agent.log")
         defer {
             kill(pid, SIGTERM)
@@ -316,7 +329,9 @@ struct AgentDaemonTests {
         try writeFile(directory + "/token", "daemon-token\n", mode: 0o644)
         let pid = try AgentLaunch.start(
             binary: builtNodeinit,
-            arguments: ["nodeinit", "agent", "--port", "20999", "--allow", "127.0.0.1", "--token-file", directory + "/token"],
+            arguments: [
+                "nodeinit", "agent", "--port", "20999", "--allow", "127.0.0.1", "--token-file", directory + "/token",
+            ],
             logPath: directory + "/agent.log")
         var status: Int32 = 0
         waitpid(pid, &status, 0)
@@ -326,7 +341,9 @@ struct AgentDaemonTests {
     }
 }
 
-@Suite(.enabled(if: access(builtNodeinit, X_OK) == 0 && getuid() == 0, "needs root (mount namespace) and the built nodeinit"))
+@Suite(
+    .enabled(
+        if: access(builtNodeinit, X_OK) == 0 && getuid() == 0, "needs root (mount namespace) and the built nodeinit"))
 struct AgentAcrossSwitchRootTests {
     /// The lifetime the README describes: the agent chroots into the new root before switch_root;
     /// once the init moves /run into the new root and the new root to its final place, the agent
@@ -335,37 +352,39 @@ struct AgentAcrossSwitchRootTests {
     @Test func agentStartedWithRootSeesTheUpperAfterTheMoves() throws {
         let port = 21000 + Int(getpid() % 20000)
         let script = """
-        set -eu
-        B=$1; P=$2; T=/tmp/agent-switchroot-$$
-        mkdir -p $T/sysroot $T/run $T/final
-        mount -t tmpfs agent-sysroot $T/sysroot
-        mkdir -p $T/sysroot/run $T/sysroot/etc
-        mount -t tmpfs agent-run $T/run
-        mkdir -p $T/run/nodeinit/overlay/upper/etc
-        echo changed > $T/run/nodeinit/overlay/upper/etc/motd
-        "$B" agent --root $T/sysroot --port $P --listen 127.0.0.1 --allow 127.0.0.1 2>/dev/null &
-        AGENT=$!
-        trap 'set +e; kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; umount -R $T/final $T/run $T/sysroot 2>/dev/null; rm -rf $T' EXIT
-        # From a reserved source port, as `nodeinit pull` run by root does: without a token the agent refuses others.
-        get() { python3 -c 'import sys, random, http.client
-        error = None
-        for attempt in range(20):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=10, source_address=("127.0.0.1", random.randint(600, 1023)))
-                c.request("GET", sys.argv[1]); r = c.getresponse(); body = r.read().decode()
-                print(r.status, body.replace(" ", "").replace("\\n", "") if r.status == 200 else ""); break
-            except OSError as e:
-                error = e
-        else:
-            print("down", error)' "$1" "$P"; }
-        for i in $(seq 50); do case "$(get /v1/health)" in 200*) break;; esac; sleep 0.1; done
-        echo "before $(get /v1/summary)"
-        mount --move $T/run $T/sysroot/run
-        mount --move $T/sysroot $T/final
-        echo "after $(get /v1/summary)"
-        kill $AGENT; wait $AGENT || true
-        """
-        let output = try runTool(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", builtNodeinit, String(port)])
+            set -eu
+            B=$1; P=$2; T=/tmp/agent-switchroot-$$
+            mkdir -p $T/sysroot $T/run $T/final
+            mount -t tmpfs agent-sysroot $T/sysroot
+            mkdir -p $T/sysroot/run $T/sysroot/etc
+            mount -t tmpfs agent-run $T/run
+            mkdir -p $T/run/nodeinit/overlay/upper/etc
+            echo changed > $T/run/nodeinit/overlay/upper/etc/motd
+            "$B" agent --root $T/sysroot --port $P --listen 127.0.0.1 --allow 127.0.0.1 2>/dev/null &
+            AGENT=$!
+            trap 'set +e; kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; umount -R $T/final $T/run $T/sysroot 2>/dev/null; rm -rf $T' EXIT
+            # From a reserved source port, as `nodeinit pull` run by root does: without a token the agent refuses others.
+            get() { python3 -c 'import sys, random, http.client
+            error = None
+            for attempt in range(20):
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=10, source_address=("127.0.0.1", random.randint(600, 1023)))
+                    c.request("GET", sys.argv[1]); r = c.getresponse(); body = r.read().decode()
+                    print(r.status, body.replace(" ", "").replace("\\n", "") if r.status == 200 else ""); break
+                except OSError as e:
+                    error = e
+            else:
+                print("down", error)' "$1" "$P"; }
+            for i in $(seq 50); do case "$(get /v1/health)" in 200*) break;; esac; sleep 0.1; done
+            echo "before $(get /v1/summary)"
+            mount --move $T/run $T/sysroot/run
+            mount --move $T/sysroot $T/final
+            echo "after $(get /v1/summary)"
+            kill $AGENT; wait $AGENT || true
+            """
+        let output = try runTool([
+            "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", builtNodeinit, String(port),
+        ])
         #expect(output.contains("before 500"), "\(output)")
         #expect(output.contains("after 200 {"), "\(output)")
         #expect(output.contains(#""regularFiles":{"bytes":8,"count":1}"#), "\(output)")

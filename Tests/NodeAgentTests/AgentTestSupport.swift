@@ -3,10 +3,11 @@ import NodeSys
 import OverlayCapture
 import Synchronization
 import SystemPackage
+
 @testable import NodeAgent
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A stand-in capture: a fixed summary and a layer of `layerSize` pattern bytes, written in
@@ -93,7 +94,8 @@ func withAgent<T>(
     let logs = LogCollector()
     var configuration = AgentConfiguration(
         listenAddress: IPAddress("127.0.0.1"), port: 0,
-        access: AccessPolicy(allowlist: allow.compactMap { IPNetwork($0) }, token: token.flatMap(BearerToken.init),
+        access: AccessPolicy(
+            allowlist: allow.compactMap { IPNetwork($0) }, token: token.flatMap(BearerToken.init),
             requireReservedPort: requireReservedPort),
         upperDirectory: "/test/upper", version: "test")
     configure(&configuration)
@@ -140,7 +142,8 @@ func removeTree(_ path: String) {
 }
 
 func writeFile(_ path: String, _ contents: String, mode: mode_t = 0o644) throws {
-    let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate], permissions: FilePermissions(rawValue: mode))
+    let fd = try FileDescriptor.open(
+        FilePath(path), .writeOnly, options: [.create, .truncate], permissions: FilePermissions(rawValue: mode))
     defer { try? fd.close() }
     _ = try fd.writeAll(Array(contents.utf8))
     _ = fchmod(fd.rawValue, mode)

@@ -1,6 +1,7 @@
 import NodeSys
-import Testing
 import TestSupport
+import Testing
+
 @testable import NodeAgent
 
 @Suite struct ChunkedDecoderTests {
@@ -12,7 +13,9 @@ import TestSupport
         var offset = 0
         while offset < payload.count {
             let size = min(payload.count - offset, 1 + Int(random.next() % 5000))
-            wire += ChunkedEncoding.chunkPrefix(size: size) + payload[offset..<(offset + size)] + ChunkedEncoding.chunkSuffix
+            wire +=
+                ChunkedEncoding.chunkPrefix(size: size) + payload[offset..<(offset + size)]
+                + ChunkedEncoding.chunkSuffix
             offset += size
         }
         wire += ChunkedEncoding.lastChunk(trailers: HTTPHeaders([("Nodeinit-Report", "eyJ4IjoxfQ==")]))
@@ -45,7 +48,8 @@ import TestSupport
         var random = SplitMix64(seed: 0xc4a_6e6b)
         let valid = Array("5\r\nhello\r\n10;ext=1\r\n0123456789abcdef\r\n0\r\nX-T: v\r\n\r\n".utf8)
         for round in 0..<20_000 {
-            var bytes = round % 4 == 0
+            var bytes =
+                round % 4 == 0
                 ? (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 : valid
             if round % 4 != 0 {
@@ -78,10 +82,16 @@ import TestSupport
         #expect(policy.decide(peer: local, authorization: ["bearer s3cret-token"]) == .allowed)
         #expect(policy.decide(peer: local, authorization: []) == .denied("no bearer token"))
         #expect(policy.decide(peer: local, authorization: ["Bearer s3cret-tokeN"]) == .denied("wrong bearer token"))
-        #expect(policy.decide(peer: local, authorization: ["Bearer s3cret-token-and-more"]) == .denied("wrong bearer token"))
+        #expect(
+            policy.decide(peer: local, authorization: ["Bearer s3cret-token-and-more"]) == .denied("wrong bearer token")
+        )
         #expect(policy.decide(peer: local, authorization: ["Bearer s3cret"]) == .denied("wrong bearer token"))
-        #expect(policy.decide(peer: local, authorization: ["Basic czNjcmV0"]) == .denied("authorization is not a bearer token"))
-        #expect(policy.decide(peer: other, authorization: ["Bearer s3cret-token"]) == .denied("address 127.0.0.2 is not in the allowlist"))
+        #expect(
+            policy.decide(peer: local, authorization: ["Basic czNjcmV0"])
+                == .denied("authorization is not a bearer token"))
+        #expect(
+            policy.decide(peer: other, authorization: ["Bearer s3cret-token"])
+                == .denied("address 127.0.0.2 is not in the allowlist"))
     }
 }
 
@@ -92,7 +102,9 @@ import TestSupport
         #expect((0..<3).map { throttle.admit("line \($0)", now: start) } == ["line 0", "line 1", "line 2"])
         #expect(throttle.admit("line 3", now: start + .seconds(1)) == nil)
         #expect(throttle.admit("line 4", now: start + .seconds(9)) == nil)
-        #expect(throttle.admit("line 5", now: start + .seconds(10)) == "line 5 (2 similar lines suppressed before this one)")
+        #expect(
+            throttle.admit("line 5", now: start + .seconds(10)) == "line 5 (2 similar lines suppressed before this one)"
+        )
         #expect(throttle.admit("line 6", now: start + .seconds(10)) == "line 6")
     }
 }

@@ -1,22 +1,38 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import NodeAgent
 
 @Suite struct HTTPRequestParserTests {
     typealias Head = HTTPRequestHead
 
     static let valid: [(String, Head)] = [
-        ("GET /v1/health HTTP/1.1\r\nHost: node\r\n\r\n",
-         Head(method: "GET", path: "/v1/health", headers: HTTPHeaders([("Host", "node")]))),
-        ("GET /v1/summary?paths=1 HTTP/1.1\r\nHost: n\r\nAuthorization: Bearer abc\r\n\r\n",
-         Head(method: "GET", path: "/v1/summary", query: [.init("paths", "1")],
-              headers: HTTPHeaders([("Host", "n"), ("Authorization", "Bearer abc")]))),
-        ("GET /v1/layer?compress=zstd&x=%41%20b HTTP/1.0\r\n\r\n",
-         Head(method: "GET", path: "/v1/layer", query: [.init("compress", "zstd"), .init("x", "A b")], minorVersion: 0)),
-        ("HEAD / HTTP/1.1\r\nHost:  spaced \t\r\nContent-Length: 0\r\n\r\n",
-         Head(method: "HEAD", path: "/", headers: HTTPHeaders([("Host", "spaced"), ("Content-Length", "0")]))),
-        ("GET /a?flag HTTP/1.1\r\nhost: h\r\nX-Empty:\r\n\r\n",
-         Head(method: "GET", path: "/a", query: [.init("flag", "")], headers: HTTPHeaders([("host", "h"), ("X-Empty", "")]))),
+        (
+            "GET /v1/health HTTP/1.1\r\nHost: node\r\n\r\n",
+            Head(method: "GET", path: "/v1/health", headers: HTTPHeaders([("Host", "node")]))
+        ),
+        (
+            "GET /v1/summary?paths=1 HTTP/1.1\r\nHost: n\r\nAuthorization: Bearer abc\r\n\r\n",
+            Head(
+                method: "GET", path: "/v1/summary", query: [.init("paths", "1")],
+                headers: HTTPHeaders([("Host", "n"), ("Authorization", "Bearer abc")]))
+        ),
+        (
+            "GET /v1/layer?compress=zstd&x=%41%20b HTTP/1.0\r\n\r\n",
+            Head(
+                method: "GET", path: "/v1/layer", query: [.init("compress", "zstd"), .init("x", "A b")], minorVersion: 0
+            )
+        ),
+        (
+            "HEAD / HTTP/1.1\r\nHost:  spaced \t\r\nContent-Length: 0\r\n\r\n",
+            Head(method: "HEAD", path: "/", headers: HTTPHeaders([("Host", "spaced"), ("Content-Length", "0")]))
+        ),
+        (
+            "GET /a?flag HTTP/1.1\r\nhost: h\r\nX-Empty:\r\n\r\n",
+            Head(
+                method: "GET", path: "/a", query: [.init("flag", "")],
+                headers: HTTPHeaders([("host", "h"), ("X-Empty", "")]))
+        ),
     ]
 
     @Test(arguments: valid)
@@ -70,7 +86,10 @@ import TestSupport
         ("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", .transferEncodingNotAllowed),
         ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", .bodyNotAllowed(contentLength: "5")),
         ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 00\r\n\r\n", .bodyNotAllowed(contentLength: "00")),
-        ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n", .bodyNotAllowed(contentLength: "0, 0")),
+        (
+            "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+            .bodyNotAllowed(contentLength: "0, 0")
+        ),
         ("\r\n\r\n", .malformedRequestLine("")),
     ]
 
@@ -83,14 +102,20 @@ import TestSupport
         var limits = HTTPRequestParser.Limits()
         limits.maxHeaderCount = 3
         let many = "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"
-        #expect(throws: HTTPRequestParser.Error.tooManyHeaders(limit: 3)) { try HTTPRequestParser(limits: limits).parse(Array(many.utf8)) }
+        #expect(throws: HTTPRequestParser.Error.tooManyHeaders(limit: 3)) {
+            try HTTPRequestParser(limits: limits).parse(Array(many.utf8))
+        }
 
         let longLine = "GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 9000) + "\r\n\r\n"
-        #expect(throws: HTTPRequestParser.Error.lineTooLong(limit: 8192)) { try HTTPRequestParser().parse(Array(longLine.utf8)) }
+        #expect(throws: HTTPRequestParser.Error.lineTooLong(limit: 8192)) {
+            try HTTPRequestParser().parse(Array(longLine.utf8))
+        }
 
         // No terminator but already over the limit: refused without waiting for more.
         let endless = "GET / HTTP/1.1\r\n" + String(repeating: "X: 1234567890\r\n", count: 2000)
-        #expect(throws: HTTPRequestParser.Error.headTooLarge(limit: 16384)) { try HTTPRequestParser().parse(Array(endless.utf8)) }
+        #expect(throws: HTTPRequestParser.Error.headTooLarge(limit: 16384)) {
+            try HTTPRequestParser().parse(Array(endless.utf8))
+        }
     }
 
     /// Mutations of valid requests and random bytes: the parser must return or throw, never trap,
@@ -109,7 +134,8 @@ import TestSupport
                 for _ in 0..<(1 + random.next() % 4) {
                     let position = Int(random.next() % UInt64(bytes.count + 1))
                     switch random.next() % 3 {
-                    case 0 where position < bytes.count: bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                    case 0 where position < bytes.count:
+                        bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
                     case 1: bytes.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: position)
                     default: if position < bytes.count { bytes.remove(at: position) }
                     }
@@ -121,11 +147,13 @@ import TestSupport
             let headBytes = bytes[0..<length]
             #expect(headBytes.suffix(4).elementsEqual([13, 10, 13, 10]))
             #expect(head.path.hasPrefix("/"))
-            #expect(!headBytes.enumerated().contains { index, byte in byte == 10 && (index == 0 || headBytes[index - 1] != 13) })
+            #expect(
+                !headBytes.enumerated().contains { index, byte in
+                    byte == 10 && (index == 0 || headBytes[index - 1] != 13)
+                })
             if head.minorVersion == 1 { #expect(head.headers.values("Host").count == 1) }
         }
         // The mutations keep a fair share valid, so the acceptance checks above did run.
         #expect(accepted > 1000)
     }
 }
-

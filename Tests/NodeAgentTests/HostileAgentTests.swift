@@ -4,10 +4,11 @@ import OverlayCapture
 import Synchronization
 import SystemPackage
 import Testing
+
 @testable import NodeAgent
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Serves fixed layer bytes, whatever compression was asked (the bytes say which one they are).
@@ -27,7 +28,10 @@ func sampleTar(count: Int = 20) throws -> [UInt8] {
     var writer = TarWriter(sink: MemorySink())
     for index in 0..<count {
         let data = Array(String(repeating: "entry \(index) ", count: 300).utf8)
-        try writer.append(TarEntry(path: "f\(index)", kind: .regular, permissions: 0o644, uid: getuid(), gid: getgid(), size: Int64(data.count)))
+        try writer.append(
+            TarEntry(
+                path: "f\(index)", kind: .regular, permissions: 0o644, uid: getuid(), gid: getgid(),
+                size: Int64(data.count)))
         try data.withUnsafeBytes { try writer.appendData($0) }
     }
     try writer.finish()
@@ -95,11 +99,14 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
     func onlyTheExactTokenMatches(extra: Int) throws {
         let secret = "s3cret-token"
         let token = try #require(BearerToken(secret))
-        let presented = extra < 0 ? Array(secret.utf8.dropLast(-extra)) : Array(secret.utf8) + [UInt8](repeating: 0x41, count: extra)
+        let presented =
+            extra < 0
+            ? Array(secret.utf8.dropLast(-extra)) : Array(secret.utf8) + [UInt8](repeating: 0x41, count: extra)
         #expect(token.matches(presented) == (extra == 0))
         let policy = AccessPolicy(allowlist: [try #require(IPNetwork("127.0.0.1"))], token: token)
         let decision = policy.decide(
-            peer: try #require(IPAddress("127.0.0.1")), authorization: ["Bearer " + String(decoding: presented, as: UTF8.self)])
+            peer: try #require(IPAddress("127.0.0.1")),
+            authorization: ["Bearer " + String(decoding: presented, as: UTF8.self)])
         #expect(decision == (extra == 0 ? .allowed : .denied("wrong bearer token")))
     }
 }
@@ -114,7 +121,8 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
         try writeFile(base + "/image/etc/hostname", "node\n")
         try FileManager.default.createDirectory(atPath: base + "/elsewhere", withIntermediateDirectories: true)
         let pid = getpid()
-        try FileManager.default.createSymbolicLink(atPath: base + "/.new.saving-\(pid)", withDestinationPath: base + "/elsewhere")
+        try FileManager.default.createSymbolicLink(
+            atPath: base + "/.new.saving-\(pid)", withDestinationPath: base + "/elsewhere")
         try FileManager.default.createSymbolicLink(
             atPath: base + "/.new.layer-\(pid).tar", withDestinationPath: base + "/elsewhere/layer")
         var stagingSeen: [String] = []
@@ -168,7 +176,8 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
             #expect(server.openConnections.load(ordering: .relaxed) == 0)
             // Every outsider got its 403 at once, without sending anything (not a 408 after a wait).
             for connection in outsiders.prefix(20) {
-                let answer = String(decoding: try connection.receive(maxCount: 4096, timeoutMilliseconds: 2000), as: UTF8.self)
+                let answer = String(
+                    decoding: try connection.receive(maxCount: 4096, timeoutMilliseconds: 2000), as: UTF8.self)
                 #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer)")
             }
             #expect(eventually { logs.contains("at connect: address 127.0.0.2 is not in the allowlist") })
@@ -180,7 +189,8 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
             let connection = try TCPStream.connect(to: server.localAddress, from: try #require(IPAddress("127.0.0.9")))
             defer { connection.close() }
             let started = ContinuousClock.now
-            let answer = String(decoding: try connection.receive(maxCount: 4096, timeoutMilliseconds: 5000), as: UTF8.self)
+            let answer = String(
+                decoding: try connection.receive(maxCount: 4096, timeoutMilliseconds: 5000), as: UTF8.self)
             #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer)")
             #expect(ContinuousClock.now - started < .seconds(1))
         }
@@ -194,8 +204,12 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
         let policy = AccessPolicy(allowlist: [try #require(IPNetwork("10.0.0.1"))], token: nil)
         let server = try #require(IPAddress("10.0.0.1"))
         #expect(policy.admit(SocketAddress(server, port: 1023)) == .allowed)
-        #expect(policy.admit(SocketAddress(server, port: 1024)) == .denied("source port 1024 is not reserved (below 1024) and no token is configured"))
-        #expect(policy.admit(SocketAddress(try #require(IPAddress("10.0.0.2")), port: 700)) == .denied("address 10.0.0.2 is not in the allowlist"))
+        #expect(
+            policy.admit(SocketAddress(server, port: 1024))
+                == .denied("source port 1024 is not reserved (below 1024) and no token is configured"))
+        #expect(
+            policy.admit(SocketAddress(try #require(IPAddress("10.0.0.2")), port: 700))
+                == .denied("address 10.0.0.2 is not in the allowlist"))
     }
 
     /// An unprivileged user on the allowed server connects from an ephemeral port: refused. `pull`, as root,
@@ -213,7 +227,9 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
             #expect(pulled.head.status == 200)
         }
         try withAgent(token: "the-token", requireReservedPort: false) { server, _ in
-            let served = try rawExchange(server.localAddress, "GET /v1/health HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer the-token\r\n\r\n")
+            let served = try rawExchange(
+                server.localAddress, "GET /v1/health HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer the-token\r\n\r\n"
+            )
             #expect(served.hasPrefix("HTTP/1.1 200"), "\(served)")
         }
     }
@@ -222,7 +238,9 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
 @Suite struct HostileTextFromAgentTests {
     @Test func agentErrorTextReachesTheAdminEscaped() throws {
         let peer = SocketAddress(try #require(IPAddress("10.0.0.5")), port: 7070)
-        let error = AgentClient.Error.status(from: peer, path: "/v1/layer", status: 500, message: "boom\u{1b}[2J\u{1b}]0;pwned\u{7}" + String(repeating: "x", count: 5000))
+        let error = AgentClient.Error.status(
+            from: peer, path: "/v1/layer", status: 500,
+            message: "boom\u{1b}[2J\u{1b}]0;pwned\u{7}" + String(repeating: "x", count: 5000))
         let text = error.description
         #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }, "\(text)")
         #expect(text.contains("boom\\x1b[2J"))

@@ -3,6 +3,7 @@ import NodeSys
 import OverlayCapture
 import SystemPackage
 import Testing
+
 @testable import NodeAgent
 
 /// A hand-made overlay upper over a small image: modified, deleted (whiteout char 0/0), created
@@ -51,10 +52,13 @@ func runTool(_ arguments: [String]) throws -> String {
     defer { removeTree(directory) }
     let output = directory + "/stdout"
     do {
-        try ChildCommand.run(["sh", "-c", "out=$1; shift; exec \"$@\" >\"$out\" 2>\"$out.err\"", "sh", output] + arguments)
+        try ChildCommand.run(
+            ["sh", "-c", "out=$1; shift; exec \"$@\" >\"$out\" 2>\"$out.err\"", "sh", output] + arguments)
     } catch {
-        let detail = String(decoding: ((try? readFile(output)) ?? []) + ((try? readFile(output + ".err")) ?? []), as: UTF8.self)
-        throw ChildCommand.Error.failed(command: arguments.prefix(3).joined(separator: " "), status: "\(error): \(detail)")
+        let detail = String(
+            decoding: ((try? readFile(output)) ?? []) + ((try? readFile(output + ".err")) ?? []), as: UTF8.self)
+        throw ChildCommand.Error.failed(
+            command: arguments.prefix(3).joined(separator: " "), status: "\(error): \(detail)")
     }
     return String(decoding: try readFile(output), as: UTF8.self)
 }
@@ -62,17 +66,17 @@ func runTool(_ arguments: [String]) throws -> String {
 /// path -> "type mode uid gid mtime sha256/target xattrs", symlinks not followed.
 func describeTree(_ root: String) throws -> [String: String] {
     let script = """
-    import hashlib, os, stat, sys
-    root = sys.argv[1]
-    for d, ds, fs in os.walk(root):
-        for n in sorted(ds + fs):
-            p = os.path.join(d, n); st = os.lstat(p)
-            e = [stat.S_IFMT(st.st_mode), oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid, st.st_mtime_ns]
-            if stat.S_ISREG(st.st_mode): e.append(hashlib.sha256(open(p, 'rb').read()).hexdigest())
-            if stat.S_ISLNK(st.st_mode): e.append(os.readlink(p))
-            e.append(sorted((k, os.getxattr(p, k, follow_symlinks=False).hex()) for k in os.listxattr(p, follow_symlinks=False)))
-            print(os.path.relpath(p, root) + "\\t" + repr(e))
-    """
+        import hashlib, os, stat, sys
+        root = sys.argv[1]
+        for d, ds, fs in os.walk(root):
+            for n in sorted(ds + fs):
+                p = os.path.join(d, n); st = os.lstat(p)
+                e = [stat.S_IFMT(st.st_mode), oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid, st.st_mtime_ns]
+                if stat.S_ISREG(st.st_mode): e.append(hashlib.sha256(open(p, 'rb').read()).hexdigest())
+                if stat.S_ISLNK(st.st_mode): e.append(os.readlink(p))
+                e.append(sorted((k, os.getxattr(p, k, follow_symlinks=False).hex()) for k in os.listxattr(p, follow_symlinks=False)))
+                print(os.path.relpath(p, root) + "\\t" + repr(e))
+        """
     var tree: [String: String] = [:]
     for line in try runTool(["python3", "-c", script, root]).split(separator: "\n") {
         let parts = line.split(separator: "\t", maxSplits: 1)
@@ -93,7 +97,8 @@ struct TruncatingProducer: LayerProducer {
     func summary(includePaths: Bool) throws -> LayerSummary { try inner.summary(includePaths: includePaths) }
     func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
         let (_, sink) = try OverlayCapture.capture(
-            CaptureOptions(upperDirectory: inner.upperDirectory, mergedDirectory: inner.mergedDirectory), into: MemorySink())
+            CaptureOptions(upperDirectory: inner.upperDirectory, mergedDirectory: inner.mergedDirectory),
+            into: MemorySink())
         _ = try sink.bytes.prefix(cutAt).withUnsafeBytes { try fd.writeAll($0) }
         throw Broken()
     }
@@ -144,7 +149,8 @@ struct PullAndSaveTests {
             #expect(directoryNames(fixture.base + "/out") == [])
         }
         try withAgent(producer: fixture.producer, token: "the-token") { server, _ in
-            let pull = LayerPull(client: AgentClient(endpoint: server.localAddress, token: BearerToken("not-the-token")))
+            let pull = LayerPull(
+                client: AgentClient(endpoint: server.localAddress, token: BearerToken("not-the-token")))
             #expect(throws: AgentClient.Error.self) { try pull.run(to: fixture.base + "/out/node.tar") }
             #expect(directoryNames(fixture.base + "/out") == [])
         }
@@ -232,11 +238,11 @@ struct PullAndSaveTests {
 
 @Suite struct NodeEndpointTests {
     static let hosts = """
-    127.0.0.1\tlocalhost
-    # 10.9.9.9 commented
-    10.0.0.12   node12 node12.cluster   # trailing comment
-    2001:db8::5 v6node
-    """
+        127.0.0.1\tlocalhost
+        # 10.9.9.9 commented
+        10.0.0.12   node12 node12.cluster   # trailing comment
+        2001:db8::5 v6node
+        """
 
     @Test(arguments: [
         ("10.0.0.5", "10.0.0.5:7070"),
@@ -272,10 +278,14 @@ struct PullAndSaveTests {
         progress.streamBytes = 10 << 20
         progress.entries = 1234
         progress.elapsedSeconds = 2
-        #expect(progress.line == "[#####...............] 25%  10.0 MiB of 40.0 MiB  1234/5000 entries  5.0 MiB/s  ETA 0:06")
+        #expect(
+            progress.line == "[#####...............] 25%  10.0 MiB of 40.0 MiB  1234/5000 entries  5.0 MiB/s  ETA 0:06")
     }
 
-    @Test(arguments: [(0.4, "0:01"), (59, "0:59"), (61, "1:01"), (3725, "1:02:05"), (1e21, "--:--"), (Double.infinity, "--:--"), (-1, "--:--"), (Double.nan, "--:--")])
+    @Test(arguments: [
+        (0.4, "0:01"), (59, "0:59"), (61, "1:01"), (3725, "1:02:05"), (1e21, "--:--"), (Double.infinity, "--:--"),
+        (-1, "--:--"), (Double.nan, "--:--"),
+    ])
     func clockNeverTraps(seconds: Double, expected: String) {
         #expect(PullProgress.clock(seconds) == expected)
     }

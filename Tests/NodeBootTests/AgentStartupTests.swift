@@ -6,7 +6,7 @@ import Testing
 @testable import NodeBoot
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 private func plan(_ commandLine: String) throws -> BootPlan {
@@ -63,7 +63,9 @@ private func plan(_ commandLine: String) throws -> BootPlan {
 
     @Test func unknownServerAndNoAllowListIsAnError() throws {
         let plan = try plan("root=nfs:10.0.2.2:/srv/image")
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: nil, upperDirectory: "/run/nodeinit/overlay/upper", binaryCopy: "/nonexistent/x")
+        let startup = AgentStartup(
+            plan: plan, port: 7070, bootServerAddress: nil, upperDirectory: "/run/nodeinit/overlay/upper",
+            binaryCopy: "/nonexistent/x")
         #expect(startup.allowList.isEmpty)
         do {
             _ = try startup.start(logger: .init(label: "test"))
@@ -83,7 +85,9 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             }
         }
         let plan = try plan("root=nfs:10.0.2.2:/srv/image")
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: "/run/nodeinit/overlay/upper", binaryCopy: directory + "/nodeinit")
+        let startup = AgentStartup(
+            plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"),
+            upperDirectory: "/run/nodeinit/overlay/upper", binaryCopy: directory + "/nodeinit")
         try startup.copyBinary()
         let original = try FileContents.bytes(at: "/proc/self/exe", limit: 1 << 30)
         let copy = try FileContents.bytes(at: directory + "/nodeinit", limit: 1 << 30)
@@ -98,7 +102,9 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         // A process whose root is already "/" is ready at once for a plan whose new root is "/".
         var plan = try plan("root=nfs:10.0.2.2:/srv/image")
         plan.switchRoot.newRoot = "/"
-        let startup = AgentStartup(plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: "/run/nodeinit/overlay/upper", readyTimeoutMilliseconds: 5000)
+        let startup = AgentStartup(
+            plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"),
+            upperDirectory: "/run/nodeinit/overlay/upper", readyTimeoutMilliseconds: 5000)
         let sleeper = try ProcessSpawn(path: "/bin/sleep", arguments: ["30"], environment: []).start()
         defer {
             kill(sleeper, SIGKILL)

@@ -6,8 +6,12 @@ import Testing
 @Suite struct BootTimelineTests {
     @Test func jsonHasPhasesInOrder() {
         var timeline = BootTimeline(initStartMilliseconds: 812)
-        timeline.record(.earlyRootfs, start: MonotonicInstant(nanoseconds: 812_000_000), end: MonotonicInstant(nanoseconds: 815_500_000), succeeded: true)
-        timeline.record(.nfsRoot, start: MonotonicInstant(nanoseconds: 900_000_000), end: MonotonicInstant(nanoseconds: 1_950_000_000), succeeded: true)
+        timeline.record(
+            .earlyRootfs, start: MonotonicInstant(nanoseconds: 812_000_000),
+            end: MonotonicInstant(nanoseconds: 815_500_000), succeeded: true)
+        timeline.record(
+            .nfsRoot, start: MonotonicInstant(nanoseconds: 900_000_000),
+            end: MonotonicInstant(nanoseconds: 1_950_000_000), succeeded: true)
         timeline.outcome = .switchRoot
         timeline.initExecMilliseconds = 2010
         #expect(
@@ -24,7 +28,8 @@ import Testing
         timeline.failure = "mount \"10.0.2.2:/x\" failed:\n\tno\u{1}"
         #expect(
             timeline.json
-                == "{\"init_start_ms\":5,\"outcome\":\"failed\",\"failure\":\"mount \\\"10.0.2.2:/x\\\" failed:\\n\\tno\\u0001\",\"phases\":[]}\n")
+                == "{\"init_start_ms\":5,\"outcome\":\"failed\",\"failure\":\"mount \\\"10.0.2.2:/x\\\" failed:\\n\\tno\\u0001\",\"phases\":[]}\n"
+        )
     }
 }
 
@@ -35,7 +40,8 @@ import Testing
         attempts: (1...10).map { "try \($0)" }, error: "mount(2) system call failed: No such file or directory")
 
     @Test func reportShowsWhatWithWhichInputsWhatWasTriedAndHowLong() {
-        let report = FailureReport(failure: failure, phaseMilliseconds: 12_345, bootMilliseconds: 14_000, next: "reboot in 10 s")
+        let report = FailureReport(
+            failure: failure, phaseMilliseconds: 12_345, bootMilliseconds: 14_000, next: "reboot in 10 s")
         #expect(
             report.lines == [
                 "==== BOOT FAILED: mounting the NFS root ====",

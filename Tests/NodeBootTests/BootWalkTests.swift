@@ -125,9 +125,12 @@ final class FakeStorage: BootStorage {
         events.record("statelite open \(environment.newRoot) upper \(environment.upperDir ?? "-")")
         return FakeStatelite(events)
     }
-    func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared {
+    func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
+    {
         events.record("overlay device \(overlay.plan.device)")
-        guard let prepared else { throw .deviceUnavailable(spec: overlay.plan.device.description, reason: "fake: no disk") }
+        guard let prepared else {
+            throw .deviceUnavailable(spec: overlay.plan.device.description, reason: "fake: no disk")
+        }
         return prepared
     }
 }
@@ -163,7 +166,8 @@ struct FakeBoot {
         let context = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img rd.break=pre-mount")
         #expect(
             boot.events.lines == [
-                "modules nfs overlay", "drivers", "network ip=dhcp", "hostname dhcp-node", "shell pause before-root-mount",
+                "modules nfs overlay", "drivers", "network ip=dhcp", "hostname dhcp-node",
+                "shell pause before-root-mount",
                 "modules nfsv4",
                 "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,addr=10.0.2.2",
                 "mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755",
@@ -184,7 +188,9 @@ struct FakeBoot {
         let boot = FakeBoot(lease: testLease(rootPath: "10.0.2.9:/srv/from-dhcp"))
         let context = try boot.walk("ip=dhcp root=dhcp")
         #expect(context.plan.root.server == "10.0.2.9")
-        #expect(boot.events.only("mount nfs").first?.hasPrefix("mount nfs4 10.0.2.9:/srv/from-dhcp on /run/nodeinit/lower") == true)
+        #expect(
+            boot.events.only("mount nfs").first?.hasPrefix("mount nfs4 10.0.2.9:/srv/from-dhcp on /run/nodeinit/lower")
+                == true)
     }
 
     @Test func noDHCPRootPathStopsTheBootNamingTheOption() throws {
@@ -222,9 +228,12 @@ struct FakeBoot {
         boot.storage.tables = StateliteTables.Loaded(
             litefile: BootInputs.Table(
                 name: "litefile",
-                text: "#image,file,options,comments,disable\n\"ALL\",\"/etc/motd\",\"tmpfs\",,\n\"ALL\",\"/var/lib/db/\",\"persistent\",,\n"),
+                text:
+                    "#image,file,options,comments,disable\n\"ALL\",\"/etc/motd\",\"tmpfs\",,\n\"ALL\",\"/var/lib/db/\",\"persistent\",,\n"
+            ),
             litetree: BootInputs.Table(
-                name: "litetree", text: "#priority,image,directory,mntopts,comments,disable\n\"1.0\",,\"10.0.2.2:/trees/one\",,,\n"))
+                name: "litetree",
+                text: "#priority,image,directory,mntopts,comments,disable\n\"1.0\",,\"10.0.2.2:/trees/one\",,,\n"))
         let context = try boot.walk("root=nfs:10.0.2.2:/img NODE=n1 STATEMNT=10.0.2.2:/state shell nodeinit.agent=off")
         #expect(context.plan.statelite.entries.count == 3)  // with the /etc/mtab entry xCAT adds
         #expect(
@@ -263,7 +272,8 @@ struct FakeBoot {
         let boot = FakeBoot()
         let identity = ImageIdentity(server: "10.0.2.2", exportPath: "/img", image: "-", stamp: "s")
         boot.storage.prepared = PersistentOverlay.Prepared(
-            mode: .persistent, lowerDirs: "/run/nodeinit/lower", upperDir: "/run/nodeinit/overlay-device-image/overlayfs",
+            mode: .persistent, lowerDirs: "/run/nodeinit/lower",
+            upperDir: "/run/nodeinit/overlay-device-image/overlayfs",
             workDir: "/run/nodeinit/overlay-device-image/ovlwork", device: "/dev/loop0", fileSystemType: "ext4",
             identity: identity, recordedIdentity: false)
         _ = try boot.walk("root=nfs:10.0.2.2:/img rd.live.overlay=LABEL=p:/persist.img")

@@ -13,7 +13,8 @@ private func plan(_ commandLine: String) throws -> BootPlan {
     @Test func everyPlannedAttemptGetsTheAddressLast() throws {
         let root = try plan("root=nfs:nfs.example:/srv/image:rsize=65536").root
         let mount = NFSRootMount(
-            attempts: root.attempts, server: "nfs.example", address: IPAddress("10.0.2.2")!, path: root.path, target: root.mountPoint)
+            attempts: root.attempts, server: "nfs.example", address: IPAddress("10.0.2.2")!, path: root.path,
+            target: root.mountPoint)
         let mounts = root.attempts.map { mount.mount(for: $0) }
         #expect(mounts.map(\.fileSystemType) == ["nfs4", "nfs4", "nfs"])
         #expect(mounts.allSatisfy { $0.source == "10.0.2.2:/srv/image" && $0.target == "/run/nodeinit/lower" })
@@ -53,7 +54,8 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             mode: .tmpfs, lowerDirs: overlay.mounts.lowerDir, upperDir: overlay.mounts.upperDir,
             workDir: overlay.mounts.workDir)
         let overlayMount = OverlayMountStep.overlayMount(layers, mounts: overlay.mounts)
-        let tmpfsMount = OverlayTmpfsStep.tmpfsMount(at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes)
+        let tmpfsMount = OverlayTmpfsStep.tmpfsMount(
+            at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes)
         #expect(
             overlayMount.options.description
                 == "lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,workdir=/run/nodeinit/overlay/work,"

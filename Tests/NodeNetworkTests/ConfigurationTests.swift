@@ -4,10 +4,12 @@ import Testing
 @testable import NodeNetwork
 
 @Suite struct InterfaceSelectorTests {
-    static func link(_ index: Int32, _ name: String, mac: String?, carrier: Bool, loopback: Bool = false) -> NetworkLink {
+    static func link(_ index: Int32, _ name: String, mac: String?, carrier: Bool, loopback: Bool = false) -> NetworkLink
+    {
         NetworkLink(
             index: index, name: name, macAddress: mac.flatMap { MACAddress($0) },
-            flags: (loopback ? NetlinkConstants.interfaceLoopback : 0) | (carrier ? NetlinkConstants.interfaceLowerUp : 0),
+            flags: (loopback ? NetlinkConstants.interfaceLoopback : 0)
+                | (carrier ? NetlinkConstants.interfaceLowerUp : 0),
             mtu: 1500, operationalState: carrier ? .up : .down, carrier: carrier)
     }
 
@@ -18,15 +20,16 @@ import Testing
         link(4, "ib0", mac: nil, carrier: true),
     ]
 
-    @Test(arguments: [
-        (InterfaceSelection(bootMAC: MACAddress("52:54:00:00:00:01"), interfaceName: "eno2"), "eno1"),
-        (InterfaceSelection(bootMAC: MACAddress("52-54-00-00-00-02")), "eno2"),
-        (InterfaceSelection(interfaceName: "eno1"), "eno1"),
-        (InterfaceSelection(), "eno2"),
-        (InterfaceSelection(bootMAC: MACAddress("52:54:00:00:00:99")), nil),
-        (InterfaceSelection(interfaceName: "lo"), nil),
-        (InterfaceSelection(interfaceName: "eth9"), nil),
-    ] as [(InterfaceSelection, String?)])
+    @Test(
+        arguments: [
+            (InterfaceSelection(bootMAC: MACAddress("52:54:00:00:00:01"), interfaceName: "eno2"), "eno1"),
+            (InterfaceSelection(bootMAC: MACAddress("52-54-00-00-00-02")), "eno2"),
+            (InterfaceSelection(interfaceName: "eno1"), "eno1"),
+            (InterfaceSelection(), "eno2"),
+            (InterfaceSelection(bootMAC: MACAddress("52:54:00:00:00:99")), nil),
+            (InterfaceSelection(interfaceName: "lo"), nil),
+            (InterfaceSelection(interfaceName: "eth9"), nil),
+        ] as [(InterfaceSelection, String?)])
     func selectionOrder(selection: InterfaceSelection, expected: String?) {
         switch InterfaceSelector.choose(from: Self.links, selection: selection) {
         case .chosen(let link): #expect(link.name == expected)
@@ -65,6 +68,7 @@ import Testing
             lease.json
                 == #"{"source":"dhcp","interface":"eth0","index":2,"mac":"52:54:00:12:34:56","address":"10.0.2.15","#
                 + #""prefixLength":24,"gateway":"10.0.2.2","dnsServers":["10.0.2.3"],"hostName":"n\"1","domainName":null,"searchDomains":[],"#
-                + #""rootPath":"/srv/a\\b","nextServer":null,"serverIdentifier":null,"mtu":null,"leaseSeconds":86400,"routes":[]}"#)
+                + #""rootPath":"/srv/a\\b","nextServer":null,"serverIdentifier":null,"mtu":null,"leaseSeconds":86400,"routes":[]}"#
+        )
     }
 }

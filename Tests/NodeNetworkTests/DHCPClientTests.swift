@@ -52,7 +52,8 @@ final class FakeDHCPServer: DHCPTransport {
     func client(timeout: Duration = .seconds(5)) -> DHCPClient {
         DHCPClient(
             configuration: .init(
-                interfaceName: "nwtest0", macAddress: MACAddress("02:00:00:00:00:2a")!, hostName: "node42", timeout: timeout,
+                interfaceName: "nwtest0", macAddress: MACAddress("02:00:00:00:00:2a")!, hostName: "node42",
+                timeout: timeout,
                 initialInterval: .milliseconds(5), maximumInterval: .milliseconds(20)))
     }
 
@@ -161,7 +162,9 @@ final class FakeDHCPServer: DHCPTransport {
         #expect {
             _ = try client(timeout: .milliseconds(120)).acquire(transport: server, log: log)
         } throws: { error in
-            guard let error = error as? DHCPClient.Error, case .noReply(let interface, let phase, let attempts, _) = error else {
+            guard let error = error as? DHCPClient.Error,
+                case .noReply(let interface, let phase, let attempts, _) = error
+            else {
                 return false
             }
             return interface == "nwtest0" && phase == "DHCPOFFER" && attempts >= 3

@@ -1,6 +1,6 @@
 import NodeSys
-import Testing
 import TestSupport
+import Testing
 
 @testable import NodeNetwork
 
@@ -47,7 +47,8 @@ import TestSupport
 
     @Test func discoverEncodesTheRFCLayout() {
         let client = DHCPClient(
-            configuration: .init(interfaceName: "eth0", macAddress: MACAddress("52:54:00:12:34:56")!, hostName: "node01"))
+            configuration: .init(
+                interfaceName: "eth0", macAddress: MACAddress("52:54:00:12:34:56")!, hostName: "node01"))
         let encoded = client.message(type: .discover, transactionID: 0xCAFE_F00D, secondsElapsed: 2).encoded()
         #expect(encoded.count == 300)
         // op htype hlen hops | xid | secs flags | ciaddr yiaddr siaddr giaddr.
@@ -68,7 +69,8 @@ import TestSupport
     }
 
     @Test func requestNamesTheOfferedAddressAndServer() throws {
-        let client = DHCPClient(configuration: .init(interfaceName: "eth0", macAddress: MACAddress("52:54:00:12:34:56")!))
+        let client = DHCPClient(
+            configuration: .init(interfaceName: "eth0", macAddress: MACAddress("52:54:00:12:34:56")!))
         let offer = try DHCPMessage.decode(Self.offer.bytes)
         let request = client.message(type: .request, transactionID: 0x1234_5678, secondsElapsed: 0, selecting: offer)
         let decoded = try DHCPMessage.decode(request.encoded())
@@ -83,7 +85,8 @@ import TestSupport
         // RFC 3396: a long root path split into two option-17 instances, with pad bytes between options.
         var packet = RFCPacket()
         packet.options =
-            RFCPacket.option(53, [5]) + RFCPacket.option(17, "server:/very/long") + [0, 0] + RFCPacket.option(17, "/root/path")
+            RFCPacket.option(53, [5]) + RFCPacket.option(17, "server:/very/long") + [0, 0]
+            + RFCPacket.option(17, "/root/path")
             + [255]
         let message = try DHCPMessage.decode(packet.bytes)
         #expect(message.options.rootPath == "server:/very/long/root/path")
@@ -119,13 +122,14 @@ import TestSupport
         #expect(try DHCPMessage.decode(packet.bytes).options.messageType == .ack)
     }
 
-    @Test(arguments: [
-        ("short", 100),
-        ("bad cookie", 0),
-        ("truncated option", 1),
-        ("option length byte missing", 2),
-        ("hlen 17", 3),
-    ] as [(String, Int)])
+    @Test(
+        arguments: [
+            ("short", 100),
+            ("bad cookie", 0),
+            ("truncated option", 1),
+            ("option length byte missing", 2),
+            ("hlen 17", 3),
+        ] as [(String, Int)])
     func malformedMessagesAreErrors(name: String, variant: Int) {
         var packet = RFCPacket()
         switch variant {
@@ -139,11 +143,12 @@ import TestSupport
         #expect(throws: DHCPMessage.DecodeError.self) { try DHCPMessage.decode(raw) }
     }
 
-    @Test(arguments: [
-        ([UInt8]([0x00, 0x40]), UInt16?.none),  // 64 < 68: bogus
-        ([0x05, 0xdc], 1500),
-        ([0x05], nil),  // wrong size
-    ] as [([UInt8], UInt16?)])
+    @Test(
+        arguments: [
+            ([UInt8]([0x00, 0x40]), UInt16?.none),  // 64 < 68: bogus
+            ([0x05, 0xdc], 1500),
+            ([0x05], nil),  // wrong size
+        ] as [([UInt8], UInt16?)])
     func mtuOptionIsValidated(value: [UInt8], expected: UInt16?) throws {
         var packet = RFCPacket()
         packet.options = RFCPacket.option(53, [5]) + RFCPacket.option(26, value) + [255]
@@ -185,14 +190,18 @@ import TestSupport
         #expect(decoded.clientHardwareAddress == message.clientHardwareAddress)
     }
 
-    @Test(arguments: [
-        ("192.168.77.0/24 via 10.99.0.254", "18 c0a84d 0a6300fe", ["192.168.77.0/24 via 10.99.0.254"]),
-        ("default", "00 0a630001", ["0.0.0.0/0 via 10.99.0.1"]),
-        ("on-link /8 and a /32", "08 0a 00000000  20 0a010203 0a630001", ["10.0.0.0/8 via 0.0.0.0", "10.1.2.3/32 via 10.99.0.1"]),
-        ("host bits beyond the width are masked", "09 0aff 0a630001", ["10.128.0.0/9 via 10.99.0.1"]),
-        ("width 33", "21 0a000000 00 0a630001", nil),
-        ("router cut short", "18 c0a84d 0a63", nil),
-    ] as [(String, String, [String]?)])
+    @Test(
+        arguments: [
+            ("192.168.77.0/24 via 10.99.0.254", "18 c0a84d 0a6300fe", ["192.168.77.0/24 via 10.99.0.254"]),
+            ("default", "00 0a630001", ["0.0.0.0/0 via 10.99.0.1"]),
+            (
+                "on-link /8 and a /32", "08 0a 00000000  20 0a010203 0a630001",
+                ["10.0.0.0/8 via 0.0.0.0", "10.1.2.3/32 via 10.99.0.1"]
+            ),
+            ("host bits beyond the width are masked", "09 0aff 0a630001", ["10.128.0.0/9 via 10.99.0.1"]),
+            ("width 33", "21 0a000000 00 0a630001", nil),
+            ("router cut short", "18 c0a84d 0a63", nil),
+        ] as [(String, String, [String]?)])
     func classlessStaticRoutes(name: String, value: String, expected: [String]?) throws {
         var packet = RFCPacket()
         packet.options = RFCPacket.option(53, [5]) + RFCPacket.option(121, bytes(value)) + [255]
@@ -213,17 +222,21 @@ import TestSupport
     @Test(arguments: ["03656e67 c010", "03656e67", "c000"])
     func malformedDomainSearchIsIgnored(value: String) throws {
         var packet = RFCPacket()
-        packet.options = RFCPacket.option(53, [5]) + RFCPacket.option(15, "fallback.test") + RFCPacket.option(119, bytes(value)) + [255]
+        packet.options =
+            RFCPacket.option(53, [5]) + RFCPacket.option(15, "fallback.test") + RFCPacket.option(119, bytes(value)) + [
+                255
+            ]
         let message = try DHCPMessage.decode(packet.bytes)
         #expect(message.options.domainSearch == nil)
         #expect(DHCPLease(acknowledgement: message)?.searchDomains == ["fallback.test"])
     }
 
-    @Test(arguments: [
-        ("node01", "node01"), ("node01.cluster.test.", "node01.cluster.test"), ("under_score", "under_score"),
-        ("-bad", nil), ("bad-", nil), ("a..b", nil), ("x/../y", nil), ("has space", nil), ("", nil), (".", nil),
-        (String(repeating: "a", count: 64), nil), ("n\u{0}", nil), ("nœud", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("node01", "node01"), ("node01.cluster.test.", "node01.cluster.test"), ("under_score", "under_score"),
+            ("-bad", nil), ("bad-", nil), ("a..b", nil), ("x/../y", nil), ("has space", nil), ("", nil), (".", nil),
+            (String(repeating: "a", count: 64), nil), ("n\u{0}", nil), ("nœud", nil),
+        ] as [(String, String?)])
     func serverNamesAreValidated(name: String, expected: String?) {
         #expect(DHCPLease.validName(name) == expected)
     }
@@ -246,15 +259,21 @@ import TestSupport
 
     @Test func fuzzedMessagesDecodeOrFailWithoutTrapping() {
         var generator = SplitMix64(seed: 0x6468_6370)
-        let seeds = [Self.offer.bytes, DHCPClient(configuration: .init(interfaceName: "x", macAddress: MACAddress("02:00:00:00:00:01")!))
-            .message(type: .discover, transactionID: 1, secondsElapsed: 0).encoded()]
+        let seeds = [
+            Self.offer.bytes,
+            DHCPClient(configuration: .init(interfaceName: "x", macAddress: MACAddress("02:00:00:00:00:01")!))
+                .message(type: .discover, transactionID: 1, secondsElapsed: 0).encoded(),
+        ]
         var decoded = 0
         for round in 0..<5000 {
             let input = generator.fuzzInput(round: round, seeds: seeds, maximumLength: 700)
             if let message = try? DHCPMessage.decode(input) {
                 decoded += 1
                 _ = DHCPLease(acknowledgement: message)
-                _ = (message.options.hostName, message.options.routers, message.options.leaseTime, message.options.interfaceMTU)
+                _ = (
+                    message.options.hostName, message.options.routers, message.options.leaseTime,
+                    message.options.interfaceMTU
+                )
                 _ = message.options.classlessStaticRoutes
                 _ = message.options.domainSearch
                 _ = message.encoded()

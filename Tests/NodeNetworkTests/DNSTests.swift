@@ -1,7 +1,7 @@
 import Logging
 import NodeSys
-import Testing
 import TestSupport
+import Testing
 
 @testable import NodeNetwork
 
@@ -28,7 +28,8 @@ import TestSupport
     /// A response to "www.cluster.test A" with compression: the answer's owner points at the question (C00C), the
     /// CNAME target "nfs.cluster.test" is "3nfs" + a pointer to "cluster.test" inside the question, and the A record's
     /// owner points at the CNAME target.
-    static let compressedReply = bytes("""
+    static let compressedReply = bytes(
+        """
         beef 8180 0001 0002 0000 0000
         03777777 07636c7573746572 0474657374 00 0001 0001
         c00c 0005 0001 00000e10 0006 036e6673 c010
@@ -117,8 +118,12 @@ final class FakeDNSServer: DNSTransport {
         return reply
     }
 
-    func exchangeTCP(query: [UInt8], server: SocketAddress, deadline: ContinuousClock.Instant) throws(Resolver.TransportError) -> [UInt8] {
-        guard let reply = handle(query, server: server, tcp: true) else { throw Resolver.TransportError(detail: "closed") }
+    func exchangeTCP(query: [UInt8], server: SocketAddress, deadline: ContinuousClock.Instant) throws(Resolver
+        .TransportError) -> [UInt8]
+    {
+        guard let reply = handle(query, server: server, tcp: true) else {
+            throw Resolver.TransportError(detail: "closed")
+        }
         return reply
     }
 
@@ -149,8 +154,12 @@ final class FakeDNSServer: DNSTransport {
     @Test func aAndAAAAAreCombinedIPv4First() throws {
         let server = FakeDNSServer { _, question, id, _ in
             question.type == 1
-                ? FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 5)))])
-                : FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: question.name, type: 28, ttl: 1, data: .aaaa(IPv6Address("fd00::5")!))])
+                ? FakeDNSServer.reply(
+                    question, id: id,
+                    answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 5)))])
+                : FakeDNSServer.reply(
+                    question, id: id,
+                    answers: [DNSRecord(name: question.name, type: 28, ttl: 1, data: .aaaa(IPv6Address("fd00::5")!))])
         }
         let result = try resolver([s1]).resolve(host: "cnfs.test", transport: server)
         #expect(result.map(\.description) == ["10.99.0.5", "fd00::5"])
@@ -159,8 +168,14 @@ final class FakeDNSServer: DNSTransport {
     @Test func cnameTargetsAreQueriedWhenTheAnswerStopsAtTheAlias() throws {
         let server = FakeDNSServer { _, question, id, _ in
             switch (question.name, question.type) {
-            case ("state.test", 1): FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: "state.test", type: 5, ttl: 1, data: .cname("cnfs.test"))])
-            case ("cnfs.test", 1): FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: "cnfs.test", type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 5)))])
+            case ("state.test", 1):
+                FakeDNSServer.reply(
+                    question, id: id,
+                    answers: [DNSRecord(name: "state.test", type: 5, ttl: 1, data: .cname("cnfs.test"))])
+            case ("cnfs.test", 1):
+                FakeDNSServer.reply(
+                    question, id: id,
+                    answers: [DNSRecord(name: "cnfs.test", type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 5)))])
             default: FakeDNSServer.reply(question, id: id)
             }
         }
@@ -170,7 +185,8 @@ final class FakeDNSServer: DNSTransport {
     @Test func cnameLoopsAreBounded() {
         let server = FakeDNSServer { _, question, id, _ in
             let target = question.name == "a.test" ? "b.test" : "a.test"
-            return FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: question.name, type: 5, ttl: 1, data: .cname(target))])
+            return FakeDNSServer.reply(
+                question, id: id, answers: [DNSRecord(name: question.name, type: 5, ttl: 1, data: .cname(target))])
         }
         #expect(throws: Resolver.Error.self) { try resolver([s1]).resolve(host: "a.test", transport: server) }
     }
@@ -179,7 +195,9 @@ final class FakeDNSServer: DNSTransport {
         let server = FakeDNSServer { _, question, id, tcp in
             guard question.type == 1 else { return FakeDNSServer.reply(question, id: id) }
             return tcp
-                ? FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 7)))])
+                ? FakeDNSServer.reply(
+                    question, id: id,
+                    answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 7)))])
                 : FakeDNSServer.reply(question, id: id, truncated: true)
         }
         #expect(try resolver([s1]).resolve(host: "big.test", transport: server) == [IPAddress("10.99.0.7")!])
@@ -190,7 +208,9 @@ final class FakeDNSServer: DNSTransport {
         let server = FakeDNSServer { address, question, id, _ in
             if address.address == IPAddress("10.99.0.1")! { return FakeDNSServer.reply(question, id: id, rcode: 2) }
             return question.type == 1
-                ? FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 8)))])
+                ? FakeDNSServer.reply(
+                    question, id: id,
+                    answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 8)))])
                 : FakeDNSServer.reply(question, id: id)
         }
         #expect(try resolver([s1, s2]).resolve(host: "x.test", transport: server) == [IPAddress("10.99.0.8")!])
@@ -201,14 +221,17 @@ final class FakeDNSServer: DNSTransport {
         #expect {
             _ = try resolver([s1, s2]).resolve(host: "x.test", transport: server)
         } throws: { error in
-            guard case .serversFailed(let name, let attempts, let failures)? = error as? Resolver.Error else { return false }
+            guard case .serversFailed(let name, let attempts, let failures)? = error as? Resolver.Error else {
+                return false
+            }
             return name == "x.test" && attempts == 4 && failures.first == "10.99.0.1: timeout"
         }
     }
 
     @Test func wrongIdOrQuestionIsNotAnAnswer() {
         let server = FakeDNSServer { _, question, id, _ in
-            FakeDNSServer.reply(DNSQuestion(name: "other.test", type: question.type), id: id,
+            FakeDNSServer.reply(
+                DNSQuestion(name: "other.test", type: question.type), id: id,
                 answers: [DNSRecord(name: "other.test", type: 1, ttl: 1, data: .a(IPv4Address(6, 6, 6, 6)))])
         }
         #expect(throws: Resolver.Error.self) { try resolver([s1]).resolve(host: "x.test", transport: server) }
@@ -217,7 +240,9 @@ final class FakeDNSServer: DNSTransport {
     @Test func searchDomainsApplyToShortNamesFirst() throws {
         let server = FakeDNSServer { _, question, id, _ in
             if question.name == "cnfs.cluster.test" && question.type == 1 {
-                return FakeDNSServer.reply(question, id: id, answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 5)))])
+                return FakeDNSServer.reply(
+                    question, id: id,
+                    answers: [DNSRecord(name: question.name, type: 1, ttl: 1, data: .a(IPv4Address(10, 99, 0, 5)))])
             }
             return FakeDNSServer.reply(question, id: id, rcode: question.name == "cnfs.cluster.test" ? 0 : 3)
         }

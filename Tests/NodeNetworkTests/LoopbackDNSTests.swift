@@ -10,10 +10,13 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func truncatedUDPFallsBackToTCPOverRealSockets() throws {
         let server = try LoopbackDNSServer()
         defer { server.stop() }
-        let resolver = Resolver(servers: [IPAddress("127.0.0.1")!], timeoutPerTry: .seconds(2), attempts: 1, port: server.port)
+        let resolver = Resolver(
+            servers: [IPAddress("127.0.0.1")!], timeoutPerTry: .seconds(2), attempts: 1, port: server.port)
         let addresses = try resolver.resolve(host: "big.test", transport: DNSSocketTransport())
         #expect(addresses == [IPAddress("10.99.0.7")!, IPAddress("10.99.0.8")!])
-        #expect(server.log.value.contains("udp 1") && server.log.value.contains("tcp 1") && server.log.value.contains("udp 28"))
+        #expect(
+            server.log.value.contains("udp 1") && server.log.value.contains("tcp 1")
+                && server.log.value.contains("udp 28"))
     }
 
     @Test(.timeLimit(.minutes(1))) func closedPortIsReportedNotWaitedOn() throws {
@@ -73,7 +76,9 @@ final class LoopbackDNSServer: @unchecked Sendable {
             address.sin_port = port.bigEndian
             address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
             let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             if bound == 0 && listen(fd, 4) == 0 {
                 self.udp = udp
@@ -133,7 +138,8 @@ final class LoopbackDNSServer: @unchecked Sendable {
             guard recv(connection, &header, 2, Int32(MSG_WAITALL)) == 2 else { continue }
             let length = Int(header[0]) << 8 | Int(header[1])
             var body = [UInt8](repeating: 0, count: length)
-            guard recv(connection, &body, length, Int32(MSG_WAITALL)) == length, let query = try? DNSMessage.decode(body),
+            guard recv(connection, &body, length, Int32(MSG_WAITALL)) == length,
+                let query = try? DNSMessage.decode(body),
                 let question = query.questions.first
             else { continue }
             log.update { $0.append("tcp \(question.type)") }

@@ -4,7 +4,8 @@ import Testing
 /// Host integration test: a veth pair between two network namespaces this test creates, dnsmasq serving DHCP and
 /// DNS in one, `nodeinit network-up` (DHCP client + rtnetlink + resolver) in the other. Only addresses inside those
 /// namespaces (10.99.0.0/24) are used; the host's interfaces are never touched.
-@Suite(.serialized, .enabled(if: NamespaceHarness.skipReason == nil, Comment(rawValue: NamespaceHarness.skipReason ?? "")))
+@Suite(
+    .serialized, .enabled(if: NamespaceHarness.skipReason == nil, Comment(rawValue: NamespaceHarness.skipReason ?? "")))
 struct NamespaceDHCPIntegrationTests {
     @Test(.timeLimit(.minutes(1))) func dhcpThenDNSThenStaticInNamespaces() throws {
         let harness = try NamespaceHarness()
@@ -12,8 +13,10 @@ struct NamespaceDHCPIntegrationTests {
         try harness.startDnsmasq()
 
         // 1. DHCP: dnsmasq's dhcp-host pins the client's MAC to 10.99.0.42 and names it.
-        let dhcp = try harness.networkUp(["--interface", harness.clientInterface, "--hostname", "nwnode",
-                                          "--resolve", "cnfs.test", "--resolve", "state.test", "--timeout", "20"])
+        let dhcp = try harness.networkUp([
+            "--interface", harness.clientInterface, "--hostname", "nwnode",
+            "--resolve", "cnfs.test", "--resolve", "state.test", "--timeout", "20",
+        ])
         let lease = try #require(dhcp["lease"] as? [String: Any])
         #expect(lease["source"] as? String == "dhcp")
         #expect(lease["address"] as? String == "10.99.0.42")
@@ -29,16 +32,21 @@ struct NamespaceDHCPIntegrationTests {
         #expect(resolved["cnfs.test"] == ["10.99.0.5"])
         #expect(resolved["state.test"] == ["10.99.0.6"])  // a CNAME to storage.test
         #expect(lease["searchDomains"] as? [String] == ["cluster.test", "lab.test"])  // option 119
-        #expect((dhcp["resolvConf"] as? String)?.contains("nameserver 10.99.0.1\nsearch cluster.test lab.test\n") == true)
+        #expect(
+            (dhcp["resolvConf"] as? String)?.contains("nameserver 10.99.0.1\nsearch cluster.test lab.test\n") == true)
 
         // What the kernel now holds, read back with iproute2 (independent of our netlink parser).
-        let addresses = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "-o", "addr", "show", "dev", harness.clientInterface])
+        let addresses = try harness.run([
+            "ip", "-n", harness.clientNamespace, "-4", "-o", "addr", "show", "dev", harness.clientInterface,
+        ])
         #expect(addresses.contains("inet 10.99.0.42/24"))
         let routes = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "route", "show"])
         #expect(routes.contains("default via 10.99.0.1 dev \(harness.clientInterface)"))
         #expect(routes.contains("192.168.88.0/24 via 10.99.0.254 dev \(harness.clientInterface)"))  // option 121
         #expect(lease["routes"] as? [String] == ["192.168.88.0/24 via 10.99.0.254"])
-        let link = try harness.run(["ip", "-n", harness.clientNamespace, "link", "show", "dev", harness.clientInterface])
+        let link = try harness.run([
+            "ip", "-n", harness.clientNamespace, "link", "show", "dev", harness.clientInterface,
+        ])
         #expect(link.contains("mtu 1400"))
 
         // 2. Already configured: left alone and reported.
@@ -88,7 +96,9 @@ struct NamespaceDHCPIntegrationTests {
         _ = try harness.run(["ip", "-n", harness.clientNamespace, "addr", "flush", "dev", "nwtestboot0"])
 
         // ip=<if>:dhcp::<mac>: a new MAC on the link, so dnsmasq hands out a pool address instead.
-        let moved = try harness.networkUp(["--interface", "nwtestboot0", "--set-mac", "02:99:00:00:00:2b", "--timeout", "10"])
+        let moved = try harness.networkUp([
+            "--interface", "nwtestboot0", "--set-mac", "02:99:00:00:00:2b", "--timeout", "10",
+        ])
         let lease = try #require(moved["lease"] as? [String: Any])
         #expect(lease["mac"] as? String == "02:99:00:00:00:2b")
         #expect((lease["address"] as? String)?.hasPrefix("10.99.0.") == true)
@@ -103,8 +113,10 @@ struct NamespaceDHCPIntegrationTests {
         // No dnsmasq: the client must give up after its timeout with a clear message and a failure status.
         let start = Date()
         let (status, output, errors) = try harness.runStatus(
-            ["/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
-             harness.clientInterface, "--timeout", "3"])
+            [
+                "/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
+                harness.clientInterface, "--timeout", "3",
+            ])
         #expect(status != 0)
         #expect(output.isEmpty)
         #expect(errors.contains("dhcp on \(harness.clientInterface): no DHCPOFFER after"))
@@ -112,19 +124,27 @@ struct NamespaceDHCPIntegrationTests {
 
         // A named interface that does not exist: a clear error after the carrier bound.
         let (missingStatus, _, missingErrors) = try harness.runStatus(
-            ["/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
-             "nwtestnone", "--carrier-timeout", "1"])
+            [
+                "/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
+                "nwtestnone", "--carrier-timeout", "1",
+            ])
         #expect(missingStatus != 0)
         #expect(missingErrors.contains("network: no interface nwtestnone after 1 s (links: lo"))
 
         // A route the kernel refuses (its gateway is the subnet broadcast address): the error names it, and the address added
         // before it is taken away again so that a retry starts clean.
         let (routeStatus, _, routeErrors) = try harness.runStatus(
-            ["/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
-             harness.clientInterface, "--static", "10.99.0.77/24", "--route", "192.168.5.0/24:10.99.0.255"])
+            [
+                "/usr/sbin/ip", "netns", "exec", harness.clientNamespace, harness.nodeinit, "network-up", "--interface",
+                harness.clientInterface, "--static", "10.99.0.77/24", "--route", "192.168.5.0/24:10.99.0.255",
+            ])
         #expect(routeStatus != 0)
-        #expect(routeErrors.contains("network: add route 192.168.5.0/24 via 10.99.0.255 on \(harness.clientInterface): netlink:"))
-        let left = try harness.run(["ip", "-n", harness.clientNamespace, "-4", "-o", "addr", "show", "dev", harness.clientInterface])
+        #expect(
+            routeErrors.contains(
+                "network: add route 192.168.5.0/24 via 10.99.0.255 on \(harness.clientInterface): netlink:"))
+        let left = try harness.run([
+            "ip", "-n", harness.clientNamespace, "-4", "-o", "addr", "show", "dev", harness.clientInterface,
+        ])
         #expect(!left.contains("10.99.0.77"))
     }
 }
@@ -133,7 +153,9 @@ struct NamespaceDHCPIntegrationTests {
 final class NamespaceHarness {
     static let nodeinitPath: String? = {
         // The test bundle sits next to the products of the same build (`.build/<triple>/debug/`).
-        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            return nil
+        }
         let candidate = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("nodeinit").path
         return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
     }()
@@ -143,7 +165,9 @@ final class NamespaceHarness {
         for tool in ["/usr/sbin/ip", "/usr/sbin/dnsmasq"] where !FileManager.default.isExecutableFile(atPath: tool) {
             return "\(tool) is missing (iproute2, dnsmasq-base)"
         }
-        if nodeinitPath == nil { return "the nodeinit executable is not built next to the tests (swift build --build-tests)" }
+        if nodeinitPath == nil {
+            return "the nodeinit executable is not built next to the tests (swift build --build-tests)"
+        }
         return nil
     }()
 
@@ -170,7 +194,8 @@ final class NamespaceHarness {
             _ = try run(["ip", "netns", "add", clientNamespace])
             if silentPairFirst {
                 _ = try run([
-                    "ip", "link", "add", "nwtest\(id.prefix(6))p", "netns", serverNamespace, "type", "veth", "peer", "name",
+                    "ip", "link", "add", "nwtest\(id.prefix(6))p", "netns", serverNamespace, "type", "veth", "peer",
+                    "name",
                     silentClientInterface, "netns", clientNamespace,
                 ])
                 _ = try run(["ip", "-n", serverNamespace, "link", "set", "nwtest\(id.prefix(6))p", "up"])
@@ -193,7 +218,8 @@ final class NamespaceHarness {
         // `ip netns exec` execs dnsmasq, so the spawned pid is dnsmasq's own.
         dnsmasqPID = try Spawn.start(
             [
-                "/usr/sbin/ip", "netns", "exec", serverNamespace, "/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+                "/usr/sbin/ip", "netns", "exec", serverNamespace, "/usr/sbin/dnsmasq", "--no-daemon",
+                "--conf-file=/dev/null",
                 "--interface=\(serverInterface)", "--bind-interfaces", "--no-resolv", "--no-hosts", "--no-ping",
                 "--dhcp-range=10.99.0.50,10.99.0.99,255.255.255.0,1h", "--dhcp-host=\(clientMAC),10.99.0.42,nwnode",
                 "--dhcp-option=option:router,10.99.0.1", "--dhcp-option=option:dns-server,10.99.0.1",
@@ -201,14 +227,17 @@ final class NamespaceHarness {
                 "--dhcp-option=option:domain-search,cluster.test,lab.test",
                 "--dhcp-option=17,/srv/root", "--address=/cnfs.test/10.99.0.5",
                 "--dhcp-option=121,192.168.88.0/24,10.99.0.254,0.0.0.0/0,10.99.0.1",
-                "--host-record=storage.test,storage.cluster.test,10.99.0.6", "--cname=state.test,storage.test", "--port=53",
+                "--host-record=storage.test,storage.cluster.test,10.99.0.6", "--cname=state.test,storage.test",
+                "--port=53",
                 "--pid-file=\(directory.appendingPathComponent("dnsmasq.pid").path)",
                 "--dhcp-leasefile=\(directory.appendingPathComponent("leases").path)", "--log-dhcp",
             ], stdout: "/dev/null", stderr: log)
         // Ready once it has bound its DHCP socket (it logs that after binding).
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("DHCP, sockets bound") { return }
+            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("DHCP, sockets bound") {
+                return
+            }
             usleep(50_000)
         }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -217,12 +246,14 @@ final class NamespaceHarness {
 
     /// Runs `nodeinit network-up` in the client namespace and parses its JSON output.
     func networkUp(_ arguments: [String]) throws -> [String: Any] {
-        let (status, output, errors) = try runStatus(["/usr/sbin/ip", "netns", "exec", clientNamespace, nodeinit, "network-up"] + arguments)
+        let (status, output, errors) = try runStatus(
+            ["/usr/sbin/ip", "netns", "exec", clientNamespace, nodeinit, "network-up"] + arguments)
         guard status == 0, let data = output.data(using: .utf8),
             let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         else {
             let log = (try? String(contentsOf: directory.appendingPathComponent("dnsmasq.log"), encoding: .utf8)) ?? ""
-            throw HarnessError(message: "network-up \(arguments) exited \(status): \(output)\n\(errors)\ndnsmasq:\n\(log)")
+            throw HarnessError(
+                message: "network-up \(arguments) exited \(status): \(output)\n\(errors)\ndnsmasq:\n\(log)")
         }
         return object
     }
@@ -230,7 +261,9 @@ final class NamespaceHarness {
     @discardableResult
     func run(_ arguments: [String]) throws -> String {
         let (status, output, errors) = try runStatus(arguments)
-        guard status == 0 else { throw HarnessError(message: "\(arguments.joined(separator: " ")) exited \(status): \(errors)") }
+        guard status == 0 else {
+            throw HarnessError(message: "\(arguments.joined(separator: " ")) exited \(status): \(errors)")
+        }
         return output
     }
 
@@ -289,7 +322,9 @@ enum Spawn {
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard result == 0 else { throw HarnessError(message: "posix_spawn \(arguments[0]): \(String(cString: strerror(result)))") }
+        guard result == 0 else {
+            throw HarnessError(message: "posix_spawn \(arguments[0]): \(String(cString: strerror(result)))")
+        }
         return pid
     }
 
@@ -319,4 +354,3 @@ struct HarnessError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
-

@@ -26,7 +26,10 @@ import Testing
         #expect(lines.count == 3)
         #expect(sink.lines == lines)
         let pattern = #/^\[ *\d+\.\d{6}\] nodeinit: (.*)$/#
-        #expect(lines.compactMap { try? pattern.wholeMatch(in: $0)?.output.1 }.map(String.init) == ["mounted /sys a=1 b=2", "two", "lines"])
+        #expect(
+            lines.compactMap { try? pattern.wholeMatch(in: $0)?.output.1 }.map(String.init) == [
+                "mounted /sys a=1 b=2", "two", "lines",
+            ])
     }
 
     @Test(arguments: [(Logger.Level.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2)])

@@ -25,11 +25,14 @@ import Testing
     }
 
     @Test func mountDescriptionNamesEverything() {
-        let mount = Mount(source: "10.0.2.2:/export", target: "/run/nodeinit/lower", fileSystemType: "nfs4", options: "ro,vers=4.2")
+        let mount = Mount(
+            source: "10.0.2.2:/export", target: "/run/nodeinit/lower", fileSystemType: "nfs4", options: "ro,vers=4.2")
         #expect(mount.description == "10.0.2.2:/export on /run/nodeinit/lower type=nfs4 options=ro,vers=4.2")
     }
 
-    @Test(arguments: [(UInt64(0), "    0.000000"), (1_234_567_890, "    1.234567"), (123_456_000_000_000, "123456.000000")])
+    @Test(arguments: [
+        (UInt64(0), "    0.000000"), (1_234_567_890, "    1.234567"), (123_456_000_000_000, "123456.000000"),
+    ])
     func timestampsLookLikePrintk(nanoseconds: UInt64, expected: String) {
         #expect(MonotonicInstant(nanoseconds: nanoseconds).description == expected)
     }

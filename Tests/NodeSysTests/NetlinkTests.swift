@@ -1,7 +1,7 @@
+import TestSupport
 import Testing
 
 @testable import NodeSys
-import TestSupport
 
 /// Records requests and replays canned kernel replies, one datagram per receive.
 final class ScriptedNetlink: NetlinkTransport {
@@ -63,7 +63,10 @@ enum Canned {
     @Test func setMTUCarriesIflaMtu() {
         #expect(
             hex(RouteNetlink.setMTUFrame(sequence: 3, index: 3, mtu: 9000))
-                == hex(bytes("28000000 1000 0500 03000000 00000000  00 00 0000 03000000 00000000 00000000  0800 0400 28230000")))
+                == hex(
+                    bytes(
+                        "28000000 1000 0500 03000000 00000000  00 00 0000 03000000 00000000 00000000  0800 0400 28230000"
+                    )))
     }
 
     @Test func addAddressHasLocalAddressAndBroadcast() {
@@ -71,13 +74,15 @@ enum Canned {
             sequence: 4, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 24)
         #expect(
             hex(frame)
-                == hex(bytes("""
-                    30000000 1400 0505 04000000 00000000
-                    02 18 00 00 02000000
-                    0800 0200 0a630007
-                    0800 0100 0a630007
-                    0800 0400 0a6300ff
-                    """)))
+                == hex(
+                    bytes(
+                        """
+                        30000000 1400 0505 04000000 00000000
+                        02 18 00 00 02000000
+                        0800 0200 0a630007
+                        0800 0100 0a630007
+                        0800 0400 0a6300ff
+                        """)))
     }
 
     @Test func deleteAddressHasTheSameBodyWithoutCreateFlags() {
@@ -85,13 +90,15 @@ enum Canned {
             sequence: 8, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 24)
         #expect(
             hex(frame)
-                == hex(bytes("""
-                    30000000 1500 0500 08000000 00000000
-                    02 18 00 00 02000000
-                    0800 0200 0a630007
-                    0800 0100 0a630007
-                    0800 0400 0a6300ff
-                    """)))
+                == hex(
+                    bytes(
+                        """
+                        30000000 1500 0500 08000000 00000000
+                        02 18 00 00 02000000
+                        0800 0200 0a630007
+                        0800 0100 0a630007
+                        0800 0400 0a6300ff
+                        """)))
     }
 
     @Test func setLinkDownClearsOnlyTheUpFlag() {
@@ -104,24 +111,33 @@ enum Canned {
         // "boot0" + NUL = 6 bytes, attribute length 10, padded to 12.
         #expect(
             hex(RouteNetlink.renameLinkFrame(sequence: 4, index: 3, name: "boot0"))
-                == hex(bytes("2c000000 1000 0500 04000000 00000000  00 00 0000 03000000 00000000 00000000  0a00 0300 626f6f7430 00 0000")))
+                == hex(
+                    bytes(
+                        "2c000000 1000 0500 04000000 00000000  00 00 0000 03000000 00000000 00000000  0a00 0300 626f6f7430 00 0000"
+                    )))
     }
 
     @Test func setMACCarriesIflaAddress() {
         #expect(
             hex(RouteNetlink.setMACAddressFrame(sequence: 5, index: 3, mac: MACAddress("02:99:00:00:00:2b")!))
-                == hex(bytes("2c000000 1000 0500 05000000 00000000  00 00 0000 03000000 00000000 00000000  0a00 0100 02990000002b 0000")))
+                == hex(
+                    bytes(
+                        "2c000000 1000 0500 05000000 00000000  00 00 0000 03000000 00000000 00000000  0a00 0100 02990000002b 0000"
+                    )))
     }
 
     @Test(arguments: ["", "sixteen-bytes-xx", "a/b", "a:b", "a b", ".", ".."])
     func invalidLinkNamesAreRefusedBeforeTheKernel(name: String) {
         let transport = ScriptedNetlink(replies: [])
-        #expect(throws: RouteNetlink.Error.invalidLinkName(name)) { try RouteNetlink(transport: transport).renameLink(index: 2, to: name) }
+        #expect(throws: RouteNetlink.Error.invalidLinkName(name)) {
+            try RouteNetlink(transport: transport).renameLink(index: 2, to: name)
+        }
         #expect(transport.sent.isEmpty)
     }
 
     @Test func addAddressWithSlash32HasNoBroadcast() {
-        let frame = RouteNetlink.addAddressFrame(sequence: 9, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 32)
+        let frame = RouteNetlink.addAddressFrame(
+            sequence: 9, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 32)
         #expect(frame.count == 16 + 8 + 16)
     }
 
@@ -130,27 +146,32 @@ enum Canned {
             sequence: 5, destination: .any, prefixLength: 0, gateway: IPv4Address(10, 99, 0, 1), index: 2)
         #expect(
             hex(frame)
-                == hex(bytes("""
-                    2c000000 1800 0505 05000000 00000000
-                    02 00 00 00 fe 03 00 01 00000000
-                    0800 0500 0a630001
-                    0800 0400 02000000
-                    """)))
+                == hex(
+                    bytes(
+                        """
+                        2c000000 1800 0505 05000000 00000000
+                        02 00 00 00 fe 03 00 01 00000000
+                        0800 0500 0a630001
+                        0800 0400 02000000
+                        """)))
     }
 
     @Test func rdRouteStyleRouteMasksTheDestination() {
         let frame = RouteNetlink.addRouteFrame(
-            sequence: 6, destination: IPv4Address(192, 168, 5, 77), prefixLength: 24, gateway: IPv4Address(10, 99, 0, 254),
+            sequence: 6, destination: IPv4Address(192, 168, 5, 77), prefixLength: 24,
+            gateway: IPv4Address(10, 99, 0, 254),
             index: 2)
         #expect(
             hex(frame)
-                == hex(bytes("""
-                    34000000 1800 0505 06000000 00000000
-                    02 18 00 00 fe 03 00 01 00000000
-                    0800 0100 c0a80500
-                    0800 0500 0a6300fe
-                    0800 0400 02000000
-                    """)))
+                == hex(
+                    bytes(
+                        """
+                        34000000 1800 0505 06000000 00000000
+                        02 18 00 00 fe 03 00 01 00000000
+                        0800 0100 c0a80500
+                        0800 0500 0a6300fe
+                        0800 0400 02000000
+                        """)))
     }
 
     @Test func routeWithoutGatewayIsLinkScoped() {
@@ -187,9 +208,12 @@ enum Canned {
         // -17 = EEXIST.
         let transport = ScriptedNetlink(replies: [Canned.ack(sequence: 1, error: "efffffff")])
         #expect {
-            try RouteNetlink(transport: transport).addAddress(index: 2, address: IPv4Address(10, 0, 0, 1), prefixLength: 8)
+            try RouteNetlink(transport: transport).addAddress(
+                index: 2, address: IPv4Address(10, 0, 0, 1), prefixLength: 8)
         } throws: { error in
-            guard let error = error as? RouteNetlink.Error, case .kernel(let operation, let errno) = error else { return false }
+            guard let error = error as? RouteNetlink.Error, case .kernel(let operation, let errno) = error else {
+                return false
+            }
             return errno == .fileExists && operation.contains("10.0.0.1/8") && error.isAlreadyExists
                 && error.description.contains("file exists")
         }
@@ -206,7 +230,8 @@ enum Canned {
     }
 
     @Test func addressDumpReadsLocalPrefixAndLabel() throws {
-        let reply = bytes("""
+        let reply = bytes(
+            """
             3c000000 1400 0200 01000000 00000000
             02 18 80 00 02000000
             0800 0100 0a630007
@@ -216,11 +241,16 @@ enum Canned {
             """)
         let transport = ScriptedNetlink(replies: [reply, Canned.done1])
         let addresses = try RouteNetlink(transport: transport).addresses(index: 2)
-        #expect(addresses == [InterfaceAddress(interfaceIndex: 2, address: .v4(IPv4Address(10, 99, 0, 7)), prefixLength: 24, label: "eth0")])
+        #expect(
+            addresses == [
+                InterfaceAddress(
+                    interfaceIndex: 2, address: .v4(IPv4Address(10, 99, 0, 7)), prefixLength: 24, label: "eth0")
+            ])
     }
 
     @Test func routeDumpFindsTheDefaultGateway() throws {
-        let reply = bytes("""
+        let reply = bytes(
+            """
             3c000000 1800 0200 01000000 00000000
             02 00 00 00 fe 03 00 01 00000000
             0800 0f00 fe000000
@@ -286,4 +316,3 @@ enum Canned {
         }
     }
 }
-

@@ -28,14 +28,16 @@ enum ByteNames {
     static func hex(_ name: PathBytes) -> String { TestSupport.hex(name.bytes) }
 
     static func tree(_ root: String) throws -> [String: TreeEntry] {
-        try JSONDecoder().decode([String: TreeEntry].self, from: try TestSupport.run(["python3", script, "tree", root]))
+        try JSONDecoder().decode(
+            [String: TreeEntry].self, from: try TestSupport.run(["python3", script, "tree", root]))
     }
 
     static func members(_ tar: String) throws -> [Member] {
         try JSONDecoder().decode([Member].self, from: try TestSupport.run(["python3", script, "tar", tar]))
     }
 
-    static let long = PathBytes([UInt8](repeating: 0xff, count: 100) + [UInt8](repeating: UInt8(ascii: "x"), count: 155))
+    static let long = PathBytes(
+        [UInt8](repeating: 0xff, count: 100) + [UInt8](repeating: UInt8(ascii: "x"), count: 155))
 }
 
 @Suite(.serialized, .enabled(if: TestSupport.isRoot, "needs root to mount overlayfs and tmpfs"))
@@ -48,11 +50,13 @@ struct ByteNameOverlayTests {
         try TestSupport.run(["python3", ByteNames.script, "change", overlay.merged])
 
         let layerPath = overlay.base + "/layer.tar"
-        let output = try FileDescriptor.open(FilePath(layerPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+        let output = try FileDescriptor.open(
+            FilePath(layerPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
         let summary = try output.closeAfter {
             try OverlayCapture.capture(
-                CaptureOptions(upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged),
-                               recordPaths: true),
+                CaptureOptions(
+                    upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged),
+                    recordPaths: true),
                 to: output)
         }
         #expect(summary.skipped.isEmpty, "nothing skipped: \(summary.skipped)")
@@ -62,7 +66,8 @@ struct ByteNameOverlayTests {
         // Summary paths: UTF-8 ones as text, the others in display form plus their exact bytes in base64.
         let records = summary.paths ?? []
         let nff = try #require(records.first { $0.path == "/n\\xff" })
-        #expect(CaptureSummary.decode(path: nff.path, pathBase64: nff.pathBase64) == PathBytes(Array("/n".utf8) + [0xff]))
+        #expect(
+            CaptureSummary.decode(path: nff.path, pathBase64: nff.pathBase64) == PathBytes(Array("/n".utf8) + [0xff]))
         #expect(records.contains { $0.path == "/n\\xfe" && $0.pathBase64 != nil })
         #expect(records.contains { $0.path == "/caf\u{e9}" && $0.pathBase64 == nil })
         #expect(records.contains { $0.path == "/back\\slash" && $0.pathBase64 == nil })
@@ -102,14 +107,21 @@ struct ByteNameOverlayTests {
         let applied = try layer.closeAfter { try LayerApplier.apply(FileDescriptorSource(layer), to: FilePath(image)) }
         #expect(applied.whiteouts == 1 && applied.opaqueDirectories == 1)
         let actual = try ByteNames.tree(image)
-        #expect(actual == expected, "apply: extra \(Set(actual.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(actual.keys).sorted())")
+        #expect(
+            actual == expected,
+            "apply: extra \(Set(actual.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(actual.keys).sorted())"
+        )
 
         // umoci 0.4.7 (Go's archive/tar keeps PAX names as bytes): add the layer verbatim, unpack, compare.
         let unpacked = try ByteNames.tree(try overlay.umociUnpackWithLayer(layerPath))
-        #expect(unpacked == expected, "umoci: extra \(Set(unpacked.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(unpacked.keys).sorted())")
+        #expect(
+            unpacked == expected,
+            "umoci: extra \(Set(unpacked.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(unpacked.keys).sorted())"
+        )
 
         // Exclusion patterns match bytes: `?` is one byte, so `n?` drops n\xff and n\xfe (and nothing else).
-        let excludedOutput = try FileDescriptor.open(FilePath(overlay.base + "/excluded.tar"), .writeOnly,
+        let excludedOutput = try FileDescriptor.open(
+            FilePath(overlay.base + "/excluded.tar"), .writeOnly,
             options: [.create, .truncate], permissions: .ownerReadWrite)
         let excluded = try excludedOutput.closeAfter {
             try OverlayCapture.capture(
@@ -180,7 +192,9 @@ struct ByteNameLayerTests {
         let opaque = PathBytes(Array("o".utf8) + [0xfe])
         let root = try FileTree.openAnchor(FilePath(image))
         defer { FileTree.closeQuietly(root) }
-        for name in [bad(0xff), bad(0xfe)] { FileTree.closeQuietly(try FileTree.createFile(in: root, name, permissions: 0o644)) }
+        for name in [bad(0xff), bad(0xfe)] {
+            FileTree.closeQuietly(try FileTree.createFile(in: root, name, permissions: 0o644))
+        }
         try FileTree.makeDirectory(in: root, opaque, permissions: 0o755)
         let directory = try FileTree.openDirectory(in: root, opaque)
         FileTree.closeQuietly(try FileTree.createFile(in: directory, Self.ff, permissions: 0o644))
@@ -203,7 +217,8 @@ struct ByteNameLayerTests {
         var pax: [UInt8] = []
         for (key, value) in records { pax += TarHeader.paxRecord(key: key, value: Array(value.utf8)) }
         var out: [UInt8] = []
-        TarHeader.appendUstar(&out, path: Array("PaxHeaders/f".utf8), split: 0, typeflag: UInt8(ascii: "x"),
+        TarHeader.appendUstar(
+            &out, path: Array("PaxHeaders/f".utf8), split: 0, typeflag: UInt8(ascii: "x"),
             permissions: 0o644, uid: 0, gid: 0, size: Int64(pax.count), mtimeSeconds: 0, linkname: [], userName: "",
             groupName: "", major: 0, minor: 0)
         out += pax + [UInt8](repeating: 0, count: TarHeader.padding(Int64(pax.count)))

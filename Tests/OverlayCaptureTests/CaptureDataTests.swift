@@ -10,19 +10,24 @@ import Testing
 struct CaptureDataTests {
     static func makeUpper() throws -> String {
         let base = try TestSupport.makeTempDirectory("data")
-        try TestSupport.run(["sh", "-ec", """
+        try TestSupport.run([
+            "sh", "-ec",
+            """
             cd \(base) && mkdir upper && cd upper
             head -c 3000000 /dev/urandom > large.bin
             echo small > small.txt
             head -c 700000 /dev/urandom > holes.bin
             truncate -s 20000000 holes.bin
             dd if=/dev/urandom of=holes.bin bs=1M seek=30 count=1 conv=notrunc status=none
-            """])
+            """,
+        ])
         return base
     }
 
     static func digests(_ directory: String) throws -> [String: String] {
-        let out = String(decoding: try TestSupport.run(["sh", "-c", "cd \(directory) && sha256sum large.bin small.txt holes.bin"]), as: UTF8.self)
+        let out = String(
+            decoding: try TestSupport.run(["sh", "-c", "cd \(directory) && sha256sum large.bin small.txt holes.bin"]),
+            as: UTF8.self)
         var result: [String: String] = [:]
         for line in out.split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -50,7 +55,8 @@ struct CaptureDataTests {
             _ = try output.closeAfter { try OverlayCapture.capture(options, to: output, compression: compression) }
             process.waitUntilExit()
         } else {
-            let output = try FileDescriptor.open(FilePath(layer), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+            let output = try FileDescriptor.open(
+                FilePath(layer), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
             _ = try output.closeAfter { try OverlayCapture.capture(options, to: output, compression: compression) }
         }
         var plain = layer

@@ -17,17 +17,25 @@ struct CommandLineTests {
     func captureThenApplyReproducesTheTree(_ compression: String) throws {
         let base = try TestSupport.makeTempDirectory("cli")
         defer { try? FileManager.default.removeItem(atPath: base) }
-        try TestSupport.run(["sh", "-ec", """
+        try TestSupport.run([
+            "sh", "-ec",
+            """
             mkdir -p \(base)/upper/etc/conf.d \(base)/upper/tmp \(base)/image
             echo one > \(base)/upper/etc/conf.d/one; echo skip > \(base)/upper/etc/skip.me
             ln -s conf.d/one \(base)/upper/etc/link; echo t > \(base)/upper/tmp/t; chmod 0750 \(base)/upper/etc/conf.d
-            """])
-        try TestSupport.run(["sh", "-ec", """
+            """,
+        ])
+        try TestSupport.run([
+            "sh", "-ec",
+            """
             \(Self.binary) capture --upper \(base)/upper --merged \(base)/upper --placed /nonexistent \
               --exclude /etc/skip.me --compress \(compression) --summary \(base)/summary.json --per-path > \(base)/layer
             \(Self.binary) apply \(base)/layer \(base)/image
-            """])
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/summary.json"))) as? [String: Any]
+            """,
+        ])
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/summary.json")))
+            as? [String: Any]
         #expect((summary?["excluded"] as? Int) == 2)  // /etc/skip.me and /tmp/t
         #expect(((summary?["paths"] as? [Any])?.count ?? 0) == 5)  // etc, etc/conf.d, etc/conf.d/one, etc/link, tmp
         var expected = try TestSupport.tree(base + "/upper")
@@ -45,7 +53,10 @@ struct CommandLineTests {
         #expect(throws: TestSupport.CommandFailed.self) {
             try TestSupport.run([Self.binary, "capture", "--upper", base + "/missing"])
         }
-        try TestSupport.run(["sh", "-ec", "mkdir -p \(base)/image && cd \(base) && python3 -c \"import tarfile,io; t=tarfile.open('evil.tar','w'); i=tarfile.TarInfo('../escape'); i.size=1; t.addfile(i, io.BytesIO(b'x')); t.close()\""])
+        try TestSupport.run([
+            "sh", "-ec",
+            "mkdir -p \(base)/image && cd \(base) && python3 -c \"import tarfile,io; t=tarfile.open('evil.tar','w'); i=tarfile.TarInfo('../escape'); i.size=1; t.addfile(i, io.BytesIO(b'x')); t.close()\"",
+        ])
         do {
             try TestSupport.run([Self.binary, "apply", base + "/evil.tar", base + "/image"])
             Issue.record("a layer with ../ must be refused")

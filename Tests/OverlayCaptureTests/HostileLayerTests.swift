@@ -27,35 +27,54 @@ struct HostileLayerTests {
         Case(label: "parent component", entries: [file("../x")], expectedWords: ["../x", ".."]),
         Case(label: "absolute name", entries: [file("/etc/x")], expectedWords: ["/etc/x", "absolute"]),
         Case(label: "dot-dot in the middle", entries: [file("a/../../x")], expectedWords: ["a/../../x", ".."]),
-        Case(label: "write through a symlink",
-             entries: [TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
-                       file("evil/file")],
-             expectedWords: ["evil/file", "symlink", "evil"]),
-        Case(label: "write through a symlinked parent chain",
-             entries: [TarEntry(path: "d/", kind: .directory, permissions: 0o755, uid: me, gid: getgid()),
-                       TarEntry(path: "d/up", kind: .symlink(target: "../.."), permissions: 0o777, uid: me, gid: getgid()),
-                       file("d/up/outside/planted")],
-             expectedWords: ["d/up/outside/planted", "symlink", "up"]),
-        Case(label: "hard link to outside",
-             entries: [TarEntry(path: "pw", kind: .hardLink(target: "../../etc/passwd"), uid: me, gid: getgid())],
-             expectedWords: ["pw", "../../etc/passwd"]),
-        Case(label: "hard link through a symlink",
-             entries: [TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
-                       TarEntry(path: "stolen", kind: .hardLink(target: "evil/sentinel"), uid: me, gid: getgid())],
-             expectedWords: ["stolen", "evil/sentinel", "symlink"]),
-        Case(label: "absolute hard link",
-             entries: [TarEntry(path: "pw", kind: .hardLink(target: "/etc/passwd"), uid: me, gid: getgid())],
-             expectedWords: ["pw", "/etc/passwd"]),
-        Case(label: "whiteout of dot-dot", entries: [file(".wh..."), ], expectedWords: [".wh...", "whiteout"]),
-        Case(label: "whiteout escaping through a parent", entries: [file("sub/../.wh.sentinel")], expectedWords: ["sub/../.wh.sentinel"]),
-        Case(label: "whiteout through a symlink",
-             entries: [TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
-                       file("evil/.wh.sentinel")],
-             expectedWords: ["evil/.wh.sentinel", "symlink"]),
-        Case(label: "opaque marker through a symlink",
-             entries: [TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
-                       file("evil/.wh..wh..opq")],
-             expectedWords: ["evil/.wh..wh..opq", "symlink"]),
+        Case(
+            label: "write through a symlink",
+            entries: [
+                TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                file("evil/file"),
+            ],
+            expectedWords: ["evil/file", "symlink", "evil"]),
+        Case(
+            label: "write through a symlinked parent chain",
+            entries: [
+                TarEntry(path: "d/", kind: .directory, permissions: 0o755, uid: me, gid: getgid()),
+                TarEntry(path: "d/up", kind: .symlink(target: "../.."), permissions: 0o777, uid: me, gid: getgid()),
+                file("d/up/outside/planted"),
+            ],
+            expectedWords: ["d/up/outside/planted", "symlink", "up"]),
+        Case(
+            label: "hard link to outside",
+            entries: [TarEntry(path: "pw", kind: .hardLink(target: "../../etc/passwd"), uid: me, gid: getgid())],
+            expectedWords: ["pw", "../../etc/passwd"]),
+        Case(
+            label: "hard link through a symlink",
+            entries: [
+                TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                TarEntry(path: "stolen", kind: .hardLink(target: "evil/sentinel"), uid: me, gid: getgid()),
+            ],
+            expectedWords: ["stolen", "evil/sentinel", "symlink"]),
+        Case(
+            label: "absolute hard link",
+            entries: [TarEntry(path: "pw", kind: .hardLink(target: "/etc/passwd"), uid: me, gid: getgid())],
+            expectedWords: ["pw", "/etc/passwd"]),
+        Case(label: "whiteout of dot-dot", entries: [file(".wh...")], expectedWords: [".wh...", "whiteout"]),
+        Case(
+            label: "whiteout escaping through a parent", entries: [file("sub/../.wh.sentinel")],
+            expectedWords: ["sub/../.wh.sentinel"]),
+        Case(
+            label: "whiteout through a symlink",
+            entries: [
+                TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                file("evil/.wh.sentinel"),
+            ],
+            expectedWords: ["evil/.wh.sentinel", "symlink"]),
+        Case(
+            label: "opaque marker through a symlink",
+            entries: [
+                TarEntry(path: "evil", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                file("evil/.wh..wh..opq"),
+            ],
+            expectedWords: ["evil/.wh..wh..opq", "symlink"]),
     ]
 
     @Test(arguments: cases)
@@ -71,7 +90,9 @@ struct HostileLayerTests {
 
         let entries = testCase.entries.map { entry -> (TarEntry, [UInt8]) in
             var entry = entry
-            if case .symlink(let target) = entry.kind, target == "OUTSIDE" { entry.kind = .symlink(target: PathBytes(outside)) }
+            if case .symlink(let target) = entry.kind, target == "OUTSIDE" {
+                entry.kind = .symlink(target: PathBytes(outside))
+            }
             return (entry, entry.size == 4 ? Array("evil".utf8) : [])
         }
         let layer = try TestSupport.tar(entries)

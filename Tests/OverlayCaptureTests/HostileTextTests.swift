@@ -31,7 +31,9 @@ struct HostileTextTests {
         let base = try TestSupport.makeTempDirectory("hostile-text")
         defer { try? FileManager.default.removeItem(atPath: base) }
         for name in ["../\u{1b}]0;owned\u{7}x", "../" + String(repeating: "n", count: 4000)] {
-            let layer = try TestSupport.tar([(TarEntry(path: PathBytes(name), kind: .regular, uid: getuid(), gid: getgid()), [])])
+            let layer = try TestSupport.tar([
+                (TarEntry(path: PathBytes(name), kind: .regular, uid: getuid(), gid: getgid()), [])
+            ])
             var message = ""
             do { _ = try LayerApplier.apply(MemorySource(layer), to: FilePath(base)) } catch { message = "\(error)" }
             #expect(message.contains("'..' component"), "\(message)")
@@ -43,22 +45,22 @@ struct HostileTextTests {
     /// 20 global headers of 100 KB each (distinct keys): over the 1 MiB bound for records kept all stream long.
     @Test func globalPaxRecordsAreBounded() throws {
         let script = """
-        import sys, tarfile
-        out = b""
-        for i in range(20):
-            value = "v" * 100000
-            record = "k%d=%s\\n" % (i, value)
-            length = len(record) + 1
-            while len(str(length)) + len(record) + 1 != length:
-                length = len(str(length)) + len(record) + 1
-            body = ("%d %s" % (length, record)).encode()
-            info = tarfile.TarInfo("pax_global_header")
-            info.type = tarfile.XGLTYPE
-            info.size = len(body)
-            out += info.tobuf(format=tarfile.USTAR_FORMAT) + body + b"\\0" * ((512 - len(body) % 512) % 512)
-        out += b"\\0" * 1024
-        sys.stdout.buffer.write(out)
-        """
+            import sys, tarfile
+            out = b""
+            for i in range(20):
+                value = "v" * 100000
+                record = "k%d=%s\\n" % (i, value)
+                length = len(record) + 1
+                while len(str(length)) + len(record) + 1 != length:
+                    length = len(str(length)) + len(record) + 1
+                body = ("%d %s" % (length, record)).encode()
+                info = tarfile.TarInfo("pax_global_header")
+                info.type = tarfile.XGLTYPE
+                info.size = len(body)
+                out += info.tobuf(format=tarfile.USTAR_FORMAT) + body + b"\\0" * ((512 - len(body) % 512) % 512)
+            out += b"\\0" * 1024
+            sys.stdout.buffer.write(out)
+            """
         let bytes = Array(try TestSupport.run(["python3", "-c", script]))
         #expect(bytes.count > 2_000_000)
         var reader = TarReader(source: MemorySource(bytes))

@@ -12,8 +12,12 @@ struct OverlayEdgeTests {
     func metacopyDataComesFromTheMergedViewAndRedirectsAreRefused() throws {
         let overlay = try OverlayIntegrationTests.Overlay()
         defer { overlay.cleanUp() }
-        try TestSupport.run(["sh", "-ec", "cd \(overlay.lower) && mkdir -p dir && echo lowerdata > data.bin && chmod 0644 data.bin && echo x > dir/f"])
-        let options = "lowerdir=\(overlay.lower),upperdir=\(overlay.upper),workdir=\(overlay.base)/rw/work,redirect_dir=on,metacopy=on,index=off,xino=off"
+        try TestSupport.run([
+            "sh", "-ec",
+            "cd \(overlay.lower) && mkdir -p dir && echo lowerdata > data.bin && chmod 0644 data.bin && echo x > dir/f",
+        ])
+        let options =
+            "lowerdir=\(overlay.lower),upperdir=\(overlay.upper),workdir=\(overlay.base)/rw/work,redirect_dir=on,metacopy=on,index=off,xino=off"
         do {
             try TestSupport.run(["mount", "-t", "overlay", "capture-test-ovl", "-o", options, overlay.merged])
         } catch {
@@ -24,14 +28,17 @@ struct OverlayEdgeTests {
         try TestSupport.run(["chmod", "0600", overlay.merged + "/data.bin"])
         let upperDirectory = try FileTree.openAnchor(FilePath(overlay.upper))
         defer { FileTree.closeQuietly(upperDirectory) }
-        let marker = try FileTree.extendedAttribute(in: upperDirectory, "data.bin", attribute: "trusted.overlay.metacopy")
+        let marker = try FileTree.extendedAttribute(
+            in: upperDirectory, "data.bin", attribute: "trusted.overlay.metacopy")
         #expect(marker != nil, "the chmod made a metadata-only copy-up (upper file is a hole)")
 
         let first = try capture(overlay)
         let member = try #require(first.members.first { $0.name == "data.bin" })
         #expect(member.size == 10)
         #expect(member.mode == 0o600)
-        let expectedDigest = String(decoding: try TestSupport.run(["sh", "-c", "sha256sum < \(overlay.merged)/data.bin | cut -d' ' -f1"]), as: UTF8.self)
+        let expectedDigest = String(
+            decoding: try TestSupport.run(["sh", "-c", "sha256sum < \(overlay.merged)/data.bin | cut -d' ' -f1"]),
+            as: UTF8.self)
         #expect(member.sha256 == expectedDigest.trimmingCharacters(in: .whitespacesAndNewlines))
 
         // Without the merged view a metacopy cannot be captured.
@@ -50,12 +57,16 @@ struct OverlayEdgeTests {
         }
     }
 
-    private func capture(_ overlay: OverlayIntegrationTests.Overlay) throws -> (summary: CaptureSummary, members: [TestSupport.Member]) {
+    private func capture(_ overlay: OverlayIntegrationTests.Overlay) throws -> (
+        summary: CaptureSummary, members: [TestSupport.Member]
+    ) {
         let path = overlay.base + "/layer.tar"
-        let output = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+        let output = try FileDescriptor.open(
+            FilePath(path), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
         let summary = try output.closeAfter {
             try OverlayCapture.capture(
-                CaptureOptions(upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged)), to: output)
+                CaptureOptions(upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged)),
+                to: output)
         }
         return (summary, try TestSupport.pythonMembers(path))
     }
@@ -67,10 +78,12 @@ struct OverlayEdgeTests {
         let directory = try TestSupport.makeTempDirectory("short")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/layer.tar"
-        let output = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+        let output = try FileDescriptor.open(
+            FilePath(path), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
         let summary = try output.closeAfter {
             try OverlayCapture.capture(
-                CaptureOptions(upperDirectory: "/sys/module/overlay/parameters", useDefaultExclusions: false), to: output)
+                CaptureOptions(upperDirectory: "/sys/module/overlay/parameters", useDefaultExclusions: false),
+                to: output)
         }
         #expect(summary.changedWhileReading.contains("/index"))
         let members = try TestSupport.pythonMembers(path)

@@ -22,7 +22,8 @@ struct OverlayIntegrationTests {
             base = try TestSupport.makeTempDirectory("ovl")
             do {
                 for directory in ["lower", "rw", "merged"] {
-                    try FileManager.default.createDirectory(atPath: base + "/" + directory, withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        atPath: base + "/" + directory, withIntermediateDirectories: true)
                 }
                 try TestSupport.run(["mount", "-t", "tmpfs", "-o", "size=512m", "capture-test-rw", base + "/rw"])
                 mounts.append(base + "/rw")
@@ -35,14 +36,17 @@ struct OverlayIntegrationTests {
         }
 
         func mount() throws {
-            let options = "lowerdir=\(lower),upperdir=\(upper),workdir=\(base)/rw/work,redirect_dir=off,metacopy=off,index=off,xino=off"
+            let options =
+                "lowerdir=\(lower),upperdir=\(upper),workdir=\(base)/rw/work,redirect_dir=off,metacopy=off,index=off,xino=off"
             try TestSupport.run(["mount", "-t", "overlay", "capture-test-ovl", "-o", options, merged])
             mounts.append(merged)
         }
 
         func cleanUp() {
             for mount in mounts.reversed() {
-                if (try? TestSupport.run(["umount", mount])) == nil { _ = try? TestSupport.run(["umount", "-l", mount]) }
+                if (try? TestSupport.run(["umount", mount])) == nil {
+                    _ = try? TestSupport.run(["umount", "-l", mount])
+                }
             }
             mounts = []
             try? FileManager.default.removeItem(atPath: base)
@@ -117,7 +121,10 @@ struct OverlayIntegrationTests {
         defer { overlay.cleanUp() }
         try TestSupport.run(["sh", "-ec", "cd \(overlay.lower) && " + Self.lowerScript])
         try overlay.mount()
-        try TestSupport.run(["sh", "-ec", "cd \(overlay.merged) && echo placed > etc/hostname && echo nameserver 10.0.0.9 > etc/resolv.conf"])
+        try TestSupport.run([
+            "sh", "-ec",
+            "cd \(overlay.merged) && echo placed > etc/hostname && echo nameserver 10.0.0.9 > etc/resolv.conf",
+        ])
         // The init "placed" hostname and resolv.conf at boot; resolv.conf is then rewritten by the user.
         let upperEtc = try FileTree.openAnchor(FilePath(overlay.upper + "/etc"))
         let placed = [
@@ -128,11 +135,13 @@ struct OverlayIntegrationTests {
         try TestSupport.run(["sh", "-ec", "sleep 0.01; cd \(overlay.merged) && " + Self.changeScript])
 
         let layerPath = overlay.base + "/layer.tar"
-        let output = try FileDescriptor.open(FilePath(layerPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+        let output = try FileDescriptor.open(
+            FilePath(layerPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
         let summary = try output.closeAfter {
             try OverlayCapture.capture(
-                CaptureOptions(upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged),
-                               bootPlaced: placed, recordPaths: true),
+                CaptureOptions(
+                    upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged),
+                    bootPlaced: placed, recordPaths: true),
                 to: output)
         }
 
@@ -169,13 +178,21 @@ struct OverlayIntegrationTests {
         #expect(byName["new.txt"]?.mtime == "1704164645.123456789")
         #expect(byName["emptydir"]?.xattrs == ["user.dirattr": TestSupport.hex(Array("1".utf8))])
         #expect(byName["capbin"]?.xattrs["security.capability"] != nil)
-        #expect(members.allSatisfy { $0.xattrs.keys.allSatisfy { !$0.hasPrefix("trusted.") && !$0.hasPrefix("user.overlay.") } })
+        #expect(
+            members.allSatisfy {
+                $0.xattrs.keys.allSatisfy { !$0.hasPrefix("trusted.") && !$0.hasPrefix("user.overlay.") }
+            })
         #expect(byName["hl2"]?.type == "hardlink" && byName["hl2"]?.linkname == "hl1")
         #expect(byName["lowerfile-link"]?.type == "hardlink" && byName["lowerfile-link"]?.linkname == "lowerfile")
-        #expect(byName["chr"].map { ($0.type, $0.devmajor, $0.devminor, $0.mode) } ?? ("", 0, 0, 0) == ("char", 1, 3, 0o640))
+        #expect(
+            byName["chr"].map { ($0.type, $0.devmajor, $0.devminor, $0.mode) } ?? ("", 0, 0, 0) == ("char", 1, 3, 0o640)
+        )
         #expect(byName["blk"].map { ($0.type, $0.devmajor, $0.devminor) } ?? ("", 0, 0) == ("block", 7, 200))
         #expect(byName["fifo"]?.type == "fifo")
-        #expect(byName["chown.txt"].map { ($0.uid, $0.gid, $0.uname, $0.gname) } ?? (0, 0, "", "") == (1234, 5678, "alice", "staff"))
+        #expect(
+            byName["chown.txt"].map { ($0.uid, $0.gid, $0.uname, $0.gname) } ?? (0, 0, "", "") == (
+                1234, 5678, "alice", "staff"
+            ))
         #expect(byName["chmod.txt"]?.mode == 0o600)
         #expect(byName["usr/bin/tool"]?.mode == 0o4755)
         #expect(byName["\(Self.long1)/\(Self.long2)/file-with-a-long-name.txt"]?.type == "file")
@@ -213,8 +230,13 @@ struct OverlayIntegrationTests {
         try Self.compare(unpacked, wanted, label: "umoci")
     }
 
-    static func compare(_ actual: [String: TestSupport.TreeEntry], _ expected: [String: TestSupport.TreeEntry], label: String) throws {
-        #expect(Set(actual.keys) == Set(expected.keys), "\(label): path sets differ: extra \(Set(actual.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(actual.keys).sorted())")
+    static func compare(
+        _ actual: [String: TestSupport.TreeEntry], _ expected: [String: TestSupport.TreeEntry], label: String
+    ) throws {
+        #expect(
+            Set(actual.keys) == Set(expected.keys),
+            "\(label): path sets differ: extra \(Set(actual.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(actual.keys).sorted())"
+        )
         for (path, want) in expected.sorted(by: { $0.key < $1.key }) {
             guard let got = actual[path] else { continue }
             #expect(got == want, "\(label): \(path) differs: got \(got), want \(want)")

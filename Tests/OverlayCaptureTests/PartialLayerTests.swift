@@ -7,7 +7,7 @@ import Testing
 @testable import OverlayCapture
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Layers that are cut short, concatenated or padded with garbage: every member and frame must be read, and

@@ -74,8 +74,10 @@ struct ExclusionListTests {
         #expect(throws: ExclusionList.Error.relativePattern("var/x")) { try ExclusionList(["var/x"]) }
     }
 
-    @Test(arguments: [("*", "abc", true), ("a*c", "abbbc", true), ("a*c", "abcd", false), ("?b", "ab", true),
-                      ("*.deb", ".deb", true), ("x*y*z", "xyz", true), ("x*y*z", "xzy", false)])
+    @Test(arguments: [
+        ("*", "abc", true), ("a*c", "abbbc", true), ("a*c", "abcd", false), ("?b", "ab", true),
+        ("*.deb", ".deb", true), ("x*y*z", "xyz", true), ("x*y*z", "xzy", false),
+    ])
     func glob(_ pattern: String, _ name: String, _ matches: Bool) {
         #expect(ExclusionList.glob(Array(pattern.utf8), Array(name.utf8)) == matches)
     }
@@ -84,7 +86,8 @@ struct ExclusionListTests {
 struct OwnerNamesTests {
     @Test func parsesPasswdAndGroup() {
         let names = OwnerNames(
-            passwd: "root:x:0:0:root:/root:/bin/bash\n# c\nalice:x:1000:1000::/home/alice:/bin/sh\nbad\ndup:x:0:0::/:/bin/false\n",
+            passwd:
+                "root:x:0:0:root:/root:/bin/bash\n# c\nalice:x:1000:1000::/home/alice:/bin/sh\nbad\ndup:x:0:0::/:/bin/false\n",
             group: "root:x:0:\nusers:x:100:alice\n")
         #expect(names.users == [0: "root", 1000: "alice"])
         #expect(names.groups == [0: "root", 100: "users"])

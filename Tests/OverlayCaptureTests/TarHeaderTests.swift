@@ -14,28 +14,44 @@ struct TarHeaderTests {
     }
 
     static let mtime = FileTimestamp(seconds: 1_700_000_000, nanoseconds: 0)
-    static let longPath = String(repeating: "p", count: 60) + "/" + String(repeating: "q", count: 60) + "/file-" + String(repeating: "r", count: 20)
+    static let longPath =
+        String(repeating: "p", count: 60) + "/" + String(repeating: "q", count: 60) + "/file-"
+        + String(repeating: "r", count: 20)
 
     static let ustarCases: [UstarCase] = [
         UstarCase(
-            entry: TarEntry(path: "hello.txt", kind: .regular, permissions: 0o644, uid: 1000, gid: 100,
-                            userName: "alice", groupName: "users", size: 5, modified: mtime),
-            python: "t.name='hello.txt'; t.size=5; t.mode=0o644; t.uid=1000; t.gid=100; t.uname='alice'; t.gname='users'"),
+            entry: TarEntry(
+                path: "hello.txt", kind: .regular, permissions: 0o644, uid: 1000, gid: 100,
+                userName: "alice", groupName: "users", size: 5, modified: mtime),
+            python:
+                "t.name='hello.txt'; t.size=5; t.mode=0o644; t.uid=1000; t.gid=100; t.uname='alice'; t.gname='users'"),
         UstarCase(
-            entry: TarEntry(path: "etc/", kind: .directory, permissions: 0o755, userName: "root", groupName: "root", modified: mtime),
+            entry: TarEntry(
+                path: "etc/", kind: .directory, permissions: 0o755, userName: "root", groupName: "root", modified: mtime
+            ),
             python: "t.name='etc/'; t.type=tarfile.DIRTYPE; t.mode=0o755; t.uname='root'; t.gname='root'"),
         UstarCase(
             entry: TarEntry(path: "bin/sh", kind: .symlink(target: "busybox"), permissions: 0o777, modified: mtime),
-            python: "t.name='bin/sh'; t.type=tarfile.SYMTYPE; t.linkname='busybox'; t.mode=0o777; t.uname=''; t.gname=''"),
+            python:
+                "t.name='bin/sh'; t.type=tarfile.SYMTYPE; t.linkname='busybox'; t.mode=0o777; t.uname=''; t.gname=''"),
         UstarCase(
-            entry: TarEntry(path: "a/h", kind: .hardLink(target: "a/f"), permissions: 0o600, uid: 5, gid: 6, modified: mtime),
-            python: "t.name='a/h'; t.type=tarfile.LNKTYPE; t.linkname='a/f'; t.mode=0o600; t.uid=5; t.gid=6; t.uname=''; t.gname=''"),
+            entry: TarEntry(
+                path: "a/h", kind: .hardLink(target: "a/f"), permissions: 0o600, uid: 5, gid: 6, modified: mtime),
+            python:
+                "t.name='a/h'; t.type=tarfile.LNKTYPE; t.linkname='a/f'; t.mode=0o600; t.uid=5; t.gid=6; t.uname=''; t.gname=''"
+        ),
         UstarCase(
-            entry: TarEntry(path: "dev/null", kind: .characterDevice(major: 1, minor: 3), permissions: 0o666, modified: mtime),
-            python: "t.name='dev/null'; t.type=tarfile.CHRTYPE; t.devmajor=1; t.devminor=3; t.mode=0o666; t.uname=''; t.gname=''"),
+            entry: TarEntry(
+                path: "dev/null", kind: .characterDevice(major: 1, minor: 3), permissions: 0o666, modified: mtime),
+            python:
+                "t.name='dev/null'; t.type=tarfile.CHRTYPE; t.devmajor=1; t.devminor=3; t.mode=0o666; t.uname=''; t.gname=''"
+        ),
         UstarCase(
-            entry: TarEntry(path: "dev/sda", kind: .blockDevice(major: 8, minor: 0), permissions: 0o660, gid: 6, modified: mtime),
-            python: "t.name='dev/sda'; t.type=tarfile.BLKTYPE; t.devmajor=8; t.devminor=0; t.mode=0o660; t.gid=6; t.uname=''; t.gname=''"),
+            entry: TarEntry(
+                path: "dev/sda", kind: .blockDevice(major: 8, minor: 0), permissions: 0o660, gid: 6, modified: mtime),
+            python:
+                "t.name='dev/sda'; t.type=tarfile.BLKTYPE; t.devmajor=8; t.devminor=0; t.mode=0o660; t.gid=6; t.uname=''; t.gname=''"
+        ),
         UstarCase(
             entry: TarEntry(path: "run/fifo", kind: .fifo, permissions: 0o600, modified: mtime),
             python: "t.name='run/fifo'; t.type=tarfile.FIFOTYPE; t.mode=0o600; t.uname=''; t.gname=''"),
@@ -98,7 +114,8 @@ struct TarHeaderTests {
         PaxCase(key: "linkpath", valueLength: 987, expectedLength: 1002),
     ])
     func paxRecordLengthCountsItsOwnDigits(_ testCase: PaxCase) {
-        let record = TarHeader.paxRecord(key: testCase.key, value: [UInt8](repeating: UInt8(ascii: "x"), count: testCase.valueLength))
+        let record = TarHeader.paxRecord(
+            key: testCase.key, value: [UInt8](repeating: UInt8(ascii: "x"), count: testCase.valueLength))
         #expect(record.count == testCase.expectedLength)
         let prefix = String(decoding: record.prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)
         #expect(prefix == String(testCase.expectedLength))

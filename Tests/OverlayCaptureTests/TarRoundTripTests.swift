@@ -8,27 +8,63 @@ import Testing
 /// Writer → our reader and writer → Python's tarfile, over every feature the layer format needs.
 struct TarRoundTripTests {
     static let longName = (1...12).map { "directory-\($0)-" + String(repeating: "x", count: 20) }.joined(separator: "/")
-    static let binaryCapability: [UInt8] = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0xff, 0x00]
+    static let binaryCapability: [UInt8] = [
+        0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0xff, 0x00,
+    ]
 
     static var entries: [(TarEntry, [UInt8])] {
         let time = FileTimestamp(seconds: 1_700_000_123, nanoseconds: 456_789_000)
         return [
-            (TarEntry(path: "etc/", kind: .directory, permissions: 0o755, userName: "root", groupName: "root", modified: time), []),
-            (TarEntry(path: "etc/motd", kind: .regular, permissions: 0o644, uid: 1000, gid: 1000, userName: "alice",
-                      groupName: "alice", size: 600, modified: time,
-                      xattrs: [ExtendedAttribute(name: "user.color", value: Array("blue".utf8))]),
-             [UInt8]((0..<600).map { UInt8(truncatingIfNeeded: $0) })),
-            (TarEntry(path: "usr/bin/ping", kind: .regular, permissions: 0o755, size: 3, modified: time,
-                      xattrs: [ExtendedAttribute(name: "security.capability", value: binaryCapability)]), Array("elf".utf8)),
+            (
+                TarEntry(
+                    path: "etc/", kind: .directory, permissions: 0o755, userName: "root", groupName: "root",
+                    modified: time), []
+            ),
+            (
+                TarEntry(
+                    path: "etc/motd", kind: .regular, permissions: 0o644, uid: 1000, gid: 1000, userName: "alice",
+                    groupName: "alice", size: 600, modified: time,
+                    xattrs: [ExtendedAttribute(name: "user.color", value: Array("blue".utf8))]),
+                [UInt8]((0..<600).map { UInt8(truncatingIfNeeded: $0) })
+            ),
+            (
+                TarEntry(
+                    path: "usr/bin/ping", kind: .regular, permissions: 0o755, size: 3, modified: time,
+                    xattrs: [ExtendedAttribute(name: "security.capability", value: binaryCapability)]),
+                Array("elf".utf8)
+            ),
             (TarEntry(path: PathBytes(longName), kind: .regular, permissions: 0o600, size: 0, modified: time), []),
-            (TarEntry(path: "link-long", kind: .symlink(target: PathBytes(longName)), permissions: 0o777, modified: time), []),
-            (TarEntry(path: "etc/motd-link", kind: .hardLink(target: "etc/motd"), permissions: 0o644, uid: 1000, gid: 1000, modified: time), []),
-            (TarEntry(path: "dev/tty9", kind: .characterDevice(major: 4, minor: 9), permissions: 0o620, gid: 5, modified: time), []),
-            (TarEntry(path: "dev/loop9", kind: .blockDevice(major: 7, minor: 9), permissions: 0o660, gid: 6, modified: time), []),
+            (
+                TarEntry(
+                    path: "link-long", kind: .symlink(target: PathBytes(longName)), permissions: 0o777, modified: time),
+                []
+            ),
+            (
+                TarEntry(
+                    path: "etc/motd-link", kind: .hardLink(target: "etc/motd"), permissions: 0o644, uid: 1000,
+                    gid: 1000, modified: time), []
+            ),
+            (
+                TarEntry(
+                    path: "dev/tty9", kind: .characterDevice(major: 4, minor: 9), permissions: 0o620, gid: 5,
+                    modified: time), []
+            ),
+            (
+                TarEntry(
+                    path: "dev/loop9", kind: .blockDevice(major: 7, minor: 9), permissions: 0o660, gid: 6,
+                    modified: time), []
+            ),
             (TarEntry(path: "run/fifo", kind: .fifo, permissions: 0o600, modified: time), []),
-            (TarEntry(path: "etc/.wh.removed", kind: .regular, permissions: 0o600, modified: FileTimestamp(seconds: 0, nanoseconds: 0)), []),
-            (TarEntry(path: "big-ids", kind: .regular, permissions: 0o644, uid: 4_000_000, gid: 4_000_001,
-                      userName: String(repeating: "n", count: 40), size: 1, modified: time), [7]),
+            (
+                TarEntry(
+                    path: "etc/.wh.removed", kind: .regular, permissions: 0o600,
+                    modified: FileTimestamp(seconds: 0, nanoseconds: 0)), []
+            ),
+            (
+                TarEntry(
+                    path: "big-ids", kind: .regular, permissions: 0o644, uid: 4_000_000, gid: 4_000_001,
+                    userName: String(repeating: "n", count: 40), size: 1, modified: time), [7]
+            ),
         ]
     }
 
@@ -66,7 +102,9 @@ struct TarRoundTripTests {
             #expect(member.gid == Int(entry.gid))
             #expect(member.uname == entry.userName)
             #expect(member.mtime == TarHeader.formatTime(entry.modified))
-            #expect(member.xattrs == Dictionary(uniqueKeysWithValues: entry.xattrs.map { ($0.name, TestSupport.hex($0.value)) }))
+            #expect(
+                member.xattrs
+                    == Dictionary(uniqueKeysWithValues: entry.xattrs.map { ($0.name, TestSupport.hex($0.value)) }))
             switch entry.kind {
             case .regular:
                 #expect(member.type == "file")
@@ -90,7 +128,8 @@ struct TarRoundTripTests {
         let directory = try TestSupport.makeTempDirectory("gnutar")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let deep = String(repeating: "d", count: 120) + "/" + String(repeating: "f", count: 150)
-        try FileManager.default.createDirectory(atPath: directory + "/src/" + String(repeating: "d", count: 120), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory + "/src/" + String(repeating: "d", count: 120), withIntermediateDirectories: true)
         try TestSupport.write(directory + "/src/" + deep, "gnu")
         try FileManager.default.createSymbolicLink(atPath: directory + "/src/sym", withDestinationPath: deep)
         try TestSupport.run(["tar", "--format=gnu", "-C", directory + "/src", "-cf", directory + "/gnu.tar", "."])
@@ -146,7 +185,9 @@ struct TarRoundTripTests {
 /// Opens a file as a ByteSource for tests.
 enum FileDescriptorSourceOpener {
     static func open(_ path: String) throws -> FileDescriptorSource {
-        FileDescriptorSource(try FileTree.openForReading(in: try FileTree.openAnchorParent(.init(path)).unwrap(path), (path as NSString).lastPathComponent))
+        FileDescriptorSource(
+            try FileTree.openForReading(
+                in: try FileTree.openAnchorParent(.init(path)).unwrap(path), (path as NSString).lastPathComponent))
     }
 }
 
@@ -166,7 +207,9 @@ struct TarReaderRobustnessTests {
         for index in 148..<156 { block[index] = 0x20 }
         let sum = block.reduce(0) { $0 + Int($1) }
         let digits = Array(String(sum, radix: 8).utf8)
-        for (index, byte) in (Array(repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits).enumerated() { block[148 + index] = byte }
+        for (index, byte) in (Array(repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits).enumerated() {
+            block[148 + index] = byte
+        }
         block[154] = 0
         return block + [UInt8](repeating: 0, count: 2048)
     }
@@ -200,7 +243,9 @@ struct TarReaderRobustnessTests {
             for index in 148..<156 { bytes[index] = 0x20 }
             let sum = bytes.reduce(0) { $0 + Int($1) }
             let digits = Array(String(sum, radix: 8).utf8)
-            for (index, byte) in (Array(repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits).enumerated() { bytes[148 + index] = byte }
+            for (index, byte) in (Array(repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits).enumerated() {
+                bytes[148 + index] = byte
+            }
             bytes[154] = 0
             bytes += data + [UInt8](repeating: 0, count: TarHeader.padding(Int64(data.count)))
             bytes += TarHeader.encode(TarEntry(path: "f", kind: .regular)) + [UInt8](repeating: 0, count: 1024)
@@ -223,7 +268,9 @@ extension TarReaderRobustnessTests {
     @Test func gnuSparseMembersAreRefusedNotMisread() throws {
         let directory = try TestSupport.makeTempDirectory("sparse")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try TestSupport.run(["sh", "-ec", "cd \(directory) && truncate -s 10M s && echo x >> s && tar --format=gnu -S -cf gnu.tar s"])
+        try TestSupport.run([
+            "sh", "-ec", "cd \(directory) && truncate -s 10M s && echo x >> s && tar --format=gnu -S -cf gnu.tar s",
+        ])
         var reader = TarReader(source: try FileDescriptorSourceOpener.open(directory + "/gnu.tar"))
         defer { reader.close() }
         #expect(throws: TarReader<FileDescriptorSource>.Error.unsupportedType(path: "s", typeflag: UInt8(ascii: "S"))) {

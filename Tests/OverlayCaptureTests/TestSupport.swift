@@ -45,8 +45,9 @@ enum TestSupport {
         let errData = errBox.data
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CommandFailed(command: command, status: process.terminationStatus,
-                                stderr: String(decoding: errData, as: UTF8.self))
+            throw CommandFailed(
+                command: command, status: process.terminationStatus,
+                stderr: String(decoding: errData, as: UTF8.self))
         }
         return outData
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The shared harness: a seed (printed, overridable), a fixed number of generated inputs per parser, and the
 /// counts each run reports. `NODEINIT_FUZZ_SEED=0x...` replays a failing run; `NODEINIT_FUZZ_SCALE=10` runs 10x
@@ -34,17 +34,22 @@ enum FuzzRun {
     /// Runs `inputs` rounds of `body`, then prints and checks the tally: the parser must have both accepted and
     /// refused inputs (else the generator is not reaching it), and the process must stay within a memory budget
     /// (every parser bounds what it keeps; a leak or an unbounded buffer over a million inputs would show).
-    static func run(_ parser: String, inputs: Int, minimumAccepted: Int = 1, minimumRejected: Int = 1,
-                    _ body: (inout SplitMix64, inout Tally) -> Void) {
+    static func run(
+        _ parser: String, inputs: Int, minimumAccepted: Int = 1, minimumRejected: Int = 1,
+        _ body: (inout SplitMix64, inout Tally) -> Void
+    ) {
         var random = generator(parser)
         var tally = Tally()
         let start = ContinuousClock.now
         for _ in 0..<inputs { body(&random, &tally) }
         let elapsed = ContinuousClock.now - start
-        print("ParserFuzz \(parser): seed 0x\(String(seed, radix: 16)), \(inputs) inputs, \(tally.accepted) accepted, "
-            + "\(tally.rejected) refused, \(tally.roundTrips) round trips, \(elapsed)")
-        #expect(tally.accepted >= minimumAccepted, "\(parser): too few inputs accepted (seed 0x\(String(seed, radix: 16)))")
-        #expect(tally.rejected >= minimumRejected, "\(parser): too few inputs refused (seed 0x\(String(seed, radix: 16)))")
+        print(
+            "ParserFuzz \(parser): seed 0x\(String(seed, radix: 16)), \(inputs) inputs, \(tally.accepted) accepted, "
+                + "\(tally.rejected) refused, \(tally.roundTrips) round trips, \(elapsed)")
+        #expect(
+            tally.accepted >= minimumAccepted, "\(parser): too few inputs accepted (seed 0x\(String(seed, radix: 16)))")
+        #expect(
+            tally.rejected >= minimumRejected, "\(parser): too few inputs refused (seed 0x\(String(seed, radix: 16)))")
         #expect(peakResidentBytes() < 1 << 30, "\(parser): peak RSS \(peakResidentBytes()) bytes")
     }
 
@@ -64,7 +69,9 @@ extension SplitMix64 {
         var bytes = input
         for _ in 0..<(1 + below(rounds)) {
             let position = below(bytes.count + 1)
-            let byte = next() % 2 == 0 && !alphabet.isEmpty ? alphabet[below(alphabet.count)] : UInt8(truncatingIfNeeded: next())
+            let byte =
+                next() % 2 == 0 && !alphabet.isEmpty
+                ? alphabet[below(alphabet.count)] : UInt8(truncatingIfNeeded: next())
             switch next() % 6 {
             case 0 where position < bytes.count: bytes[position] = byte
             case 1: bytes.insert(byte, at: position)

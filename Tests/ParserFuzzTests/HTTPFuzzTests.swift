@@ -1,6 +1,6 @@
 import NodeAgent
-import Testing
 import TestSupport
+import Testing
 
 /// The agent's request head parser (anyone on the allowlist, before the token is checked) and the chunked
 /// decoder `pull` runs on a node's answer.
@@ -13,12 +13,15 @@ import TestSupport
         "GET /a?flag HTTP/1.1\r\nhost: h\r\nX-Empty:\r\n\r\n",
         "GET /v1/layer HTTP/1.1\r\nHost: [fe80::1]:7070\r\nUser-Agent: nodeinit\r\nAccept: */*\r\n\r\n",
     ].map { Array($0.utf8) }
-    static let alphabet: [UInt8] = Array("GET /?=&%:\r\n\t HTTP/1.0Host: Transfer-Encoding Content-Length".utf8) + [0, 0x7f, 0x80, 0xff]
+    static let alphabet: [UInt8] =
+        Array("GET /?=&%:\r\n\t HTTP/1.0Host: Transfer-Encoding Content-Length".utf8) + [0, 0x7f, 0x80, 0xff]
 
     @Test func requestHeads() {
-        FuzzRun.run("http-head", inputs: FuzzRun.count(400_000), minimumAccepted: 5_000, minimumRejected: 50_000) { random, tally in
+        FuzzRun.run("http-head", inputs: FuzzRun.count(400_000), minimumAccepted: 5_000, minimumRejected: 50_000) {
+            random, tally in
             let seed = Self.requests[random.below(Self.requests.count)]
-            let bytes = random.next() % 10 == 0
+            let bytes =
+                random.next() % 10 == 0
                 ? (0..<random.below(300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 : random.mutate(seed, alphabet: Self.alphabet)
             let outcome: HTTPRequestParser.Outcome
@@ -28,12 +31,19 @@ import TestSupport
             }
             guard case .head(let head, let length) = outcome else { return }
             tally.accepted += 1
-            if length > bytes.count || !bytes[0..<length].suffix(4).elementsEqual([13, 10, 13, 10]) || !head.path.hasPrefix("/") {
+            if length > bytes.count || !bytes[0..<length].suffix(4).elementsEqual([13, 10, 13, 10])
+                || !head.path.hasPrefix("/")
+            {
                 Issue.record("accepted head breaks the parser's own rules: \(head)")
             }
             // Render -> parse: the head the parser accepted, written back out, parses to the same head.
             var text = "\(head.method) \(head.path)"
-            if !head.query.isEmpty { text += "?" + head.query.map { $0.name + ($0.value.isEmpty ? "" : "=" + percent($0.value)) }.joined(separator: "&") }
+            if !head.query.isEmpty {
+                text +=
+                    "?"
+                    + head.query.map { $0.name + ($0.value.isEmpty ? "" : "=" + percent($0.value)) }.joined(
+                        separator: "&")
+            }
             text += " HTTP/1.\(head.minorVersion)\r\n"
             for (name, value) in head.headers.fields { text += "\(name): \(value)\r\n" }
             text += "\r\n"
@@ -50,7 +60,9 @@ import TestSupport
     func percent(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
-            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e
+            {
                 out.append(Character(Unicode.Scalar(byte)))
             } else {
                 out += "%" + String(byte >> 4, radix: 16).uppercased() + String(byte & 15, radix: 16).uppercased()
@@ -62,7 +74,8 @@ import TestSupport
     static let chunkAlphabet: [UInt8] = Array("0123456789abcdefABCDEF;\r\n: ext=1".utf8) + [0, 0xff]
 
     @Test func chunkedBodies() {
-        FuzzRun.run("chunked", inputs: FuzzRun.count(200_000), minimumAccepted: 20_000, minimumRejected: 20_000) { random, tally in
+        FuzzRun.run("chunked", inputs: FuzzRun.count(200_000), minimumAccepted: 20_000, minimumRejected: 20_000) {
+            random, tally in
             // A valid body: random chunks, sometimes with trailers (the agent's report trailer).
             var body: [UInt8] = []
             var encoded: [UInt8] = []
@@ -104,7 +117,9 @@ import TestSupport
             }
             tally.accepted += 1
             if !mutated {
-                if decoded != body || decoder.trailers != trailers { Issue.record("valid chunked body decoded differently") }
+                if decoded != body || decoder.trailers != trailers {
+                    Issue.record("valid chunked body decoded differently")
+                }
                 tally.roundTrips += 1
             }
         }

@@ -1,6 +1,6 @@
 import NetworkAddresses
-import Testing
 import TestSupport
+import Testing
 
 @testable import NodeNetwork
 
@@ -19,15 +19,21 @@ import TestSupport
         message.options.set(code: 51, data: [0, 0, 0x0e, 0x10])
         if random.next() % 2 == 0 { message.options.set(code: 12, data: Array("cn\(random.below(100))".utf8)) }
         if random.next() % 2 == 0 { message.options.set(code: 121, data: [24, 10, 1, 2, 10, 0, 0, 1]) }
-        if random.next() % 2 == 0 { message.options.set(code: 119, data: [7] + Array("cluster".utf8) + [4] + Array("test".utf8) + [0]) }
-        if random.next() % 4 == 0 { message.options.set(code: 43, data: (0..<random.below(300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }) }
+        if random.next() % 2 == 0 {
+            message.options.set(code: 119, data: [7] + Array("cluster".utf8) + [4] + Array("test".utf8) + [0])
+        }
+        if random.next() % 4 == 0 {
+            message.options.set(
+                code: 43, data: (0..<random.below(300)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        }
         return message.encoded()
     }
 
     static let dhcpAlphabet: [UInt8] = [0, 1, 3, 6, 12, 15, 51, 52, 53, 54, 99, 119, 121, 130, 255, 0x63, 0x82, 0x53]
 
     @Test func dhcpMessages() {
-        FuzzRun.run("dhcp", inputs: FuzzRun.count(100_000), minimumAccepted: 1_000, minimumRejected: 1_000) { random, tally in
+        FuzzRun.run("dhcp", inputs: FuzzRun.count(100_000), minimumAccepted: 1_000, minimumRejected: 1_000) {
+            random, tally in
             let input = random.mutate(Self.dhcpSeed(&random), alphabet: Self.dhcpAlphabet, rounds: 8)
             let message: DHCPMessage
             do { message = try DHCPMessage.decode(input) } catch {
@@ -35,8 +41,10 @@ import TestSupport
                 return
             }
             tally.accepted += 1
-            _ = (DHCPLease(acknowledgement: message), message.options.routers, message.options.classlessStaticRoutes,
-                 message.options.domainSearch, message.options.hostName, message.options.interfaceMTU)
+            _ = (
+                DHCPLease(acknowledgement: message), message.options.routers, message.options.classlessStaticRoutes,
+                message.options.domainSearch, message.options.hostName, message.options.interfaceMTU
+            )
             if let again = try? DHCPMessage.decode(message.encoded()) {
                 if again != message { Issue.record("DHCP decode -> encode -> decode changed \(message) into \(again)") }
                 tally.roundTrips += 1
@@ -51,12 +59,17 @@ import TestSupport
         var answers: [DNSRecord] = []
         for _ in 0..<random.below(4) {
             switch random.below(3) {
-            case 0: answers.append(DNSRecord(name: name, type: 1, ttl: 60, data: .a(IPv4Address(value: UInt32(truncatingIfNeeded: random.next())))))
+            case 0:
+                answers.append(
+                    DNSRecord(
+                        name: name, type: 1, ttl: 60,
+                        data: .a(IPv4Address(value: UInt32(truncatingIfNeeded: random.next())))))
             case 1: answers.append(DNSRecord(name: name, type: 5, ttl: 60, data: .cname("alias." + name)))
             default: answers.append(DNSRecord(name: name, type: 16, ttl: 1, data: .other([3, 0x61, 0x62, 0x63])))
             }
         }
-        let message = DNSMessage(id: UInt16(truncatingIfNeeded: random.next()), flags: 0x8180,
+        let message = DNSMessage(
+            id: UInt16(truncatingIfNeeded: random.next()), flags: 0x8180,
             questions: [DNSQuestion(name: name, type: 1)], answers: answers)
         return (try? message.encoded()) ?? []
     }
@@ -64,7 +77,8 @@ import TestSupport
     static let dnsAlphabet: [UInt8] = [0, 1, 3, 5, 28, 0x3f, 0x40, 0xc0, 0xc0, 0x0c, 0xff, 0x2e]
 
     @Test func dnsMessages() {
-        FuzzRun.run("dns", inputs: FuzzRun.count(100_000), minimumAccepted: 1_000, minimumRejected: 1_000) { random, tally in
+        FuzzRun.run("dns", inputs: FuzzRun.count(100_000), minimumAccepted: 1_000, minimumRejected: 1_000) {
+            random, tally in
             let input = random.mutate(Self.dnsSeed(&random), alphabet: Self.dnsAlphabet, rounds: 6)
             let message: DNSMessage
             do { message = try DNSMessage.decode(input) } catch {

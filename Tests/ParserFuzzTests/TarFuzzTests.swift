@@ -1,6 +1,6 @@
 import NodeSys
-import Testing
 import TestSupport
+import Testing
 
 @testable import OverlayCapture
 
@@ -12,7 +12,8 @@ import TestSupport
     typealias Member = (entry: TarEntry, data: [UInt8])
 
     static let nameBytes: [UInt8] = Array("ab./-_.wh.".utf8) + [0xff, 0xfe, 0x0a, 0x5c, 0xc3, 0xa9, 0x20, 0x7f]
-    static let paxAlphabet: [UInt8] = Array("0123456789 =\npathlinkuidgidsizemtime.-SCHILY.xattr.hdrcharsetBINARY".utf8) + [0, 0xff]
+    static let paxAlphabet: [UInt8] =
+        Array("0123456789 =\npathlinkuidgidsizemtime.-SCHILY.xattr.hdrcharsetBINARY".utf8) + [0, 0xff]
     static let hostilePax: [(String, [UInt8])] = [
         ("uid", Array("4294967296".utf8)), ("gid", Array("-1".utf8)), ("size", Array("99999999999999999999".utf8)),
         ("size", Array("12a".utf8)), ("mtime", Array("-1.5".utf8)), ("mtime", Array("1e9".utf8)), ("path", [0xff, 0]),
@@ -40,7 +41,8 @@ import TestSupport
         case 0: kind = .directory
         case 1: kind = .symlink(target: name(&random))
         case 2: kind = .hardLink(target: name(&random))
-        case 3: kind = .characterDevice(major: UInt32(truncatingIfNeeded: random.next()), minor: UInt32(random.below(300)))
+        case 3:
+            kind = .characterDevice(major: UInt32(truncatingIfNeeded: random.next()), minor: UInt32(random.below(300)))
         case 4: kind = .fifo
         default:
             kind = .regular
@@ -52,9 +54,15 @@ import TestSupport
             uid: bigId ? UInt32(truncatingIfNeeded: random.next()) : UInt32(random.below(70000)),
             gid: UInt32(random.below(70000)), userName: random.next() % 4 == 0 ? "user\(random.below(100))" : "",
             groupName: random.next() % 16 == 0 ? String(repeating: "g", count: 40) : "", size: Int64(data.count),
-            modified: FileTimestamp(seconds: Int64(random.below(1 << 34)) - (1 << 20), nanoseconds: random.next() % 2 == 0 ? 0 : Int32(random.below(1_000_000_000))))
+            modified: FileTimestamp(
+                seconds: Int64(random.below(1 << 34)) - (1 << 20),
+                nanoseconds: random.next() % 2 == 0 ? 0 : Int32(random.below(1_000_000_000))))
         if random.next() % 4 == 0 {
-            entry.xattrs = [ExtendedAttribute(name: "user.k\(random.below(9))", value: (0..<random.below(40)).map { _ in UInt8(truncatingIfNeeded: random.next()) })]
+            entry.xattrs = [
+                ExtendedAttribute(
+                    name: "user.k\(random.below(9))",
+                    value: (0..<random.below(40)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            ]
         }
         return (entry, data)
     }
@@ -88,7 +96,8 @@ import TestSupport
         var pax: [UInt8] = []
         for (key, value) in records { pax += TarHeader.paxRecord(key: key, value: value) }
         var out: [UInt8] = []
-        TarHeader.appendUstar(&out, path: Array("PaxHeaders/x".utf8), split: 0, typeflag: UInt8(ascii: "x"),
+        TarHeader.appendUstar(
+            &out, path: Array("PaxHeaders/x".utf8), split: 0, typeflag: UInt8(ascii: "x"),
             permissions: 0o644, uid: 0, gid: 0, size: Int64(pax.count), mtimeSeconds: 0, linkname: [], userName: "",
             groupName: "", major: 0, minor: 0)
         return out + pax + [UInt8](repeating: 0, count: TarHeader.padding(Int64(pax.count)))
@@ -110,7 +119,9 @@ import TestSupport
                     if data.count > bytes.count { Issue.record("more data than the input holds") }
                 }
                 // Plain checks, not #expect, in the hot loop: a million #expect calls dominate a debug run.
-                if Int64(data.count) != entry.size { Issue.record("entry data \(data.count) bytes, size \(entry.size)") }
+                if Int64(data.count) != entry.size {
+                    Issue.record("entry data \(data.count) bytes, size \(entry.size)")
+                }
                 members.append((entry, data))
                 if members.count > bytes.count / TarHeader.blockSize { Issue.record("more members than header blocks") }
             }
@@ -125,7 +136,8 @@ import TestSupport
 
     @Test func generatedLayers() throws {
         var failures = 0
-        FuzzRun.run("tar", inputs: FuzzRun.count(30_000), minimumAccepted: 5_000, minimumRejected: 5_000) { random, tally in
+        FuzzRun.run("tar", inputs: FuzzRun.count(30_000), minimumAccepted: 5_000, minimumRejected: 5_000) {
+            random, tally in
             let members = (0..<random.below(4)).map { _ in Self.member(&random) }
             guard var (bytes, headers) = try? Self.archive(members) else {
                 Issue.record("TarWriter refused generated entries")
@@ -141,8 +153,10 @@ import TestSupport
                     for _ in 0..<(1 + random.below(3)) {
                         let position = header + random.below(TarHeader.blockSize)
                         if position < bytes.count {
-                            bytes[position] = random.next() % 2 == 0
-                                ? Self.paxAlphabet[random.below(Self.paxAlphabet.count)] : UInt8(truncatingIfNeeded: random.next())
+                            bytes[position] =
+                                random.next() % 2 == 0
+                                ? Self.paxAlphabet[random.below(Self.paxAlphabet.count)]
+                                : UInt8(truncatingIfNeeded: random.next())
                         }
                     }
                     Self.fixChecksum(&bytes, at: header)
@@ -150,7 +164,9 @@ import TestSupport
             case 3:
                 // Hostile PAX records before a valid member.
                 var records: [(String, [UInt8])] = []
-                for _ in 0..<(1 + random.below(3)) { records.append(Self.hostilePax[random.below(Self.hostilePax.count)]) }
+                for _ in 0..<(1 + random.below(3)) {
+                    records.append(Self.hostilePax[random.below(Self.hostilePax.count)])
+                }
                 let single = (try? Self.archive([Self.member(&random)]))?.bytes ?? []
                 bytes = Self.paxHeader(records) + single
             default:

@@ -13,7 +13,8 @@ struct ConfinedTreeTests {
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         // /etc/escape -> <outside> (absolute host path) and ../../.. style.
         try FileManager.default.createSymbolicLink(atPath: root + "/etc/escape", withDestinationPath: outside)
-        try FileManager.default.createSymbolicLink(atPath: root + "/etc/dotdot", withDestinationPath: "../../../../../../" + outside)
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/etc/dotdot", withDestinationPath: "../../../../../../" + outside)
         let tree = try ConfinedTree(root)
         // Writing through either link as a parent lands inside the root (or fails), never in `outside`.
         _ = try? tree.writeFile("/etc/escape/x", Array("a".utf8))
@@ -31,7 +32,8 @@ struct ConfinedTreeTests {
         defer { scratch.cleanup() }
         try write(scratch.sub("a/dir/.hidden"), "dot", mode: 0o600)
         try write(scratch.sub("a/dir/sub/file"), "file", mode: 0o751)
-        try FileManager.default.createSymbolicLink(atPath: scratch.sub("a/dir/link"), withDestinationPath: "/etc/shadow")
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.sub("a/dir/link"), withDestinationPath: "/etc/shadow")
         try FileManager.default.createDirectory(atPath: scratch.sub("b"), withIntermediateDirectories: true)
         let source = try ConfinedTree(scratch.sub("a"))
         let destination = try ConfinedTree(scratch.sub("b"))
@@ -53,6 +55,8 @@ struct ConfinedTreeTests {
         try ConfinedTree.bind(from: source, "/file", onto: target, "/file", readOnly: true)
         #expect(read(scratch.sub("dst/file")) == "source")
         #expect(isReadOnlyMount(scratch.sub("dst/file")))
-        #expect(!FileManager.default.isWritableFile(atPath: scratch.sub("dst/file")) || (try? "x".write(toFile: scratch.sub("dst/file"), atomically: false, encoding: .utf8)) == nil)
+        #expect(
+            !FileManager.default.isWritableFile(atPath: scratch.sub("dst/file"))
+                || (try? "x".write(toFile: scratch.sub("dst/file"), atomically: false, encoding: .utf8)) == nil)
     }
 }

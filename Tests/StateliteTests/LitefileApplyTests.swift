@@ -1,10 +1,11 @@
 import BootConfig
 import Foundation
 import Glibc
-@testable import NodeBoot
 import NodeSys
 import OverlayCapture
 import Testing
+
+@testable import NodeBoot
 
 /// A node's new root built on the host: the image (lower) with two in-image litetree sources, an overlay with a
 /// tmpfs upper on `root`, and statelite applied on it with the tables below.
@@ -76,20 +77,27 @@ final class StateliteNode {
         try write(image + "/srv/tree2/etc/fstab", "tree2 fstab\n")
         try write(image + "/srv/tree2/etc/ssh/tree2-only", "tree2 only\n")
         try write(image + "/srv/tree2/etc/ssh/sshd_config", "tree2 sshd_config\n")
-        try FileManager.default.createDirectory(atPath: image + "/srv/tree2/var/lib/state", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: image + "/srv/tree2/var/lib/state", withIntermediateDirectories: true)
         // The overlay: tmpfs upper, image as lower.
         try FileManager.default.createDirectory(atPath: scratch.sub("ovl"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         guard mount("tmpfs", scratch.sub("ovl"), type: "tmpfs", data: "mode=0755") else { throw POSIXError(.EPERM) }
         try FileManager.default.createDirectory(atPath: upper, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: scratch.sub("ovl/work"), withIntermediateDirectories: true)
-        guard mount("overlay", root, type: "overlay",
-                    data: "lowerdir=\(image),upperdir=\(upper),workdir=\(scratch.sub("ovl/work")),redirect_dir=off,metacopy=off,index=off,xino=off")
+        guard
+            mount(
+                "overlay", root, type: "overlay",
+                data:
+                    "lowerdir=\(image),upperdir=\(upper),workdir=\(scratch.sub("ovl/work")),redirect_dir=off,metacopy=off,index=off,xino=off"
+            )
         else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
     /// Plans from the image's tables and applies statelite; returns the setup (log lines) and the summary.
-    func boot(commandLine: String = "root=nfs:10.0.0.9:/images/node NODE=n1") throws -> (StateliteSetup, StateliteSummary) {
+    func boot(commandLine: String = "root=nfs:10.0.0.9:/images/node NODE=n1") throws -> (
+        StateliteSetup, StateliteSummary
+    ) {
         var consoleLines: [String] = []
         let log = StateliteLog { consoleLines.append($1) }
         let setup = StateliteSetup(
@@ -107,7 +115,9 @@ final class StateliteNode {
     }
 }
 
-@Suite("Statelite litefile application on real mounts", .enabled(if: runningAsRoot, "needs root for overlay and bind mounts"))
+@Suite(
+    "Statelite litefile application on real mounts",
+    .enabled(if: runningAsRoot, "needs root for overlay and bind mounts"))
 struct LitefileApplyTests {
     @Test func everyOptionNestedPairTwoTreesConAndHostileSymlink() throws {
         let node = try StateliteNode("apply")
@@ -185,9 +195,14 @@ struct LitefileApplyTests {
         #expect(summary.failed == 1)  // /etc/evil
         #expect(setup.log.lines.count == lines.count)
         // Boot-placed manifest: the symlinks and mount points put into the upper.
-        let manifest = try JSONDecoder().decode(BootPlacedManifest.self, from: Data(contentsOf: URL(fileURLWithPath: node.manifest)))
+        let manifest = try JSONDecoder().decode(
+            BootPlacedManifest.self, from: Data(contentsOf: URL(fileURLWithPath: node.manifest)))
         let placed = Set(manifest.entries.map(\.path))
-        #expect(placed.isSuperset(of: ["/etc/issue", "/etc/profile", "/etc/fstab", "/root/.bashrc", "/etc/new-file", "/opt/data", "/.statelite"]))
+        #expect(
+            placed.isSuperset(of: [
+                "/etc/issue", "/etc/profile", "/etc/fstab", "/root/.bashrc", "/etc/new-file", "/opt/data",
+                "/.statelite",
+            ]))
         #expect(!placed.contains("/etc/hosts"))
         #expect(summary.placedRecords == manifest.entries.count)
     }
@@ -200,20 +215,32 @@ struct LitefileApplyTests {
         try write(store + "/etc/ssh/sshd_config", "kept from last boot\n")
         let log = StateliteLog()
         let setup = StateliteSetup(
-            environment: .init(newRoot: node.root, imageRoot: node.lower, upperDir: node.upper, resolveHost: { $0 },
-                               placedManifestPath: node.manifest), log: log)
+            environment: .init(
+                newRoot: node.root, imageRoot: node.lower, upperDir: node.upper, resolveHost: { $0 },
+                placedManifestPath: node.manifest), log: log)
         let rootTree = try ConfinedTree(node.root)
         try setup.mountStateliteTmpfs(rootTree)
-        #expect(mount(store, node.root + "/.statelite/persistent", type: "none", data: nil) || Glibc.mount(store, node.root + "/.statelite/persistent", nil, UInt(MS_BIND), nil) == 0)
+        #expect(
+            mount(store, node.root + "/.statelite/persistent", type: "none", data: nil)
+                || Glibc.mount(store, node.root + "/.statelite/persistent", nil, UInt(MS_BIND), nil) == 0)
         let line = KernelCommandLine(bytes: Array("root=nfs:10.0.0.9:/img NODE=n1".utf8))
-        let plan = try #require(try setup.plan(commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil))
+        let plan = try #require(
+            try setup.plan(
+                commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil))
         let image = try ConfinedTree(node.lower)
-        let trees = try ["/srv/tree1", "/srv/tree2"].map { LitefileApplier.SourceTree(tree: try rootTree.subtree($0), display: $0) }
-        let applier = LitefileApplier(root: rootTree, image: image, trees: trees, defaults: nil, canChangeImage: true, log: log, placed: setup.placed)
+        let trees = try ["/srv/tree1", "/srv/tree2"].map {
+            LitefileApplier.SourceTree(tree: try rootTree.subtree($0), display: $0)
+        }
+        let applier = LitefileApplier(
+            root: rootTree, image: image, trees: trees, defaults: nil, canChangeImage: true, log: log,
+            placed: setup.placed)
         for entry in plan.statelite.entries { _ = applier.apply(entry, in: plan.statelite.entries) }
         #expect(read(node.root + "/etc/ssh/sshd_config") == "kept from last boot\n")
         #expect(read(store + "/var/lib/state/db") == "image db\n")
-        #expect(log.lines.contains { $0.contains("kept the existing persistent copy /.statelite/persistent/etc/ssh/sshd_config") })
+        #expect(
+            log.lines.contains {
+                $0.contains("kept the existing persistent copy /.statelite/persistent/etc/ssh/sshd_config")
+            })
     }
 }
 
@@ -242,20 +269,25 @@ struct StateliteRefusalTests {
                 newRoot: scratch.sub("image"), imageRoot: scratch.sub("image"), upperDir: nil, resolveHost: { $0 }),
             log: log)
         let line = KernelCommandLine("NFSROOT=10.0.0.9:/install/netboot/img XCAT=10.0.0.1:3001 NODE=n1")
-        let plan = try setup.plan(commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil)
+        let plan = try setup.plan(
+            commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil)
         #expect(plan?.statelite.entries.isEmpty == true)
-        #expect(log.lines.contains {
-            $0.contains("XCAT=10.0.0.1:3001 but no litefile table: nodeinit does not fetch tables from xcatd")
-        })
+        #expect(
+            log.lines.contains {
+                $0.contains("XCAT=10.0.0.1:3001 but no litefile table: nodeinit does not fetch tables from xcatd")
+            })
 
         // With the table in the image, nothing to report.
-        try write(scratch.sub("image/etc/nodeinit/litefile.csv"), "#image,file,options,comments,disable\n\"ALL\",\"/etc/motd\",\"tmpfs\",,\n")
+        try write(
+            scratch.sub("image/etc/nodeinit/litefile.csv"),
+            "#image,file,options,comments,disable\n\"ALL\",\"/etc/motd\",\"tmpfs\",,\n")
         let quiet = StateliteLog()
         let withTable = StateliteSetup(
             environment: .init(
                 newRoot: scratch.sub("image"), imageRoot: scratch.sub("image"), upperDir: nil, resolveHost: { $0 }),
             log: quiet)
-        let planned = try withTable.plan(commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil)
+        let planned = try withTable.plan(
+            commandLine: line, bootPlan: try BootPlanner.plan(BootInputs(commandLine: line)), hostName: nil)
         #expect(planned?.statelite.entries.map(\.path).contains("/etc/motd") == true)
         #expect(!quiet.lines.contains { $0.contains("xcatd") })
     }

@@ -15,7 +15,10 @@ struct NFSFileReaderTests {
         #expect(parsed.description == url)
     }
 
-    @Test(arguments: ["http://x/y", "nfs://server.example/t", "nfs://10.0.0.1/", "nfs://10.0.0.1/a/../b", "nfs://10.0.0.1:2049/a", "nfs:///a"])
+    @Test(arguments: [
+        "http://x/y", "nfs://server.example/t", "nfs://10.0.0.1/", "nfs://10.0.0.1/a/../b", "nfs://10.0.0.1:2049/a",
+        "nfs:///a",
+    ])
     func refuses(url: String) {
         #expect(throws: NFSURL.Error.self) { _ = try NFSURL(parsing: url) }
     }

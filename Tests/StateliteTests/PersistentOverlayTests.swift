@@ -1,12 +1,13 @@
 import BlockDevices
 import BootConfig
-import Logging
-import RuntimeLayout
 import Foundation
 import Glibc
-@testable import NodeBoot
+import Logging
 import NodeSys
+import RuntimeLayout
 import Testing
+
+@testable import NodeBoot
 
 /// An ext4 file system with a unique LABEL on a loop device (losetup), detached at `close()`.
 final class LoopDisk {
@@ -33,7 +34,8 @@ final class LoopDisk {
     }
 }
 
-@Suite("BlockDevices: devspec resolution and probing with libblkid", .enabled(if: runningAsRoot, "needs root for losetup"))
+@Suite(
+    "BlockDevices: devspec resolution and probing with libblkid", .enabled(if: runningAsRoot, "needs root for losetup"))
 struct BlockDeviceTests {
     @Test func resolvesLabelUUIDAndPathAndProbesType() throws {
         let scratch = try ScratchDirectory("blkid")
@@ -48,7 +50,9 @@ struct BlockDeviceTests {
         #expect(try resolver.wait(for: .uuid(uuid.uppercased()), timeoutSeconds: 5).path == disk.device)
         #expect(try resolver.wait(for: .path(disk.device), timeoutSeconds: 5).label == disk.label)
         let start = Date()
-        #expect(throws: DeviceResolver.Error.self) { _ = try resolver.wait(for: .label(disk.label + "-absent"), timeoutSeconds: 1) }
+        #expect(throws: DeviceResolver.Error.self) {
+            _ = try resolver.wait(for: .label(disk.label + "-absent"), timeoutSeconds: 1)
+        }
         #expect(Date().timeIntervalSince(start) >= 1.0)
     }
 }
@@ -70,7 +74,8 @@ final class OverlayNode {
     }
 
     func overlay(_ extra: String = "", path: String = ":/ovl", timeout: Int = 5) throws -> PersistentOverlay {
-        let line = KernelCommandLine(bytes: Array("root=nfs:10.0.0.9:/images/a rd.overlay=LABEL=\(disk.label)\(path) \(extra)".utf8))
+        let line = KernelCommandLine(
+            bytes: Array("root=nfs:10.0.0.9:/images/a rd.overlay=LABEL=\(disk.label)\(path) \(extra)".utf8))
         let plan = try BootPlanner.plan(BootInputs(commandLine: line))
         guard case .device(var device) = plan.overlay else { throw POSIXError(.EINVAL) }
         device.deviceMountPoint = deviceMount
@@ -93,9 +98,10 @@ final class OverlayNode {
         plan.root.mountPoint = lower
         plan.steps = [.mountOverlayDevice] + (device.readOnly ? [.mountOverlayTmpfs] : []) + [.mountOverlay]
         let storage = GivenOverlayDevice(overlay)
-        let walk = BootSequence(services: BootServices(
-            network: NoNetwork(), kernel: LiveKernel(), storage: storage, logger: Logger(label: "test"),
-            layout: RuntimeLayout(directory: scratch.sub("run"))))
+        let walk = BootSequence(
+            services: BootServices(
+                network: NoNetwork(), kernel: LiveKernel(), storage: storage, logger: Logger(label: "test"),
+                layout: RuntimeLayout(directory: scratch.sub("run"))))
         var context = BootContext(commandLine: line, plan: plan)
         try walk.walk(&context)
         guard let layers = context.overlay, let prepared = storage.prepared else {
@@ -145,7 +151,8 @@ final class GivenOverlayDevice: BootStorage {
         StateliteSetup(environment: environment, log: log)
     }
 
-    func prepareOverlayDevice(_ planned: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared {
+    func prepareOverlayDevice(_ planned: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
+    {
         var overlay = self.overlay
         overlay.loadModule = planned.loadModule
         let result = try overlay.prepare()
@@ -154,8 +161,9 @@ final class GivenOverlayDevice: BootStorage {
     }
 }
 
-
-@Suite("Persistent overlay on a loop-mounted ext4", .enabled(if: runningAsRoot, "needs root for loop devices and mounts"), .serialized)
+@Suite(
+    "Persistent overlay on a loop-mounted ext4", .enabled(if: runningAsRoot, "needs root for loop devices and mounts"),
+    .serialized)
 struct PersistentOverlayTests {
     @Test func firstUseRebootMismatchResetReadonlyAndFail() throws {
         let node = try OverlayNode("povl")

@@ -1,8 +1,9 @@
 import BootConfig
 import Foundation
-@testable import NodeBoot
-import Logging
 import Glibc
+import Logging
+
+@testable import NodeBoot
 
 let runningAsRoot = getuid() == 0
 
@@ -98,7 +99,8 @@ extension StateliteSetup {
     func plan(commandLine: KernelCommandLine, bootPlan: BootPlan, hostName: String?) throws -> BootPlan? {
         let tables = try LiveStorage().loadTables(
             bootPlan.tables, imageRoot: environment.imageRoot, resolveHost: environment.resolveHost, log: log)
-        let plan = try LoadTablesStep.plan(with: tables, commandLine: commandLine, plan: bootPlan, hostName: hostName, log: log)
+        let plan = try LoadTablesStep.plan(
+            with: tables, commandLine: commandLine, plan: bootPlan, hostName: hostName, log: log)
         return plan.statelite.enabled ? plan : nil
     }
 
@@ -108,8 +110,10 @@ extension StateliteSetup {
         plan.steps = plan.steps.filter { $0.phase == .statelite }
         var context = BootContext(commandLine: KernelCommandLine(""), plan: plan)
         context.stateliteLog = log
-        let walk = BootSequence(services: BootServices(
-            network: NoNetwork(), kernel: LiveKernel(), storage: GivenStatelite(self), logger: Logger(label: "test")))
+        let walk = BootSequence(
+            services: BootServices(
+                network: NoNetwork(), kernel: LiveKernel(), storage: GivenStatelite(self), logger: Logger(label: "test")
+            ))
         try walk.walk(&context)
         return summary
     }
@@ -126,9 +130,12 @@ final class GivenStatelite: BootStorage {
         try LiveStorage().loadTables(locations, imageRoot: imageRoot, resolveHost: resolveHost, log: log)
     }
 
-    func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations { setup }
+    func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations {
+        setup
+    }
 
-    func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared {
+    func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
+    {
         try overlay.prepare()
     }
 }

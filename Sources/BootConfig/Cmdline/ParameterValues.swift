@@ -86,7 +86,9 @@ func normalizeMAC(_ text: String, allowHardwareType: Bool) -> MACAddress? {
     }
     guard groups.count == 6 else { return nil }
     for group in groups {
-        guard group.unicodeScalars.count == 2, group.unicodeScalars.allSatisfy({ $0.isASCIIHexDigit }) else { return nil }
+        guard group.unicodeScalars.count == 2, group.unicodeScalars.allSatisfy({ $0.isASCIIHexDigit }) else {
+            return nil
+        }
     }
     // A NIC's own address is unicast: a set multicast bit means the text was misread (e.g. a truncated `01-...`).
     guard let firstByte = UInt8(groups[0], radix: 16), firstByte & 1 == 0 else { return nil }

@@ -29,7 +29,9 @@ public enum DebugSpec {
                 guard let point = breakStages[stage] else {
                     throw ParameterError(
                         parameter: "rd.break", value: value,
-                        problem: "unknown stage \(quotedForMessage(stage)); expected one of \(breakStages.keys.sorted().joined(separator: ", "))")
+                        problem:
+                            "unknown stage \(quotedForMessage(stage)); expected one of \(breakStages.keys.sorted().joined(separator: ", "))"
+                    )
                 }
                 pauses.insert(point)
             }
@@ -65,7 +67,8 @@ public enum DebugSpec {
 
     /// The failure policy, strictly: a malformed `rd.shell=` or `rd.emergency=` is an error.
     static func failurePolicy(_ commandLine: KernelCommandLine) throws(ParameterError) -> FailurePolicy {
-        FailurePolicy(shellOnFailure: try shellOnFailure(commandLine), emergencyAction: try emergencyAction(commandLine))
+        FailurePolicy(
+            shellOnFailure: try shellOnFailure(commandLine), emergencyAction: try emergencyAction(commandLine))
     }
 
     /// The failure policy for a command line that may not plan at all: the init needs it for failures before the

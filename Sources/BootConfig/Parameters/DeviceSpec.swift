@@ -27,8 +27,10 @@ public enum DeviceSpec: Hashable, Codable, Sendable, CustomStringConvertible {
                 guard !rest.isEmpty else {
                     throw ParameterError(parameter: parameter, value: text, problem: "empty \(prefix) device name")
                 }
-                guard !rest.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "/" && prefix.hasPrefix("UUID") }) else {
-                    throw ParameterError(parameter: parameter, value: text, problem: "\(prefix) value has invalid characters")
+                guard !rest.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "/" && prefix.hasPrefix("UUID") })
+                else {
+                    throw ParameterError(
+                        parameter: parameter, value: text, problem: "\(prefix) value has invalid characters")
                 }
                 self = make(rest)
                 return

@@ -27,7 +27,9 @@ struct NFSMountOptions: Equatable, Sendable {
             let option = raw.trimmingASCIIWhitespace()
             if option.isEmpty { continue }
             if option.containsWhitespaceOrControl {
-                throw ParameterError(parameter: parameter, value: whole, problem: "mount option \(quotedForMessage(option)) has whitespace")
+                throw ParameterError(
+                    parameter: parameter, value: whole,
+                    problem: "mount option \(quotedForMessage(option)) has whitespace")
             }
             let (name, value) = option.splitOnce(on: "=") ?? (option, "")
             switch name {
@@ -45,12 +47,15 @@ struct NFSMountOptions: Equatable, Sendable {
             case "ro", "rw":
                 // The matching one is implied; the contrary one cannot be honoured.
                 if (name == "rw") == readOnly {
-                    warnings.append("\(parameter): mount option \(name) ignored (this mount is always \(readOnly ? "read-only" : "read-write"))")
+                    warnings.append(
+                        "\(parameter): mount option \(name) ignored (this mount is always \(readOnly ? "read-only" : "read-write"))"
+                    )
                 }
             case "defaults":
                 warnings.append("\(parameter): mount option defaults ignored")
             case "addr", "clientaddr":
-                warnings.append("\(parameter): mount option \(name)= ignored (the init sets it after resolving the server)")
+                warnings.append(
+                    "\(parameter): mount option \(name)= ignored (the init sets it after resolving the server)")
             default:
                 rest.append(option)
             }
@@ -68,13 +73,15 @@ struct NFSMountOptions: Equatable, Sendable {
         self.warnings = warnings
     }
 
-    private static func checkVersion(_ value: String, parameter: String, whole: String) throws(ParameterError) -> String {
+    private static func checkVersion(_ value: String, parameter: String, whole: String) throws(ParameterError) -> String
+    {
         switch value {
         case "3", "4", "4.0", "4.1", "4.2": return value
         case "2":
             throw ParameterError(parameter: parameter, value: whole, problem: "NFS version 2 is not supported")
         default:
-            throw ParameterError(parameter: parameter, value: whole, problem: "unknown NFS version \(quotedForMessage(value))")
+            throw ParameterError(
+                parameter: parameter, value: whole, problem: "unknown NFS version \(quotedForMessage(value))")
         }
     }
 
@@ -86,7 +93,8 @@ struct NFSMountOptions: Equatable, Sendable {
 
     /// One attempt per version. v3 always gets `nolock` (NLM needs rpc.statd, whose state cannot follow
     /// switch_root); v4 keeps the user's lock choice. `ro` is added for read-only mounts.
-    func attempts(versions: [String], readOnly: Bool, warnings: inout [String], parameter: String) -> [NFSMountAttempt] {
+    func attempts(versions: [String], readOnly: Bool, warnings: inout [String], parameter: String) -> [NFSMountAttempt]
+    {
         if lock == true && versions.contains("3") {
             warnings.append("\(parameter): lock ignored for NFSv3, using nolock")
         }

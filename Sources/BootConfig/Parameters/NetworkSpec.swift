@@ -46,16 +46,20 @@ public struct NetworkSpec: Equatable, Sendable {
             let unnamed = ip.filter { $0.device == nil }.map(\.raw)
             throw ParameterError(
                 parameter: "ip", value: unnamed.last ?? "",
-                problem: "with several ip= parameters, name the interface in each (ip=<if>:dhcp or client:peer:gw:mask:host:<if>:none); \(unnamed.count) do not")
+                problem:
+                    "with several ip= parameters, name the interface in each (ip=<if>:dhcp or client:peer:gw:mask:host:<if>:none); \(unnamed.count) do not"
+            )
         }
         if commandLine.all("ip").contains(where: { $0.value == nil }) {
-            throw ParameterError(parameter: "ip", value: "", problem: "needs a value such as dhcp or client:peer:gw:mask:host:if:none")
+            throw ParameterError(
+                parameter: "ip", value: "", problem: "needs a value such as dhcp or client:peer:gw:mask:host:if:none")
         }
 
         var bootMAC: MACAddress? = nil
         if let value = commandLine.last("BOOTIF") {
             guard let mac = normalizeMAC(value, allowHardwareType: true) else {
-                throw ParameterError(parameter: "BOOTIF", value: value, problem: "expected 01-aa-bb-cc-dd-ee-ff or aa:bb:cc:dd:ee:ff")
+                throw ParameterError(
+                    parameter: "BOOTIF", value: value, problem: "expected 01-aa-bb-cc-dd-ee-ff or aa:bb:cc:dd:ee:ff")
             }
             bootMAC = mac
         }
@@ -66,7 +70,8 @@ public struct NetworkSpec: Equatable, Sendable {
                 throw ParameterError(parameter: "ifname", value: value, problem: "expected <interface>:<mac>")
             }
             guard let mac = normalizeMAC(macText, allowHardwareType: false) else {
-                throw ParameterError(parameter: "ifname", value: value, problem: "bad MAC address \(quotedForMessage(macText))")
+                throw ParameterError(
+                    parameter: "ifname", value: value, problem: "bad MAC address \(quotedForMessage(macText))")
             }
             if names.contains(where: { $0.name == name || $0.mac == mac }) {
                 throw ParameterError(parameter: "ifname", value: value, problem: "interface name or MAC given twice")
@@ -119,10 +124,13 @@ public struct NetworkSpec: Equatable, Sendable {
 
     /// Parses one `ip=` value.
     static func parseIP(_ value: String, warnings: inout [String]) throws(ParameterError) -> IPParameter {
-        func fail(_ problem: String) -> ParameterError { ParameterError(parameter: "ip", value: value, problem: problem) }
+        func fail(_ problem: String) -> ParameterError {
+            ParameterError(parameter: "ip", value: value, problem: problem)
+        }
         let fields = value.splitColonsOutsideBrackets()
         var result = IPParameter(
-            device: nil, method: .dhcp, allInterfaces: false, hostname: nil, mtu: nil, mac: nil, nameservers: [], raw: value)
+            device: nil, method: .dhcp, allInterfaces: false, hostname: nil, mtu: nil, mac: nil, nameservers: [],
+            raw: value)
 
         // Form 1: ip=<method>
         if fields.count == 1 {
@@ -165,15 +173,21 @@ public struct NetworkSpec: Equatable, Sendable {
             result.device = device
         }
         if !hostname.isEmpty {
-            guard isValidHostName(hostname, allowNumeric: true) else { throw fail("bad host name \(quotedForMessage(hostname))") }
+            guard isValidHostName(hostname, allowNumeric: true) else {
+                throw fail("bad host name \(quotedForMessage(hostname))")
+            }
             result.hostname = hostname
         }
         let tail = Array(fields.dropFirst(7))
-        if tail.count >= 7 || (tail.count >= 2 && tail[0].parseDecimal() != nil) || (tail.count == 1 && tail[0].parseDecimal() != nil) {
+        if tail.count >= 7 || (tail.count >= 2 && tail[0].parseDecimal() != nil)
+            || (tail.count == 1 && tail[0].parseDecimal() != nil)
+        {
             try parseMTUAndMAC(tail, into: &result, fail: fail)
         } else {
             for (index, item) in tail.enumerated() where !item.isEmpty {
-                guard let address = IPAddress(item) else { throw fail("field \(8 + index) is neither an MTU nor a DNS address") }
+                guard let address = IPAddress(item) else {
+                    throw fail("field \(8 + index) is neither an MTU nor a DNS address")
+                }
                 if index < 2 {
                     result.nameservers.append(address)
                 } else if index == 2 {
@@ -224,10 +238,13 @@ public struct NetworkSpec: Equatable, Sendable {
         if !peer.isEmpty {
             // dracut allows `<peer>/prefixlen`; the prefix is not needed here.
             let peerText = peer.splitOnce(on: "/")?.head ?? peer
-            guard let parsed = IPAddress(peerText) else { throw fail("bad peer/server address \(quotedForMessage(peer))") }
+            guard let parsed = IPAddress(peerText) else {
+                throw fail("bad peer/server address \(quotedForMessage(peer))")
+            }
             peerAddress = parsed
         }
-        result.method = .static(StaticAddress(address: address, prefixLength: prefix, gateway: gatewayAddress, peer: peerAddress))
+        result.method = .static(
+            StaticAddress(address: address, prefixLength: prefix, gateway: gatewayAddress, peer: peerAddress))
         return result
     }
 
@@ -237,13 +254,16 @@ public struct NetworkSpec: Equatable, Sendable {
     ) throws(ParameterError) {
         guard let first = tail.first else { return }
         if !first.isEmpty {
-            guard let mtu = first.parseDecimal(max: 65535), mtu >= 68 else { throw fail("bad MTU \(quotedForMessage(first))") }
+            guard let mtu = first.parseDecimal(max: 65535), mtu >= 68 else {
+                throw fail("bad MTU \(quotedForMessage(first))")
+            }
             result.mtu = mtu
         }
         let macFields = tail.dropFirst()
         if macFields.isEmpty { return }
         if macFields.count == 1 && macFields.first == "" { return }
-        guard macFields.count == 6, let mac = normalizeMAC(macFields.joined(separator: ":"), allowHardwareType: false) else {
+        guard macFields.count == 6, let mac = normalizeMAC(macFields.joined(separator: ":"), allowHardwareType: false)
+        else {
             throw fail("bad MAC address after the MTU field")
         }
         result.mac = mac
@@ -251,9 +271,13 @@ public struct NetworkSpec: Equatable, Sendable {
 
     /// `rd.route=<net>/<prefix or mask>:<gateway>[:<interface>]`.
     static func parseRoute(_ value: String) throws(ParameterError) -> Route {
-        func fail(_ problem: String) -> ParameterError { ParameterError(parameter: "rd.route", value: value, problem: problem) }
+        func fail(_ problem: String) -> ParameterError {
+            ParameterError(parameter: "rd.route", value: value, problem: problem)
+        }
         let fields = value.splitColonsOutsideBrackets()
-        guard fields.count == 2 || fields.count == 3 else { throw fail("expected <net>/<prefix>:<gateway>[:<interface>]") }
+        guard fields.count == 2 || fields.count == 3 else {
+            throw fail("expected <net>/<prefix>:<gateway>[:<interface>]")
+        }
         guard let (netText, lengthText) = fields[0].splitOnce(on: "/"), let net = IPAddress(netText) else {
             throw fail("bad destination \(quotedForMessage(fields[0]))")
         }
@@ -270,7 +294,9 @@ public struct NetworkSpec: Equatable, Sendable {
         }
         var interface: String? = nil
         if fields.count == 3 && !fields[2].isEmpty {
-            guard isValidInterfaceName(fields[2]) else { throw fail("bad interface name \(quotedForMessage(fields[2]))") }
+            guard isValidInterfaceName(fields[2]) else {
+                throw fail("bad interface name \(quotedForMessage(fields[2]))")
+            }
             interface = fields[2]
         }
         return Route(destination: IPNetwork(address: net, prefixLength: prefix), gateway: gateway, interface: interface)

@@ -27,7 +27,8 @@ public struct NodeinitSpec: Equatable, Sendable {
         if let parameter = commandLine.lastParameter("nodeinit.image") {
             let value = parameter.value ?? ""
             guard !value.isEmpty, !value.containsWhitespaceOrControl, !value.contains("/") else {
-                throw ParameterError(parameter: "nodeinit.image", value: value, problem: "expected an image name without / or spaces")
+                throw ParameterError(
+                    parameter: "nodeinit.image", value: value, problem: "expected an image name without / or spaces")
             }
             image = value
         }
@@ -39,7 +40,8 @@ public struct NodeinitSpec: Equatable, Sendable {
             } else if let number = value.parseDecimal(max: 65535), number > 0 {
                 port = number
             } else {
-                throw ParameterError(parameter: "nodeinit.agent", value: value, problem: "expected a TCP port (1-65535) or off")
+                throw ParameterError(
+                    parameter: "nodeinit.agent", value: value, problem: "expected a TCP port (1-65535) or off")
             }
         }
         var allow: [IPNetwork]? = nil
@@ -48,12 +50,16 @@ public struct NodeinitSpec: Equatable, Sendable {
             var list: [IPNetwork] = []
             for item in value.commaList() {
                 guard let network = IPNetwork(item) else {
-                    throw ParameterError(parameter: "nodeinit.agent.allow", value: value, problem: "bad address or CIDR \(quotedForMessage(item))")
+                    throw ParameterError(
+                        parameter: "nodeinit.agent.allow", value: value,
+                        problem: "bad address or CIDR \(quotedForMessage(item))")
                 }
                 list.append(network)
             }
             guard !list.isEmpty else {
-                throw ParameterError(parameter: "nodeinit.agent.allow", value: value, problem: "expected addresses or CIDRs, comma-separated")
+                throw ParameterError(
+                    parameter: "nodeinit.agent.allow", value: value,
+                    problem: "expected addresses or CIDRs, comma-separated")
             }
             allow = list
         }
@@ -80,12 +86,16 @@ public struct NodeinitSpec: Equatable, Sendable {
             var list: [String] = []
             for item in value.commaList() {
                 guard ["3", "4.0", "4.1", "4.2"].contains(item) else {
-                    throw ParameterError(parameter: "nodeinit.nfs.versions", value: value, problem: "unknown NFS version \(quotedForMessage(item)) (3, 4.0, 4.1, 4.2)")
+                    throw ParameterError(
+                        parameter: "nodeinit.nfs.versions", value: value,
+                        problem: "unknown NFS version \(quotedForMessage(item)) (3, 4.0, 4.1, 4.2)")
                 }
                 if !list.contains(item) { list.append(item) }
             }
             guard !list.isEmpty else {
-                throw ParameterError(parameter: "nodeinit.nfs.versions", value: value, problem: "expected a comma-separated version list")
+                throw ParameterError(
+                    parameter: "nodeinit.nfs.versions", value: value, problem: "expected a comma-separated version list"
+                )
             }
             versions = list
         }
@@ -93,7 +103,8 @@ public struct NodeinitSpec: Equatable, Sendable {
         for value in commandLine.values("nodeinit.groups") {
             for item in value.commaList() {
                 guard isValidHostName(item, allowNumeric: true) else {
-                    throw ParameterError(parameter: "nodeinit.groups", value: value, problem: "bad group name \(quotedForMessage(item))")
+                    throw ParameterError(
+                        parameter: "nodeinit.groups", value: value, problem: "bad group name \(quotedForMessage(item))")
                 }
                 groups.append(item)
             }
@@ -102,8 +113,13 @@ public struct NodeinitSpec: Equatable, Sendable {
         for parameter in commandLine.parameters where parameter.key.hasPrefix("nodeinit.attr.") {
             let name = parameter.key.droppingScalars(14)
             let parts = name.splitKeepingEmpty(on: ".")
-            guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" } }) else {
-                throw ParameterError(parameter: parameter.key, value: parameter.value ?? "", problem: "expected nodeinit.attr.<table>.<column>=<value>")
+            guard parts.count == 2,
+                parts.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" } }
+                )
+            else {
+                throw ParameterError(
+                    parameter: parameter.key, value: parameter.value ?? "",
+                    problem: "expected nodeinit.attr.<table>.<column>=<value>")
             }
             let value = parameter.value ?? ""
             guard !value.containsWhitespaceOrControl else {
@@ -132,7 +148,8 @@ public struct NodeinitSpec: Equatable, Sendable {
     }
 
     /// `/path/in/image` or `nfs://server/path`.
-    static func tableLocation(_ commandLine: KernelCommandLine, _ key: String) throws(ParameterError) -> TableLocation? {
+    static func tableLocation(_ commandLine: KernelCommandLine, _ key: String) throws(ParameterError) -> TableLocation?
+    {
         guard let parameter = commandLine.lastParameter(key) else { return nil }
         let value = parameter.value ?? ""
         if value.hasPrefix("nfs://") {
@@ -147,7 +164,8 @@ public struct NodeinitSpec: Equatable, Sendable {
             return .nfs(server: host.startsWith("[") ? "[\(server)]" : server, path: path)
         }
         guard value.startsWith("/") else {
-            throw ParameterError(parameter: key, value: value, problem: "expected an absolute path in the image or nfs://server/path")
+            throw ParameterError(
+                parameter: key, value: value, problem: "expected an absolute path in the image or nfs://server/path")
         }
         try checkAbsolutePath(value, parameter: key)
         return .image(path: value)
@@ -159,7 +177,8 @@ func moduleNames(_ value: String, parameter: String) throws(ParameterError) -> [
     var names: [String] = []
     for item in value.commaList() {
         guard isModuleName(item) else {
-            throw ParameterError(parameter: parameter, value: value, problem: "bad module name \(quotedForMessage(item))")
+            throw ParameterError(
+                parameter: parameter, value: value, problem: "bad module name \(quotedForMessage(item))")
         }
         names.append(normalizeModuleName(item))
     }
@@ -168,7 +187,8 @@ func moduleNames(_ value: String, parameter: String) throws(ParameterError) -> [
 
 func isModuleName(_ text: String) -> Bool {
     let scalars = text.unicodeScalars
-    return !scalars.isEmpty && scalars.count <= 55 && scalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" || $0 == "-" }
+    return !scalars.isEmpty && scalars.count <= 55
+        && scalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" || $0 == "-" }
 }
 
 func normalizeModuleName(_ text: String) -> String {

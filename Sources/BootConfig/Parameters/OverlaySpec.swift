@@ -35,13 +35,15 @@ public struct OverlaySpec: Equatable, Sendable {
         if let parameter = commandLine.lastParameter("rd.live.overlay") {
             warnings.append("rd.live.overlay is deprecated: use rd.overlay")
             explicit = true
-            upper = try parseValue(parameter.value, parameter: "rd.live.overlay", warnings: &warnings, allowFlags: false)
+            upper = try parseValue(
+                parameter.value, parameter: "rd.live.overlay", warnings: &warnings, allowFlags: false)
         }
         if let parameter = commandLine.lastParameter("rd.overlay") {
             explicit = true
             let parsed = try parseValue(parameter.value, parameter: "rd.overlay", warnings: &warnings, allowFlags: true)
             // dracut: rd.overlay=0/1/"" carries no device and falls back to rd.live.overlay's device.
-            if case .device = upper, parsed == .tmpfs(size: nil, nrInodes: nil), parameter.value.map(isFlagWord) ?? true {
+            if case .device = upper, parsed == .tmpfs(size: nil, nrInodes: nil), parameter.value.map(isFlagWord) ?? true
+            {
                 // keep the deprecated parameter's device
             } else {
                 upper = parsed
@@ -50,7 +52,9 @@ public struct OverlaySpec: Equatable, Sendable {
 
         var reset = false
         var readOnly = false
-        for (old, new) in [("rd.live.overlay.reset", "rd.overlay.reset"), ("rd.live.overlay.readonly", "rd.overlay.readonly")] {
+        for (old, new) in [
+            ("rd.live.overlay.reset", "rd.overlay.reset"), ("rd.live.overlay.readonly", "rd.overlay.readonly"),
+        ] {
             if let value = try commandLine.flag(old) {
                 warnings.append("\(old) is deprecated: use \(new)")
                 if new == "rd.overlay.reset" { reset = value } else { readOnly = value }
@@ -63,16 +67,20 @@ public struct OverlaySpec: Equatable, Sendable {
         if let parameter = commandLine.lastParameter("nodeinit.overlay.mismatch") {
             let value = parameter.value ?? ""
             guard let parsed = OverlayMismatchPolicy(rawValue: value) else {
-                throw ParameterError(parameter: "nodeinit.overlay.mismatch", value: value, problem: "expected tmpfs, reset or fail")
+                throw ParameterError(
+                    parameter: "nodeinit.overlay.mismatch", value: value, problem: "expected tmpfs, reset or fail")
             }
             policy = parsed
         }
         let required = try commandLine.flag("nodeinit.overlay.required") ?? false
 
-        if case .device = upper {} else {
+        if case .device = upper {
+        } else {
             if reset { warnings.append("rd.overlay.reset has no effect without an overlay device") }
             if readOnly { warnings.append("rd.overlay.readonly has no effect without an overlay device") }
-            if required && upper != .disabled { warnings.append("nodeinit.overlay.required has no effect without an overlay device") }
+            if required && upper != .disabled {
+                warnings.append("nodeinit.overlay.required has no effect without an overlay device")
+            }
         }
         return OverlaySpec(
             upper: upper, explicit: explicit, reset: reset, readOnly: readOnly, mismatchPolicy: policy,
@@ -94,7 +102,8 @@ public struct OverlaySpec: Equatable, Sendable {
         }
         if value == "tmpfs" { return .tmpfs(size: nil, nrInodes: nil) }
         if value.hasPrefix("tmpfs:") {
-            return try parseTmpfsOptions(value.droppingScalars(6), parameter: parameter, whole: value, warnings: &warnings)
+            return try parseTmpfsOptions(
+                value.droppingScalars(6), parameter: parameter, whole: value, warnings: &warnings)
         }
         // <devspec>[:<path>|:auto]: split at the last ':' followed by '/' or "auto" (by-path names contain ':').
         let scalars = Array(value.unicodeScalars)
@@ -113,7 +122,8 @@ public struct OverlaySpec: Equatable, Sendable {
             let after = String(String.UnicodeScalarView(scalars[(split + 1)...]))
             path = after == "auto" ? nil : after
             if let path, path.containsWhitespaceOrControl || path.contains("/../") || path.hasSuffix("/..") {
-                throw ParameterError(parameter: parameter, value: value, problem: "bad overlay path \(quotedForMessage(path))")
+                throw ParameterError(
+                    parameter: parameter, value: value, problem: "bad overlay path \(quotedForMessage(path))")
             }
         }
         let device = try DeviceSpec(parsing: deviceText, parameter: parameter)
@@ -135,12 +145,14 @@ public struct OverlaySpec: Equatable, Sendable {
             switch key {
             case "size":
                 guard isTmpfsSize(value, allowPercent: true) else {
-                    throw ParameterError(parameter: parameter, value: whole, problem: "bad tmpfs size \(quotedForMessage(value))")
+                    throw ParameterError(
+                        parameter: parameter, value: whole, problem: "bad tmpfs size \(quotedForMessage(value))")
                 }
                 size = value
             case "nr_inodes":
                 guard isTmpfsSize(value, allowPercent: false) else {
-                    throw ParameterError(parameter: parameter, value: whole, problem: "bad nr_inodes \(quotedForMessage(value))")
+                    throw ParameterError(
+                        parameter: parameter, value: whole, problem: "bad nr_inodes \(quotedForMessage(value))")
                 }
                 inodes = value
             default:

@@ -32,7 +32,9 @@ public struct RootSpec: Equatable, Sendable {
 
     /// Reads the root from a command line (and, for `root=dhcp`, from the DHCP root-path once the lease gave one).
     /// Throws when the root is missing, not NFS, or malformed.
-    public static func parse(_ commandLine: KernelCommandLine, dhcpRootPath: String? = nil) throws(ParameterError) -> RootSpec {
+    public static func parse(_ commandLine: KernelCommandLine, dhcpRootPath: String? = nil) throws(ParameterError)
+        -> RootSpec
+    {
         let root = commandLine.last("root")
         let nfsroot = commandLine.last("nfsroot")
         let xcatRoot = commandLine.last("NFSROOT")
@@ -47,11 +49,14 @@ public struct RootSpec: Equatable, Sendable {
         }
         guard let root else {
             if let nfsroot {
-                throw ParameterError(parameter: "nfsroot", value: nfsroot, problem: "only accepted with root=/dev/nfs or root=/dev/nfs4")
+                throw ParameterError(
+                    parameter: "nfsroot", value: nfsroot, problem: "only accepted with root=/dev/nfs or root=/dev/nfs4")
             }
             throw ParameterError(
                 parameter: "root", value: "",
-                problem: "no root given: use root=nfs:server:/path, NFSROOT=server:/dir or root=/dev/nfs nfsroot=server:/path")
+                problem:
+                    "no root given: use root=nfs:server:/path, NFSROOT=server:/dir or root=/dev/nfs nfsroot=server:/path"
+            )
         }
         if root == "/dev/nfs" {
             var spec = try parseKernel(nfsroot ?? "/tftpboot/%s", parameter: nfsroot == nil ? "root" : "nfsroot")
@@ -111,13 +116,16 @@ public struct RootSpec: Equatable, Sendable {
     /// The DHCP root-path (option 17) for `root=dhcp`: `nfs:`, `nfs4:` or `nfs://` as on the command line, or a
     /// bare `[server:]path[:options]`, which dracut takes as NFS. Errors name the DHCP option, not the command line.
     /// Root-path schemes of other dracut root types, refused by name rather than misread as `server:path`.
-    static let otherRootSchemes: Set<String> = ["iscsi", "nbd", "http", "https", "ftp", "tftp", "cifs", "block", "live", "zfs"]
+    static let otherRootSchemes: Set<String> = [
+        "iscsi", "nbd", "http", "https", "ftp", "tftp", "cifs", "block", "live", "zfs",
+    ]
 
     static func parseDHCPRootPath(_ text: String) throws(ParameterError) -> RootSpec {
         let value = text.trimmingASCIIWhitespace()
         let parameter = "root=dhcp root-path"
         guard !value.isEmpty else {
-            throw ParameterError(parameter: parameter, value: value, problem: "the DHCP server sent an empty root-path (option 17)")
+            throw ParameterError(
+                parameter: parameter, value: value, problem: "the DHCP server sent an empty root-path (option 17)")
         }
         var spec: RootSpec
         do throws(ParameterError) {
@@ -129,7 +137,8 @@ public struct RootSpec: Equatable, Sendable {
                 spec = try parseDracut(value.droppingScalars(5), whole: value, syntax: "root=dhcp", v4Only: true)
             } else if let scheme = value.splitOnce(on: ":")?.head, otherRootSchemes.contains(scheme) {
                 throw ParameterError(
-                    parameter: "root", value: value, problem: "not an NFS root (\(scheme):); nodeinit boots NFS roots only")
+                    parameter: "root", value: value,
+                    problem: "not an NFS root (\(scheme):); nodeinit boots NFS roots only")
             } else {
                 spec = try parseDracut(value, whole: value, syntax: "root=dhcp", v4Only: false)
             }
@@ -151,7 +160,9 @@ public struct RootSpec: Equatable, Sendable {
         let (server, isAddress) = try parseServer(pieces[0], parameter: "NFSROOT", whole: value)
         var directory = pieces.dropFirst().joined(separator: ":")
         try checkPath(directory, parameter: "NFSROOT", whole: value)
-        while directory.endsWith("/") && directory.unicodeScalars.count > 1 { directory = directory.droppingLastScalars(1) }
+        while directory.endsWith("/") && directory.unicodeScalars.count > 1 {
+            directory = directory.droppingLastScalars(1)
+        }
         let path = directory == "/" ? "/rootimg" : directory + "/rootimg"
         return RootSpec(
             syntax: "NFSROOT", server: server, serverIsAddress: isAddress, path: path, options: [],
@@ -159,7 +170,9 @@ public struct RootSpec: Equatable, Sendable {
     }
 
     /// dracut: `[server:]path[:opts]`, options also accepted kernel-style after a `,` in the path.
-    static func parseDracut(_ rest: String, whole: String, syntax: String, v4Only: Bool) throws(ParameterError) -> RootSpec {
+    static func parseDracut(_ rest: String, whole: String, syntax: String, v4Only: Bool) throws(ParameterError)
+        -> RootSpec
+    {
         let pieces = rest.splitColonsOutsideBrackets()
         var server: String? = nil
         var isAddress = false
@@ -198,7 +211,8 @@ public struct RootSpec: Equatable, Sendable {
         if pieces.count == 2 {
             hostText = pieces[0]
             guard let port = pieces[1].parseDecimal(max: 65535), port > 0 else {
-                throw ParameterError(parameter: "root", value: whole, problem: "bad port \(quotedForMessage(pieces[1]))")
+                throw ParameterError(
+                    parameter: "root", value: whole, problem: "bad port \(quotedForMessage(pieces[1]))")
             }
             options.append("port=\(port)")
         } else if pieces.count > 2 {
@@ -256,7 +270,8 @@ public struct RootSpec: Equatable, Sendable {
             throw ParameterError(parameter: parameter, value: whole, problem: "export path must start with /")
         }
         guard !path.containsWhitespaceOrControl else {
-            throw ParameterError(parameter: parameter, value: whole, problem: "export path has whitespace or control characters")
+            throw ParameterError(
+                parameter: parameter, value: whole, problem: "export path has whitespace or control characters")
         }
         guard path.unicodeScalars.count <= 1024 else {
             throw ParameterError(parameter: parameter, value: whole, problem: "export path longer than 1024 characters")

@@ -24,7 +24,8 @@ public struct StateliteSpec: Equatable, Sendable {
         if let parameter = commandLine.lastParameter("NODE") {
             let value = parameter.value ?? ""
             guard isValidHostName(value, allowNumeric: true) else {
-                throw ParameterError(parameter: "NODE", value: value, problem: "expected a node name (letters, digits, -, _, .)")
+                throw ParameterError(
+                    parameter: "NODE", value: value, problem: "expected a node name (letters, digits, -, _, .)")
             }
             node = value
         }

@@ -313,7 +313,8 @@ public struct LocalDiskPlan: Codable, Equatable, Sendable {
     /// The tmpfs xCAT's rc.localdisk always mounts for its log, in the new root: `/.sllocal/log`.
     public var logMountPoint: String
 
-    public init(device: DeviceSpec, mountPoint: String = "/.sllocal/localmnt", logMountPoint: String = "/.sllocal/log") {
+    public init(device: DeviceSpec, mountPoint: String = "/.sllocal/localmnt", logMountPoint: String = "/.sllocal/log")
+    {
         self.device = device
         self.mountPoint = mountPoint
         self.logMountPoint = logMountPoint

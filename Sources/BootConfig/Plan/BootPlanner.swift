@@ -59,7 +59,8 @@ public enum BootPlanner {
         // `walt` is WalT's marker for its own initramfs script; the root is NFS all the same (root=/dev/nfs[4]).
         if let type = commandLine.last("rootfstype"), type != "nfs", type != "nfs4", type != "walt" {
             throw ParameterError(
-                parameter: "rootfstype", value: type, problem: "nodeinit boots NFS roots only (rootfstype=nfs, nfs4 or walt)")
+                parameter: "rootfstype", value: type,
+                problem: "nodeinit boots NFS roots only (rootfstype=nfs, nfs4 or walt)")
         }
         if commandLine.contains("rw") && commandLine.lastParameter("rw")?.value == nil {
             warnings.append("rw ignored: the NFS root is always mounted read-only (the overlay makes / writable)")
@@ -99,10 +100,13 @@ public enum BootPlanner {
             variables: variables, nfsVersions: nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions,
             warnings: &warnings)
 
-        let modules = planModules(moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, warnings: &warnings)
+        let modules = planModules(
+            moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, warnings: &warnings)
         let walt = try planWalt(commandLine)
         // The WalT server pulls node saves (`walt node save`); by default it is allowed beside the NFS root server.
-        let waltClients = nodeinit.agentAllow == nil ? (walt?.serverAddress).map { [IPNetwork(address: $0, prefixLength: $0.isIPv6 ? 128 : 32)] } ?? [] : []
+        let waltClients =
+            nodeinit.agentAllow == nil
+            ? (walt?.serverAddress).map { [IPNetwork(address: $0, prefixLength: $0.isIPv6 ? 128 : 32)] } ?? [] : []
         let agent = AgentPlan(
             port: nodeinit.agentPort, allow: nodeinit.agentAllow ?? waltClients,
             allowBootServer: nodeinit.agentAllow == nil, tokenPath: nodeinit.agentToken)
@@ -119,7 +123,8 @@ public enum BootPlanner {
         var plan = BootPlan(
             image: image, nodeName: nodeName, modules: modules, network: networkPlan, root: root, overlay: overlay,
             statelite: statelite,
-            tables: TableLocations(litefile: nodeinit.litefile, litetree: nodeinit.litetree, statelite: nodeinit.statelite),
+            tables: TableLocations(
+                litefile: nodeinit.litefile, litetree: nodeinit.litetree, statelite: nodeinit.statelite),
             debug: debug, agent: agent, saveExclude: nodeinit.saveExclude, switchRoot: switchRoot, steps: [],
             warnings: [])
         plan.walt = walt
@@ -140,7 +145,8 @@ public enum BootPlanner {
         var server: IPAddress? = nil
         if let text = commandLine.last("walt.server.ip") {
             guard let address = IPAddress(text) else {
-                throw ParameterError(parameter: "walt.server.ip", value: text, problem: "expected the WalT server's IP address")
+                throw ParameterError(
+                    parameter: "walt.server.ip", value: text, problem: "expected the WalT server's IP address")
             }
             server = address
         }
@@ -152,7 +158,9 @@ public enum BootPlanner {
     // MARK: - Network
 
     /// The network part of a plan alone (`nodeinit network-up`): the same parameters, parsing and defaults as the boot.
-    public static func planNetwork(_ commandLine: KernelCommandLine) throws -> (network: NetworkPlan, warnings: [String]) {
+    public static func planNetwork(_ commandLine: KernelCommandLine) throws -> (
+        network: NetworkPlan, warnings: [String]
+    ) {
         let spec = try NetworkSpec.parse(commandLine)
         return (planNetwork(spec), spec.warnings)
     }
@@ -167,17 +175,21 @@ public enum BootPlanner {
         var nameservers = spec.nameservers
         for ip in spec.ip {
             let selector: InterfaceSelector = ip.device.map { .name($0) } ?? defaultSelector()
-            interfaces.append(InterfaceConfig(
-                selector: selector, method: ip.method, hostname: ip.hostname, mtu: ip.mtu, mac: ip.mac,
-                origin: "ip=\(ip.raw)"))
+            interfaces.append(
+                InterfaceConfig(
+                    selector: selector, method: ip.method, hostname: ip.hostname, mtu: ip.mtu, mac: ip.mac,
+                    origin: "ip=\(ip.raw)"))
             for server in ip.nameservers where !nameservers.contains(server) { nameservers.append(server) }
         }
         if interfaces.isEmpty {
-            interfaces.append(InterfaceConfig(
-                selector: defaultSelector(), method: .dhcp, hostname: nil, mtu: nil, mac: nil, origin: "default"))
+            interfaces.append(
+                InterfaceConfig(
+                    selector: defaultSelector(), method: .dhcp, hostname: nil, mtu: nil, mac: nil, origin: "default"))
         }
         // The boot interface (bootdev=/netdev=) goes first: its lease gives the root server, DNS and the default route.
-        if let device = spec.bootDevice, let index = interfaces.firstIndex(where: { $0.selector == .name(device) }), index > 0 {
+        if let device = spec.bootDevice, let index = interfaces.firstIndex(where: { $0.selector == .name(device) }),
+            index > 0
+        {
             interfaces.insert(interfaces.remove(at: index), at: 0)
         }
         return NetworkPlan(
@@ -216,14 +228,17 @@ public enum BootPlanner {
         warnings += options.warnings
         var versions = options.versions(
             fallback: spec.v4Only
-                ? NFSMountOptions.v4Versions : spec.v3Only ? ["3"] : (nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions))
+                ? NFSMountOptions.v4Versions
+                : spec.v3Only ? ["3"] : (nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions))
         if spec.v4Only {
             if let requested = options.requestedVersion, requested == "3" {
-                throw ParameterError(parameter: spec.parameter, value: spec.rawValue, problem: "nfs4: conflicts with vers=3")
+                throw ParameterError(
+                    parameter: spec.parameter, value: spec.rawValue, problem: "nfs4: conflicts with vers=3")
             }
             versions = versions.filter { $0 != "3" }
         }
-        let attempts = options.attempts(versions: versions, readOnly: true, warnings: &warnings, parameter: spec.parameter)
+        let attempts = options.attempts(
+            versions: versions, readOnly: true, warnings: &warnings, parameter: spec.parameter)
         let mountPoint: String
         if case .disabled = overlay.upper { mountPoint = newRoot } else { mountPoint = lowerDir }
         return RootPlan(
@@ -239,11 +254,12 @@ public enum BootPlanner {
         case .disabled:
             return .none
         case .tmpfs(let size, let nrInodes):
-            return .tmpfs(TmpfsOverlay(
-                size: size, nrInodes: nrInodes, tmpfsMountPoint: overlayTmpfs,
-                mounts: OverlayMounts(
-                    lowerDir: lowerDir, upperDir: overlayTmpfs + "/upper", workDir: overlayTmpfs + "/work",
-                    target: newRoot, options: overlayOptions)))
+            return .tmpfs(
+                TmpfsOverlay(
+                    size: size, nrInodes: nrInodes, tmpfsMountPoint: overlayTmpfs,
+                    mounts: OverlayMounts(
+                        lowerDir: lowerDir, upperDir: overlayTmpfs + "/upper", workDir: overlayTmpfs + "/work",
+                        target: newRoot, options: overlayOptions)))
         case .device(let device, let path):
             var persistentUpper = overlayDevice + "/overlay"
             var persistentWork = overlayDevice + "/ovlwork"
@@ -265,9 +281,11 @@ public enum BootPlanner {
                     lowerDir: lowerDir, upperDir: persistentUpper, workDir: persistentWork, target: newRoot,
                     options: overlayOptions)
             }
-            return .device(DeviceOverlay(
-                device: device, path: path, deviceMountPoint: overlayDevice, reset: spec.reset,
-                readOnly: spec.readOnly, mismatchPolicy: spec.mismatchPolicy, required: spec.required, mounts: mounts))
+            return .device(
+                DeviceOverlay(
+                    device: device, path: path, deviceMountPoint: overlayDevice, reset: spec.reset,
+                    readOnly: spec.readOnly, mismatchPolicy: spec.mismatchPolicy, required: spec.required,
+                    mounts: mounts))
         }
     }
 
@@ -301,8 +319,10 @@ public enum BootPlanner {
             }
         } else if !spec.statemntPresent, let table = inputs.statelite {
             let rows = try StateliteTable.parse(table.text, file: table.name)
-            if let row = try StateliteTable.select(rows, node: nodeName, groups: nodeinit.groups, image: image, file: table.name),
-               !row.statemnt.isEmpty {
+            if let row = try StateliteTable.select(
+                rows, node: nodeName, groups: nodeinit.groups, image: image, file: table.name),
+                !row.statemnt.isEmpty
+            {
                 statemntValue = try substitute(row.statemnt, variables, warnings: &warnings) { problem in
                     StateliteTable.Error.invalidRow(file: table.name, line: row.line, problem: problem)
                 }
@@ -315,10 +335,12 @@ public enum BootPlanner {
         if let value = statemntValue {
             let (server, isAddress, path) = try StateliteSpec.parseStatemnt(value, parameter: statemntParameter)
             let optionList = statemntOptions.isEmpty ? StateliteSpec.defaultStatemntOptions : statemntOptions
-            let options = try NFSMountOptions(optionList, parameter: "MNTOPTS", whole: optionList.joined(separator: ","), readOnly: false)
+            let options = try NFSMountOptions(
+                optionList, parameter: "MNTOPTS", whole: optionList.joined(separator: ","), readOnly: false)
             warnings += options.warnings
             let attempts = options.attempts(
-                versions: options.versions(fallback: nfsVersions), readOnly: false, warnings: &warnings, parameter: "MNTOPTS")
+                versions: options.versions(fallback: nfsVersions), readOnly: false, warnings: &warnings,
+                parameter: "MNTOPTS")
             statemnt = StatemntPlan(
                 server: server, serverIsAddress: isAddress, path: path,
                 nodePath: (path == "/" ? "" : path) + "/" + (nodeName ?? "%n"),
@@ -338,8 +360,13 @@ public enum BootPlanner {
                 }
                 if value.startsWith("/") {
                     var directory = value
-                    while directory.endsWith("/") && directory.unicodeScalars.count > 1 { directory = directory.droppingLastScalars(1) }
-                    trees.append(LitetreeMount(priority: row.priority, server: nil, directory: directory, mountPoint: directory, attempts: []))
+                    while directory.endsWith("/") && directory.unicodeScalars.count > 1 {
+                        directory = directory.droppingLastScalars(1)
+                    }
+                    trees.append(
+                        LitetreeMount(
+                            priority: row.priority, server: nil, directory: directory, mountPoint: directory,
+                            attempts: []))
                     continue
                 }
                 let parsed: (server: String, isAddress: Bool, path: String)
@@ -348,22 +375,26 @@ public enum BootPlanner {
                 } catch {
                     throw fail(error.description)
                 }
-                let options = try NFSMountOptions(row.mountOptions, parameter: "mntopts", whole: row.mountOptions.joined(separator: ","), readOnly: true)
+                let options = try NFSMountOptions(
+                    row.mountOptions, parameter: "mntopts", whole: row.mountOptions.joined(separator: ","),
+                    readOnly: true)
                 var attemptWarnings: [String] = []
                 let attempts = options.attempts(
                     versions: options.versions(fallback: nfsVersions), readOnly: true, warnings: &attemptWarnings,
                     parameter: "\(table.name):\(row.line) mntopts")
                 warnings += attemptWarnings
                 let mountPoint = "/.statelite/mnt/" + parsed.server + (parsed.path == "/" ? "" : parsed.path)
-                trees.append(LitetreeMount(
-                    priority: row.priority, server: parsed.server, directory: parsed.path, mountPoint: mountPoint,
-                    attempts: attempts))
+                trees.append(
+                    LitetreeMount(
+                        priority: row.priority, server: parsed.server, directory: parsed.path, mountPoint: mountPoint,
+                        attempts: attempts))
             }
         }
 
         var entries: [LitefileEntry] = []
         if let table = inputs.litefile {
-            let rows = try LitefileTable.merged(try LitefileTable.parse(table.text, file: table.name), image: image, file: table.name)
+            let rows = try LitefileTable.merged(
+                try LitefileTable.parse(table.text, file: table.name), image: image, file: table.name)
             let entryPaths = Set(rows.map(\.path))
             var topLevel: [LitefileEntry] = []
             var children: [LitefileEntry] = []
@@ -384,15 +415,19 @@ public enum BootPlanner {
             entries = topLevel + children
         }
 
-        let enabled = spec.statemntPresent || spec.xcatServer != nil || root.syntax == "NFSROOT" || !entries.isEmpty
+        let enabled =
+            spec.statemntPresent || spec.xcatServer != nil || root.syntax == "NFSROOT" || !entries.isEmpty
             || statemnt != nil
         if enabled && statemnt == nil
-            && entries.contains(where: { $0.option == .persistent || $0.option == .linkPersistent }) {
+            && entries.contains(where: { $0.option == .persistent || $0.option == .linkPersistent })
+        {
             warnings.append("persistent litefile entries without a STATEMNT server are kept in RAM only")
         }
         let localDisk = nodeinit.localDisk.map { LocalDiskPlan(device: $0) }
         if localDisk == nil && entries.contains(where: { $0.option == .localdisk }) {
-            warnings.append("localdisk entries but no local disk (nodeinit.localdisk=<devspec>; xCAT: PARTITION_RH): they are kept in RAM and lost at reboot")
+            warnings.append(
+                "localdisk entries but no local disk (nodeinit.localdisk=<devspec>; xCAT: PARTITION_RH): they are kept in RAM and lost at reboot"
+            )
         }
         return StatelitePlan(
             enabled: enabled || localDisk != nil, xcatServer: spec.xcatServer, statemnt: statemnt, treeMounts: trees,

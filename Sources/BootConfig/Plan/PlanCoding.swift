@@ -14,7 +14,8 @@ private struct Empty: Codable {}
 private func singleCase(_ decoder: any Decoder) throws -> (KeyedDecodingContainer<CaseKey>, CaseKey) {
     let container = try decoder.container(keyedBy: CaseKey.self)
     guard container.allKeys.count == 1, let key = container.allKeys.first else {
-        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected exactly one case key"))
+        throw DecodingError.dataCorrupted(
+            .init(codingPath: decoder.codingPath, debugDescription: "expected exactly one case key"))
     }
     return (container, key)
 }
@@ -104,7 +105,8 @@ extension DeviceSpec {
         do {
             self = try DeviceSpec(parsing: text, parameter: "device")
         } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.description))
         }
     }
 }

@@ -32,14 +32,17 @@ extension BootPlan {
             return out
         case .loadDeviceDrivers:
             var out = ["load drivers for present devices (modalias)"]
-            let others = modules.parameters.filter { parameter in !modules.load.contains { $0.name == parameter.module } }
+            let others = modules.parameters.filter { parameter in !modules.load.contains { $0.name == parameter.module }
+            }
             for parameter in others { out.append("parameter \(parameter.module).\(parameter.name)=\(parameter.value)") }
             return out
         case .configureNetwork:
             return describeNetwork()
         case .planFromLease:
             if root.awaitsDHCPRootPath {
-                return ["plan again with the lease: the root from its root-path (DHCP option 17, root=dhcp), the node name from its host name"]
+                return [
+                    "plan again with the lease: the root from its root-path (DHCP option 17, root=dhcp), the node name from its host name"
+                ]
             }
             if let nodeName { return ["keep the plan after the lease (the node name \(nodeName) is known already)"] }
             return ["plan again with the lease: its host name (DHCP option 12) names the node"]
@@ -52,20 +55,30 @@ extension BootPlan {
             ]
         case .mountRoot:
             if root.awaitsDHCPRootPath {
-                return ["mount the NFS root the DHCP root-path (option 17) names on \(root.mountPoint) (root=dhcp; planned again after DHCP)"]
+                return [
+                    "mount the NFS root the DHCP root-path (option 17) names on \(root.mountPoint) (root=dhcp; planned again after DHCP)"
+                ]
             }
-            var out = ["mount NFS root \(root.server.map(bracketed) ?? "<server from ip= peer or DHCP>"):\(root.path) on \(root.mountPoint) (\(root.syntax))"]
+            var out = [
+                "mount NFS root \(root.server.map(bracketed) ?? "<server from ip= peer or DHCP>"):\(root.path) on \(root.mountPoint) (\(root.syntax))"
+            ]
             if root.hostnameSubstitution { out.append("%s in the path is replaced by the host name at run time") }
             for attempt in root.attempts {
-                out.append("try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
+                out.append(
+                    "try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
             }
             out.append("retry for up to \(debug.retrySeconds) s")
             return out
         case .mountOverlayDevice:
             guard case .device(let device) = overlay else { return ["mount overlay device"] }
             var out = ["wait for \(device.device) (\(device.device.udevPath)), mount it on \(device.deviceMountPoint)"]
-            out.append(debug.deviceTimeoutSeconds == 0 ? "wait without limit (rd.timeout=0)" : "wait up to \(debug.deviceTimeoutSeconds) s")
-            out.append(device.required ? "if it fails: stop the boot (nodeinit.overlay.required)" : "if it fails: fall back to a tmpfs upper")
+            out.append(
+                debug.deviceTimeoutSeconds == 0
+                    ? "wait without limit (rd.timeout=0)" : "wait up to \(debug.deviceTimeoutSeconds) s")
+            out.append(
+                device.required
+                    ? "if it fails: stop the boot (nodeinit.overlay.required)"
+                    : "if it fails: fall back to a tmpfs upper")
             if device.reset { out.append("empty the upper dir first (rd.overlay.reset)") }
             out.append("image mismatch: \(device.mismatchPolicy.rawValue)")
             return out
@@ -75,7 +88,10 @@ extension BootPlan {
                 if let size = tmpfs.size { options.append("size=\(size)") }
                 if let inodes = tmpfs.nrInodes { options.append("nr_inodes=\(inodes)") }
             }
-            return ["mount tmpfs on \(BootPlanner.overlayTmpfs)" + (options.isEmpty ? "" : " -o " + options.joined(separator: ","))]
+            return [
+                "mount tmpfs on \(BootPlanner.overlayTmpfs)"
+                    + (options.isEmpty ? "" : " -o " + options.joined(separator: ","))
+            ]
         case .mountOverlay:
             let mounts: OverlayMounts
             switch overlay {
@@ -96,7 +112,8 @@ extension BootPlan {
                 "create \(statemnt.nodePath) through \(bracketed(statemnt.server)):\(statemnt.path) first",
             ]
             for attempt in statemnt.attempts {
-                out.append("try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
+                out.append(
+                    "try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
             }
             return out
         case .mountLocalDisk:
@@ -104,17 +121,24 @@ extension BootPlan {
             return [
                 "mount tmpfs on \(switchRoot.newRoot)\(disk.logMountPoint)",
                 "wait for local disk \(disk.device) (\(disk.device.udevPath)), mount it read-write on \(switchRoot.newRoot)\(disk.mountPoint)",
-                debug.deviceTimeoutSeconds == 0 ? "wait without limit (rd.timeout=0)" : "wait up to \(debug.deviceTimeoutSeconds) s",
+                debug.deviceTimeoutSeconds == 0
+                    ? "wait without limit (rd.timeout=0)" : "wait up to \(debug.deviceTimeoutSeconds) s",
                 "no device or no file system on it: localdisk entries stay in RAM (warning)",
             ]
         case .mountLitetree(let index):
             guard index < statelite.treeMounts.count else { return ["mount litetree \(index)"] }
             let tree = statelite.treeMounts[index]
             guard let server = tree.server else {
-                return ["use litetree \(tree.priority): the image's \(tree.directory) in place (\(switchRoot.newRoot)\(tree.mountPoint))"]
+                return [
+                    "use litetree \(tree.priority): the image's \(tree.directory) in place (\(switchRoot.newRoot)\(tree.mountPoint))"
+                ]
             }
-            var out = ["mount litetree \(tree.priority): \(bracketed(server)):\(tree.directory) read-only on \(switchRoot.newRoot)\(tree.mountPoint)"]
-            for attempt in tree.attempts { out.append("try NFSv\(attempt.version): -o \(attempt.options),addr=<server address>") }
+            var out = [
+                "mount litetree \(tree.priority): \(bracketed(server)):\(tree.directory) read-only on \(switchRoot.newRoot)\(tree.mountPoint)"
+            ]
+            for attempt in tree.attempts {
+                out.append("try NFSv\(attempt.version): -o \(attempt.options),addr=<server address>")
+            }
             return out
         case .applyLitefile(let index, _):
             guard index < statelite.entries.count else { return ["apply litefile entry \(index)"] }
@@ -122,7 +146,9 @@ extension BootPlan {
             let spelling = entry.optionSpelling.isEmpty ? "blank" : entry.optionSpelling
             var out = ["litefile \(entry.path): \(entry.option.rawValue) (written \(spelling), \(entry.origin))"]
             if let parent = entry.parent { out.append("inside \(parent)") }
-            out.append((entry.usesAllSources ? "concatenate all of: " : "first found of: ") + entry.sources.joined(separator: ", "))
+            out.append(
+                (entry.usesAllSources ? "concatenate all of: " : "first found of: ")
+                    + entry.sources.joined(separator: ", "))
             return out
         case .linkMtab:
             return ["link \(switchRoot.newRoot)/.statelite/tmpfs/etc/mtab to /proc/mounts"]
@@ -135,9 +161,13 @@ extension BootPlan {
             if !saveExclude.isEmpty { out.append("save excludes: " + saveExclude.joined(separator: ", ")) }
             return out
         case .switchRoot:
-            let arguments = switchRoot.initArguments.isEmpty ? "" : " " + switchRoot.initArguments.joined(separator: " ")
+            let arguments =
+                switchRoot.initArguments.isEmpty ? "" : " " + switchRoot.initArguments.joined(separator: " ")
             var out = ["switch_root to \(switchRoot.newRoot), exec \(switchRoot.initPath)\(arguments)"]
-            var failure = debug.shellOnFailure ? "on failure: shell, then \(debug.emergencyAction.rawValue)" : "on failure: \(debug.emergencyAction.rawValue)"
+            var failure =
+                debug.shellOnFailure
+                ? "on failure: shell, then \(debug.emergencyAction.rawValue)"
+                : "on failure: \(debug.emergencyAction.rawValue)"
             if let panic = debug.panicSeconds { failure += "; kernel panic timeout \(panic) s" }
             out.append(failure)
             if debug.verbose { out.append("verbose log (rd.debug)") }
@@ -173,11 +203,16 @@ extension BootPlan {
             if let mtu = interface.mtu { extra.append("mtu \(mtu)") }
             if let mac = interface.mac { extra.append("set MAC \(mac)") }
             if network.interfaces.count > 1 {
-                extra.append(position == 0 ? "boot interface" : "after the boot interface, no default route, failure only warns")
+                extra.append(
+                    position == 0 ? "boot interface" : "after the boot interface, no default route, failure only warns")
             }
-            out.append("\(selector): \(method)" + (extra.isEmpty ? "" : ", " + extra.joined(separator: ", ")) + "  (\(interface.origin))")
+            out.append(
+                "\(selector): \(method)" + (extra.isEmpty ? "" : ", " + extra.joined(separator: ", "))
+                    + "  (\(interface.origin))")
         }
-        if !network.nameservers.isEmpty { out.append("DNS: " + network.nameservers.map(\.description).joined(separator: ", ")) }
+        if !network.nameservers.isEmpty {
+            out.append("DNS: " + network.nameservers.map(\.description).joined(separator: ", "))
+        }
         if network.ignoreDHCPNameservers { out.append("ignore DNS servers from DHCP (rd.peerdns=0)") }
         for route in network.routes {
             out.append("route \(route.destination) via \(route.gateway)" + (route.interface.map { " dev \($0)" } ?? ""))

@@ -47,8 +47,10 @@ public struct LitefileTable: Sendable {
             func fail(_ problem: String) -> Error { .invalidRow(file: file, line: row.line, problem: problem) }
             let normalized = String(String.UnicodeScalarView(written.unicodeScalars.filter { !$0.isASCIIWhitespace }))
             guard let option = spellings[normalized] else {
-                throw fail("unknown option \(quotedForMessage(written)) for \(path); expected blank, " +
-                    "tmpfs, rw, tmpfs,rw, link, persistent, link,persistent, ro, link,ro, con, link,con, localdisk, bind or bind,persistent")
+                throw fail(
+                    "unknown option \(quotedForMessage(written)) for \(path); expected blank, "
+                        + "tmpfs, rw, tmpfs,rw, link, persistent, link,persistent, ro, link,ro, con, link,con, localdisk, bind or bind,persistent"
+                )
             }
             guard !path.isEmpty else { throw fail("empty file name") }
             guard path.startsWith("/") else { throw fail("\(quotedForMessage(path)) is not an absolute path") }
@@ -96,7 +98,8 @@ public struct LitefileTable: Sendable {
                 .invalidCombination(file: file, line: row.line, path: row.path, parent: parentPath, problem: problem)
             }
             for ancestorPath in ancestors {
-                if let ancestor = byPath[ancestorPath], ancestor.option == .readOnly || ancestor.option == .concatenate {
+                if let ancestor = byPath[ancestorPath], ancestor.option == .readOnly || ancestor.option == .concatenate
+                {
                     throw Error.invalidCombination(
                         file: file, line: row.line, path: row.path, parent: ancestorPath,
                         problem: "a \(ancestor.optionSpelling) directory cannot have entries below it")
@@ -104,15 +107,19 @@ public struct LitefileTable: Sendable {
             }
             if parent.option.isLinkKind {
                 if !row.option.isLinkKind {
-                    throw fail("children of a link-type directory must be link-type, not \(display(row.optionSpelling))")
+                    throw fail(
+                        "children of a link-type directory must be link-type, not \(display(row.optionSpelling))")
                 }
                 if row.option == .linkReadOnly { throw fail("link,ro is not allowed under a link-type directory") }
             } else {
                 if row.option.isLinkKind && row.path != "/etc/mtab" {
-                    throw fail("children of a \(display(parent.optionSpelling)) directory cannot be link-type (\(display(row.optionSpelling)))")
+                    throw fail(
+                        "children of a \(display(parent.optionSpelling)) directory cannot be link-type (\(display(row.optionSpelling)))"
+                    )
                 }
                 if parent.option == .persistent && row.option != .persistent {
-                    throw fail("children of a persistent directory must be persistent, not \(display(row.optionSpelling))")
+                    throw fail(
+                        "children of a persistent directory must be persistent, not \(display(row.optionSpelling))")
                 }
             }
         }

@@ -35,16 +35,20 @@ public struct LitetreeTable: Sendable {
             }
             let directory = row.values[2].trimmingASCIIWhitespace()
             guard !directory.isEmpty else { throw fail("empty directory") }
-            guard !directory.containsWhitespaceOrControl else { throw fail("directory \(quotedForMessage(directory)) contains whitespace") }
+            guard !directory.containsWhitespaceOrControl else {
+                throw fail("directory \(quotedForMessage(directory)) contains whitespace")
+            }
             let options = row.values[3].trimmingASCIIWhitespace()
             do {
                 _ = try NFSMountOptions(options.commaList(), parameter: "mntopts", whole: options, readOnly: true)
             } catch {
                 throw fail(error.description)
             }
-            rows.append(Row(
-                line: row.line, priority: priority, priorityValue: value,
-                image: row.values[1].trimmingASCIIWhitespace(), directory: directory, mountOptions: options.commaList()))
+            rows.append(
+                Row(
+                    line: row.line, priority: priority, priorityValue: value,
+                    image: row.values[1].trimmingASCIIWhitespace(), directory: directory,
+                    mountOptions: options.commaList()))
         }
         return rows
     }

@@ -18,7 +18,8 @@ public struct StateliteTable: Sendable {
             switch self {
             case .invalidRow(let file, let line, let problem): return "\(file):\(line): \(problem)"
             case .ambiguous(let file, let lines, let key):
-                return "\(file):\(lines.map(String.init).joined(separator: ",")): several rows match \(key); xCAT requires one"
+                return
+                    "\(file):\(lines.map(String.init).joined(separator: ",")): several rows match \(key); xCAT requires one"
             }
         }
     }
@@ -46,16 +47,19 @@ public struct StateliteTable: Sendable {
             } catch {
                 throw fail(error.description)
             }
-            rows.append(Row(
-                line: row.line, node: node, image: row.values[1].trimmingASCIIWhitespace(), statemnt: statemnt,
-                mountOptions: options.commaList()))
+            rows.append(
+                Row(
+                    line: row.line, node: node, image: row.values[1].trimmingASCIIWhitespace(), statemnt: statemnt,
+                    mountOptions: options.commaList()))
         }
         return rows
     }
 
     /// The row for this node: its own row, else the row of its first group (in `groups` order) that has one.
     /// Only rows whose image is empty, `ALL` or `image` count. More than one row for the same key is an error.
-    public static func select(_ rows: [Row], node: String?, groups: [String], image: String?, file: String) throws -> Row? {
+    public static func select(_ rows: [Row], node: String?, groups: [String], image: String?, file: String) throws
+        -> Row?
+    {
         let keys = (node.map { [$0] } ?? []) + groups
         for key in keys {
             let matches = rows.filter { row in

@@ -96,7 +96,9 @@ public struct TabdumpCSV: Sendable {
             let startLine = line
             // Skip leading blanks on the line to see whether it is empty or a comment.
             var probe = position
-            while probe < scalars.count, scalars[probe] == " " || scalars[probe] == "\t" || scalars[probe] == "\r" { probe += 1 }
+            while probe < scalars.count, scalars[probe] == " " || scalars[probe] == "\t" || scalars[probe] == "\r" {
+                probe += 1
+            }
             if probe >= scalars.count { break }
             if scalars[probe] == "\n" {
                 position = probe + 1

@@ -49,7 +49,8 @@ public struct XcatVariables: Sendable {
                 if c.isASCIIAlphanumeric || c == "_" {
                     end += 1
                 } else if c == "." && dots == 0 && end + 1 < scalars.count
-                            && (scalars[end + 1].isASCIIAlphanumeric || scalars[end + 1] == "_") && end > index + 1 {
+                    && (scalars[end + 1].isASCIIAlphanumeric || scalars[end + 1] == "_") && end > index + 1
+                {
                     dots += 1
                     end += 1
                 } else {
@@ -66,7 +67,8 @@ public struct XcatVariables: Sendable {
                 value = known
             } else {
                 value = "UNDEFINED"
-                warnings.append("$\(name) is not known on the node: substituted UNDEFINED (give nodeinit.attr.\(name)=...)")
+                warnings.append(
+                    "$\(name) is not known on the node: substituted UNDEFINED (give nodeinit.attr.\(name)=...)")
             }
             if previousWasVariable { out.append(".") }
             out.append(contentsOf: value.unicodeScalars)
@@ -90,7 +92,8 @@ public struct XcatVariables: Sendable {
         public var problem: String {
             switch failure {
             case .nodeNameUnknown: return "$node needs the node name: give NODE= (or a host name in ip=)"
-            case .commandSubstitution: return "#CMD=...# runs a command on the xCAT server and cannot be done on the node"
+            case .commandSubstitution:
+                return "#CMD=...# runs a command on the xCAT server and cannot be done on the node"
             case .badVariable(let text): return "bad variable \(text)"
             }
         }

@@ -93,7 +93,7 @@ extension String {
     func trimmingASCIIWhitespace() -> String {
         let view = unicodeScalars
         guard let first = view.firstIndex(where: { !$0.isASCIIWhitespace }),
-              let last = view.lastIndex(where: { !$0.isASCIIWhitespace })
+            let last = view.lastIndex(where: { !$0.isASCIIWhitespace })
         else { return "" }
         return String(view[first...last])
     }

@@ -41,7 +41,9 @@ public struct AccessPolicy: Sendable {
         guard let token else { return .allowed }
         guard authorization.count <= 1 else { return .denied("more than one Authorization header") }
         guard let header = authorization.first else { return .denied("no bearer token") }
-        guard let presented = BearerToken.parseAuthorization(header) else { return .denied("authorization is not a bearer token") }
+        guard let presented = BearerToken.parseAuthorization(header) else {
+            return .denied("authorization is not a bearer token")
+        }
         return token.matches(presented) ? .allowed : .denied("wrong bearer token")
     }
 }

@@ -17,7 +17,8 @@ public struct AgentConfiguration: Sendable {
     /// Connections served at once (each has a thread); more are closed on accept.
     public var maxConnections = 32
 
-    public init(listenAddress: IPAddress?, port: UInt16, access: AccessPolicy, upperDirectory: String, version: String) {
+    public init(listenAddress: IPAddress?, port: UInt16, access: AccessPolicy, upperDirectory: String, version: String)
+    {
         self.listenAddress = listenAddress
         self.port = port
         self.access = access

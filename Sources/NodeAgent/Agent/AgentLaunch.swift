@@ -22,7 +22,9 @@ public enum AgentLaunch {
 
     /// Starts the agent as a daemon (own session, stdio to `logPath`), returning its pid. It becomes
     /// a child of the image's init once PID 1 execs it.
-    public static func start(binary: String = binaryCopy, arguments: [String], logPath: String = logPath) throws -> Int32 {
+    public static func start(binary: String = binaryCopy, arguments: [String], logPath: String = logPath) throws
+        -> Int32
+    {
         try ChildCommand.startDaemon(program: binary, arguments: arguments, logPath: logPath)
     }
 }

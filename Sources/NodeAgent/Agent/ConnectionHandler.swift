@@ -29,7 +29,9 @@ struct ConnectionHandler: Sendable {
         case .head(let parsed):
             head = parsed
         }
-        if case .denied(let reason) = server.configuration.access.decide(peer: peer, authorization: head.headers.values("Authorization")) {
+        if case .denied(let reason) = server.configuration.access.decide(
+            peer: peer, authorization: head.headers.values("Authorization"))
+        {
             deny(reason, method: head.method, path: head.path)
             return
         }
@@ -53,7 +55,8 @@ struct ConnectionHandler: Sendable {
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
             if left <= .zero { return .timedOut }
-            let milliseconds = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let milliseconds = Int32(
+                clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
             let chunk: [UInt8]
             do {
                 chunk = try connection.receive(maxCount: 4096, timeoutMilliseconds: milliseconds)
@@ -64,7 +67,9 @@ struct ConnectionHandler: Sendable {
                 return .closed
             }
             if chunk.isEmpty {
-                if !received.isEmpty { logger.notice("\(connection.peer): closed the connection in the middle of a request head") }
+                if !received.isEmpty {
+                    logger.notice("\(connection.peer): closed the connection in the middle of a request head")
+                }
                 return .closed
             }
             received.append(contentsOf: chunk)
@@ -134,15 +139,19 @@ struct ConnectionHandler: Sendable {
             return
         }
         guard acquireSlot(head) else { return }
-        if let failure = ProcessControls.lowerCurrentThreadPriority() { logger.warning("cannot lower capture priority: \(failure)") }
+        if let failure = ProcessControls.lowerCurrentThreadPriority() {
+            logger.warning("cannot lower capture priority: \(failure)")
+        }
         let result = Result { try server.producer.summary(includePaths: includePaths) }
         server.slots.release(peer)
         switch result {
         case .success(let summary):
-            respond(200, json: summary.json, head: head, extra: [
-                (AgentHeaders.entryCount, String(summary.entryCount)),
-                (AgentHeaders.contentBytes, String(summary.contentBytes)),
-            ])
+            respond(
+                200, json: summary.json, head: head,
+                extra: [
+                    (AgentHeaders.entryCount, String(summary.entryCount)),
+                    (AgentHeaders.contentBytes, String(summary.contentBytes)),
+                ])
         case .failure(let error):
             respondError(500, "summary failed: \(error)", head: head)
         }
@@ -150,7 +159,9 @@ struct ConnectionHandler: Sendable {
 
     private func acquireSlot(_ head: HTTPRequestHead) -> Bool {
         if server.slots.acquire(peer) { return true }
-        respondError(429, "a capture for \(peer) is already running; retry when it ends", head: head, extra: [("Retry-After", "5")])
+        respondError(
+            429, "a capture for \(peer) is already running; retry when it ends", head: head,
+            extra: [("Retry-After", "5")])
         return false
     }
 
@@ -215,7 +226,8 @@ struct ConnectionHandler: Sendable {
         responseHead.headers.append("Cache-Control", "no-store")
         responseHead.headers.append("Connection", "close")
         do {
-            try connection.send(responseHead.serialized, timeoutMilliseconds: server.configuration.sendTimeoutMilliseconds)
+            try connection.send(
+                responseHead.serialized, timeoutMilliseconds: server.configuration.sendTimeoutMilliseconds)
         } catch {
             abandon("client gone before the layer started: \(error)")
             return
@@ -256,12 +268,16 @@ struct ConnectionHandler: Sendable {
             var trailers = HTTPHeaders()
             trailers.append(AgentHeaders.report, Data(report).base64EncodedString())
             do {
-                try connection.send(ChunkedEncoding.lastChunk(trailers: trailers), timeoutMilliseconds: server.configuration.sendTimeoutMilliseconds)
+                try connection.send(
+                    ChunkedEncoding.lastChunk(trailers: trailers),
+                    timeoutMilliseconds: server.configuration.sendTimeoutMilliseconds)
             } catch {
                 logger.notice("\(connection.peer) GET \(head.path): client left before the end of the stream: \(error)")
                 return
             }
-            logger.info("\(connection.peer) GET \(head.path)?compress=\(compression.rawValue) -> 200, \(sentBytes) bytes in \(elapsed); report \(String(decoding: report, as: UTF8.self))")
+            logger.info(
+                "\(connection.peer) GET \(head.path)?compress=\(compression.rawValue) -> 200, \(sentBytes) bytes in \(elapsed); report \(String(decoding: report, as: UTF8.self))"
+            )
         case .failure(let error)?:
             // No last chunk: the client sees a truncated transfer, never a short layer that looks complete.
             logger.error("\(connection.peer) GET \(head.path): capture failed after \(sentBytes) bytes: \(error)")
@@ -288,7 +304,9 @@ struct ConnectionHandler: Sendable {
         respondError(status, message, method: head.method, path: head.path, extra: extra)
     }
 
-    private func respondError(_ status: Int, _ message: String, method: String, path: String, extra: [(String, String)] = []) {
+    private func respondError(
+        _ status: Int, _ message: String, method: String, path: String, extra: [(String, String)] = []
+    ) {
         if let line = server.refusalLog.admit("\(connection.peer) \(method) \(path) -> \(status): \(message)") {
             logger.notice("\(line)")
         }
@@ -303,7 +321,8 @@ struct ConnectionHandler: Sendable {
         response.headers.append("Connection", "close")
         for (name, value) in extra { response.headers.append(name, value) }
         do {
-            try connection.send(response.serialized + body, timeoutMilliseconds: server.configuration.sendTimeoutMilliseconds)
+            try connection.send(
+                response.serialized + body, timeoutMilliseconds: server.configuration.sendTimeoutMilliseconds)
         } catch {
             logger.notice("\(connection.peer): response \(status) not delivered: \(error)")
         }

@@ -33,7 +33,8 @@ public final class LogThrottle: Sendable {
             }
             state.linesInWindow += 1
             defer { state.suppressed = 0 }
-            return state.suppressed == 0 ? line : "\(line) (\(state.suppressed) similar lines suppressed before this one)"
+            return state.suppressed == 0
+                ? line : "\(line) (\(state.suppressed) similar lines suppressed before this one)"
         }
     }
 }

@@ -36,7 +36,9 @@ public final class NodeAgentServer: Sendable {
     /// Accepts connections until `stop()`; each runs on its own detached thread.
     public func run() {
         let allow = configuration.access.allowlist.map(\.description).joined(separator: " ")
-        logger.info("agent listening on \(localAddress), allow \(allow), token \(configuration.access.token == nil ? "off" : "required")")
+        logger.info(
+            "agent listening on \(localAddress), allow \(allow), token \(configuration.access.token == nil ? "off" : "required")"
+        )
         while !stopping.load(ordering: .acquiring) {
             let connection: TCPStream
             do {
@@ -59,7 +61,9 @@ public final class NodeAgentServer: Sendable {
             // is saved by one server, now and then; many connections mean a scan or a flood).
             if openConnections.add(1, ordering: .acquiringAndReleasing).newValue > configuration.maxConnections {
                 openConnections.subtract(1, ordering: .acquiringAndReleasing)
-                if let line = refusalLog.admit("\(connection.peer): closed at once, \(configuration.maxConnections) connections already open") {
+                if let line = refusalLog.admit(
+                    "\(connection.peer): closed at once, \(configuration.maxConnections) connections already open")
+                {
                     logger.warning("\(line)")
                 }
                 connection.close()
@@ -95,7 +99,9 @@ public final class NodeAgentServer: Sendable {
         try? connection.send(response.serialized + body, timeoutMilliseconds: 0)
         connection.shutdownSending()
         for _ in 0..<4 {
-            guard let chunk = try? connection.receive(maxCount: 16384, timeoutMilliseconds: 0), !chunk.isEmpty else { break }
+            guard let chunk = try? connection.receive(maxCount: 16384, timeoutMilliseconds: 0), !chunk.isEmpty else {
+                break
+            }
         }
     }
 

@@ -12,7 +12,9 @@ public struct OverlayCaptureProducer: LayerProducer {
     public var bootPlacedManifest: FilePath
     public var exclusions: [String]
 
-    public init(upperDirectory: FilePath, mergedDirectory: FilePath, bootPlacedManifest: FilePath, exclusions: [String] = []) {
+    public init(
+        upperDirectory: FilePath, mergedDirectory: FilePath, bootPlacedManifest: FilePath, exclusions: [String] = []
+    ) {
         self.upperDirectory = upperDirectory
         self.mergedDirectory = mergedDirectory
         self.bootPlacedManifest = bootPlacedManifest

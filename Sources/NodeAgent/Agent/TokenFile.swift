@@ -21,7 +21,8 @@ public enum TokenFile {
             case .tooPermissive(let path, let mode):
                 "token file \(path) has mode \(String(mode, radix: 8, uppercase: false).leftPadded(to: 4)), must be 0600 or stricter (chmod 600 \(path))"
             case .empty(let path): "token file \(path) is empty"
-            case .invalid(let path): "token file \(path) must hold one token of letters, digits and -._~+/= (a trailing newline is fine)"
+            case .invalid(let path):
+                "token file \(path) must hold one token of letters, digits and -._~+/= (a trailing newline is fine)"
             }
         }
     }
@@ -53,7 +54,8 @@ public enum TokenFile {
         }
         while let last = bytes.last, last == 10 || last == 13 || last == 32 || last == 9 { bytes.removeLast() }
         guard !bytes.isEmpty else { throw .empty(path: path) }
-        guard bytes.count <= 4096, let text = String(validating: bytes, as: UTF8.self), let token = BearerToken(text) else {
+        guard bytes.count <= 4096, let text = String(validating: bytes, as: UTF8.self), let token = BearerToken(text)
+        else {
             throw .invalid(path: path)
         }
         return token

@@ -16,12 +16,14 @@ public struct AgentClient: Sendable {
         public var description: String {
             switch self {
             case .connection(let error): "\(error)"
-            case .malformedResponse(let from, let reason): "malformed response from \(from): \(DisplayText.safe(reason, limit: 512))"
+            case .malformedResponse(let from, let reason):
+                "malformed response from \(from): \(DisplayText.safe(reason, limit: 512))"
             case .status(let from, let path, let status, let message):
                 "\(from) answered \(status) \(HTTPResponseHead.standardReason(status)) to \(path)\(message.isEmpty ? "" : ": \(DisplayText.safe(message, limit: 512))")"
             case .truncated(let from, let path, let received):
                 "\(from) closed the connection after \(received) bytes of \(path), before the end of the response"
-            case .tooLarge(let from, let path, let limit): "response from \(from) to \(path) is larger than \(limit) bytes"
+            case .tooLarge(let from, let path, let limit):
+                "response from \(from) to \(path) is larger than \(limit) bytes"
             case .reservedPortDenied(let to):
                 "cannot connect to \(to) from a reserved source port (below 1024): without a token the agent only "
                     + "trusts those, which only root can bind; run as root, or give the agent a token "
@@ -49,7 +51,8 @@ public struct AgentClient: Sendable {
     /// and closes it.
     public func get(_ target: String) throws(Error) -> HTTPClientResponse {
         let connection = try connect()
-        var request = "GET \(target) HTTP/1.1\r\nHost: \(endpoint)\r\nUser-Agent: nodeinit\r\nTE: trailers\r\nConnection: close\r\n"
+        var request =
+            "GET \(target) HTTP/1.1\r\nHost: \(endpoint)\r\nUser-Agent: nodeinit\r\nTE: trailers\r\nConnection: close\r\n"
         if let token { request += "Authorization: \(token.authorizationValue)\r\n" }
         request += "\r\n"
         do {
@@ -83,7 +86,9 @@ public struct AgentClient: Sendable {
     }
 
     /// GET with a small body (JSON), failing on any status but 200 with the agent's error message.
-    public func getSmall(_ target: String, limit: Int = 64 << 20) throws(Error) -> (head: HTTPResponseHead, body: [UInt8]) {
+    public func getSmall(_ target: String, limit: Int = 64 << 20) throws(Error) -> (
+        head: HTTPResponseHead, body: [UInt8]
+    ) {
         var response = try get(target)
         defer { response.close() }
         let body = try response.readAll(limit: limit)
@@ -112,7 +117,9 @@ public struct HTTPClientResponse: Sendable {
         case untilClose
     }
 
-    static func read(from connection: TCPStream, path: String, timeoutMilliseconds: Int32) throws(AgentClient.Error) -> HTTPClientResponse {
+    static func read(from connection: TCPStream, path: String, timeoutMilliseconds: Int32) throws(AgentClient.Error)
+        -> HTTPClientResponse
+    {
         var received: [UInt8] = []
         let parser = HTTPResponseParser()
         while true {
@@ -123,7 +130,9 @@ public struct HTTPClientResponse: Sendable {
             if chunk.isEmpty { throw .truncated(from: connection.peer, path: path, received: 0) }
             received.append(contentsOf: chunk)
             let outcome: HTTPResponseParser.Outcome
-            do { outcome = try parser.parse(received) } catch { throw .malformedResponse(from: connection.peer, error.description) }
+            do { outcome = try parser.parse(received) } catch {
+                throw .malformedResponse(from: connection.peer, error.description)
+            }
             guard case .head(let head, let length) = outcome else { continue }
             let framing: Framing
             if let encoding = head.headers["Transfer-Encoding"] {
@@ -145,7 +154,10 @@ public struct HTTPClientResponse: Sendable {
         }
     }
 
-    private init(head: HTTPResponseHead, connection: TCPStream, path: String, timeoutMilliseconds: Int32, pending: [UInt8], framing: Framing) {
+    private init(
+        head: HTTPResponseHead, connection: TCPStream, path: String, timeoutMilliseconds: Int32, pending: [UInt8],
+        framing: Framing
+    ) {
         self.head = head
         self.connection = connection
         self.path = path
@@ -161,7 +173,8 @@ public struct HTTPClientResponse: Sendable {
             if decodedOffset < decoded.count {
                 let count = min(buffer.count, decoded.count - decodedOffset)
                 decoded.withUnsafeBytes { raw in
-                    buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[decodedOffset..<(decodedOffset + count)]))
+                    buffer.copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: raw[decodedOffset..<(decodedOffset + count)]))
                 }
                 decodedOffset += count
                 return count
@@ -176,7 +189,9 @@ public struct HTTPClientResponse: Sendable {
                 let connection = self.connection
                 let timeout = timeoutMilliseconds
                 let received = raw.withUnsafeMutableBytes { buffer in
-                    Result { () throws(TCPStream.Error) in try connection.receive(into: buffer, timeoutMilliseconds: timeout) }
+                    Result { () throws(TCPStream.Error) in
+                        try connection.receive(into: buffer, timeoutMilliseconds: timeout)
+                    }
                 }
                 let count: Int
                 switch received {
@@ -217,7 +232,9 @@ public struct HTTPClientResponse: Sendable {
         }
     }
 
-    private mutating func consume(_ raw: UnsafeRawBufferPointer, _ onData: (UnsafeRawBufferPointer) throws -> Void) throws {
+    private mutating func consume(_ raw: UnsafeRawBufferPointer, _ onData: (UnsafeRawBufferPointer) throws -> Void)
+        throws
+    {
         switch framing {
         case .length(let remaining):
             let take = Int(min(UInt64(raw.count), remaining))
@@ -250,7 +267,9 @@ public struct HTTPClientResponse: Sendable {
         let path = self.path
         do {
             try streamBody { data in
-                guard body.count + data.count <= limit else { throw AgentClient.Error.tooLarge(from: peer, path: path, limit: limit) }
+                guard body.count + data.count <= limit else {
+                    throw AgentClient.Error.tooLarge(from: peer, path: path, limit: limit)
+                }
                 body.append(contentsOf: data)
             }
         } catch let error as AgentClient.Error {
@@ -265,7 +284,8 @@ public struct HTTPClientResponse: Sendable {
     public func requireSuccess(body: [UInt8]) throws(AgentClient.Error) {
         guard head.status != 200 else { return }
         struct ErrorBody: Decodable { var error: String }
-        let message = (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error
+        let message =
+            (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error
             ?? String(decoding: body.prefix(200), as: UTF8.self)
         throw .status(from: connection.peer, path: path, status: head.status, message: message)
     }

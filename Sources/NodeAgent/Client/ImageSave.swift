@@ -46,7 +46,10 @@ public struct ImageSave {
         self.keepLayerAt = keepLayerAt
     }
 
-    public func run(image: String, newImage: String, onProgress: @escaping (PullProgress) -> Void = { _ in }, log: (String) -> Void = { _ in }) throws -> Result {
+    public func run(
+        image: String, newImage: String, onProgress: @escaping (PullProgress) -> Void = { _ in },
+        log: (String) -> Void = { _ in }
+    ) throws -> Result {
         let source = Self.trimmed(image)
         let target = Self.trimmed(newImage)
         guard PathOperations.isDirectory(source) else { throw Error.imageNotDirectory(source) }
@@ -71,7 +74,9 @@ public struct ImageSave {
         log("pulling the layer from \(pull.client.endpoint) into \(layerPath)")
         let pulled = try pull.run(to: layerPath, onProgress: onProgress)
         log("copying \(source) to \(staging)")
-        do { try ChildCommand.run(["cp", "-a", "--reflink=auto", "--no-target-directory", "--", source, staging]) } catch {
+        do {
+            try ChildCommand.run(["cp", "-a", "--reflink=auto", "--no-target-directory", "--", source, staging])
+        } catch {
             throw Error.copy(error.description)
         }
         log("applying the layer to \(staging)")

@@ -59,14 +59,17 @@ public struct LayerPull {
                 throw AgentClient.Error.malformedResponse(from: client.endpoint, "status \(layer.head.status)")
             }
             let type = layer.head.headers["Content-Type"]
-            guard type == compression.mediaType else { throw Error.unexpectedMediaType(type, expected: compression.mediaType) }
+            guard type == compression.mediaType else {
+                throw Error.unexpectedMediaType(type, expected: compression.mediaType)
+            }
 
             let tee = TeeSource(response: layer, output: output.fd, path: output.temporaryPath)
             let started = ContinuousClock.now
             tee.onRead = { streamBytes in
                 progress.streamBytes = streamBytes
                 let elapsed = ContinuousClock.now - started
-                progress.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                progress.elapsedSeconds =
+                    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 onProgress(progress)
             }
             // The stream goes to the file as it is; reading it as tar on the way (decompressed if

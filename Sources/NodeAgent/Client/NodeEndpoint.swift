@@ -18,13 +18,16 @@ public enum NodeEndpoint {
             case .invalidPort(let text): "invalid port in \"\(text)\" (expected 1-65535)"
             case .unknownName(let name, let hostsFile):
                 "unknown node \"\(name)\": not an IP address and not in \(hostsFile) (names are looked up there only: the static binary has no DNS/NSS)"
-            case .invalidName(let text): "invalid node \"\(text)\" (expected an IP address or a host name, optionally :port; IPv6 with a port as [addr]:port)"
+            case .invalidName(let text):
+                "invalid node \"\(text)\" (expected an IP address or a host name, optionally :port; IPv6 with a port as [addr]:port)"
             }
         }
     }
 
     /// Parses "10.0.0.5", "10.0.0.5:7071", "node12", "node12:7071", "2001:db8::5", "[2001:db8::5]:7071".
-    public static func resolve(_ text: String, defaultPort: UInt16 = defaultPort, hostsFile: String = "/etc/hosts") throws(Error) -> SocketAddress {
+    public static func resolve(_ text: String, defaultPort: UInt16 = defaultPort, hostsFile: String = "/etc/hosts")
+        throws(Error) -> SocketAddress
+    {
         let (host, port) = try split(text, defaultPort: defaultPort)
         if let address = IPAddress(host) { return SocketAddress(address, port: port) }
         guard isHostName(host) else { throw .invalidName(text) }
@@ -62,7 +65,9 @@ public enum NodeEndpoint {
         guard !text.isEmpty, text.utf8.count <= 253 else { return false }
         return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
             !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+                && label.utf8.allSatisfy {
+                    $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+                }
         }
     }
 

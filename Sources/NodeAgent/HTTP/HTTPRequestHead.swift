@@ -18,7 +18,10 @@ public struct HTTPRequestHead: Equatable, Sendable {
         }
     }
 
-    public init(method: String, path: String, query: [QueryItem] = [], minorVersion: Int = 1, headers: HTTPHeaders = HTTPHeaders()) {
+    public init(
+        method: String, path: String, query: [QueryItem] = [], minorVersion: Int = 1,
+        headers: HTTPHeaders = HTTPHeaders()
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -123,7 +126,8 @@ public struct HTTPRequestParser: Sendable {
         let parts = line.split(separator: HTTPSyntax.space, omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformedRequestLine(HTTPSyntax.text(line.prefix(128))) }
         let method = parts[0]
-        guard !method.isEmpty, method.count <= limits.maxMethodBytes, method.allSatisfy(HTTPSyntax.isTokenCharacter) else {
+        guard !method.isEmpty, method.count <= limits.maxMethodBytes, method.allSatisfy(HTTPSyntax.isTokenCharacter)
+        else {
             throw .invalidMethod(HTTPSyntax.text(method.prefix(32)))
         }
         let version = HTTPSyntax.text(parts[2])
@@ -153,7 +157,9 @@ public struct HTTPRequestParser: Sendable {
                 let equals = pair.firstIndex(of: UInt8(ascii: "="))
                 let nameBytes = pair[pair.startIndex..<(equals ?? pair.endIndex)]
                 let valueBytes = equals.map { pair[pair.index(after: $0)...] } ?? []
-                guard let name = PercentDecoding.decode(nameBytes), let value = PercentDecoding.decode(valueBytes), !name.isEmpty else {
+                guard let name = PercentDecoding.decode(nameBytes), let value = PercentDecoding.decode(valueBytes),
+                    !name.isEmpty
+                else {
                     throw .invalidTarget(shown)
                 }
                 items.append(HTTPRequestHead.QueryItem(name, value))

@@ -25,7 +25,9 @@ public struct ImageIdentity: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(server):\(exportPath) image=\(image) stamp=\(stamp)" }
 
-    static let stampedFiles = ["/etc/os-release", "/usr/lib/os-release", "/var/lib/dpkg/status", "/etc/nodeinit/image-id"]
+    static let stampedFiles = [
+        "/etc/os-release", "/usr/lib/os-release", "/var/lib/dpkg/status", "/etc/nodeinit/image-id",
+    ]
     static let stampedDirectories = ["/etc", "/usr/bin", "/usr/lib", "/var/lib/rpm"]
 
     /// Computes the stamp of the image mounted at `lower`.
@@ -41,7 +43,9 @@ public struct ImageIdentity: Sendable, Equatable, CustomStringConvertible {
         for path in stampedFiles {
             if let status = try? lower.status(path) {
                 hash.add("file \(path) \(status.size) \(status.mtime.seconds).\(status.mtime.nanoseconds)\n")
-                if path == "/etc/nodeinit/image-id", let bytes = try? lower.readFile(path, limit: 4096) { hash.add(bytes) }
+                if path == "/etc/nodeinit/image-id", let bytes = try? lower.readFile(path, limit: 4096) {
+                    hash.add(bytes)
+                }
             } else {
                 hash.add("file \(path) absent\n")
             }
@@ -69,7 +73,8 @@ public struct ImageIdentity: Sendable, Equatable, CustomStringConvertible {
             values[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         guard let server = values["server"], let export = values["export"], let image = values["image"],
-              let stamp = values["stamp"] else { return nil }
+            let stamp = values["stamp"]
+        else { return nil }
         self.init(server: server, exportPath: export, image: image, stamp: stamp)
     }
 }

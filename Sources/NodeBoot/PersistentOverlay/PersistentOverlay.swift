@@ -32,7 +32,8 @@ public struct PersistentOverlay {
 
     public init(
         plan: DeviceOverlay, lowerDir: String, server: String, exportPath: String, image: String?,
-        deviceTimeoutSeconds: Int, resolver: DeviceResolver = DeviceResolver(), console: @escaping (Logger.Level, String) -> Void
+        deviceTimeoutSeconds: Int, resolver: DeviceResolver = DeviceResolver(),
+        console: @escaping (Logger.Level, String) -> Void
     ) {
         self.plan = plan
         self.lowerDir = lowerDir
@@ -83,7 +84,10 @@ public struct PersistentOverlay {
                 throw .deviceUnavailable(spec: plan.device.description, reason: failure.reason)
             }
             if let fatal = failure.fatal { throw fatal }
-            console(.warning, "WARNING: persistent overlay \(plan.device): \(failure.reason); using a tmpfs upper: CHANGES WILL BE LOST AT REBOOT")
+            console(
+                .warning,
+                "WARNING: persistent overlay \(plan.device): \(failure.reason); using a tmpfs upper: CHANGES WILL BE LOST AT REBOOT"
+            )
             return Prepared(
                 mode: .tmpfsFallback(reason: failure.reason), lowerDirs: lowerDir, upperDir: nil, workDir: nil,
                 device: failure.device, fileSystemType: nil, identity: identity, recordedIdentity: false)
@@ -131,7 +135,8 @@ public struct PersistentOverlay {
         if plan.readOnly {
             return Prepared(
                 mode: .readOnlyStack, lowerDirs: layout.upper + ":" + lowerDir, upperDir: nil, workDir: nil,
-                device: layout.device, fileSystemType: layout.fileSystemType, identity: identity, recordedIdentity: recorded)
+                device: layout.device, fileSystemType: layout.fileSystemType, identity: identity,
+                recordedIdentity: recorded)
         }
         return Prepared(
             mode: .persistent, lowerDirs: lowerDir, upperDir: layout.upper, workDir: layout.work, device: layout.device,
@@ -165,7 +170,9 @@ public struct PersistentOverlay {
 
     /// Applies `rd.overlay.reset` and the mismatch policy against the identity recorded beside the upper; records
     /// it on first use. Returns true when this boot recorded the identity.
-    func checkIdentity(_ identity: ImageIdentity, layout: Layout, upperExisted: Bool, system: ConfinedTree) throws -> Bool {
+    func checkIdentity(_ identity: ImageIdentity, layout: Layout, upperExisted: Bool, system: ConfinedTree) throws
+        -> Bool
+    {
         let upper = layout.upper, device = layout.device
         let identityPath = upper + ".nodeinit-identity"
         func emptyAndRecord(_ level: Logger.Level, _ message: String) throws -> Bool {
@@ -185,7 +192,8 @@ public struct PersistentOverlay {
             switch plan.mismatchPolicy {
             case .tmpfs:
                 throw Fallback(
-                    reason: "the upper on \(device) was written over another image (recorded \(saved), now \(identity)); left untouched (nodeinit.overlay.mismatch=tmpfs)",
+                    reason:
+                        "the upper on \(device) was written over another image (recorded \(saved), now \(identity)); left untouched (nodeinit.overlay.mismatch=tmpfs)",
                     device: device, honoursRequired: false)
             case .fail:
                 throw Fallback(
@@ -193,14 +201,19 @@ public struct PersistentOverlay {
                     fatal: .imageMismatch(recorded: saved.description, current: identity.description))
             case .reset:
                 return try emptyAndRecord(
-                    .warning, "WARNING: the persistent upper on \(device) was written over another image (recorded \(saved)); emptied it (nodeinit.overlay.mismatch=reset)")
+                    .warning,
+                    "WARNING: the persistent upper on \(device) was written over another image (recorded \(saved)); emptied it (nodeinit.overlay.mismatch=reset)"
+                )
             }
         }
         if upperExisted, let fd = try? system.openDirectory(upper) {
             let names = (try? FileTree.list(fd, path: upper))?.names ?? []
             FileTree.closeQuietly(fd)
             if !names.isEmpty {
-                console(.warning, "WARNING: the persistent upper \(upper) on \(device) has no recorded image; adopting it for \(identity)")
+                console(
+                    .warning,
+                    "WARNING: the persistent upper \(upper) on \(device) has no recorded image; adopting it for \(identity)"
+                )
             }
         }
         try system.writeFile(identityPath, Array(identity.fileText.utf8))
@@ -209,18 +222,25 @@ public struct PersistentOverlay {
     }
 
     /// Loop-mounts the image file `relative` of the device on `mountPoint`; returns the loop device and its type.
-    func attachImage(_ deviceTree: ConfinedTree, _ relative: String, system: ConfinedTree, at mountPoint: String) throws -> (String, String) {
+    func attachImage(_ deviceTree: ConfinedTree, _ relative: String, system: ConfinedTree, at mountPoint: String) throws
+        -> (String, String)
+    {
         loadModule("loop")
         // An image file that cannot be opened or attached is a device that will not mount: tmpfs with a warning,
         // or the failure action with nodeinit.overlay.required (not an unconditional boot failure).
         let backing: FileDescriptor
         do { backing = try deviceTree.openFileForWriting(relative) } catch {
-            throw Fallback(reason: "opening the overlay image \(relative) for writing: \(error)", device: plan.deviceMountPoint, honoursRequired: true)
+            throw Fallback(
+                reason: "opening the overlay image \(relative) for writing: \(error)", device: plan.deviceMountPoint,
+                honoursRequired: true)
         }
         defer { FileTree.closeQuietly(backing) }
         let loop: LoopDevice
-        do { loop = try LoopDevice.attach(backing, backingName: plan.deviceMountPoint + relative, readOnly: false) } catch {
-            throw Fallback(reason: "overlay image \(relative): \(error)", device: plan.deviceMountPoint, honoursRequired: true)
+        do {
+            loop = try LoopDevice.attach(backing, backingName: plan.deviceMountPoint + relative, readOnly: false)
+        } catch {
+            throw Fallback(
+                reason: "overlay image \(relative): \(error)", device: plan.deviceMountPoint, honoursRequired: true)
         }
         defer { loop.close() }
         let identity: DeviceIdentity
@@ -230,7 +250,8 @@ public struct PersistentOverlay {
         }
         guard let type = identity.fileSystemType else {
             loop.detach()
-            throw Fallback(reason: "no file system in the overlay image \(relative)", device: loop.path, honoursRequired: true)
+            throw Fallback(
+                reason: "no file system in the overlay image \(relative)", device: loop.path, honoursRequired: true)
         }
         loadModule(type)
         do {
@@ -238,7 +259,9 @@ public struct PersistentOverlay {
             try system.mount(source: loop.path, fileSystemType: type, data: nil, at: mountPoint)
         } catch {
             loop.detach()
-            throw Fallback(reason: "mounting the overlay image \(relative) (\(loop.path), \(type)): \(error)", device: loop.path, honoursRequired: true)
+            throw Fallback(
+                reason: "mounting the overlay image \(relative) (\(loop.path), \(type)): \(error)", device: loop.path,
+                honoursRequired: true)
         }
         console(.notice, "overlay image \(relative) attached to \(loop.path) (\(type)), mounted on \(mountPoint)")
         return (loop.path, type)

@@ -10,7 +10,8 @@ public enum PersistentOverlayError: Swift.Error, CustomStringConvertible, Equata
         case .deviceUnavailable(let spec, let reason):
             return "persistent overlay device \(spec) unavailable (nodeinit.overlay.required): \(reason)"
         case .imageMismatch(let recorded, let current):
-            return "persistent overlay was written over another image (recorded \(recorded), now \(current)); nodeinit.overlay.mismatch=fail"
+            return
+                "persistent overlay was written over another image (recorded \(recorded), now \(current)); nodeinit.overlay.mismatch=fail"
         case .mountFailed(let what, let reason):
             return "persistent overlay: \(what): \(reason)"
         }

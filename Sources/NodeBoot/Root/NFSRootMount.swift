@@ -56,20 +56,24 @@ public struct NFSRootMount: Sendable {
                 let mount = mount(for: attempt)
                 do {
                     try kernel.mount(mount)
-                    logger.info("mounted NFS root \(server):\(path) (vers=\(attempt.version), addr=\(address)) at \(target)")
+                    logger.info(
+                        "mounted NFS root \(server):\(path) (vers=\(attempt.version), addr=\(address)) at \(target)")
                     return mount
                 } catch {
                     let reason = Self.explain(error)
                     lastError = "\(mount) failed: \(reason)"
                     tries.append("[\(MonotonicInstant.now())] vers=\(attempt.version): \(reason)")
                     logger.warning(
-                        "NFS root try \(tries.count): server=\(server) path=\(path) vers=\(attempt.version) options=\(mount.options): \(reason)")
+                        "NFS root try \(tries.count): server=\(server) path=\(path) vers=\(attempt.version) options=\(mount.options): \(reason)"
+                    )
                 }
             }
             let elapsed = MonotonicInstant.now().milliseconds(since: start)
             if elapsed >= deadline { break }
             let pause = min(pauseMilliseconds, deadline - elapsed)
-            logger.info("NFS root not mounted yet; next round in \(pause) ms (rd.retry=\(retrySeconds) s, \(elapsed / 1000) s spent)")
+            logger.info(
+                "NFS root not mounted yet; next round in \(pause) ms (rd.retry=\(retrySeconds) s, \(elapsed / 1000) s spent)"
+            )
             Reaper.reapExited()
             Pause.sleep(milliseconds: pause)
             pauseMilliseconds = min(pauseMilliseconds * 2, 8000)

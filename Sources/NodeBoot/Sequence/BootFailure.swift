@@ -56,7 +56,9 @@ public struct FailureReport: Sendable, Equatable {
         lines.append("error:   \(failure.error)")
         let attempts = failure.attempts
         if !attempts.isEmpty {
-            lines.append("tried:   \(attempts.count) attempt\(attempts.count == 1 ? "" : "s") in \(Self.seconds(phaseMilliseconds))")
+            lines.append(
+                "tried:   \(attempts.count) attempt\(attempts.count == 1 ? "" : "s") in \(Self.seconds(phaseMilliseconds))"
+            )
             if attempts.count <= shownAttemptsHead + shownAttemptsTail {
                 lines += attempts.map { "  " + $0 }
             } else {
@@ -65,7 +67,9 @@ public struct FailureReport: Sendable, Equatable {
                 lines += attempts.suffix(shownAttemptsTail).map { "  " + $0 }
             }
         }
-        lines.append("time:    \(Self.seconds(phaseMilliseconds)) in this phase, \(Self.seconds(bootMilliseconds)) since kernel start")
+        lines.append(
+            "time:    \(Self.seconds(phaseMilliseconds)) in this phase, \(Self.seconds(bootMilliseconds)) since kernel start"
+        )
         lines.append("next:    \(next)")
         lines.append("==== END OF REPORT ====")
         return lines

@@ -25,7 +25,8 @@ public final class BootSequence {
         var logger = Logger(label: "nodeinit", factory: { _ in KernelLogHandler(sink: log) })
         logger.logLevel = .info
         return BootSequence(
-            services: BootServices(network: NodeNetworkBoot(), kernel: LiveKernel(), storage: LiveStorage(), logger: logger),
+            services: BootServices(
+                network: NodeNetworkBoot(), kernel: LiveKernel(), storage: LiveStorage(), logger: logger),
             log: log)
     }
 
@@ -37,11 +38,13 @@ public final class BootSequence {
                 self.attachLogs()
             }
             services.logger.info(
-                "nodeinit \(NodeinitVersion.text) started as PID 1, \(timeline.initStartMilliseconds) ms after kernel start")
+                "nodeinit \(NodeinitVersion.text) started as PID 1, \(timeline.initStartMilliseconds) ms after kernel start"
+            )
             let bytes = (try? FileContents.bytes(at: "/proc/cmdline", limit: 65536)) ?? []
             var context = try phase(.commandLine) { () throws(BootFailure) in try self.plan(commandLine: bytes) }
             try walk(&context)
-            throw BootFailure(phase: .switchRoot, action: "following the boot plan", error: "the plan ended without switch_root")
+            throw BootFailure(
+                phase: .switchRoot, action: "following the boot plan", error: "the plan ended without switch_root")
         } catch {
             fail(error)
         }
@@ -53,7 +56,8 @@ public final class BootSequence {
         let text = String(decoding: bytes, as: UTF8.self).filter { $0 != "\n" }
         services.logger.info("kernel command line: \(text)")
         let failure = DebugSpec.lenientFailurePolicy(commandLine)
-        emergency = Emergency(shellOnFailure: failure.shellOnFailure, action: Power.Action(failure.emergencyAction), countdownSeconds: 10)
+        emergency = Emergency(
+            shellOnFailure: failure.shellOnFailure, action: Power.Action(failure.emergencyAction), countdownSeconds: 10)
         let plan: BootPlan
         do {
             plan = try BootPlanner.plan(BootInputs(commandLine: commandLine))
@@ -77,7 +81,8 @@ public final class BootSequence {
             // A refining step replaced the plan: go on after that same step in the new list.
             guard context.plan.steps.indices.contains(index), context.plan.steps[index] == step else {
                 guard let same = context.plan.steps.firstIndex(of: step) else {
-                    throw BootFailure(phase: step.phase, action: "following the refined plan", error: "it lacks the step \(step)")
+                    throw BootFailure(
+                        phase: step.phase, action: "following the refined plan", error: "it lacks the step \(step)")
                 }
                 index = same + 1
                 continue
@@ -198,7 +203,8 @@ extension BootStep {
         case .mountOverlayTmpfs: .overlayTmpfs
         case .mountOverlay: .overlay
         case .loadTables: .tables
-        case .mountStateliteTmpfs, .mountStatemnt, .mountLocalDisk, .mountLitetree, .applyLitefile, .linkMtab: .statelite
+        case .mountStateliteTmpfs, .mountStatemnt, .mountLocalDisk, .mountLitetree, .applyLitefile, .linkMtab:
+            .statelite
         case .startAgent: .agent
         case .switchRoot: .switchRoot
         }

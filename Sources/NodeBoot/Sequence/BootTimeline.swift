@@ -29,7 +29,8 @@ public struct BootTimeline: Sendable, Equatable {
     /// form one phase).
     public mutating func record(_ phase: BootPhase, start: MonotonicInstant, end: MonotonicInstant, succeeded: Bool) {
         if let last = entries.last, last.phase == phase, last.succeeded {
-            entries[entries.count - 1].durationMilliseconds = end.milliseconds - min(last.startMilliseconds, end.milliseconds)
+            entries[entries.count - 1].durationMilliseconds =
+                end.milliseconds - min(last.startMilliseconds, end.milliseconds)
             entries[entries.count - 1].succeeded = succeeded
             return
         }

@@ -12,11 +12,22 @@ public struct EarlyRootfs {
     }
 
     public var items: [Item] = [
-        Item(mount: Mount(source: "proc", target: "/proc", fileSystemType: "proc", options: "nosuid,nodev,noexec"), mode: 0o555, required: true),
-        Item(mount: Mount(source: "sysfs", target: "/sys", fileSystemType: "sysfs", options: "nosuid,nodev,noexec"), mode: 0o555, required: true),
-        Item(mount: Mount(source: "devtmpfs", target: "/dev", fileSystemType: "devtmpfs", options: "nosuid,mode=0755"), mode: 0o755, required: true),
-        Item(mount: Mount(source: "devpts", target: "/dev/pts", fileSystemType: "devpts", options: "nosuid,noexec,gid=5,mode=620,ptmxmode=000"), mode: 0o755, required: false),
-        Item(mount: Mount(source: "tmpfs", target: "/run", fileSystemType: "tmpfs", options: "nosuid,nodev,mode=0755"), mode: 0o755, required: true),
+        Item(
+            mount: Mount(source: "proc", target: "/proc", fileSystemType: "proc", options: "nosuid,nodev,noexec"),
+            mode: 0o555, required: true),
+        Item(
+            mount: Mount(source: "sysfs", target: "/sys", fileSystemType: "sysfs", options: "nosuid,nodev,noexec"),
+            mode: 0o555, required: true),
+        Item(
+            mount: Mount(source: "devtmpfs", target: "/dev", fileSystemType: "devtmpfs", options: "nosuid,mode=0755"),
+            mode: 0o755, required: true),
+        Item(
+            mount: Mount(
+                source: "devpts", target: "/dev/pts", fileSystemType: "devpts",
+                options: "nosuid,noexec,gid=5,mode=620,ptmxmode=000"), mode: 0o755, required: false),
+        Item(
+            mount: Mount(source: "tmpfs", target: "/run", fileSystemType: "tmpfs", options: "nosuid,nodev,mode=0755"),
+            mode: 0o755, required: true),
     ]
 
     public var kernel: any BootKernel
@@ -37,7 +48,8 @@ public struct EarlyRootfs {
             } catch {
                 if item.required {
                     throw BootFailure(
-                        phase: .earlyRootfs, action: "mounting \(target)", inputs: [.init("mount", item.mount.description)],
+                        phase: .earlyRootfs, action: "mounting \(target)",
+                        inputs: [.init("mount", item.mount.description)],
                         error: "\(error)")
                 }
                 logger.warning("optional mount \(target) failed: \(error)")

@@ -38,7 +38,8 @@ public final class BootPlacedRecorder {
         }
         var manifest = BootPlacedManifest(entries: [])
         if let text = try? FileContentsReader.read(manifestPath),
-           let existing = try? JSONDecoder().decode(BootPlacedManifest.self, from: Data(text)) {
+            let existing = try? JSONDecoder().decode(BootPlacedManifest.self, from: Data(text))
+        {
             manifest = existing
         }
         let replaced = Set(records.map(\.path))
@@ -48,7 +49,8 @@ public final class BootPlacedRecorder {
         let data = try encoder.encode(manifest)
         let slash = manifestPath.lastIndex(of: "/").map { String(manifestPath[..<$0]) } ?? "."
         let directory = try ConfinedTree(slash.isEmpty ? "/" : slash)
-        let name = String(manifestPath[manifestPath.index(after: manifestPath.lastIndex(of: "/") ?? manifestPath.startIndex)...])
+        let name = String(
+            manifestPath[manifestPath.index(after: manifestPath.lastIndex(of: "/") ?? manifestPath.startIndex)...])
         try directory.writeFile(name, Array(data), permissions: 0o600)
         return records.count
     }

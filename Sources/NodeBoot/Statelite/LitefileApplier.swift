@@ -67,7 +67,9 @@ final class LitefileApplier {
     /// True when the entry's parent entry is a copy in `/.statelite/tmpfs` (link or tmpfs kinds), so this entry
     /// lives inside that copy and needs no bind or image symlink of its own.
     func insideParentCopy(_ entry: LitefileEntry, _ entries: [LitefileEntry]) -> Bool {
-        guard let parent = entry.parent, let parentEntry = entries.first(where: { $0.path == parent }) else { return false }
+        guard let parent = entry.parent, let parentEntry = entries.first(where: { $0.path == parent }) else {
+            return false
+        }
         switch parentEntry.option {
         case .link, .tmpfs: return true
         case .localdisk: return !root.isMountPoint("/.sllocal/localmnt")
@@ -84,7 +86,8 @@ final class LitefileApplier {
             let nested = insideParentCopy(entry, entries)
             if !nested && !entry.option.isLinkKind, let status = try root.status(path), status.kind == .symlink {
                 // Checked before anything is copied: a bind onto a symlink would follow it.
-                throw ConfinedTree.Error.symlinkRefused(tree: "the new root", path: path, target: (try? readLink(root, path)) ?? "?")
+                throw ConfinedTree.Error.symlinkRefused(
+                    tree: "the new root", path: path, target: (try? readLink(root, path)) ?? "?")
             }
             switch entry.option {
             case .link: try applyCopy(entry, path, nested: nested, bind: false)
@@ -100,9 +103,13 @@ final class LitefileApplier {
             return true
         } catch let error as ConfinedTree.Error {
             if case .symlinkRefused = error {
-                log.refusal("\(entry.path) (\(entry.optionSpelling.isEmpty ? "blank" : entry.optionSpelling)): \(error); nothing written")
+                log.refusal(
+                    "\(entry.path) (\(entry.optionSpelling.isEmpty ? "blank" : entry.optionSpelling)): \(error); nothing written"
+                )
             } else {
-                log.warning("\(entry.path) (\(entry.optionSpelling.isEmpty ? "blank" : entry.optionSpelling)) not applied: \(error)")
+                log.warning(
+                    "\(entry.path) (\(entry.optionSpelling.isEmpty ? "blank" : entry.optionSpelling)) not applied: \(error)"
+                )
             }
         } catch let error as Refused {
             log.refusal("\(entry.path): \(error)")
@@ -126,10 +133,11 @@ final class LitefileApplier {
             guard let status = try? source.tree.status(path) else { continue }
             let display = (source.display == "/" ? "" : source.display) + path
             if status.kind == .symlink && !symlinkOK {
-                let target = (try? source.tree.openParent(path)).flatMap { pair -> String? in
-                    defer { FileTree.closeQuietly(pair.directory) }
-                    return pair.name.flatMap { try? FileTree.readLink(in: pair.directory, $0) }
-                } ?? "?"
+                let target =
+                    (try? source.tree.openParent(path)).flatMap { pair -> String? in
+                        defer { FileTree.closeQuietly(pair.directory) }
+                        return pair.name.flatMap { try? FileTree.readLink(in: pair.directory, $0) }
+                    } ?? "?"
                 log.refusal("source \(display) is a symlink (to '\(target)'); not followed, searching on")
                 continue
             }
@@ -151,7 +159,10 @@ final class LitefileApplier {
                 return []
             }
             if entry.isDirectory == (status.kind == .directory) || status.kind == .symlink {
-                found.append(Candidate(source: SourceTree(tree: image, display: "/"), status: status, display: "\(path) (image)", isImage: true))
+                found.append(
+                    Candidate(
+                        source: SourceTree(tree: image, display: "/"), status: status, display: "\(path) (image)",
+                        isImage: true))
             }
         }
         return found
@@ -172,7 +183,9 @@ final class LitefileApplier {
             log.action("copied", from: candidate.display, to: destination)
         } else {
             try makeEmpty(entry, at: destination)
-            log.warning("\(entry.path) found in no litetree source, not in /.default and not in the image; created it empty at \(destination)")
+            log.warning(
+                "\(entry.path) found in no litetree source, not in /.default and not in the image; created it empty at \(destination)"
+            )
         }
     }
 
@@ -194,14 +207,19 @@ final class LitefileApplier {
                 throw ConfinedTree.Error.symlinkRefused(tree: "the new root", path: path, target: target)
             }
             if (status.kind == .directory) != entry.isDirectory {
-                throw Refused(description: "\(path) in the image is a \(status.kind.rawValue), the litefile entry says \(entry.isDirectory ? "directory" : "file")")
+                throw Refused(
+                    description:
+                        "\(path) in the image is a \(status.kind.rawValue), the litefile entry says \(entry.isDirectory ? "directory" : "file")"
+                )
             }
             return
         }
         guard canChangeImage || !recordPlaced else {
-            throw Refused(description: "\(path) does not exist in the read-only image and there is no overlay to create it in")
+            throw Refused(
+                description: "\(path) does not exist in the read-only image and there is no overlay to create it in")
         }
-        FileTree.closeQuietly(try root.ensureDirectory(Self.parentPath(path)) { if recordPlaced { self.placed.placed($0) } })
+        FileTree.closeQuietly(
+            try root.ensureDirectory(Self.parentPath(path)) { if recordPlaced { self.placed.placed($0) } })
         try makeEmpty(entry, at: path)
         if recordPlaced { placed.placed(path) }
         log.action("created mount point", to: path)
@@ -225,7 +243,8 @@ final class LitefileApplier {
                 return
             }
             if canChangeImage {
-                log.action("replaced the image's symlink \(path) -> '\(current)' (not followed) with a symlink", to: wanted)
+                log.action(
+                    "replaced the image's symlink \(path) -> '\(current)' (not followed) with a symlink", to: wanted)
             }
         }
         if canChangeImage {
@@ -234,7 +253,9 @@ final class LitefileApplier {
             placed.placed(path)
             log.action("symlinked \(path)", to: wanted)
         } else {
-            log.warning("\(path): the image is read-only (no overlay) and not prepared by liteimg; bind-mounting \(wanted) instead of a symlink")
+            log.warning(
+                "\(path): the image is read-only (no overlay) and not prepared by liteimg; bind-mounting \(wanted) instead of a symlink"
+            )
             try ensureTarget(entry, path, recordPlaced: false)
             try ConfinedTree.bind(from: root, wanted, onto: root, path)
             log.action("bind-mounted", from: wanted, to: path)
@@ -309,7 +330,8 @@ final class LitefileApplier {
     /// link,ro: `/.statelite/tmpfs/PATH` is a symlink to the source as the node sees it.
     func applyLinkReadOnly(_ entry: LitefileEntry, _ path: String, nested: Bool) throws {
         guard let candidate = candidates(entry, all: false, symlinkOK: false, includeImage: false).first else {
-            log.warning("\(path) (link,ro) found in no litetree source and not in /.default; the image's own file stays")
+            log.warning(
+                "\(path) (link,ro) found in no litetree source and not in /.default; the image's own file stays")
             if !nested && canChangeImage { return }
             return
         }
@@ -348,7 +370,9 @@ final class LitefileApplier {
     /// (`nodeinit.localdisk=`), the entry behaves as tmpfs (and says so).
     func applyLocaldisk(_ entry: LitefileEntry, _ path: String, nested: Bool) throws {
         guard root.isMountPoint("/.sllocal/localmnt") else {
-            log.warning("\(path) (localdisk): no local disk mounted on /.sllocal/localmnt (nodeinit.localdisk=); kept in RAM like tmpfs, LOST at reboot")
+            log.warning(
+                "\(path) (localdisk): no local disk mounted on /.sllocal/localmnt (nodeinit.localdisk=); kept in RAM like tmpfs, LOST at reboot"
+            )
             try applyCopy(entry, path, nested: nested, bind: true)
             return
         }

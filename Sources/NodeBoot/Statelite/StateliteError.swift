@@ -18,7 +18,8 @@ public enum StateliteError: Swift.Error, CustomStringConvertible, Equatable {
         case .invalidTables(let reason):
             return "statelite tables rejected: \(reason)"
         case .persistentStoreUnavailable(let statemnt, let attempts):
-            return "persistent store \(statemnt) did not mount; persistent litefile entries would silently lose their data, so the boot stops (tries: \(attempts.joined(separator: "; ")))"
+            return
+                "persistent store \(statemnt) did not mount; persistent litefile entries would silently lose their data, so the boot stops (tries: \(attempts.joined(separator: "; ")))"
         case .setup(let action, let reason):
             return "statelite \(action): \(reason)"
         }

@@ -27,7 +27,9 @@ extension StateliteSetup {
                 to: disk.mountPoint)
             return true
         } catch {
-            log.warning("local disk \(disk.device) (nodeinit.localdisk): \(error); localdisk entries are kept in RAM and LOST at reboot")
+            log.warning(
+                "local disk \(disk.device) (nodeinit.localdisk): \(error); localdisk entries are kept in RAM and LOST at reboot"
+            )
             return false
         }
     }

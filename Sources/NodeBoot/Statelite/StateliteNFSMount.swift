@@ -18,8 +18,12 @@ struct StateliteNFSMount {
     /// The option string for the kernel: the plan's options without `ro`/`rw` (the read-only flag is passed as
     /// MS_RDONLY), `nolock` added for v3 unless `lock` was asked for (statd does not exist here), then `addr=`.
     static func kernelOptions(_ attempt: NFSMountAttempt, address: String) -> String {
-        var options = attempt.options.split(separator: ",").map(String.init).filter { $0 != "ro" && $0 != "rw" && !$0.isEmpty }
-        if attempt.version == "3" && !options.contains("lock") && !options.contains("nolock") { options.append("nolock") }
+        var options = attempt.options.split(separator: ",").map(String.init).filter {
+            $0 != "ro" && $0 != "rw" && !$0.isEmpty
+        }
+        if attempt.version == "3" && !options.contains("lock") && !options.contains("nolock") {
+            options.append("nolock")
+        }
         options.append("addr=\(address)")
         return options.joined(separator: ",")
     }
@@ -35,7 +39,9 @@ struct StateliteNFSMount {
                         data: Self.kernelOptions(attempt, address: address), at: target)
                     return .success(attempt)
                 } catch {
-                    failures.append("round \(round) vers=\(attempt.version) \(server):\(path): \(error.errno.map { "\($0)" } ?? error.description)")
+                    failures.append(
+                        "round \(round) vers=\(attempt.version) \(server):\(path): \(error.errno.map { "\($0)" } ?? error.description)"
+                    )
                 }
             }
             if round < rounds { Pause.sleep(milliseconds: pauseMilliseconds) }

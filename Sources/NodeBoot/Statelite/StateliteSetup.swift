@@ -89,7 +89,9 @@ public final class StateliteSetup: StateliteOperations {
 
     /// `mountStatemnt`: the node's directory of the persistent store on `/.statelite/persistent`. Failing is fatal
     /// only when `persistent` entries need it.
-    public func mountStatemnt(_ statemnt: StatemntPlan, nodeName: String?, entries: [LitefileEntry]) throws(StateliteError) {
+    public func mountStatemnt(_ statemnt: StatemntPlan, nodeName: String?, entries: [LitefileEntry])
+        throws(StateliteError)
+    {
         let hasPersistentEntries = entries.contains { $0.option == .persistent || $0.option == .linkPersistent }
         do {
             try mountPersistentStore(statemnt, nodeName: nodeName, root: try root())
@@ -139,14 +141,18 @@ public final class StateliteSetup: StateliteOperations {
         } catch {
             log.warning("cannot write the boot-placed manifest: \(error); node save may list these paths as changes")
         }
-        log.info("statelite done: \(summary.applied) entries applied, \(summary.failed) failed, \(summary.treesMounted) trees mounted, \(summary.treesSkipped) skipped")
+        log.info(
+            "statelite done: \(summary.applied) entries applied, \(summary.failed) failed, \(summary.treesMounted) trees mounted, \(summary.treesSkipped) skipped"
+        )
     }
 
     private func litefileApplier() throws(StateliteError) -> LitefileApplier {
         if let applier { return applier }
         let root = try root()
         let image = try ConfinedTree.opening(environment.imageRoot, as: "the image")
-        let defaults = (try? root.subtree("/.default")).map { LitefileApplier.SourceTree(tree: $0, display: "/.default") }
+        let defaults = (try? root.subtree("/.default")).map {
+            LitefileApplier.SourceTree(tree: $0, display: "/.default")
+        }
         let made = LitefileApplier(
             root: root, image: image, trees: trees, defaults: defaults, canChangeImage: environment.upperDir != nil,
             log: log, placed: placed)
@@ -176,7 +182,8 @@ public final class StateliteSetup: StateliteOperations {
     func mountPersistentStore(_ statemnt: StatemntPlan, nodeName: String?, root: ConfinedTree) throws(StateliteError) {
         let display = "\(statemnt.server):\(statemnt.path)"
         guard let node = nodeName, !node.isEmpty, !node.contains("/"), node != "..", node != "." else {
-            throw .persistentStoreUnavailable(statemnt: display, attempts: ["no usable node name (NODE=, ip= host name or DHCP host name)"])
+            throw .persistentStoreUnavailable(
+                statemnt: display, attempts: ["no usable node name (NODE=, ip= host name or DHCP host name)"])
         }
         guard let address = environment.resolveHost(statemnt.server) else {
             throw .persistentStoreUnavailable(statemnt: display, attempts: ["cannot resolve \(statemnt.server)"])
@@ -193,7 +200,9 @@ public final class StateliteSetup: StateliteOperations {
         func mountNodeDirectory() -> Bool {
             switch mount(nodePath, rounds: 1) {
             case .success(let attempt):
-                log.action("mounted persistent store (vers=\(attempt.version))", from: "\(statemnt.server):\(nodePath)", to: target)
+                log.action(
+                    "mounted persistent store (vers=\(attempt.version))", from: "\(statemnt.server):\(nodePath)",
+                    to: target)
                 return true
             case .failure(let failed):
                 failures += failed.lines
@@ -209,7 +218,9 @@ public final class StateliteSetup: StateliteOperations {
                 do {
                     let created = (try root.status(target + "/" + node)) == nil
                     FileTree.closeQuietly(try root.ensureDirectory(target + "/" + node))
-                    if created { log.action("created the node's persistent directory", to: "\(statemnt.server):\(nodePath)") }
+                    if created {
+                        log.action("created the node's persistent directory", to: "\(statemnt.server):\(nodePath)")
+                    }
                 } catch {
                     failures.append("creating \(nodePath): \(error)")
                 }
@@ -250,10 +261,14 @@ public final class StateliteSetup: StateliteOperations {
             rounds: environment.litetreeRounds, pauseMilliseconds: environment.retryPauseMilliseconds)
         switch mount.mount(on: root, at: tree.mountPoint) {
         case .success(let attempt):
-            log.action("mounted litetree priority \(tree.priority) read-only (vers=\(attempt.version), \(StateliteNFSMount.kernelOptions(attempt, address: address)))", from: "\(server):\(tree.directory)", to: tree.mountPoint)
+            log.action(
+                "mounted litetree priority \(tree.priority) read-only (vers=\(attempt.version), \(StateliteNFSMount.kernelOptions(attempt, address: address)))",
+                from: "\(server):\(tree.directory)", to: tree.mountPoint)
             return usable(" mounted but")
         case .failure(let failed):
-            log.warning("litetree \(server):\(tree.directory) would not mount; skipped: \(failed.lines.suffix(3).joined(separator: "; "))")
+            log.warning(
+                "litetree \(server):\(tree.directory) would not mount; skipped: \(failed.lines.suffix(3).joined(separator: "; "))"
+            )
             return nil
         }
     }

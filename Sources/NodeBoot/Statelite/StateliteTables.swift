@@ -17,7 +17,9 @@ public struct StateliteTables {
     public var resolveHost: (String) -> String?
     public var reader: NFSFileReader
 
-    public init(imageRoot: ConfinedTree, resolveHost: @escaping (String) -> String?, reader: NFSFileReader = NFSFileReader()) {
+    public init(
+        imageRoot: ConfinedTree, resolveHost: @escaping (String) -> String?, reader: NFSFileReader = NFSFileReader()
+    ) {
         self.imageRoot = imageRoot
         self.resolveHost = resolveHost
         self.reader = reader
@@ -29,7 +31,9 @@ public struct StateliteTables {
         public var litetree: BootInputs.Table?
         public var statelite: BootInputs.Table?
 
-        public init(litefile: BootInputs.Table? = nil, litetree: BootInputs.Table? = nil, statelite: BootInputs.Table? = nil) {
+        public init(
+            litefile: BootInputs.Table? = nil, litetree: BootInputs.Table? = nil, statelite: BootInputs.Table? = nil
+        ) {
             self.litefile = litefile
             self.litetree = litetree
             self.statelite = statelite

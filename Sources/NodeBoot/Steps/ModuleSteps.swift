@@ -24,7 +24,10 @@ struct LoadDeviceDriversStep: BootStepExecutor {
 }
 
 /// Loads `names` for a step (the NFS version modules, a file system's module) and records them in the context.
-func load(_ names: [ModuleName], what: String, quietWhenNothing: Bool = false, _ context: inout BootContext, _ services: BootServices) {
+func load(
+    _ names: [ModuleName], what: String, quietWhenNothing: Bool = false, _ context: inout BootContext,
+    _ services: BootServices
+) {
     let outcome = services.kernel.loadModules(names, plan: context.plan.modules, logger: services.logger)
     if quietWhenNothing && outcome.loaded.isEmpty && outcome.failures.isEmpty { return }
     record(outcome, what: what, &context, services.logger)

@@ -47,7 +47,8 @@ struct ConfigureNetworkStep: BootStepExecutor {
         }
         let boot = lease.boot
         logger.info(
-            "network up: \(boot.interfaceName) \(boot.address)/\(boot.prefixLength) gateway \(boot.gateway?.description ?? "none") dns \(lease.nameservers.map(\.description).joined(separator: ",")) host \(lease.hostName ?? "-")")
+            "network up: \(boot.interfaceName) \(boot.address)/\(boot.prefixLength) gateway \(boot.gateway?.description ?? "none") dns \(lease.nameservers.map(\.description).joined(separator: ",")) host \(lease.hostName ?? "-")"
+        )
     }
 }
 

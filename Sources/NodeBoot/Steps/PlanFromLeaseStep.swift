@@ -20,7 +20,8 @@ struct PlanFromLeaseStep: BootStepExecutor {
                 error: error)
         }
         if awaitsRootPath && rootPath.isEmpty {
-            throw failure("the DHCP server sent no root-path (option 17); set one on the server or give root=nfs:server:/path")
+            throw failure(
+                "the DHCP server sent no root-path (option 17); set one on the server or give root=nfs:server:/path")
         }
         // Nothing learnt that the plan does not have: keep it (planning again would give the same plan).
         guard awaitsRootPath || (plan.nodeName == nil && lease?.hostName != nil) else { return }
@@ -38,7 +39,8 @@ struct PlanFromLeaseStep: BootStepExecutor {
         }
         if awaitsRootPath {
             services.logger.info(
-                "root=dhcp: root-path \(rootPath) gives \(context.plan.root.server ?? "<next-server>"):\(context.plan.root.path)")
+                "root=dhcp: root-path \(rootPath) gives \(context.plan.root.server ?? "<next-server>"):\(context.plan.root.path)"
+            )
         }
     }
 }

@@ -41,7 +41,9 @@ struct MountStatemntStep: BootStepExecutor {
         guard let statemnt = context.plan.statelite.statemnt else { return }
         let nodeName = context.nodeName
         let entries = context.plan.statelite.entries
-        try statelite(.mountStatemnt, context) { (operations) throws(StateliteError) in try operations.mountStatemnt(statemnt, nodeName: nodeName, entries: entries) }
+        try statelite(.mountStatemnt, context) { (operations) throws(StateliteError) in
+            try operations.mountStatemnt(statemnt, nodeName: nodeName, entries: entries)
+        }
     }
 }
 
@@ -49,7 +51,9 @@ struct MountStatemntStep: BootStepExecutor {
 struct MountLocalDiskStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         guard let disk = context.plan.statelite.localDisk else { return }
-        try statelite(.mountLocalDisk, context) { (operations) throws(StateliteError) in try operations.mountLocalDisk(disk) }
+        try statelite(.mountLocalDisk, context) { (operations) throws(StateliteError) in
+            try operations.mountLocalDisk(disk)
+        }
     }
 }
 
@@ -60,7 +64,9 @@ struct MountLitetreeStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         let trees = context.plan.statelite.treeMounts
         guard trees.indices.contains(index) else { throw outOfRange(.mountLitetree(index: index), trees.count) }
-        try statelite(.mountLitetree(index: index), context) { (operations) throws(StateliteError) in try operations.mountLitetree(trees[index]) }
+        try statelite(.mountLitetree(index: index), context) { (operations) throws(StateliteError) in
+            try operations.mountLitetree(trees[index])
+        }
     }
 }
 
@@ -70,9 +76,12 @@ struct ApplyLitefileStep: BootStepExecutor {
 
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         let entries = context.plan.statelite.entries
-        let step = BootStep.applyLitefile(index: index, path: entries.indices.contains(index) ? entries[index].path : "?")
+        let step = BootStep.applyLitefile(
+            index: index, path: entries.indices.contains(index) ? entries[index].path : "?")
         guard entries.indices.contains(index) else { throw outOfRange(step, entries.count) }
-        try statelite(step, context) { (operations) throws(StateliteError) in try operations.applyLitefile(entries[index], in: entries) }
+        try statelite(step, context) { (operations) throws(StateliteError) in
+            try operations.applyLitefile(entries[index], in: entries)
+        }
     }
 }
 
@@ -81,9 +90,12 @@ struct LinkMtabStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         try statelite(.linkMtab, context) { (operations) throws(StateliteError) in try operations.linkMtab() }
         guard let summary = context.statelite?.summary else { return }
-        let disk = context.plan.statelite.localDisk == nil ? "" : ", local disk \(summary.localDisk ? "mounted" : "NOT mounted")"
+        let disk =
+            context.plan.statelite.localDisk == nil
+            ? "" : ", local disk \(summary.localDisk ? "mounted" : "NOT mounted")"
         services.logger.info(
-            "statelite: \(summary.applied) litefile entries applied, \(summary.failed) failed, \(summary.treesMounted) litetree mounts (\(summary.treesSkipped) skipped), persistent store \(summary.persistentStore ? "mounted" : "none")\(disk); see /.statelite/statelite.log")
+            "statelite: \(summary.applied) litefile entries applied, \(summary.failed) failed, \(summary.treesMounted) litetree mounts (\(summary.treesSkipped) skipped), persistent store \(summary.persistentStore ? "mounted" : "none")\(disk); see /.statelite/statelite.log"
+        )
     }
 }
 
@@ -106,7 +118,9 @@ private func statelite(
 }
 
 private func outOfRange(_ step: BootStep, _ count: Int) -> BootFailure {
-    BootFailure(phase: .statelite, action: "following the boot plan", error: "\(step) names an item the plan lacks (it has \(count))")
+    BootFailure(
+        phase: .statelite, action: "following the boot plan",
+        error: "\(step) names an item the plan lacks (it has \(count))")
 }
 
 extension BootFailure {

@@ -24,7 +24,8 @@ struct SwitchRootStep: BootStepExecutor {
             try services.kernel.switchRoot(switcher, logger: services.logger)
         } catch {
             // The initramfs may be gone by now; report and take the emergency action.
-            throw BootFailure(phase: .switchRoot, action: "switching to the new root", inputs: inputs, error: "\(error)")
+            throw BootFailure(
+                phase: .switchRoot, action: "switching to the new root", inputs: inputs, error: "\(error)")
         }
     }
 }

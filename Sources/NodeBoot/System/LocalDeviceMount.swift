@@ -47,7 +47,9 @@ struct LocalDeviceMount {
         let found: DeviceIdentity
         do {
             found = try resolver.wait(for: Self.match(device), timeoutSeconds: timeoutSeconds) { waited in
-                console("waiting for the \(role) \(device) (\(waited) s of \(timeoutSeconds == 0 ? "unlimited" : "\(timeoutSeconds) s"))")
+                console(
+                    "waiting for the \(role) \(device) (\(waited) s of \(timeoutSeconds == 0 ? "unlimited" : "\(timeoutSeconds) s"))"
+                )
             }
         } catch {
             throw Failure(reason: error.description)

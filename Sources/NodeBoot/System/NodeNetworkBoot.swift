@@ -23,7 +23,8 @@ public struct NodeNetworkBoot: BootNetwork {
         let lease: NetworkLease
         do {
             lease = try configure(
-                boot, plan: plan, routes: plan.routes.filter { route in route.interface.map { !otherNames.contains($0) } ?? true },
+                boot, plan: plan,
+                routes: plan.routes.filter { route in route.interface.map { !otherNames.contains($0) } ?? true },
                 defaultRoute: true, logger: logger)
         } catch {
             throw failure("\(error)", plan: plan)
@@ -40,7 +41,8 @@ public struct NodeNetworkBoot: BootNetwork {
         for config in plan.interfaces.dropFirst() {
             do {
                 let extra = try configure(
-                    config, plan: plan, routes: plan.routes.filter { $0.interface != nil && $0.interface == config.interfaceName },
+                    config, plan: plan,
+                    routes: plan.routes.filter { $0.interface != nil && $0.interface == config.interfaceName },
                     defaultRoute: false, logger: logger)
                 others.append(extra)
                 if !plan.ignoreDHCPNameservers {
@@ -52,7 +54,9 @@ public struct NodeNetworkBoot: BootNetwork {
             }
         }
         if !others.isEmpty {
-            logger.info("network: also up: \(others.map { "\($0.interfaceName) \($0.address)/\($0.prefixLength)" }.joined(separator: ", "))")
+            logger.info(
+                "network: also up: \(others.map { "\($0.interfaceName) \($0.address)/\($0.prefixLength)" }.joined(separator: ", "))"
+            )
         }
         var bootLease = lease
         if bootLease.hostName == nil { bootLease.hostName = boot.hostname }

@@ -53,7 +53,8 @@ public enum NetworkConfigurator {
         switch method {
         case .dhcp(let hostName, let timeout):
             (link, lease) = try runDHCP(
-                candidates: [link] + otherLinksWithCarrier(than: link, netlink: netlink, selection: selection), hostName: hostName,
+                candidates: [link] + otherLinksWithCarrier(than: link, netlink: netlink, selection: selection),
+                hostName: hostName,
                 timeout: timeout, log: log)
         case .staticAddress(let config):
             guard (1...32).contains(config.prefixLength) else {
@@ -62,17 +63,20 @@ public enum NetworkConfigurator {
             lease = NetworkLease(
                 source: .staticConfiguration, interfaceName: link.name, interfaceIndex: link.index,
                 macAddress: link.macAddress, address: config.address, prefixLength: config.prefixLength,
-                gateway: config.gateway, dnsServers: config.dnsServers, hostName: config.hostName, nextServer: config.peer,
+                gateway: config.gateway, dnsServers: config.dnsServers, hostName: config.hostName,
+                nextServer: config.peer,
                 mtu: config.mtu)
         }
         var addressAdded = false
         do throws(Error) {
             try apply(
-                lease: &lease, link: link, netlink: netlink, defaultRoute: defaultRoute, addressAdded: &addressAdded, log: log)
+                lease: &lease, link: link, netlink: netlink, defaultRoute: defaultRoute, addressAdded: &addressAdded,
+                log: log)
             for route in extraRoutes where route.interfaceName == nil || route.interfaceName == link.name {
                 do {
                     try netlink.addRoute(
-                        destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway, index: link.index)
+                        destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway,
+                        index: link.index)
                     log.info("network: route added", metadata: ["route": "\(route)", "interface": "\(link.name)"])
                 } catch {
                     throw Error.netlink(step: "add route \(route)", interface: link.name, error)
@@ -83,7 +87,8 @@ public enum NetworkConfigurator {
             // address for one the kernel configured (and skip DHCP's root path, DNS and routes).
             do {
                 if addressAdded {
-                    try netlink.deleteAddress(index: link.index, address: lease.address, prefixLength: lease.prefixLength)
+                    try netlink.deleteAddress(
+                        index: link.index, address: lease.address, prefixLength: lease.prefixLength)
                 }
             } catch let cleanup {
                 log.warning("network: could not remove the address after a failure", metadata: ["error": "\(cleanup)"])
@@ -110,7 +115,9 @@ public enum NetworkConfigurator {
 
     /// Finds the link, sets it up and waits (bounded) for carrier. Without a MAC or name every non-loopback link is
     /// set up so that carrier can be detected on each.
-    private static func chooseLink(netlink: RouteNetlink, selection: InterfaceSelection, log: Logger) throws(Error) -> NetworkLink {
+    private static func chooseLink(netlink: RouteNetlink, selection: InterfaceSelection, log: Logger) throws(Error)
+        -> NetworkLink
+    {
         let start = ContinuousClock.now
         let deadline = start.advanced(by: selection.carrierTimeout)
         var raisedUp = Set<Int32>()
@@ -120,13 +127,16 @@ public enum NetworkConfigurator {
         while true {
             do {
                 links = try netlink.links()
-                if try applyRenames(selection.renames, links: links, netlink: netlink, log: log) { links = try netlink.links() }
+                if try applyRenames(selection.renames, links: links, netlink: netlink, log: log) {
+                    links = try netlink.links()
+                }
             } catch {
                 throw .netlink(step: "list and rename links", interface: "-", error)
             }
             if chosen == nil, case .chosen(let link) = InterfaceSelector.choose(from: links, selection: selection) {
                 chosen = link
-                log.info("network: interface chosen", metadata: ["interface": "\(link.name)", "selection": "\(selection)"])
+                log.info(
+                    "network: interface chosen", metadata: ["interface": "\(link.name)", "selection": "\(selection)"])
             }
             if let link = chosen, let mac = selection.assignedMAC, !macAssigned {
                 macAssigned = true
@@ -143,8 +153,10 @@ public enum NetworkConfigurator {
                 }
             }
             // Set up what we may use: the chosen link, or every candidate while looking for carrier.
-            let toRaise = chosen.map { chosen in links.filter { $0.index == chosen.index } } ?? (selection.bootMAC == nil && selection.interfaceName == nil
-                ? links.filter { !$0.isLoopback } : [])
+            let toRaise =
+                chosen.map { chosen in links.filter { $0.index == chosen.index } }
+                ?? (selection.bootMAC == nil && selection.interfaceName == nil
+                    ? links.filter { !$0.isLoopback } : [])
             for link in toRaise where !link.isUp && !raisedUp.contains(link.index) {
                 do {
                     try netlink.setLinkUp(index: link.index)
@@ -154,7 +166,9 @@ public enum NetworkConfigurator {
                     throw .netlink(step: "set link up", interface: link.name, error)
                 }
             }
-            if let current = chosen.flatMap({ chosen in links.first(where: { $0.index == chosen.index }) }), current.hasCarrier {
+            if let current = chosen.flatMap({ chosen in links.first(where: { $0.index == chosen.index }) }),
+                current.hasCarrier
+            {
                 log.info(
                     "network: carrier",
                     metadata: ["interface": "\(current.name)", "after-ms": "\(elapsedMilliseconds(since: start))"])
@@ -170,7 +184,8 @@ public enum NetworkConfigurator {
                 metadata: ["interface": "\(chosen.name)", "seconds": "\(selection.carrierTimeout.components.seconds)"])
             return chosen
         }
-        if selection.bootMAC == nil, selection.interfaceName == nil, let first = links.first(where: { !$0.isLoopback }) {
+        if selection.bootMAC == nil, selection.interfaceName == nil, let first = links.first(where: { !$0.isLoopback })
+        {
             log.warning("network: no link has carrier, trying the first one", metadata: ["interface": "\(first.name)"])
             return first
         }
@@ -186,16 +201,23 @@ public enum NetworkConfigurator {
     ) throws(RouteNetlink.Error) -> Bool {
         var renamed = false
         for rename in renames {
-            guard let link = links.first(where: { $0.macAddress == rename.mac }), link.name != rename.name else { continue }
+            guard let link = links.first(where: { $0.macAddress == rename.mac }), link.name != rename.name else {
+                continue
+            }
             if let holder = links.first(where: { $0.name == rename.name }) {
                 log.warning(
                     "network: ifname= target name is taken, not renaming",
-                    metadata: ["interface": "\(link.name)", "name": "\(rename.name)", "held-by": "\(holder.macAddress?.description ?? "-")"])
+                    metadata: [
+                        "interface": "\(link.name)", "name": "\(rename.name)",
+                        "held-by": "\(holder.macAddress?.description ?? "-")",
+                    ])
                 continue
             }
             if link.isUp { try netlink.setLinkDown(index: link.index) }
             try netlink.renameLink(index: link.index, to: rename.name)
-            log.info("network: interface renamed", metadata: ["from": "\(link.name)", "to": "\(rename.name)", "mac": "\(rename.mac)"])
+            log.info(
+                "network: interface renamed",
+                metadata: ["from": "\(link.name)", "to": "\(rename.name)", "mac": "\(rename.mac)"])
             renamed = true
         }
         return renamed
@@ -214,7 +236,8 @@ public enum NetworkConfigurator {
             return (address, entry.prefixLength)
         }
         guard let (address, prefixLength) = global.first else { return nil }
-        let gateway = try? netlink.routes().first(where: { $0.isDefault && $0.outputInterfaceIndex == link.index })?.gateway
+        let gateway = try? netlink.routes().first(where: { $0.isDefault && $0.outputInterfaceIndex == link.index })?
+            .gateway
         return NetworkLease(
             source: .existing, interfaceName: link.name, interfaceIndex: link.index, macAddress: link.macAddress,
             address: address, prefixLength: prefixLength, gateway: gateway ?? nil, mtu: link.mtu)
@@ -225,7 +248,9 @@ public enum NetworkConfigurator {
     private static func otherLinksWithCarrier(
         than chosen: NetworkLink, netlink: RouteNetlink, selection: InterfaceSelection
     ) -> [NetworkLink] {
-        guard selection.bootMAC == nil, selection.interfaceName == nil, let links = try? netlink.links() else { return [] }
+        guard selection.bootMAC == nil, selection.interfaceName == nil, let links = try? netlink.links() else {
+            return []
+        }
         return links.filter { !$0.isLoopback && $0.index != chosen.index && $0.hasCarrier }
     }
 
@@ -237,19 +262,25 @@ public enum NetworkConfigurator {
         var firstError: Error?
         for link in candidates {
             if candidates.count > 1 {
-                log.info("network: trying dhcp", metadata: ["interface": "\(link.name)", "seconds": "\(share.components.seconds)"])
+                log.info(
+                    "network: trying dhcp",
+                    metadata: ["interface": "\(link.name)", "seconds": "\(share.components.seconds)"])
             }
             do {
                 return (link, try runDHCP(link: link, hostName: hostName, timeout: share, log: log))
             } catch {
-                if candidates.count > 1 { log.warning("network: no lease, trying the next interface", metadata: ["error": "\(error)"]) }
+                if candidates.count > 1 {
+                    log.warning("network: no lease, trying the next interface", metadata: ["error": "\(error)"])
+                }
                 if firstError == nil { firstError = error }
             }
         }
         throw firstError ?? .noInterface(selection: "interface for dhcp", waitedSeconds: 0, links: [])
     }
 
-    private static func runDHCP(link: NetworkLink, hostName: String?, timeout: Duration, log: Logger) throws(Error) -> NetworkLease {
+    private static func runDHCP(link: NetworkLink, hostName: String?, timeout: Duration, log: Logger) throws(Error)
+        -> NetworkLease
+    {
         guard let mac = link.macAddress, !mac.bytes.isEmpty else {
             throw .dhcp(.transport(interface: link.name, detail: "interface has no hardware address"))
         }
@@ -271,14 +302,16 @@ public enum NetworkConfigurator {
             leaseSeconds: dhcp.leaseSeconds,
             routes: dhcp.classlessRoutes.filter { $0.prefixLength > 0 }.map {
                 StaticRoute(
-                    destination: $0.destination, prefixLength: $0.prefixLength, gateway: $0.router.isUnspecified ? nil : $0.router)
+                    destination: $0.destination, prefixLength: $0.prefixLength,
+                    gateway: $0.router.isUnspecified ? nil : $0.router)
             }, searchDomains: dhcp.searchDomains)
     }
 
     /// MTU, address, DHCP option-121 routes, then the default route. A gateway outside the subnet gets a link-scoped
     /// host route first (otherwise the kernel refuses routes through it with ENETUNREACH).
     private static func apply(
-        lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, defaultRoute: Bool, addressAdded: inout Bool,
+        lease: inout NetworkLease, link: NetworkLink, netlink: RouteNetlink, defaultRoute: Bool,
+        addressAdded: inout Bool,
         log: Logger
     ) throws(Error) {
         if let mtu = lease.mtu, mtu != link.mtu {
@@ -299,14 +332,17 @@ public enum NetworkConfigurator {
             metadata: ["interface": "\(link.name)", "address": "\(lease.address)/\(lease.prefixLength)"])
         // On-link routes first: later routes' gateways may only be reachable through them.
         let ordered = lease.routes.filter { $0.gateway == nil } + lease.routes.filter { $0.gateway != nil }
-        var onLink: [StaticRoute] = [StaticRoute(destination: lease.address, prefixLength: lease.prefixLength, gateway: nil)]
+        var onLink: [StaticRoute] = [
+            StaticRoute(destination: lease.address, prefixLength: lease.prefixLength, gateway: nil)
+        ]
         for route in ordered {
             do {
                 if let gateway = route.gateway {
                     try addHostRouteIfOffLink(gateway, onLink: onLink, link: link, netlink: netlink)
                 }
                 try netlink.addRoute(
-                    destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway, index: link.index)
+                    destination: route.destination, prefixLength: route.prefixLength, gateway: route.gateway,
+                    index: link.index)
             } catch {
                 throw .netlink(step: "add route \(route)", interface: link.name, error)
             }
@@ -315,7 +351,9 @@ public enum NetworkConfigurator {
         }
         guard let gateway = lease.gateway else { return }
         guard defaultRoute else {
-            log.info("network: gateway not made the default route (not the boot interface)", metadata: ["interface": "\(link.name)", "gateway": "\(gateway)"])
+            log.info(
+                "network: gateway not made the default route (not the boot interface)",
+                metadata: ["interface": "\(link.name)", "gateway": "\(gateway)"])
             return
         }
         do {

@@ -85,7 +85,8 @@ public struct StaticRoute: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(destination)/\(prefixLength)" + (gateway.map { " via \($0)" } ?? "") + (interfaceName.map { " dev \($0)" } ?? "")
+        "\(destination)/\(prefixLength)" + (gateway.map { " via \($0)" } ?? "")
+            + (interfaceName.map { " dev \($0)" } ?? "")
     }
 }
 

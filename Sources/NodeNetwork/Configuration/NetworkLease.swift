@@ -36,7 +36,8 @@ public struct NetworkLease: Sendable, Hashable {
         source: Source, interfaceName: String, interfaceIndex: Int32, macAddress: MACAddress?, address: IPv4Address,
         prefixLength: Int, gateway: IPv4Address? = nil, dnsServers: [IPAddress] = [], hostName: String? = nil,
         domainName: String? = nil, rootPath: String? = nil, nextServer: IPv4Address? = nil,
-        serverIdentifier: IPv4Address? = nil, mtu: UInt32? = nil, leaseSeconds: UInt32? = nil, routes: [StaticRoute] = [],
+        serverIdentifier: IPv4Address? = nil, mtu: UInt32? = nil, leaseSeconds: UInt32? = nil,
+        routes: [StaticRoute] = [],
         searchDomains: [String]? = nil
     ) {
         self.searchDomains = searchDomains ?? [domainName].compactMap { $0 }
@@ -68,7 +69,8 @@ public struct NetworkLease: Sendable, Hashable {
         fields.append(("address", JSONText.quoted(address.description)))
         fields.append(("prefixLength", String(prefixLength)))
         fields.append(("gateway", JSONText.optional(gateway?.description)))
-        fields.append(("dnsServers", "[" + dnsServers.map { JSONText.quoted($0.description) }.joined(separator: ",") + "]"))
+        fields.append(
+            ("dnsServers", "[" + dnsServers.map { JSONText.quoted($0.description) }.joined(separator: ",") + "]"))
         fields.append(("hostName", JSONText.optional(hostName)))
         fields.append(("domainName", JSONText.optional(domainName)))
         fields.append(("searchDomains", "[" + searchDomains.map { JSONText.quoted($0) }.joined(separator: ",") + "]"))

@@ -12,7 +12,9 @@ public enum ResolvConf {
             count += 1
             lines.append((count > 3 ? "# (glibc uses only three) " : "") + "nameserver \(server)")
         }
-        let domains = searchDomains.filter { !$0.isEmpty && !$0.contains(where: { $0 == " " || $0 == "\n" || $0 == "\t" }) }
+        let domains = searchDomains.filter {
+            !$0.isEmpty && !$0.contains(where: { $0 == " " || $0 == "\n" || $0 == "\t" })
+        }
         if !domains.isEmpty { lines.append("search " + domains.joined(separator: " ")) }
         return lines.joined(separator: "\n") + "\n"
     }

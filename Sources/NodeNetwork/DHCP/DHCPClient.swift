@@ -44,7 +44,8 @@ public struct DHCPClient: Sendable {
 
         public init(
             interfaceName: String, macAddress: MACAddress, hostName: String? = nil, clientIdentifier: [UInt8]? = nil,
-            timeout: Duration = .seconds(60), initialInterval: Duration = .seconds(2), maximumInterval: Duration = .seconds(16),
+            timeout: Duration = .seconds(60), initialInterval: Duration = .seconds(2),
+            maximumInterval: Duration = .seconds(16),
             requestAttempts: Int = 4
         ) {
             self.interfaceName = interfaceName
@@ -61,7 +62,8 @@ public struct DHCPClient: Sendable {
     /// Options asked for in option 55.
     public static let requestedParameters: [UInt8] = [
         DHCPOptionCode.subnetMask, DHCPOptionCode.router, DHCPOptionCode.domainNameServer, DHCPOptionCode.hostName,
-        DHCPOptionCode.domainName, DHCPOptionCode.rootPath, DHCPOptionCode.interfaceMTU, DHCPOptionCode.broadcastAddress,
+        DHCPOptionCode.domainName, DHCPOptionCode.rootPath, DHCPOptionCode.interfaceMTU,
+        DHCPOptionCode.broadcastAddress,
         DHCPOptionCode.leaseTime, DHCPOptionCode.serverIdentifier, DHCPOptionCode.renewalTime,
         DHCPOptionCode.rebindingTime, DHCPOptionCode.tftpServerName, DHCPOptionCode.bootFileName,
         DHCPOptionCode.domainSearch, DHCPOptionCode.classlessStaticRoute,
@@ -84,7 +86,8 @@ public struct DHCPClient: Sendable {
         message.flags = DHCPMessage.broadcastFlag
         message.options.set(messageType: type)
         message.options.set(
-            code: DHCPOptionCode.clientIdentifier, data: configuration.clientIdentifier ?? ([1] + configuration.macAddress.bytes))
+            code: DHCPOptionCode.clientIdentifier,
+            data: configuration.clientIdentifier ?? ([1] + configuration.macAddress.bytes))
         if let offer {
             message.options.set(code: DHCPOptionCode.requestedAddress, address: offer.yourAddress)
             if let server = offer.options.serverIdentifier {
@@ -140,11 +143,16 @@ public struct DHCPClient: Sendable {
             // Requesting: an ACK or a NAK from the server we selected.
             let selectedServer = offer.options.serverIdentifier
             let ackResult = try exchange(
-                transport: transport, start: start, deadline: deadline, maximumAttempts: configuration.requestAttempts, log: log,
-                build: { seconds in message(type: .request, transactionID: xid, secondsElapsed: seconds, selecting: offer) },
+                transport: transport, start: start, deadline: deadline, maximumAttempts: configuration.requestAttempts,
+                log: log,
+                build: { seconds in
+                    message(type: .request, transactionID: xid, secondsElapsed: seconds, selecting: offer)
+                },
                 accept: { reply in
                     guard let type = reply.options.messageType, type == .ack || type == .nak else { return nil }
-                    if let selectedServer, let from = reply.options.serverIdentifier, from != selectedServer { return nil }
+                    if let selectedServer, let from = reply.options.serverIdentifier, from != selectedServer {
+                        return nil
+                    }
                     return reply
                 })
             transmissions += ackResult.attempts
@@ -168,7 +176,8 @@ public struct DHCPClient: Sendable {
             guard let lease = DHCPLease(acknowledgement: answer) else {
                 lastPhase = "usable DHCPACK (it carried no address)"
                 pause(until: deadline)
-                log.warning("dhcp: acknowledgement without an address, discovering again", metadata: ["interface": "\(name)"])
+                log.warning(
+                    "dhcp: acknowledgement without an address, discovering again", metadata: ["interface": "\(name)"])
                 continue
             }
             log.info(
@@ -187,13 +196,16 @@ public struct DHCPClient: Sendable {
     }
 
     private func pause(until deadline: ContinuousClock.Instant) {
-        Pause.sleep(milliseconds: Waiting.milliseconds(of: min(Self.jittered(configuration.initialInterval), ContinuousClock.now.duration(to: deadline))))
+        Pause.sleep(
+            milliseconds: Waiting.milliseconds(
+                of: min(Self.jittered(configuration.initialInterval), ContinuousClock.now.duration(to: deadline))))
     }
 
     /// Sends `build(seconds)` and waits for a reply `accept` takes, retransmitting on the backoff schedule until
     /// `maximumAttempts` or `deadline`.
     private func exchange(
-        transport: DHCPTransport, start: ContinuousClock.Instant, deadline: ContinuousClock.Instant, maximumAttempts: Int,
+        transport: DHCPTransport, start: ContinuousClock.Instant, deadline: ContinuousClock.Instant,
+        maximumAttempts: Int,
         log: Logger, build: (UInt16) -> DHCPMessage, accept: (DHCPMessage) -> DHCPMessage?
     ) throws(Error) -> (reply: DHCPMessage?, attempts: Int) {
         var interval = configuration.initialInterval

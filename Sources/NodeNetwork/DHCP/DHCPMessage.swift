@@ -67,7 +67,9 @@ public struct DHCPMessage: Sendable, Hashable {
         bytes.append(UInt8(secondsElapsed & 0xFF))
         bytes.append(UInt8(flags >> 8))
         bytes.append(UInt8(flags & 0xFF))
-        for address in [clientAddress, yourAddress, serverAddress, relayAddress] { bytes.append(contentsOf: address.bytes) }
+        for address in [clientAddress, yourAddress, serverAddress, relayAddress] {
+            bytes.append(contentsOf: address.bytes)
+        }
         bytes.append(contentsOf: Self.fixedField(clientHardwareAddress, length: 16))
         bytes.append(contentsOf: Self.fixedField(Array(serverName.utf8), length: 64))
         bytes.append(contentsOf: Self.fixedField(Array(bootFile.utf8), length: 128))

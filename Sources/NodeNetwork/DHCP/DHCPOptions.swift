@@ -161,7 +161,8 @@ public struct DHCPOptions: Sendable, Hashable {
             guard let router = IPv4Address(bytes: data[routerStart..<(routerStart + 4)]) else { return nil }
             routes.append(
                 DHCPClasslessRoute(
-                    destination: IPv4Address(value: destination).masked(prefixLength: width), prefixLength: width, router: router))
+                    destination: IPv4Address(value: destination).masked(prefixLength: width), prefixLength: width,
+                    router: router))
             offset = routerStart + 4
         }
         return routes
@@ -181,7 +182,9 @@ public struct DHCPOptions: Sendable, Hashable {
     /// A list of addresses; a length that is not a multiple of 4 drops the trailing bytes.
     private func addresses(_ code: UInt8) -> [IPv4Address] {
         guard let data = self[code] else { return [] }
-        return stride(from: 0, to: data.count - data.count % 4, by: 4).compactMap { IPv4Address(bytes: data[$0..<($0 + 4)]) }
+        return stride(from: 0, to: data.count - data.count % 4, by: 4).compactMap {
+            IPv4Address(bytes: data[$0..<($0 + 4)])
+        }
     }
 
     private func uint32(_ code: UInt8) -> UInt32? {
@@ -199,14 +202,18 @@ public struct DHCPOptions: Sendable, Hashable {
 
     // MARK: Typed writers
 
-    public mutating func set(messageType: DHCPMessageType) { set(code: DHCPOptionCode.messageType, data: [messageType.rawValue]) }
+    public mutating func set(messageType: DHCPMessageType) {
+        set(code: DHCPOptionCode.messageType, data: [messageType.rawValue])
+    }
     public mutating func set(code: UInt8, address: IPv4Address) { set(code: code, data: address.bytes) }
     public mutating func set(code: UInt8, text: String) { set(code: code, data: Array(text.utf8)) }
     public mutating func set(code: UInt8, uint16 value: UInt16) {
         set(code: code, data: [UInt8(value >> 8), UInt8(value & 0xFF)])
     }
     public mutating func set(code: UInt8, uint32 value: UInt32) {
-        set(code: code, data: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
+        set(
+            code: code,
+            data: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
     }
 }
 

@@ -162,7 +162,9 @@ public struct DNSMessage: Sendable, Hashable {
             else { throw .truncatedRecord(section: "answer", index: index, offset: offset) }
             let dataStart = next + 10
             let dataEnd = dataStart + Int(length)
-            guard dataEnd <= bytes.count else { throw .truncatedRecord(section: "answer", index: index, offset: offset) }
+            guard dataEnd <= bytes.count else {
+                throw .truncatedRecord(section: "answer", index: index, offset: offset)
+            }
             let raw = Array(bytes[dataStart..<dataEnd])
             let data: DNSRecord.Data
             switch (type, recordClass) {

@@ -17,7 +17,8 @@ public enum DNSName {
             case .labelTooLong(let name): "dns: name '\(name)' has a label longer than 63 bytes"
             case .nameTooLong(let name): "dns: name '\(name)' is longer than 255 bytes on the wire"
             case .truncated(let offset): "dns: name at byte \(offset) runs past the end of the message"
-            case .badLabelType(let byte, let offset): "dns: reserved label type 0x\(String(byte, radix: 16)) at byte \(offset)"
+            case .badLabelType(let byte, let offset):
+                "dns: reserved label type 0x\(String(byte, radix: 16)) at byte \(offset)"
             case .pointerLoop(let offset): "dns: compression pointers starting at byte \(offset) loop or chain too deep"
             case .pointerOutOfRange(let target, let offset):
                 "dns: compression pointer at byte \(offset) points to \(target), past the message"

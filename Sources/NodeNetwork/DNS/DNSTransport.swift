@@ -7,7 +7,8 @@ public protocol DNSTransport: AnyObject {
         query: [UInt8], server: SocketAddress, deadline: ContinuousClock.Instant, accept: ([UInt8]) -> Bool
     ) throws(Resolver.TransportError) -> [UInt8]?
     /// Sends `query` over TCP (two-byte length prefix, RFC 1035 section 4.2.2) and returns the reply.
-    func exchangeTCP(query: [UInt8], server: SocketAddress, deadline: ContinuousClock.Instant) throws(Resolver.TransportError) -> [UInt8]
+    func exchangeTCP(query: [UInt8], server: SocketAddress, deadline: ContinuousClock.Instant) throws(Resolver
+        .TransportError) -> [UInt8]
 }
 
 /// DNS over the kernel's UDP and TCP sockets.
@@ -38,13 +39,15 @@ public final class DNSSocketTransport: DNSTransport {
     ) throws(Resolver.TransportError) -> [UInt8] {
         do {
             // Each call gets what is left of the one deadline, so the exchange as a whole ends by it.
-            let connection = try TCPStream.connect(to: server, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
+            let connection = try TCPStream.connect(
+                to: server, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
             defer { connection.close() }
             var framed: [UInt8] = []
             appendBigEndian(UInt16(clamping: query.count), to: &framed)
             framed.append(contentsOf: query)
             try connection.send(framed, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
-            let lengthBytes = try connection.receive(exactly: 2, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
+            let lengthBytes = try connection.receive(
+                exactly: 2, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
             let length = Int(lengthBytes.first ?? 0) << 8 | Int(lengthBytes.last ?? 0)
             return try connection.receive(exactly: length, timeoutMilliseconds: Waiting.milliseconds(until: deadline))
         } catch {

@@ -81,14 +81,18 @@ public struct Resolver: Sendable {
                 v6 = try lookup(name: candidate, type: .aaaa, transport: transport, log: log)
             } catch {
                 guard !v4.addresses.isEmpty else { throw error }
-                log?.debug("dns: aaaa query failed, keeping the a records", metadata: ["name": "\(candidate)", "error": "\(error)"])
+                log?.debug(
+                    "dns: aaaa query failed, keeping the a records",
+                    metadata: ["name": "\(candidate)", "error": "\(error)"])
                 v6 = LookupResult(addresses: [], nameMissing: false, server: v4.server)
             }
             let addresses = v4.addresses + v6.addresses
             if !addresses.isEmpty {
                 log?.info(
                     "dns: resolved",
-                    metadata: ["name": "\(candidate)", "addresses": "\(addresses.map(\.description).joined(separator: ","))"])
+                    metadata: [
+                        "name": "\(candidate)", "addresses": "\(addresses.map(\.description).joined(separator: ","))",
+                    ])
                 return addresses
             }
         }
@@ -99,7 +103,9 @@ public struct Resolver: Sendable {
     /// list; a single label after it (glibc's `ndots:1` behaviour).
     func candidateNames(for host: String) -> [String] {
         if host.hasSuffix(".") { return [String(host.dropLast())] }
-        let searched = searchDomains.filter { !$0.isEmpty }.map { host + "." + ($0.hasSuffix(".") ? String($0.dropLast()) : $0) }
+        let searched = searchDomains.filter { !$0.isEmpty }.map {
+            host + "." + ($0.hasSuffix(".") ? String($0.dropLast()) : $0)
+        }
         return host.contains(".") ? [host] + searched : searched + [host]
     }
 
@@ -110,12 +116,15 @@ public struct Resolver: Sendable {
     }
 
     /// One record type for one name, following CNAMEs.
-    private func lookup(name: String, type: DNSRecordType, transport: DNSTransport, log: Logger?) throws(Error) -> LookupResult {
+    private func lookup(name: String, type: DNSRecordType, transport: DNSTransport, log: Logger?) throws(Error)
+        -> LookupResult
+    {
         var current = name
         var hops = 0
         var visited: Set<String> = []
         while true {
-            let (reply, server) = try query(name: current, type: type, originalName: name, transport: transport, log: log)
+            let (reply, server) = try query(
+                name: current, type: type, originalName: name, transport: transport, log: log)
             if reply.responseCode == DNSResponseCode.nameError.rawValue {
                 return LookupResult(addresses: [], nameMissing: true, server: server)
             }
@@ -184,16 +193,22 @@ public struct Resolver: Sendable {
                 }
                 do {
                     let deadline = ContinuousClock.now.advanced(by: timeoutPerTry)
-                    guard var bytes = try transport.exchangeUDP(query: query, server: address, deadline: deadline, accept: accept)
+                    guard
+                        var bytes = try transport.exchangeUDP(
+                            query: query, server: address, deadline: deadline, accept: accept)
                     else {
                         failures.append("\(server): timeout")
-                        log?.debug("dns: timeout", metadata: ["server": "\(server)", "name": "\(name)", "try": "\(tries)"])
+                        log?.debug(
+                            "dns: timeout", metadata: ["server": "\(server)", "name": "\(name)", "try": "\(tries)"])
                         continue
                     }
                     if Self.isTruncatedResponse(bytes, id: id) {
-                        log?.debug("dns: truncated reply, retrying over tcp", metadata: ["server": "\(server)", "name": "\(name)"])
+                        log?.debug(
+                            "dns: truncated reply, retrying over tcp",
+                            metadata: ["server": "\(server)", "name": "\(name)"])
                         bytes = try transport.exchangeTCP(
-                            query: query, server: address, deadline: ContinuousClock.now.advanced(by: timeoutPerTry * 2))
+                            query: query, server: address, deadline: ContinuousClock.now.advanced(by: timeoutPerTry * 2)
+                        )
                         guard accept(bytes) else {
                             failures.append("\(server): tcp reply does not answer the query")
                             continue
@@ -210,7 +225,8 @@ public struct Resolver: Sendable {
                     case .noError?, .nameError?:
                         return (reply, server.description)
                     default:
-                        let code = DNSResponseCode(rawValue: reply.responseCode)?.description ?? "rcode \(reply.responseCode)"
+                        let code =
+                            DNSResponseCode(rawValue: reply.responseCode)?.description ?? "rcode \(reply.responseCode)"
                         failures.append("\(server): \(code)")
                     }
                 } catch {

@@ -54,8 +54,10 @@ public struct FileStatus: Sendable, Equatable {
         gid = UInt32(st.st_gid)
         size = Int64(st.st_size)
         blocks = Int64(st.st_blocks)
-        mtime = FileTimestamp(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int32(truncatingIfNeeded: st.st_mtim.tv_nsec))
-        ctime = FileTimestamp(seconds: Int64(st.st_ctim.tv_sec), nanoseconds: Int32(truncatingIfNeeded: st.st_ctim.tv_nsec))
+        mtime = FileTimestamp(
+            seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int32(truncatingIfNeeded: st.st_mtim.tv_nsec))
+        ctime = FileTimestamp(
+            seconds: Int64(st.st_ctim.tv_sec), nanoseconds: Int32(truncatingIfNeeded: st.st_ctim.tv_nsec))
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
         linkCount = UInt64(st.st_nlink)

@@ -3,7 +3,9 @@ import Glibc
 import SystemPackage
 
 extension FileTree {
-    public static func makeDirectory(in directory: FileDescriptor, _ name: some FileTreeName, permissions: UInt32) throws(Error) {
+    public static func makeDirectory(in directory: FileDescriptor, _ name: some FileTreeName, permissions: UInt32)
+        throws(Error)
+    {
         let name = name.pathBytes
         try checkComponent(name)
         _ = try retrying("mkdir", name) { name.withCString { mkdirat(directory.rawValue, $0, mode_t(permissions)) } }
@@ -32,7 +34,9 @@ extension FileTree {
         }
     }
 
-    public static func makeSymlink(in directory: FileDescriptor, _ name: some FileTreeName, target: some FileTreeName) throws(Error) {
+    public static func makeSymlink(in directory: FileDescriptor, _ name: some FileTreeName, target: some FileTreeName)
+        throws(Error)
+    {
         let name = name.pathBytes
         let target = target.pathBytes
         try checkComponent(name)
@@ -43,7 +47,8 @@ extension FileTree {
 
     /// Hard-links `existing` in `existingDirectory` as `name` in `directory`; a symlink is linked as itself.
     public static func makeHardLink(
-        from existingDirectory: FileDescriptor, _ existing: some FileTreeName, in directory: FileDescriptor, _ name: some FileTreeName
+        from existingDirectory: FileDescriptor, _ existing: some FileTreeName, in directory: FileDescriptor,
+        _ name: some FileTreeName
     ) throws(Error) {
         let existing = existing.pathBytes
         try checkComponent(existing)
@@ -57,7 +62,9 @@ extension FileTree {
     }
 
     /// chown without following a symlink.
-    public static func changeOwner(in directory: FileDescriptor, _ name: some FileTreeName, uid: UInt32, gid: UInt32) throws(Error) {
+    public static func changeOwner(in directory: FileDescriptor, _ name: some FileTreeName, uid: UInt32, gid: UInt32)
+        throws(Error)
+    {
         let name = name.pathBytes
         try checkComponent(name)
         _ = try retrying("chown", name) {
@@ -66,7 +73,9 @@ extension FileTree {
     }
 
     /// chmod of `name`; callers only use it on entries they just created and know are not symlinks.
-    public static func changeMode(in directory: FileDescriptor, _ name: some FileTreeName, permissions: UInt32) throws(Error) {
+    public static func changeMode(in directory: FileDescriptor, _ name: some FileTreeName, permissions: UInt32)
+        throws(Error)
+    {
         let name = name.pathBytes
         try checkComponent(name)
         _ = try retrying("chmod", name) {
@@ -75,7 +84,9 @@ extension FileTree {
     }
 
     /// Sets access and modification time of `name` without following a symlink.
-    public static func setTimes(in directory: FileDescriptor, _ name: some FileTreeName, modified: FileTimestamp) throws(Error) {
+    public static func setTimes(in directory: FileDescriptor, _ name: some FileTreeName, modified: FileTimestamp)
+        throws(Error)
+    {
         let name = name.pathBytes
         try checkComponent(name)
         let time = timespec(tv_sec: time_t(modified.seconds), tv_nsec: Int(modified.nanoseconds))

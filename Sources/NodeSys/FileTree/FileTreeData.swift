@@ -13,7 +13,9 @@ extension FileTree {
         try seek(fd, offset, nodeinit_seek_hole(), path: path)
     }
 
-    private static func seek(_ fd: FileDescriptor, _ offset: Int64, _ whence: Int32, path: String) throws(Error) -> Int64? {
+    private static func seek(_ fd: FileDescriptor, _ offset: Int64, _ whence: Int32, path: String) throws(Error)
+        -> Int64?
+    {
         switch valueOrErrno(retryOnInterrupt: false, { lseek(fd.rawValue, off_t(offset), whence) }) {
         case .success(let position): return Int64(position)
         case .failure(.noSuchAddressOrDevice): return nil

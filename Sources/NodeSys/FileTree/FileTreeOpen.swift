@@ -3,7 +3,8 @@ import SystemPackage
 
 extension FileTree {
     /// `valueOrErrno` (EINTR retried there) with the failure as `Error.system` naming `operation` and `path`.
-    static func retrying<I: FixedWidthInteger>(_ operation: String, _ path: String, _ body: () -> I) throws(Error) -> I {
+    static func retrying<I: FixedWidthInteger>(_ operation: String, _ path: String, _ body: () -> I) throws(Error) -> I
+    {
         switch valueOrErrno(body) {
         case .success(let value): return value
         case .failure(let errno): throw .system(operation: operation, path: path, errno: errno)
@@ -11,7 +12,9 @@ extension FileTree {
     }
 
     /// The same for a name given as bytes: the message shows its escaped display form.
-    static func retrying<I: FixedWidthInteger>(_ operation: String, _ name: PathBytes, _ body: () -> I) throws(Error) -> I {
+    static func retrying<I: FixedWidthInteger>(_ operation: String, _ name: PathBytes, _ body: () -> I) throws(Error)
+        -> I
+    {
         try retrying(operation, name.description, body)
     }
 
@@ -24,7 +27,9 @@ extension FileTree {
     }
 
     /// Opens the subdirectory `name` of `directory`, refusing a symlink (ELOOP) or a non-directory (ENOTDIR).
-    public static func openDirectory(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> FileDescriptor {
+    public static func openDirectory(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error)
+        -> FileDescriptor
+    {
         let name = name.pathBytes
         try checkComponent(name)
         let fd = try retrying("open directory", name) {
@@ -35,11 +40,15 @@ extension FileTree {
 
     /// Opens the file `name` of `directory` for reading without following a symlink.
     /// O_NONBLOCK keeps a FIFO or device that raced into place from blocking the walk.
-    public static func openForReading(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> FileDescriptor {
+    public static func openForReading(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error)
+        -> FileDescriptor
+    {
         let name = name.pathBytes
         try checkComponent(name)
         let fd = try retrying("open", name) {
-            name.withCString { openat(directory.rawValue, $0, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
+            name.withCString {
+                openat(directory.rawValue, $0, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+            }
         }
         return FileDescriptor(rawValue: fd)
     }
@@ -52,7 +61,8 @@ extension FileTree {
         try checkComponent(name)
         let fd = try retrying("create", name) {
             name.withCString {
-                openat(directory.rawValue, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
+                openat(
+                    directory.rawValue, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
             }
         }
         return FileDescriptor(rawValue: fd)
@@ -63,12 +73,16 @@ extension FileTree {
         let name = name.pathBytes
         try checkComponent(name)
         var st = stat()
-        _ = try retrying("stat", name) { name.withCString { fstatat(directory.rawValue, $0, &st, AT_SYMLINK_NOFOLLOW) } }
+        _ = try retrying("stat", name) {
+            name.withCString { fstatat(directory.rawValue, $0, &st, AT_SYMLINK_NOFOLLOW) }
+        }
         return FileStatus(st)
     }
 
     /// `lstat` of `name`, or nil when nothing exists there.
-    public static func statusIfPresent(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> FileStatus? {
+    public static func statusIfPresent(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error)
+        -> FileStatus?
+    {
         do {
             return try status(in: directory, name)
         } catch {
@@ -90,7 +104,8 @@ extension FileTree {
     }
 
     /// Target of the symlink `name` in `directory`, byte for byte.
-    public static func readLinkBytes(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> PathBytes {
+    public static func readLinkBytes(in directory: FileDescriptor, _ name: some FileTreeName) throws(Error) -> PathBytes
+    {
         let name = name.pathBytes
         try checkComponent(name)
         var capacity = 256

@@ -79,11 +79,13 @@ extension FileTree {
             reading: while true {
                 var value = [UInt8](repeating: 0, count: valueCapacity)
                 let count: Int
-                switch valueOrErrno({ value.withUnsafeMutableBytes { get(attribute, $0.baseAddress, valueCapacity) } }) {
+                switch valueOrErrno({ value.withUnsafeMutableBytes { get(attribute, $0.baseAddress, valueCapacity) } })
+                {
                 case .success(let length): count = length
                 case .failure(.outOfRange) where valueCapacity < 1 << 20: valueCapacity *= 16; continue
                 case .failure(.noData): break reading  // removed between list and get
-                case .failure(let errno): throw .system(operation: "getxattr \(PathBytes(attribute))", path: path, errno: errno)
+                case .failure(let errno):
+                    throw .system(operation: "getxattr \(PathBytes(attribute))", path: path, errno: errno)
                 }
                 value.removeSubrange(count...)
                 attributes.append(ExtendedAttribute(name: attribute, value: value))

@@ -12,7 +12,9 @@ public struct PathBytes: Sendable, Hashable, Comparable, ExpressibleByStringInte
     public init<Bytes: Sequence<UInt8>>(bytes: Bytes) { self.bytes = Array(bytes) }
     public init(_ string: String) { bytes = Array(string.utf8) }
     public init(stringLiteral value: String) { bytes = Array(value.utf8) }
-    public init(stringInterpolation: DefaultStringInterpolation) { bytes = Array(String(stringInterpolation: stringInterpolation).utf8) }
+    public init(stringInterpolation: DefaultStringInterpolation) {
+        bytes = Array(String(stringInterpolation: stringInterpolation).utf8)
+    }
 
     public var isEmpty: Bool { bytes.isEmpty }
     public var count: Int { bytes.count }

@@ -1,6 +1,6 @@
 import CNodeShim
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// A file written under a temporary name in its target directory and renamed into place by
 /// `commit`, so readers see either no file or the complete one. `discard` removes the temporary
@@ -33,7 +33,8 @@ public struct AtomicOutputFile: Sendable {
         let raw = template.withUnsafeMutableBufferPointer { buffer in
             nodeinit_mkstemp_cloexec(buffer.baseAddress)
         }
-        let temporary = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let temporary = String(
+            decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if raw == -1 { throw .create(path: temporary, Errno(rawValue: errno)) }
         // mkostemp creates 0600; a layer or image file is not secret, use the usual 0644 (umask applies).
         let mask = umask(0o022)

@@ -1,5 +1,5 @@
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// Whole-file reads and writes for small kernel and configuration files (/proc, /sys, modules.*).
 public enum FileContents {

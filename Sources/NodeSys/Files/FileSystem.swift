@@ -1,5 +1,5 @@
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// Path-level operations the boot needs: directories, links, existence, listing.
 public enum FileSystem {

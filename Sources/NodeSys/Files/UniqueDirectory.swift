@@ -6,7 +6,8 @@ extension PathOperations {
         case create(template: String, Errno)
         public var description: String {
             switch self {
-            case .create(let template, let e): "cannot create a private directory \(template): \(e) (errno \(e.rawValue))"
+            case .create(let template, let e):
+                "cannot create a private directory \(template): \(e) (errno \(e.rawValue))"
             }
         }
     }

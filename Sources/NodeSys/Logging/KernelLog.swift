@@ -1,7 +1,7 @@
+import Glibc
 import Logging
 import Synchronization
 import SystemPackage
-import Glibc
 
 /// The boot log sink: every line goes to the console and /dev/kmsg with a CLOCK_BOOTTIME timestamp,
 /// is kept in memory, and is appended to a file (/run/nodeinit/boot.log) once one is attached.
@@ -76,7 +76,8 @@ public final class KernelLog: Sendable {
                 if let file = state.file { _ = try? file.writeAll((line + "\n").utf8) }
                 var echoedByKernel = false
                 if let kmsg = state.kmsg {
-                    echoedByKernel = (try? kmsg.writeAll("<\(priority)>\(label): \(text)".utf8)) != nil
+                    echoedByKernel =
+                        (try? kmsg.writeAll("<\(priority)>\(label): \(text)".utf8)) != nil
                         && priority < state.consoleLogLevel
                 }
                 if !echoedByKernel { _ = try? console.writeAll((line + "\n").utf8) }

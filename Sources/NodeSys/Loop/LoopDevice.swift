@@ -21,7 +21,9 @@ public struct LoopDevice: Sendable {
     }
 
     /// Attaches the already-open backing file `backing` (its name `backingName` is for messages).
-    public static func attach(_ backing: FileDescriptor, backingName: String, readOnly: Bool) throws(Error) -> LoopDevice {
+    public static func attach(_ backing: FileDescriptor, backingName: String, readOnly: Bool) throws(Error)
+        -> LoopDevice
+    {
         var number: Int32 = -1
         let fd = nodeinit_loop_attach(backing.rawValue, readOnly ? 1 : 0, &number)
         if fd < 0 { throw .attach(backing: backingName, errno: Errno(rawValue: Glibc.errno)) }

@@ -40,7 +40,9 @@ public struct ModuleDependencies: Sendable {
     /// The modules to load for `requested`, dependencies first, each once. Walks each module's own
     /// dependency list depth-first, so the order holds even if a line's list were not already sorted.
     /// Names in `skip` (built-in or loaded) are left out but their dependencies are still considered.
-    public func loadOrder(for requested: [ModuleName], skipping skip: Set<ModuleName> = []) throws(Error) -> [ModuleName] {
+    public func loadOrder(for requested: [ModuleName], skipping skip: Set<ModuleName> = []) throws(Error)
+        -> [ModuleName]
+    {
         var order: [ModuleName] = []
         var done: Set<ModuleName> = []
         var inProgress: [ModuleName] = []

@@ -1,7 +1,7 @@
 import CNodeShim
+import Glibc
 import Logging
 import SystemPackage
-import Glibc
 
 /// Loads kernel modules from /lib/modules/<release> with finit_module(2), dependencies first,
 /// skipping built-in and already-loaded modules, passing `mod.param=` parameters.
@@ -70,7 +70,8 @@ public struct ModuleLoader: Sendable {
             throw .indexUnreadable(error)
         }
         aliases = ModuleAliases(parsing: (try? FileContents.string(at: directory + "/modules.alias")) ?? "")
-        builtin = KernelModuleLists.builtin(parsing: (try? FileContents.string(at: directory + "/modules.builtin")) ?? "")
+        builtin = KernelModuleLists.builtin(
+            parsing: (try? FileContents.string(at: directory + "/modules.builtin")) ?? "")
         present = KernelModuleLists.loaded(parsing: (try? FileContents.string(at: "/proc/modules")) ?? "")
     }
 

@@ -18,7 +18,8 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(source: String, target: String, fileSystemType: String?, options: String) {
-        self.init(source: source, target: target, fileSystemType: fileSystemType, options: MountOptions(parsing: options))
+        self.init(
+            source: source, target: target, fileSystemType: fileSystemType, options: MountOptions(parsing: options))
     }
 
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {

@@ -1,6 +1,6 @@
+import Glibc
 import Logging
 import SystemPackage
-import Glibc
 
 /// Hands the machine from the initramfs (rootfs) to a mounted root, u-root style. pivot_root does
 /// not work from rootfs, so: move /dev /proc /sys /run into the new root, chdir there, move the new
@@ -108,7 +108,9 @@ public struct SwitchRoot: Sendable {
             }
             if name == "." || name == ".." { continue }
             var info = stat()
-            guard fstatat(directory.rawValue, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_dev == device else { continue }
+            guard fstatat(directory.rawValue, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_dev == device else {
+                continue
+            }
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 let child = openat(directory.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if child >= 0 {

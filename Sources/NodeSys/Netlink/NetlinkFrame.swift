@@ -118,9 +118,11 @@ public struct NetlinkMessage: Sendable, Hashable {
             else { throw .truncatedHeader(offset: offset, available: available) }
             let length = Int(length32)
             guard length >= NetlinkConstants.headerSize, length <= available,
-                let payload = reader.slice(at: offset + NetlinkConstants.headerSize, count: length - NetlinkConstants.headerSize)
+                let payload = reader.slice(
+                    at: offset + NetlinkConstants.headerSize, count: length - NetlinkConstants.headerSize)
             else { throw .badLength(offset: offset, declared: length, available: available) }
-            messages.append(NetlinkMessage(type: type, flags: flags, sequence: sequence, portID: port, payload: payload))
+            messages.append(
+                NetlinkMessage(type: type, flags: flags, sequence: sequence, portID: port, payload: payload))
             let aligned = (length + 3) & ~3
             offset += min(aligned, available)
         }

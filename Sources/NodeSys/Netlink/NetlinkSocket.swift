@@ -18,7 +18,8 @@ public final class NetlinkSocket: NetlinkTransport {
     public private(set) var fd: FileDescriptor
 
     public init() throws(RouteNetlink.Error) {
-        let fd = socket(Self.addressFamilyNetlink, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Self.protocolRoute)
+        let fd = socket(
+            Self.addressFamilyNetlink, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Self.protocolRoute)
         guard fd >= 0 else { throw .system(.last("socket(AF_NETLINK, NETLINK_ROUTE)")) }
         self.fd = FileDescriptor(rawValue: fd)
     }
@@ -50,7 +51,9 @@ public final class NetlinkSocket: NetlinkTransport {
             // 64 KiB: the kernel sizes dump chunks to the reader's buffer, never above this.
             var buffer = [UInt8](repeating: 0, count: 65_536)
             let received: Int
-            switch valueOrErrno({ buffer.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) } }) {
+            switch valueOrErrno({
+                buffer.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            }) {
             case .success(let count): received = count
             case .failure(.resourceTemporarilyUnavailable): continue  // EWOULDBLOCK is the same value on Linux
             case .failure(let errno): throw .system(SocketSystemError(operation: "netlink recv", errno: errno))

@@ -45,11 +45,13 @@ public struct NetworkLink: Sendable, Hashable, CustomStringConvertible {
         let name = attributes[NetlinkConstants.linkAttributeName].map(Self.cString) ?? "if\(index)"
         let mac = attributes[NetlinkConstants.linkAttributeAddress].flatMap { $0.isEmpty ? nil : MACAddress(bytes: $0) }
         let mtu = attributes[NetlinkConstants.linkAttributeMTU].flatMap { NetlinkReader($0).uint32(at: 0) }
-        let state = attributes[NetlinkConstants.linkAttributeOperationalState]
+        let state =
+            attributes[NetlinkConstants.linkAttributeOperationalState]
             .flatMap { $0.first }.flatMap { OperationalState(rawValue: $0) } ?? .unknown
         let carrier = attributes[NetlinkConstants.linkAttributeCarrier].flatMap { $0.first }.map { $0 != 0 }
         return NetworkLink(
-            index: index, name: name, macAddress: mac, flags: flags, mtu: mtu, operationalState: state, carrier: carrier)
+            index: index, name: name, macAddress: mac, flags: flags, mtu: mtu, operationalState: state, carrier: carrier
+        )
     }
 
     static func cString(_ bytes: [UInt8]) -> String {
@@ -78,11 +80,14 @@ public struct InterfaceAddress: Sendable, Hashable, CustomStringConvertible {
     /// point-to-point links; IFA_ADDRESS otherwise.
     public static func parse(payload: [UInt8]) -> InterfaceAddress? {
         let reader = NetlinkReader(payload)
-        guard let family = reader.uint8(at: 0), let prefix = reader.uint8(at: 1), let index = reader.uint32(at: 4) else {
+        guard let family = reader.uint8(at: 0), let prefix = reader.uint8(at: 1), let index = reader.uint32(at: 4)
+        else {
             return nil
         }
         let attributes = NetlinkMessage.attributes(in: payload, from: 8)
-        guard let raw = attributes[NetlinkConstants.addressAttributeLocal] ?? attributes[NetlinkConstants.addressAttributeAddress]
+        guard
+            let raw = attributes[NetlinkConstants.addressAttributeLocal]
+                ?? attributes[NetlinkConstants.addressAttributeAddress]
         else { return nil }
         let address: IPAddress
         switch family {
@@ -136,12 +141,16 @@ public struct IPv4Route: Sendable, Hashable, CustomStringConvertible {
             let table8 = reader.uint8(at: 4)
         else { return nil }
         let attributes = NetlinkMessage.attributes(in: payload, from: 12)
-        let destination = attributes[NetlinkConstants.routeAttributeDestination].flatMap { IPv4Address(bytes: $0) } ?? .any
+        let destination =
+            attributes[NetlinkConstants.routeAttributeDestination].flatMap { IPv4Address(bytes: $0) } ?? .any
         let gateway = attributes[NetlinkConstants.routeAttributeGateway].flatMap { IPv4Address(bytes: $0) }
         let output = attributes[NetlinkConstants.routeAttributeOutputInterface]
             .flatMap { NetlinkReader($0).uint32(at: 0) }.map { Int32(bitPattern: $0) }
-        let table = attributes[NetlinkConstants.routeAttributeTable].flatMap { NetlinkReader($0).uint32(at: 0) } ?? UInt32(table8)
+        let table =
+            attributes[NetlinkConstants.routeAttributeTable].flatMap { NetlinkReader($0).uint32(at: 0) }
+            ?? UInt32(table8)
         return IPv4Route(
-            destination: destination, prefixLength: Int(prefix), gateway: gateway, outputInterfaceIndex: output, table: table)
+            destination: destination, prefixLength: Int(prefix), gateway: gateway, outputInterfaceIndex: output,
+            table: table)
     }
 }

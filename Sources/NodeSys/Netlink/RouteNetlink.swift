@@ -24,7 +24,8 @@ public final class RouteNetlink {
             case .kernel(let operation, let errno):
                 "netlink: \(operation): \(errno.description.lowercased()) (errno \(errno.rawValue))"
             case .noSuchLink(let name): "netlink: no interface named '\(name)'"
-            case .invalidLinkName(let name): "netlink: '\(name)' is not a valid interface name (1-15 bytes, no '/', ':' or spaces)"
+            case .invalidLinkName(let name):
+                "netlink: '\(name)' is not a valid interface name (1-15 bytes, no '/', ':' or spaces)"
             case .requestTimedOut(let operation, let seconds):
                 "netlink: \(operation): no reply from the kernel within \(seconds) s"
             }
@@ -65,7 +66,8 @@ public final class RouteNetlink {
         NetlinkWriter.message(
             type: NetlinkConstants.rtmNewLink, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
             sequence: sequence,
-            body: interfaceInfo(index: index, flags: NetlinkConstants.interfaceUp, change: NetlinkConstants.interfaceUp))
+            body: interfaceInfo(index: index, flags: NetlinkConstants.interfaceUp, change: NetlinkConstants.interfaceUp)
+        )
     }
 
     public static func setMTUFrame(sequence: UInt32, index: Int32, mtu: UInt32) -> [UInt8] {
@@ -113,7 +115,9 @@ public final class RouteNetlink {
             sequence: sequence, body: body.bytes)
     }
 
-    public static func addAddressFrame(sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int) -> [UInt8] {
+    public static func addAddressFrame(sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int)
+        -> [UInt8]
+    {
         addressFrame(
             type: NetlinkConstants.rtmNewAddress,
             flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge | NetlinkConstants.flagCreate
@@ -121,9 +125,12 @@ public final class RouteNetlink {
             sequence: sequence, index: index, address: address, prefixLength: prefixLength)
     }
 
-    public static func deleteAddressFrame(sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int) -> [UInt8] {
+    public static func deleteAddressFrame(sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int)
+        -> [UInt8]
+    {
         addressFrame(
-            type: NetlinkConstants.rtmDeleteAddress, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            type: NetlinkConstants.rtmDeleteAddress,
+            flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
             sequence: sequence, index: index, address: address, prefixLength: prefixLength)
     }
 
@@ -169,7 +176,8 @@ public final class RouteNetlink {
         body.append(UInt32(0))  // rtm_flags
         if prefix > 0 {
             body.appendAttribute(
-                type: NetlinkConstants.routeAttributeDestination, payload: destination.masked(prefixLength: prefix).bytes)
+                type: NetlinkConstants.routeAttributeDestination,
+                payload: destination.masked(prefixLength: prefix).bytes)
         }
         if let gateway { body.appendAttribute(type: NetlinkConstants.routeAttributeGateway, payload: gateway.bytes) }
         body.appendAttribute(type: NetlinkConstants.routeAttributeOutputInterface, uint32: UInt32(bitPattern: index))
@@ -196,8 +204,10 @@ public final class RouteNetlink {
     /// Every interface the kernel knows, in index order.
     public func links() throws(Error) -> [NetworkLink] {
         let messages = try dump(Self.getLinksFrame(sequence: nextSequence()), operation: "list links")
-        return messages.filter { $0.type == NetlinkConstants.rtmNewLink }.compactMap { NetworkLink.parse(payload: $0.payload) }
-            .sorted { $0.index < $1.index }
+        return messages.filter { $0.type == NetlinkConstants.rtmNewLink }.compactMap {
+            NetworkLink.parse(payload: $0.payload)
+        }
+        .sorted { $0.index < $1.index }
     }
 
     public func link(named name: String) throws(Error) -> NetworkLink {
@@ -215,7 +225,8 @@ public final class RouteNetlink {
     }
 
     public func setLinkDown(index: Int32) throws(Error) {
-        try acknowledged(Self.setLinkDownFrame(sequence: nextSequence(), index: index), operation: "set link \(index) down")
+        try acknowledged(
+            Self.setLinkDownFrame(sequence: nextSequence(), index: index), operation: "set link \(index) down")
     }
 
     /// Renames a link; names are 1...15 bytes without '/', ':' or whitespace (the kernel's dev_valid_name).
@@ -224,17 +235,20 @@ public final class RouteNetlink {
             !name.utf8.contains(where: { $0 == 47 || $0 == 58 || $0 <= 32 || $0 == 127 })
         else { throw .invalidLinkName(name) }
         try acknowledged(
-            Self.renameLinkFrame(sequence: nextSequence(), index: index, name: name), operation: "rename link \(index) to \(name)")
+            Self.renameLinkFrame(sequence: nextSequence(), index: index, name: name),
+            operation: "rename link \(index) to \(name)")
     }
 
     public func setMACAddress(index: Int32, mac: MACAddress) throws(Error) {
         try acknowledged(
-            Self.setMACAddressFrame(sequence: nextSequence(), index: index, mac: mac), operation: "set mac \(mac) on link \(index)")
+            Self.setMACAddressFrame(sequence: nextSequence(), index: index, mac: mac),
+            operation: "set mac \(mac) on link \(index)")
     }
 
     public func setMTU(index: Int32, mtu: UInt32) throws(Error) {
         try acknowledged(
-            Self.setMTUFrame(sequence: nextSequence(), index: index, mtu: mtu), operation: "set mtu \(mtu) on link \(index)")
+            Self.setMTUFrame(sequence: nextSequence(), index: index, mtu: mtu),
+            operation: "set mtu \(mtu) on link \(index)")
     }
 
     /// Adds (or replaces) an IPv4 address with its broadcast address; the kernel adds the subnet's link route.
@@ -247,13 +261,17 @@ public final class RouteNetlink {
     /// Removes an IPv4 address; the kernel drops the routes that depended on it.
     public func deleteAddress(index: Int32, address: IPv4Address, prefixLength: Int) throws(Error) {
         try acknowledged(
-            Self.deleteAddressFrame(sequence: nextSequence(), index: index, address: address, prefixLength: prefixLength),
+            Self.deleteAddressFrame(
+                sequence: nextSequence(), index: index, address: address, prefixLength: prefixLength),
             operation: "delete address \(address)/\(prefixLength) from link \(index)")
     }
 
     /// Addresses of one family (`NetlinkConstants.familyIPv4`/`familyIPv6`), optionally of one interface only.
-    public func addresses(family: UInt8 = NetlinkConstants.familyIPv4, index: Int32? = nil) throws(Error) -> [InterfaceAddress] {
-        let messages = try dump(Self.getAddressesFrame(sequence: nextSequence(), family: family), operation: "list addresses")
+    public func addresses(family: UInt8 = NetlinkConstants.familyIPv4, index: Int32? = nil) throws(Error)
+        -> [InterfaceAddress]
+    {
+        let messages = try dump(
+            Self.getAddressesFrame(sequence: nextSequence(), family: family), operation: "list addresses")
         return messages.filter { $0.type == NetlinkConstants.rtmNewAddress }
             .compactMap { InterfaceAddress.parse(payload: $0.payload) }
             .filter { index == nil || $0.interfaceIndex == index }
@@ -262,16 +280,21 @@ public final class RouteNetlink {
     /// IPv4 routes of the main table.
     public func routes() throws(Error) -> [IPv4Route] {
         let messages = try dump(Self.getRoutesFrame(sequence: nextSequence()), operation: "list routes")
-        return messages.filter { $0.type == NetlinkConstants.rtmNewRoute }.compactMap { IPv4Route.parse(payload: $0.payload) }
-            .filter { $0.table == UInt32(NetlinkConstants.routeTableMain) }
+        return messages.filter { $0.type == NetlinkConstants.rtmNewRoute }.compactMap {
+            IPv4Route.parse(payload: $0.payload)
+        }
+        .filter { $0.table == UInt32(NetlinkConstants.routeTableMain) }
     }
 
     /// Adds (or replaces) a main-table route; prefix length 0 is the default route.
-    public func addRoute(destination: IPv4Address, prefixLength: Int, gateway: IPv4Address?, index: Int32) throws(Error) {
-        let route = IPv4Route(destination: destination, prefixLength: prefixLength, gateway: gateway, outputInterfaceIndex: index)
+    public func addRoute(destination: IPv4Address, prefixLength: Int, gateway: IPv4Address?, index: Int32) throws(Error)
+    {
+        let route = IPv4Route(
+            destination: destination, prefixLength: prefixLength, gateway: gateway, outputInterfaceIndex: index)
         try acknowledged(
             Self.addRouteFrame(
-                sequence: nextSequence(), destination: destination, prefixLength: prefixLength, gateway: gateway, index: index),
+                sequence: nextSequence(), destination: destination, prefixLength: prefixLength, gateway: gateway,
+                index: index),
             operation: "add route \(route)")
     }
 
@@ -291,7 +314,8 @@ public final class RouteNetlink {
         try transport.send(frame)
         let deadline = ContinuousClock.now.advanced(by: replyTimeout)
         while true {
-            for message in try receiveMessages(deadline: deadline, operation: operation) where message.sequence == expected {
+            for message in try receiveMessages(deadline: deadline, operation: operation)
+            where message.sequence == expected {
                 if message.type == NetlinkConstants.nlmsgError {
                     let code = NetlinkReader(message.payload).int32(at: 0) ?? 0
                     if code == 0 { return }
@@ -308,7 +332,8 @@ public final class RouteNetlink {
         let deadline = ContinuousClock.now.advanced(by: replyTimeout)
         var collected: [NetlinkMessage] = []
         while true {
-            for message in try receiveMessages(deadline: deadline, operation: operation) where message.sequence == expected {
+            for message in try receiveMessages(deadline: deadline, operation: operation)
+            where message.sequence == expected {
                 switch message.type {
                 case NetlinkConstants.nlmsgDone:
                     let code = NetlinkReader(message.payload).int32(at: 0) ?? 0
@@ -329,7 +354,8 @@ public final class RouteNetlink {
         Errno(rawValue: code == Int32.min ? Int32.max : -code)
     }
 
-    private func receiveMessages(deadline: ContinuousClock.Instant, operation: String) throws(Error) -> [NetlinkMessage] {
+    private func receiveMessages(deadline: ContinuousClock.Instant, operation: String) throws(Error) -> [NetlinkMessage]
+    {
         let datagram: [UInt8]
         do {
             datagram = try transport.receive(deadline: deadline)

@@ -1,6 +1,6 @@
 import CNodeShim
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// Runs other programs with posix_spawn (no fork of a threaded Swift process).
 public enum ChildCommand {
@@ -52,7 +52,8 @@ public enum ChildCommand {
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, nodeinit_posix_spawn_setsid_flag() | Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(
+            &attributes, nodeinit_posix_spawn_setsid_flag() | Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         return try spawn(arguments, program: program, fileActions: &actions, attributes: &attributes, searchPath: false)
     }
 
@@ -64,7 +65,8 @@ public enum ChildCommand {
         cArguments.append(nil)
         defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0
-        let code = searchPath
+        let code =
+            searchPath
             ? posix_spawnp(&pid, program, fileActions, attributes, cArguments, environ)
             : posix_spawn(&pid, program, fileActions, attributes, cArguments, environ)
         if code != 0 { throw .spawn(program: program, Errno(rawValue: code)) }

@@ -1,5 +1,5 @@
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// The console as the standard descriptors 0, 1, 2.
 public enum Console {

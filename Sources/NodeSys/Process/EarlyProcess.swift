@@ -16,7 +16,9 @@ public enum EarlyProcess {
     /// CommandLine.arguments.
     public static func arguments() -> [String] {
         guard let bytes = try? FileContents.bytes(at: "/proc/self/cmdline", limit: 1 << 20) else { return [] }
-        var parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        var parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         if parts.last == "" { parts.removeLast() }
         return parts
     }

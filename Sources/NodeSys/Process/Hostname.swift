@@ -1,5 +1,5 @@
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// The kernel's host name (the UTS nodename the booted system starts with).
 public enum Hostname {

@@ -25,11 +25,13 @@ public struct NativeThread: @unchecked Sendable {
     public static func start(_ body: @escaping @Sendable () -> Void) throws(Error) -> NativeThread {
         let context = Unmanaged.passRetained(Body(body)).toOpaque()
         var handle = pthread_t()
-        let code = pthread_create(&handle, nil, { context in
-            guard let context else { return nil }
-            Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
-            return nil
-        }, context)
+        let code = pthread_create(
+            &handle, nil,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
+                return nil
+            }, context)
         if code != 0 {
             Unmanaged<Body>.fromOpaque(context).release()
             throw .create(Errno(rawValue: code))

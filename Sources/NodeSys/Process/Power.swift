@@ -1,7 +1,6 @@
-import SystemPackage
-
 import CNodeShim
 import Glibc
+import SystemPackage
 
 /// Ending the machine's run: reboot(2) after sync(2).
 public enum Power {

@@ -1,6 +1,6 @@
 import CNodeShim
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// Process-wide settings a long-running network service needs.
 public enum ProcessControls {

@@ -15,7 +15,8 @@ extension ConfinedTree {
         let (destinationParent, destinationName) = try destination.openParent(destinationPath)
         defer { FileTree.closeQuietly(destinationParent) }
         guard let sourceName, let destinationName else {
-            throw .wrongKind(tree: destination.path, path: destinationPath, expected: "path below the top", found: "top")
+            throw .wrongKind(
+                tree: destination.path, path: destinationPath, expected: "path below the top", found: "top")
         }
         var copier = TreeCopier(source: source, destination: destination, copied: copied)
         try copier.copyEntry(
@@ -55,7 +56,9 @@ struct TreeCopier {
         to destinationDirectory: FileDescriptor, _ destinationName: String, destinationPath: String
     ) throws(ConfinedTree.Error) {
         let status: FileStatus
-        do { status = try FileTree.status(in: sourceDirectory, sourceName) } catch { throw sourceError(error, sourcePath) }
+        do { status = try FileTree.status(in: sourceDirectory, sourceName) } catch {
+            throw sourceError(error, sourcePath)
+        }
         let existing: FileStatus?
         do { existing = try FileTree.statusIfPresent(in: destinationDirectory, destinationName) } catch {
             throw destinationError(error, destinationPath)
@@ -75,7 +78,9 @@ struct TreeCopier {
                 }
             } catch { throw destinationError(error, destinationPath) }
             let from: FileDescriptor
-            do { from = try FileTree.openDirectory(in: sourceDirectory, sourceName) } catch { throw sourceError(error, sourcePath) }
+            do { from = try FileTree.openDirectory(in: sourceDirectory, sourceName) } catch {
+                throw sourceError(error, sourcePath)
+            }
             defer { FileTree.closeQuietly(from) }
             let to: FileDescriptor
             do { to = try FileTree.openDirectory(in: destinationDirectory, destinationName) } catch {
@@ -91,7 +96,9 @@ struct TreeCopier {
             }
         case .regular:
             let from: FileDescriptor
-            do { from = try FileTree.openForReading(in: sourceDirectory, sourceName) } catch { throw sourceError(error, sourcePath) }
+            do { from = try FileTree.openForReading(in: sourceDirectory, sourceName) } catch {
+                throw sourceError(error, sourcePath)
+            }
             defer { FileTree.closeQuietly(from) }
             let to: FileDescriptor
             do { to = try FileTree.createFile(in: destinationDirectory, destinationName, permissions: 0o600) } catch {
@@ -105,10 +112,16 @@ struct TreeCopier {
                 try FileTree.makeSymlink(in: destinationDirectory, destinationName, target: target)
             } catch { throw destinationError(error, destinationPath) }
         case .characterDevice, .blockDevice, .fifo:
-            let kind: FileTree.NodeKind = status.kind == .fifo ? .fifo
-                : status.kind == .blockDevice ? .blockDevice(major: status.deviceMajor, minor: status.deviceMinor)
-                : .characterDevice(major: status.deviceMajor, minor: status.deviceMinor)
-            do { try FileTree.makeNode(in: destinationDirectory, destinationName, kind: kind, permissions: status.permissions) } catch {
+            let kind: FileTree.NodeKind =
+                status.kind == .fifo
+                ? .fifo
+                : status.kind == .blockDevice
+                    ? .blockDevice(major: status.deviceMajor, minor: status.deviceMinor)
+                    : .characterDevice(major: status.deviceMajor, minor: status.deviceMinor)
+            do {
+                try FileTree.makeNode(
+                    in: destinationDirectory, destinationName, kind: kind, permissions: status.permissions)
+            } catch {
                 throw destinationError(error, destinationPath)
             }
         case .socket, .unknown:
@@ -117,7 +130,7 @@ struct TreeCopier {
         do {
             do {
                 try FileTree.changeOwner(in: destinationDirectory, destinationName, uid: status.uid, gid: status.gid)
-            } catch where error.errno == .notPermitted {
+            } catch  where error.errno == .notPermitted {
                 // An NFS persistent store with root squashing: the copy keeps the server's owner.
             }
             if status.kind != .symlink {
@@ -130,7 +143,9 @@ struct TreeCopier {
         copied(destinationPath)
     }
 
-    func copyData(_ from: FileDescriptor, _ to: FileDescriptor, sourcePath: String, destinationPath: String) throws(ConfinedTree.Error) {
+    func copyData(_ from: FileDescriptor, _ to: FileDescriptor, sourcePath: String, destinationPath: String)
+        throws(ConfinedTree.Error)
+    {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 * 1024, alignment: 8)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
@@ -140,7 +155,9 @@ struct TreeCopier {
                 throw sourceError(error, sourcePath)
             }
             if count == 0 { return }
-            do { try FileTree.writeAll(to, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: destinationPath) } catch {
+            do {
+                try FileTree.writeAll(to, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: destinationPath)
+            } catch {
                 throw destinationError(error, destinationPath)
             }
             offset &+= Int64(count)

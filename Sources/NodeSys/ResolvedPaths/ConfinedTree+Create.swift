@@ -24,7 +24,8 @@ extension ConfinedTree {
                 // Only the last component is missing (the previous ones opened): create it next to `current`.
                 // A dangling symlink here (ENOENT through a symlink) makes mkdirat fail with EEXIST: refused.
                 if case .failure(let errno) = nothingOrErrno({ mkdirat(current.rawValue, part, mode_t(permissions)) }),
-                   errno != .fileExists {
+                    errno != .fileExists
+                {
                     FileTree.closeQuietly(current)
                     throw .system(operation: "mkdir", tree: path, path: "/" + prefix, errno: errno)
                 }
@@ -48,7 +49,9 @@ extension ConfinedTree {
     }
 
     /// Creates (or truncates) the regular file `inTree` and writes `bytes`; a symlink there is refused.
-    public func writeFile(_ inTree: String, _ bytes: [UInt8], permissions: UInt32 = 0o644, append: Bool = false) throws(Error) {
+    public func writeFile(_ inTree: String, _ bytes: [UInt8], permissions: UInt32 = 0o644, append: Bool = false)
+        throws(Error)
+    {
         let (parent, name) = try openParent(inTree)
         defer { FileTree.closeQuietly(parent) }
         guard let name else { throw .wrongKind(tree: path, path: inTree, expected: "file", found: "directory") }

@@ -17,14 +17,20 @@ extension ConfinedTree {
         defer { FileTree.closeQuietly(to) }
         let tree = nodeinit_clone_tree(from.rawValue, 0)
         if tree < 0 {
-            throw .system(operation: "open_tree (bind source)", tree: source.path, path: sourcePath, errno: Errno(rawValue: Glibc.errno))
+            throw .system(
+                operation: "open_tree (bind source)", tree: source.path, path: sourcePath,
+                errno: Errno(rawValue: Glibc.errno))
         }
         defer { _ = Glibc.close(tree) }
         if readOnly && nodeinit_tree_set_readonly(tree, 0) != 0 {
-            throw .system(operation: "mount_setattr read-only", tree: source.path, path: sourcePath, errno: Errno(rawValue: Glibc.errno))
+            throw .system(
+                operation: "mount_setattr read-only", tree: source.path, path: sourcePath,
+                errno: Errno(rawValue: Glibc.errno))
         }
         if nodeinit_attach_tree(tree, to.rawValue) != 0 {
-            throw .system(operation: "move_mount (bind target)", tree: target.path, path: targetPath, errno: Errno(rawValue: Glibc.errno))
+            throw .system(
+                operation: "move_mount (bind target)", tree: target.path, path: targetPath,
+                errno: Errno(rawValue: Glibc.errno))
         }
     }
 

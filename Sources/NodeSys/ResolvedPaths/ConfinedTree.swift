@@ -56,10 +56,13 @@ public final class ConfinedTree: @unchecked Sendable {
     func open2(_ relative: String, flags: Int32, mode: UInt32 = 0, operation: String) throws(Error) -> FileDescriptor {
         var tries = 0
         while true {
-            switch valueOrErrno({ nodeinit_openat2(descriptor.rawValue, relative, flags | O_CLOEXEC, mode, Self.resolveFlags) }) {
+            switch valueOrErrno({
+                nodeinit_openat2(descriptor.rawValue, relative, flags | O_CLOEXEC, mode, Self.resolveFlags)
+            }) {
             case .success(let fd): return FileDescriptor(rawValue: fd)
             case .failure(.resourceTemporarilyUnavailable) where tries < 63: tries += 1
-            case .failure(let errno): throw .system(operation: operation, tree: path, path: "/" + relative, errno: errno)
+            case .failure(let errno):
+                throw .system(operation: operation, tree: path, path: "/" + relative, errno: errno)
             }
         }
     }
@@ -78,7 +81,7 @@ public final class ConfinedTree: @unchecked Sendable {
 
     /// `lstat` of `inTree` (the final component not followed), nil when it or a parent does not exist.
     public func status(_ inTree: String) throws(Error) -> FileStatus? {
-        let (directory, name) : (FileDescriptor, String?)
+        let (directory, name): (FileDescriptor, String?)
         do {
             (directory, name) = try openParent(inTree)
         } catch {
@@ -122,7 +125,9 @@ public final class ConfinedTree: @unchecked Sendable {
     }
 
     /// openat(parent, name, flags | O_NOFOLLOW); an ELOOP (the name is a symlink) becomes `symlinkRefused`.
-    func openChild(_ parent: FileDescriptor, _ name: String, inTree: String, flags: Int32) throws(Error) -> FileDescriptor {
+    func openChild(_ parent: FileDescriptor, _ name: String, inTree: String, flags: Int32) throws(Error)
+        -> FileDescriptor
+    {
         switch valueOrErrno({ openat(parent.rawValue, name, flags | O_NOFOLLOW | O_CLOEXEC) }) {
         case .success(let fd):
             if flags & nodeinit_o_path() != 0 {
@@ -137,7 +142,8 @@ public final class ConfinedTree: @unchecked Sendable {
             return FileDescriptor(rawValue: fd)
         case .failure(let errno):
             if errno == .tooManySymbolicLinkLevels || (errno == .notDirectory && flags & O_DIRECTORY != 0),
-               let status = try? FileTree.status(in: parent, name), status.kind == .symlink {
+                let status = try? FileTree.status(in: parent, name), status.kind == .symlink
+            {
                 let target = (try? FileTree.readLink(in: parent, name)) ?? "?"
                 throw .symlinkRefused(tree: path, path: inTree, target: target)
             }
@@ -147,7 +153,8 @@ public final class ConfinedTree: @unchecked Sendable {
 
     static func wrap(_ error: FileTree.Error, tree: String, path: String) -> Error {
         switch error {
-        case .system(let operation, _, let errno): return .system(operation: operation, tree: tree, path: path, errno: errno)
+        case .system(let operation, _, let errno):
+            return .system(operation: operation, tree: tree, path: path, errno: errno)
         case .invalidName: return .invalidPath(tree: tree, path: path)
         }
     }

@@ -17,7 +17,8 @@ extension ConfinedTree {
             case .system(let operation, let tree, let path, let errno):
                 return "\(operation) '\(path)' in \(tree): \(errno)"
             case .symlinkRefused(let tree, let path, let target):
-                return "refused '\(path)' in \(tree): it is a symlink (to '\(target)'); symlinks are never followed here"
+                return
+                    "refused '\(path)' in \(tree): it is a symlink (to '\(target)'); symlinks are never followed here"
             case .invalidPath(let tree, let path):
                 return "invalid path '\(path)' in \(tree): '..' and NUL are not allowed"
             case .wrongKind(let tree, let path, let expected, let found):

@@ -16,7 +16,8 @@ extension TCPStream {
         for step in 0..<count {
             let port = ports.lowerBound + UInt16((start + step) % count)
             do {
-                return try connect(to: address, from: source, sourcePort: port, timeoutMilliseconds: timeoutMilliseconds)
+                return try connect(
+                    to: address, from: source, sourcePort: port, timeoutMilliseconds: timeoutMilliseconds)
             } catch {
                 switch error {
                 case .bind(_, .addressInUse), .connect(_, .addressNotAvailable), .connect(_, .addressInUse):

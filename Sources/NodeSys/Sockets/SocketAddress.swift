@@ -74,7 +74,8 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         case AF_INET:
             return withUnsafeBytes(of: &copy) { raw -> SocketAddress? in
                 let inet = raw.loadUnaligned(as: sockaddr_in.self)
-                return .v4(IPv4Address(value: UInt32(bigEndian: inet.sin_addr.s_addr)), port: UInt16(bigEndian: inet.sin_port))
+                return .v4(
+                    IPv4Address(value: UInt32(bigEndian: inet.sin_addr.s_addr)), port: UInt16(bigEndian: inet.sin_port))
             }
         case AF_INET6:
             return withUnsafeBytes(of: &copy) { raw -> SocketAddress? in

@@ -1,5 +1,5 @@
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// Socket-option and socket-name helpers for TCPStream and TCPListener.
 enum SocketCalls {

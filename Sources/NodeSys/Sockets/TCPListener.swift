@@ -1,6 +1,6 @@
 import CNodeShim
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// A listening TCP socket. Accepted connections are blocking sockets with close-on-exec set.
 public struct TCPListener: Sendable {
@@ -37,7 +37,9 @@ public struct TCPListener: Sendable {
         }
     }
 
-    private static func bindAndListen(_ address: SocketAddress, dualStack: Bool, backlog: Int32) throws(Error) -> TCPListener {
+    private static func bindAndListen(_ address: SocketAddress, dualStack: Bool, backlog: Int32) throws(Error)
+        -> TCPListener
+    {
         let domain = address.address.isIPv6 ? AF_INET6 : AF_INET
         let raw = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if raw == -1 { throw .socket(Errno(rawValue: errno)) }
@@ -77,7 +79,8 @@ public struct TCPListener: Sendable {
             let connectionFD: FileDescriptor
             switch accepted {
             case .success(let raw): connectionFD = FileDescriptor(rawValue: raw)
-            case .failure(.connectionAbort), .failure(.protocolError), .failure(.resourceTemporarilyUnavailable): continue
+            case .failure(.connectionAbort), .failure(.protocolError), .failure(.resourceTemporarilyUnavailable):
+                continue
             case .failure(let saved): throw .accept(saved)
             }
             guard let peer = SocketAddress.from(storage: storage) else {

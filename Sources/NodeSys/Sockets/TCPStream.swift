@@ -1,5 +1,5 @@
-import SystemPackage
 import Glibc
+import SystemPackage
 
 /// A connected TCP socket with the peer's address.
 ///
@@ -53,10 +53,12 @@ public struct TCPStream: Sendable {
     /// Connects to `address`, optionally from a given local address (a test uses 127.0.0.2 to look
     /// like another client) and port (0: any), failing after `timeoutMilliseconds`.
     public static func connect(
-        to address: SocketAddress, from source: IPAddress? = nil, sourcePort: UInt16 = 0, timeoutMilliseconds: Int32 = 10_000
+        to address: SocketAddress, from source: IPAddress? = nil, sourcePort: UInt16 = 0,
+        timeoutMilliseconds: Int32 = 10_000
     ) throws(Error) -> TCPStream {
         let domain = address.address.isIPv6 ? AF_INET6 : AF_INET
-        let raw = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let raw = socket(
+            domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         if raw == -1 { throw .socket(Errno(rawValue: errno)) }
         let fd = FileDescriptor(rawValue: raw)
         var keep = false
@@ -67,16 +69,22 @@ public struct TCPStream: Sendable {
             if result == -1 { throw .bind(local, Errno(rawValue: errno)) }
         }
         // Not retried after EINTR: the connection goes on in the background, like EINPROGRESS; poll waits for it.
-        if case .failure(let saved) = valueOrErrno(retryOnInterrupt: false, { address.withSockaddr { systemConnect(fd, $0, $1) } }) {
+        if case .failure(let saved) = valueOrErrno(
+            retryOnInterrupt: false, { address.withSockaddr { systemConnect(fd, $0, $1) } })
+        {
             guard saved == .nowInProgress || saved == .interrupted else { throw .connect(address, saved) }
-            switch Waiting.wait(for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds)) {
+            switch Waiting.wait(
+                for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
+            {
             case .failure(let e): throw .connect(address, e)
             case .success(.timedOut): throw .connectTimedOut(address, milliseconds: timeoutMilliseconds)
             case .success(.ready): break
             }
             var pending: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
-            if getsockopt(fd.rawValue, SOL_SOCKET, SO_ERROR, &pending, &length) == -1 { throw .connect(address, .captured) }
+            if getsockopt(fd.rawValue, SOL_SOCKET, SO_ERROR, &pending, &length) == -1 {
+                throw .connect(address, .captured)
+            }
             if pending != 0 { throw .connect(address, Errno(rawValue: pending)) }
         }
         // Back to blocking mode: every later call passes MSG_DONTWAIT and waits with poll itself.
@@ -92,11 +100,15 @@ public struct TCPStream: Sendable {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            switch valueOrErrno({ systemSend(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }) {
+            switch valueOrErrno({
+                systemSend(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }) {
             case .success(let sent):
                 offset += sent
             case .failure(.resourceTemporarilyUnavailable):
-                switch Waiting.wait(for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds)) {
+                switch Waiting.wait(
+                    for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
+                {
                 case .failure(let e): throw .send(peer, e)
                 case .success(.timedOut): throw .sendTimedOut(peer, milliseconds: timeoutMilliseconds)
                 case .success(.ready): continue
@@ -120,14 +132,18 @@ public struct TCPStream: Sendable {
 
     /// Receives up to `buffer.count` bytes; returns 0 at end of stream. Waits at most
     /// `timeoutMilliseconds` for the first byte.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error) -> Int {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error)
+        -> Int
+    {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         while true {
             switch valueOrErrno({ recv(fd.rawValue, base, buffer.count, Int32(MSG_DONTWAIT)) }) {
             case .success(let count):
                 return count
             case .failure(.resourceTemporarilyUnavailable):
-                switch Waiting.wait(for: Int16(POLLIN), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds)) {
+                switch Waiting.wait(
+                    for: Int16(POLLIN), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
+                {
                 case .failure(let e): throw .receive(peer, e)
                 case .success(.timedOut): throw .receiveTimedOut(peer, milliseconds: timeoutMilliseconds)
                 case .success(.ready): continue
@@ -157,7 +173,9 @@ public struct TCPStream: Sendable {
         while filled < count {
             let result = bytes.withUnsafeMutableBytes { raw in
                 Result { () throws(Error) in
-                    try receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), timeoutMilliseconds: timeoutMilliseconds)
+                    try receive(
+                        into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]),
+                        timeoutMilliseconds: timeoutMilliseconds)
                 }
             }
             let received = try result.get()

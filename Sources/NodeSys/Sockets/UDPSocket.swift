@@ -87,13 +87,17 @@ public final class UDPSocket {
                 }
             }
         }
-        if case .failure(let errno) = sent { throw .system(SocketSystemError(operation: "sendto(\(address))", errno: errno)) }
+        if case .failure(let errno) = sent {
+            throw .system(SocketSystemError(operation: "sendto(\(address))", errno: errno))
+        }
     }
 
     /// Sends on a connected socket.
     public func send(_ bytes: [UInt8]) throws(Error) {
         let sent = valueOrErrno {
-            bytes.withUnsafeBytes { buffer in Glibc.send(fd.rawValue, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+            bytes.withUnsafeBytes { buffer in
+                Glibc.send(fd.rawValue, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+            }
         }
         if case .failure(let errno) = sent { throw .system(SocketSystemError(operation: "send", errno: errno)) }
     }

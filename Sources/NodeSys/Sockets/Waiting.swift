@@ -27,7 +27,9 @@ public enum Waiting {
     /// Waits until `fd` has one of `events` (POLLIN/POLLOUT) or `deadline` passes (nil: no limit). Error and
     /// hang-up conditions count as ready so the next call reports them. After EINTR the wait goes on with the
     /// time left, since the timeout is recomputed from the deadline on every try.
-    static func wait(for events: Int16, on fd: FileDescriptor, deadline: ContinuousClock.Instant?) -> Result<Readiness, Errno> {
+    static func wait(for events: Int16, on fd: FileDescriptor, deadline: ContinuousClock.Instant?) -> Result<
+        Readiness, Errno
+    > {
         var entry = pollfd(fd: fd.rawValue, events: events, revents: 0)
         return valueOrErrno { poll(&entry, 1, deadline.map { milliseconds(until: $0) } ?? -1) }
             .map { $0 > 0 ? .ready : .timedOut }

@@ -34,9 +34,11 @@ public struct LayerApplier {
             switch self {
             case .path(let error): return "refused: \(error)"
             case .throughSymlink(let entry, let component):
-                return "refused: entry '\(DisplayText.safe(entry))' would be written through the symlink '\(DisplayText.safe(component))'"
+                return
+                    "refused: entry '\(DisplayText.safe(entry))' would be written through the symlink '\(DisplayText.safe(component))'"
             case .notDirectory(let entry, let component):
-                return "refused: entry '\(DisplayText.safe(entry))' needs '\(DisplayText.safe(component))' to be a directory, but it is not"
+                return
+                    "refused: entry '\(DisplayText.safe(entry))' needs '\(DisplayText.safe(component))' to be a directory, but it is not"
             case .hardLinkTarget(let entry, let target, let reason):
                 return "refused: hard link '\(DisplayText.safe(entry))' -> '\(DisplayText.safe(target))': \(reason)"
             case .io(let entry, let error):
@@ -63,7 +65,9 @@ public struct LayerApplier {
     /// Applies the tar read from `source` (plain, gzip or zstd) onto the directory `image`.
     public static func apply<Source: ByteSource>(_ source: Source, to image: FilePath) throws -> ApplySummary {
         let root: FileDescriptor
-        do { root = try FileTree.openAnchor(image) } catch { throw Error.setup("cannot open image directory: \(error)") }
+        do { root = try FileTree.openAnchor(image) } catch {
+            throw Error.setup("cannot open image directory: \(error)")
+        }
         defer { FileTree.closeQuietly(root) }
         var applier = LayerApplier(root: root)
         defer { applier.release() }
@@ -152,7 +156,8 @@ public struct LayerApplier {
             while true {
                 let count = try reader.readData(into: buffer)
                 if count == 0 { break }
-                try FileTree.writeAll(file, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: entry.path.description)
+                try FileTree.writeAll(
+                    file, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: entry.path.description)
                 summary.bytes += Int64(count)
             }
             summary.files += 1
@@ -166,7 +171,8 @@ public struct LayerApplier {
             summary.hardLinks += 1
             return  // shares the target's inode and attributes
         case .characterDevice(let major, let minor):
-            try FileTree.makeNode(in: parent, name, kind: .characterDevice(major: major, minor: minor), permissions: 0o600)
+            try FileTree.makeNode(
+                in: parent, name, kind: .characterDevice(major: major, minor: minor), permissions: 0o600)
             summary.specialFiles += 1
             try setAttributes(entry, name: name, in: parent, mode: true)
         case .blockDevice(let major, let minor):
@@ -190,7 +196,9 @@ public struct LayerApplier {
         }
     }
 
-    private mutating func link(_ entry: TarEntry, to target: PathBytes, name: PathBytes, in parent: FileDescriptor) throws {
+    private mutating func link(_ entry: TarEntry, to target: PathBytes, name: PathBytes, in parent: FileDescriptor)
+        throws
+    {
         let components: [PathBytes]
         do { components = try LayerPath.components(target) } catch {
             throw Error.hardLinkTarget(entry: entry.path, target: target, reason: "\(error)")
@@ -216,7 +224,8 @@ public struct LayerApplier {
 
     /// The directory holding an entry, opened component by component without following symlinks; missing
     /// directories are created (layers may omit parents). Consecutive entries in one directory reuse the fd.
-    private mutating func openParent(_ components: [PathBytes], entry: PathBytes, create: Bool) throws -> FileDescriptor {
+    private mutating func openParent(_ components: [PathBytes], entry: PathBytes, create: Bool) throws -> FileDescriptor
+    {
         if let cachedParent, cachedParent.components == components { return cachedParent.fd }
         let fd = try openDirectoryPath(components, entry: entry, create: create)
         if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
@@ -264,7 +273,8 @@ public struct LayerApplier {
         cachedParent = nil
         for (components, time) in directoryTimes.reversed() {
             guard let last = components.last else { continue }
-            let parent = try openDirectoryPath(Array(components.dropLast()), entry: LayerApplier.join(components),
+            let parent = try openDirectoryPath(
+                Array(components.dropLast()), entry: LayerApplier.join(components),
                 create: false)
             defer { FileTree.closeQuietly(parent) }
             do { try FileTree.setTimes(in: parent, last, modified: time) } catch {

@@ -15,8 +15,10 @@ public enum LayerPath {
 
         public var description: String {
             switch self {
-            case .absolute(let name): return "entry '\(DisplayText.safe(name))' has an absolute name; layer names must be relative"
-            case .parentComponent(let name): return "entry '\(DisplayText.safe(name))' contains a '..' component (would leave the image)"
+            case .absolute(let name):
+                return "entry '\(DisplayText.safe(name))' has an absolute name; layer names must be relative"
+            case .parentComponent(let name):
+                return "entry '\(DisplayText.safe(name))' contains a '..' component (would leave the image)"
             case .badWhiteout(let name): return "whiteout '\(DisplayText.safe(name))' does not name a single entry"
             }
         }

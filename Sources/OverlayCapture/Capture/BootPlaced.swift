@@ -1,6 +1,6 @@
-import RuntimeLayout
 import FoundationEssentials
 import NodeSys
+import RuntimeLayout
 import SystemPackage
 
 /// A file the init placed into the overlay at boot (hostname, resolv.conf, agent token...), with the upper-dir
@@ -69,7 +69,8 @@ extension BootPlacedManifest {
             }
             if missing { continue }
             if let status = try FileTree.statusIfPresent(in: directory, last) {
-                entries.append(BootPlacedRecord(path: "/" + (components + [last]).joined(separator: "/"), status: status))
+                entries.append(
+                    BootPlacedRecord(path: "/" + (components + [last]).joined(separator: "/"), status: status))
             }
         }
         return BootPlacedManifest(entries: entries)

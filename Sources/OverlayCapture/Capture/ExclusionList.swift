@@ -10,7 +10,8 @@ public struct ExclusionList: Sendable, Equatable {
         public var description: String {
             switch self {
             case .relativePattern(let pattern):
-                return "exclusion pattern '\(DisplayText.safe(pattern))' must be absolute (start with /) or a bare name without /"
+                return
+                    "exclusion pattern '\(DisplayText.safe(pattern))' must be absolute (start with /) or a bare name without /"
             }
         }
     }

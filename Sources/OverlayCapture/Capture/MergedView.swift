@@ -19,7 +19,9 @@ enum MergedView {
     }
 
     /// The text of a small file (at most `limit` bytes), or nil when it does not exist.
-    static func readText(_ path: String, in root: FileDescriptor, limit: Int = 4 << 20) throws(FileTree.Error) -> String? {
+    static func readText(_ path: String, in root: FileDescriptor, limit: Int = 4 << 20) throws(FileTree.Error)
+        -> String?
+    {
         let file: FileDescriptor
         do {
             file = try open(path, in: root)

@@ -17,7 +17,9 @@ public enum OverlayCapture {
     /// Captures the upper described by `options` as an uncompressed OCI layer (`application/vnd.oci.image.layer.v1.tar`)
     /// into `sink`, which is flushed at the end. Memory stays constant in the data size (one 1 MiB read buffer,
     /// plus one entry per multiply-linked inode and, with `recordPaths`, one per path).
-    public static func capture<Sink: ByteSink>(_ options: CaptureOptions, into sink: Sink) throws -> (CaptureSummary, Sink) {
+    public static func capture<Sink: ByteSink>(_ options: CaptureOptions, into sink: Sink) throws -> (
+        CaptureSummary, Sink
+    ) {
         try run(options, into: sink, readFileData: true)
     }
 
@@ -88,10 +90,12 @@ public enum OverlayCapture {
     /// Reads a boot-placed manifest (`/run/nodeinit/placed.json`); a missing file yields no records.
     public static func loadBootPlaced(_ path: FilePath) throws -> [BootPlacedRecord] {
         let directory = FileTree.openAnchorParent(path)
-        guard let text = try directory.flatMap({ dir -> String? in
-            defer { FileTree.closeQuietly(dir) }
-            return try MergedView.readText(path.lastComponent?.string ?? "", in: dir)
-        }) else { return [] }
+        guard
+            let text = try directory.flatMap({ dir -> String? in
+                defer { FileTree.closeQuietly(dir) }
+                return try MergedView.readText(path.lastComponent?.string ?? "", in: dir)
+            })
+        else { return [] }
         do {
             return try JSONDecoder().decode(BootPlacedManifest.self, from: Data(text.utf8)).entries
         } catch {

@@ -16,10 +16,12 @@ final class UpperWalker<Sink: ByteSink> {
         var description: String {
             switch self {
             case .redirect(let path):
-                return "upper entry '\(DisplayText.safe(path))' carries an overlay redirect (renamed directory); the upper is not a "
+                return
+                    "upper entry '\(DisplayText.safe(path))' carries an overlay redirect (renamed directory); the upper is not a "
                     + "plain diff: mount the overlay with redirect_dir=off"
             case .metacopyWithoutMergedView(let path):
-                return "upper entry '\(DisplayText.safe(path))' is a metacopy (data lives in the lower layer); pass the merged view"
+                return
+                    "upper entry '\(DisplayText.safe(path))' is a metacopy (data lives in the lower layer); pass the merged view"
             case .io(let path, let error):
                 return "/\(DisplayText.safe(path)): \(error)"
             }
@@ -93,7 +95,9 @@ final class UpperWalker<Sink: ByteSink> {
         }
     }
 
-    private func visit(_ directory: FileDescriptor, name: PathBytes, relative: PathBytes, components: [PathBytes]) throws {
+    private func visit(_ directory: FileDescriptor, name: PathBytes, relative: PathBytes, components: [PathBytes])
+        throws
+    {
         let status: FileStatus
         do {
             guard let found = try FileTree.statusIfPresent(in: directory, name) else {
@@ -119,7 +123,8 @@ final class UpperWalker<Sink: ByteSink> {
             case .characterDevice where status.deviceMajor == 0 && status.deviceMinor == 0:
                 try emitWhiteout(relative: relative, status: status)
             case .directory:
-                try visitDirectory(directory, name: name, relative: relative, components: components, status: status,
+                try visitDirectory(
+                    directory, name: name, relative: relative, components: components, status: status,
                     emitEntry: !unchangedPlacement)
             case _ where unchangedPlacement:
                 return
@@ -129,10 +134,12 @@ final class UpperWalker<Sink: ByteSink> {
                 let target = try FileTree.readLinkBytes(in: directory, name)
                 try emitNode(directory, name: name, relative: relative, status: status, kind: .symlink(target: target))
             case .characterDevice:
-                try emitNode(directory, name: name, relative: relative, status: status,
+                try emitNode(
+                    directory, name: name, relative: relative, status: status,
                     kind: .characterDevice(major: status.deviceMajor, minor: status.deviceMinor))
             case .blockDevice:
-                try emitNode(directory, name: name, relative: relative, status: status,
+                try emitNode(
+                    directory, name: name, relative: relative, status: status,
                     kind: .blockDevice(major: status.deviceMajor, minor: status.deviceMinor))
             case .fifo:
                 try emitNode(directory, name: name, relative: relative, status: status, kind: .fifo)
@@ -150,8 +157,10 @@ final class UpperWalker<Sink: ByteSink> {
         }
     }
 
-    private func header(_ relative: PathBytes, _ status: FileStatus, _ kind: TarEntry.Kind, size: Int64 = 0,
-                        xattrs: [ExtendedAttribute] = []) -> TarEntry {
+    private func header(
+        _ relative: PathBytes, _ status: FileStatus, _ kind: TarEntry.Kind, size: Int64 = 0,
+        xattrs: [ExtendedAttribute] = []
+    ) -> TarEntry {
         TarEntry(
             path: relative, kind: kind, permissions: status.permissions, uid: status.uid, gid: status.gid,
             userName: names.users[status.uid] ?? "", groupName: names.groups[status.gid] ?? "", size: size,
@@ -181,8 +190,10 @@ final class UpperWalker<Sink: ByteSink> {
         let attributes = try FileTree.extendedAttributes(of: directory, path: relative.description, keep: { _ in true })
         if UpperWalker.overlayAttribute(attributes, "redirect") != nil { throw Error.redirect(path: "/" + relative) }
         if emitEntry {
-            try writer.append(header(relative + "/", status, .directory,
-                xattrs: attributes.filter { UpperWalker.keepInLayer($0.name) }))
+            try writer.append(
+                header(
+                    relative + "/", status, .directory,
+                    xattrs: attributes.filter { UpperWalker.keepInLayer($0.name) }))
             summary.directories.add(0)
             record("/" + relative, "directory", 0)
         }
@@ -225,7 +236,9 @@ final class UpperWalker<Sink: ByteSink> {
         return false
     }
 
-    private func emitRegular(_ directory: FileDescriptor, name: PathBytes, relative: PathBytes, status: FileStatus) throws {
+    private func emitRegular(_ directory: FileDescriptor, name: PathBytes, relative: PathBytes, status: FileStatus)
+        throws
+    {
         let file = try FileTree.openForReading(in: directory, name)
         defer { FileTree.closeQuietly(file) }
         let attributes = try FileTree.extendedAttributes(of: file, path: relative.description, keep: { _ in true })
@@ -249,8 +262,10 @@ final class UpperWalker<Sink: ByteSink> {
             sourceStatus.permissions = status.permissions
         }
         let size = sourceStatus.size
-        try writer.append(header(relative, status, .regular, size: size,
-            xattrs: attributes.filter { UpperWalker.keepInLayer($0.name) }))
+        try writer.append(
+            header(
+                relative, status, .regular, size: size,
+                xattrs: attributes.filter { UpperWalker.keepInLayer($0.name) }))
         guard readFileData else {
             try writer.appendZeros(size)
             summary.regularFiles.add(size)
@@ -297,7 +312,8 @@ final class UpperWalker<Sink: ByteSink> {
             }
             while offset < dataEnd {
                 let want = Int(min(Int64(buffer.count), dataEnd - offset))
-                let count = try FileTree.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
+                let count = try FileTree.read(
+                    file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
                     at: offset, path: path)
                 if count == 0 {
                     try writer.appendZeros(size - offset)  // shrank while read: keep the header's promise

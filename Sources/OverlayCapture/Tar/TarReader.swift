@@ -21,7 +21,8 @@ public struct TarReader<Source: ByteSource> {
         public var description: String {
             switch self {
             case .truncated(let offset, let path):
-                return "tar stream ends early, at byte \(offset)" + (path.map { " (in or after '\(DisplayText.safe($0))')" } ?? "")
+                return "tar stream ends early, at byte \(offset)"
+                    + (path.map { " (in or after '\(DisplayText.safe($0))')" } ?? "")
             case .missingEndMarker(let offset, let path):
                 return "tar stream ends at byte \(offset) without its end-of-archive marker (two zero blocks): "
                     + "truncated" + (path.map { " after '\(DisplayText.safe($0))'" } ?? "")
@@ -30,9 +31,11 @@ public struct TarReader<Source: ByteSource> {
             case .badChecksum(let offset): return "tar header at byte \(offset) has a bad checksum"
             case .badNumber(let field, let offset): return "tar header at byte \(offset) has an invalid \(field) field"
             case .numberOutOfRange(let field, let value, let limit, let offset):
-                return "tar header at byte \(offset) has \(field) \(DisplayText.safe(value, limit: 32)), out of range (0...\(limit))"
+                return
+                    "tar header at byte \(offset) has \(field) \(DisplayText.safe(value, limit: 32)), out of range (0...\(limit))"
             case .badPaxRecord(let offset): return "malformed pax record in header at byte \(offset)"
-            case .oversizedMetadata(let kind, let size): return "\(kind) of \(size) bytes exceeds the limit (16 MiB per entry, 1 MiB of global records)"
+            case .oversizedMetadata(let kind, let size):
+                return "\(kind) of \(size) bytes exceeds the limit (16 MiB per entry, 1 MiB of global records)"
             case .unsupportedType(let path, let flag):
                 let shown = flag >= 0x20 && flag < 0x7f ? "'\(Character(Unicode.Scalar(flag)))'" : "\(flag)"
                 return "tar entry '\(DisplayText.safe(path))' has unsupported type \(shown)"
@@ -99,7 +102,8 @@ public struct TarReader<Source: ByteSource> {
                     for (key, value) in records { globals[key] = value; pax[key] = value }
                     let total = TarReader.recordBytes(globals)
                     if total > TarReader.globalRecordsLimit {
-                        throw Error.oversizedMetadata(kind: "pax global records (at byte \(headerOffset))", size: Int64(total))
+                        throw Error.oversizedMetadata(
+                            kind: "pax global records (at byte \(headerOffset))", size: Int64(total))
                     }
                 } else {
                     for (key, value) in records { pax[key] = value }
@@ -107,7 +111,8 @@ public struct TarReader<Source: ByteSource> {
                 // Several `x` headers before one entry add up: bounded like a single one.
                 let total = TarReader.recordBytes(pax)
                 if total > Int(TarReader.metadataLimit) {
-                    throw Error.oversizedMetadata(kind: "pax records for one entry (at byte \(headerOffset))", size: Int64(total))
+                    throw Error.oversizedMetadata(
+                        kind: "pax records for one entry (at byte \(headerOffset))", size: Int64(total))
                 }
                 continue
             case UInt8(ascii: "L"):
@@ -161,7 +166,9 @@ public struct TarReader<Source: ByteSource> {
     /// source check that its last member or frame is complete.
     private mutating func readEndOfArchive() throws {
         let secondOffset = offset
-        guard let second = try readBlock() else { throw Error.missingEndMarker(offset: secondOffset, afterPath: lastPath) }
+        guard let second = try readBlock() else {
+            throw Error.missingEndMarker(offset: secondOffset, afterPath: lastPath)
+        }
         // A lone zero block followed by more members: refused rather than read as the end (which would
         // silently drop the rest) or skipped (which no writer needs).
         guard second.allSatisfy({ $0 == 0 }) else { throw Error.dataAfterEnd(offset: secondOffset) }
@@ -259,7 +266,9 @@ public struct TarReader<Source: ByteSource> {
             unsigned += Int(block[index])
             signed += Int(Int8(bitPattern: block[index]))
         }
-        guard stored == Int64(unsigned) || stored == Int64(signed) else { throw Error.badChecksum(offset: headerOffset) }
+        guard stored == Int64(unsigned) || stored == Int64(signed) else {
+            throw Error.badChecksum(offset: headerOffset)
+        }
     }
 
     /// Parses an octal (NUL/space terminated) or GNU base-256 numeric field.
@@ -300,7 +309,8 @@ public struct TarReader<Source: ByteSource> {
     /// A uid, gid or device number: 0...UInt32.max, refused (never wrapped) beyond.
     private func id(_ value: Int64, _ field: String, _ headerOffset: Int64) throws -> UInt32 {
         guard let id = UInt32(exactly: value) else {
-            throw Error.numberOutOfRange(field: field, value: String(value), limit: UInt64(UInt32.max), offset: headerOffset)
+            throw Error.numberOutOfRange(
+                field: field, value: String(value), limit: UInt64(UInt32.max), offset: headerOffset)
         }
         return id
     }
@@ -336,7 +346,8 @@ public struct TarReader<Source: ByteSource> {
         case UInt8(ascii: "4"): kind = .blockDevice(major: major, minor: minor)
         case UInt8(ascii: "5"): kind = .directory
         case UInt8(ascii: "6"): kind = .fifo
-        default: kind = (flag == 0 || flag == UInt8(ascii: "0")) && path.hasSuffix("/") && size == 0 ? .directory : .regular
+        default:
+            kind = (flag == 0 || flag == UInt8(ascii: "0")) && path.hasSuffix("/") && size == 0 ? .directory : .regular
         }
         return TarEntry(
             path: path, kind: kind, permissions: UInt32(truncatingIfNeeded: mode & 0o7777),
@@ -384,7 +395,9 @@ public struct TarReader<Source: ByteSource> {
             guard length > 0, cursor < recordEnd, recordEnd <= data.count, data[recordEnd - 1] == UInt8(ascii: "\n")
             else { throw Error.badPaxRecord(offset: headerOffset) }
             let body = data[(cursor + 1)..<(recordEnd - 1)]
-            guard let equals = body.firstIndex(of: UInt8(ascii: "=")) else { throw Error.badPaxRecord(offset: headerOffset) }
+            guard let equals = body.firstIndex(of: UInt8(ascii: "=")) else {
+                throw Error.badPaxRecord(offset: headerOffset)
+            }
             let key = String(decoding: body[body.startIndex..<equals], as: UTF8.self)
             records.append((key, Array(body[(equals + 1)...])))
             index = recordEnd
@@ -443,7 +456,9 @@ public struct TarReader<Source: ByteSource> {
             nanoseconds = Int64(digits + String(repeating: "0", count: 9 - digits.count)) ?? 0
         }
         if negative {
-            if nanoseconds > 0 { return FileTimestamp(seconds: -seconds - 1, nanoseconds: Int32(1_000_000_000 - nanoseconds)) }
+            if nanoseconds > 0 {
+                return FileTimestamp(seconds: -seconds - 1, nanoseconds: Int32(1_000_000_000 - nanoseconds))
+            }
             return FileTimestamp(seconds: -seconds, nanoseconds: 0)
         }
         return FileTimestamp(seconds: seconds, nanoseconds: Int32(nanoseconds))

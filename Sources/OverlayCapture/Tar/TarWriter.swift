@@ -59,7 +59,9 @@ public struct TarWriter<Sink: ByteSink> {
 
     /// Appends up to `count` bytes of `file` from `offset` by in-kernel copy when the sink supports it.
     /// Returns the bytes appended (fewer when the file ended early), or nil when the caller must copy itself.
-    public mutating func appendFileData(from file: FileDescriptor, offset: Int64, count: Int64, path: String) throws -> Int64? {
+    public mutating func appendFileData(from file: FileDescriptor, offset: Int64, count: Int64, path: String) throws
+        -> Int64?
+    {
         guard let openPath else { throw Error.noOpenEntry }
         guard count <= remaining else { throw Error.dataBeyondSize(path: openPath, size: openSize) }
         guard let copier = sink as? any FileCopyingSink,
