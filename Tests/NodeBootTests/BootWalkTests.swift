@@ -59,6 +59,7 @@ final class FakeKernel: BootKernel {
     var agentAllow: [String] = []
     init(_ events: BootEvents) { self.events = events }
 
+    func reapExited() {}
     func isMountPoint(_ path: String) -> Bool { ["/proc", "/sys", "/dev", "/dev/pts", "/run"].contains(path) }
     func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error) {}
     func mount(_ mount: Mount) throws(Mount.Error) {

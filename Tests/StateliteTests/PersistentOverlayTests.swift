@@ -100,7 +100,7 @@ final class OverlayNode {
         let storage = GivenOverlayDevice(overlay)
         let walk = BootSequence(
             services: BootServices(
-                network: NoNetwork(), kernel: LiveKernel(), storage: storage, logger: Logger(label: "test"),
+                network: NoNetwork(), kernel: LiveKernel(reapsChildren: false), storage: storage, logger: Logger(label: "test"),
                 layout: RuntimeLayout(directory: scratch.sub("run"))))
         var context = BootContext(commandLine: line, plan: plan)
         try walk.walk(&context)

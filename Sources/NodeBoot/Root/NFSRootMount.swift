@@ -74,7 +74,7 @@ public struct NFSRootMount: Sendable {
             logger.info(
                 "NFS root not mounted yet; next round in \(pause) ms (rd.retry=\(retrySeconds) s, \(elapsed / 1000) s spent)"
             )
-            Reaper.reapExited()
+            kernel.reapExited()
             Pause.sleep(milliseconds: pause)
             pauseMilliseconds = min(pauseMilliseconds * 2, 8000)
         }

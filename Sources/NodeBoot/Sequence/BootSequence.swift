@@ -125,7 +125,7 @@ public final class BootSequence {
         do {
             let result = try body()
             timeline.record(phase, start: start, end: MonotonicInstant.now(), succeeded: true)
-            Reaper.reapExited()
+            services.kernel.reapExited()
             return result
         } catch {
             timeline.record(phase, start: start, end: MonotonicInstant.now(), succeeded: false)

@@ -28,7 +28,7 @@ struct ConfigureNetworkStep: BootStepExecutor {
                     throw failure
                 }
                 logger.warning("network try \(tries) failed: \(error.error); retrying")
-                Reaper.reapExited()
+                services.kernel.reapExited()
                 Pause.sleep(milliseconds: retryPauseMilliseconds)
             }
         }

@@ -17,7 +17,7 @@ struct SwitchRootStep: BootStepExecutor {
         } catch {
             throw BootFailure(phase: .switchRoot, action: "checking the new root", inputs: inputs, error: "\(error)")
         }
-        Reaper.reapExited()
+        services.kernel.reapExited()
         onPointOfNoReturn()
         services.logger.info("switching root to \(plan.newRoot), exec \(plan.initPath)")
         do {

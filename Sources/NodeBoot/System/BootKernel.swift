@@ -7,6 +7,9 @@ import SystemPackage
 /// modules, the debug shell, the agent process and the final switch_root. `LiveKernel` does them; the unit tests
 /// walk whole plans with a fake that records them.
 public protocol BootKernel: AnyObject {
+    /// Reaps exited children (PID 1 inherits every orphan). A fake must not: waitpid(-1) in a test process would
+    /// take children that are not the boot's, such as Swift Testing's exit-test processes.
+    func reapExited()
     func isMountPoint(_ path: String) -> Bool
     func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error)
     func mount(_ mount: Mount) throws(Mount.Error)
@@ -33,7 +36,14 @@ public final class LiveKernel: BootKernel {
     private var loader: ModuleLoader?
     private var loaderFailed = false
 
-    public init() {}
+    /// False in host tests: reaping there would take the test runner's own children.
+    private let reapsChildren: Bool
+
+    public init(reapsChildren: Bool = true) {
+        self.reapsChildren = reapsChildren
+    }
+
+    public func reapExited() { if reapsChildren { Reaper.reapExited() } }
 
     public func isMountPoint(_ path: String) -> Bool { FileSystem.isMountPoint(path) }
 
