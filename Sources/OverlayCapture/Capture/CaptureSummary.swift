@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NodeSys
 
 /// What a capture wrote, JSON-encodable (served by the agent, printed by `nodeinit capture --summary`).
