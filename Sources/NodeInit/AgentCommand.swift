@@ -33,6 +33,12 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Merged overlay view.")
     var merged: String = "/"
 
+    @Flag(
+        help:
+            "Serve walt-init's overlay (WalT nodes): its upper is found from /bin/walt-env under --merged at each capture."
+    )
+    var walt = false
+
     @Option(
         help:
             "chroot here first: the init passes its new root (e.g. /sysroot) so the agent keeps seeing the booted system after switch_root."
@@ -57,6 +63,8 @@ struct AgentCommand: ParsableCommand {
         if let listen, IPAddress(listen) == nil { throw ValidationError("--listen \(listen) is not an IP address") }
     }
 
+    var captureUpper: CaptureUpper { walt ? .walt(root: FilePath(merged)) : .directory(FilePath(upper)) }
+
     func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "nodeinit-agent")
@@ -65,9 +73,9 @@ struct AgentCommand: ParsableCommand {
         let access = AccessPolicy(allowlist: allow.compactMap { IPNetwork($0) }, token: token)
         let configuration = AgentConfiguration(
             listenAddress: listen.flatMap { IPAddress($0) }, port: UInt16(port), access: access,
-            upperDirectory: upper, version: NodeinitVersion.text)
+            upperDirectory: captureUpper.description, version: NodeinitVersion.text)
         let producer = OverlayCaptureProducer(
-            upperDirectory: FilePath(upper), mergedDirectory: FilePath(merged), bootPlacedManifest: FilePath(placed),
+            upper: captureUpper, mergedDirectory: FilePath(merged), bootPlacedManifest: FilePath(placed),
             exclusions: exclusions)
         let server = try NodeAgentServer(configuration: configuration, producer: producer, logger: logger)
         server.run()

@@ -17,6 +17,12 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "Merged overlay view (metacopy data, /etc/nodeinit/save-exclude, user and group names).")
     var merged: String = "/"
 
+    @Flag(
+        help:
+            "Capture walt-init's overlay (WalT nodes): the upper is found from /bin/walt-env under --merged; WalT's own boot files are left out."
+    )
+    var walt = false
+
     @Option(name: .customLong("exclude"), help: "Extra exclusion pattern (absolute path, * and ? allowed). Repeatable.")
     var exclusions: [String] = []
 
@@ -40,8 +46,10 @@ struct CaptureCommand: ParsableCommand {
             throw ValidationError("--compress must be none, gzip or zstd, not '\(compress)'")
         }
         if isatty(1) != 0 { throw ValidationError("refusing to write a binary layer to a terminal; redirect stdout") }
+        let captureUpper: CaptureUpper = walt ? .walt(root: FilePath(merged)) : .directory(FilePath(upper))
         let options = CaptureOptions(
-            upperDirectory: FilePath(upper), mergedDirectory: FilePath(merged), exclusions: exclusions,
+            upperDirectory: try captureUpper.resolve(), mergedDirectory: FilePath(merged),
+            exclusions: captureUpper.exclusions + exclusions,
             useDefaultExclusions: !noDefaultExcludes, readImageExclusions: true,
             bootPlaced: try OverlayCapture.loadBootPlaced(FilePath(placed)), recordPaths: perPath)
         let result = try OverlayCapture.capture(options, to: .standardOutput, compression: compression)

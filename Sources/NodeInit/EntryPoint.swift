@@ -1,5 +1,6 @@
 import NodeBoot
 import NodeSys
+import RuntimeLayout
 
 /// Entry point. As PID 1 (or when started as `/init`) the boot sequence runs; otherwise the
 /// command tree.
@@ -7,9 +8,15 @@ import NodeSys
 /// As PID 1, /proc is mounted before anything else (the Swift runtime and libmount both read it),
 /// and argv is re-read from /proc/self/cmdline, since a static Swift binary sees an empty
 /// CommandLine.arguments there.
+///
+/// Called as `walt-dump-diff-layer` (the link the init leaves in /run/nodeinit on WalT boots) it is
+/// `nodeinit capture --walt`: what `walt node save` runs over ssh, which passes a single word as the command.
 @main
 enum EntryPoint {
     static func main() {
+        if (CommandLine.arguments.first ?? "").split(separator: "/").last.map(String.init) == WaltLayout.dumpCommandName {
+            NodeInitCommand.runWithWholeMessages(["capture", "--walt"] + CommandLine.arguments.dropFirst())
+        }
         let startedAsInit = EarlyProcess.isPID1 || (CommandLine.arguments.first ?? "").hasSuffix("/init")
         if startedAsInit {
             EarlyProcess.mountProc()

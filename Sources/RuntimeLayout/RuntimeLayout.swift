@@ -34,6 +34,8 @@ public struct RuntimeLayout: Sendable, Equatable {
     public var placedManifest: String { directory + "/placed.json" }
     /// The init's own binary, copied so the agent stays executable after the initramfs is freed.
     public var agentBinary: String { directory + "/nodeinit" }
+    /// On WalT boots, a link to `agentBinary` under the name `walt node save` runs (`WaltLayout.dumpCommandName`).
+    public var waltDumpCommand: String { directory + "/" + WaltLayout.dumpCommandName }
     /// The agent's standard output and error.
     public var agentLog: String { directory + "/agent.log" }
 

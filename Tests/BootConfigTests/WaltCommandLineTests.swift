@@ -1,3 +1,5 @@
+import Foundation
+import RuntimeLayout
 import Testing
 
 @testable import BootConfig
@@ -115,5 +117,101 @@ import Testing
         let plan = try Self.plan("root=/dev/nfs nfsroot=10.0.0.1:/srv/img ip=dhcp")
         #expect(plan.root.versions == ["4.2", "4.1", "3"])
         #expect(plan.walt == nil)
+    }
+
+    // MARK: - walt-init builds the overlay
+
+    @Test(arguments: [ipxeNFS3, ipxeNFS4, ubootNFS, ubootNFS4, rpiFirmware])
+    func waltInitGetsTheReadOnlyRootAndBuildsTheOverlay(_ line: String) throws {
+        let plan = try Self.plan(line, hostName: "rpi-sw4-14")
+        guard case .waltInit(let walt) = plan.overlay else {
+            Issue.record("expected walt-init's overlay, got \(plan.overlay)")
+            return
+        }
+        #expect(walt.initPath == "/bin/walt-init")
+        #expect(walt.networkUpper == "/run/walt/rootfs/mnt/fs_rw")
+        #expect(plan.root.mountPoint == "/sysroot")  // the NFS root is the new root: no overlay of ours under walt's
+        let overlaySteps = plan.steps.filter {
+            $0 == .mountOverlay || $0 == .mountOverlayTmpfs || $0 == .mountOverlayDevice
+        }
+        #expect(overlaySteps.isEmpty)
+        #expect(plan.steps.contains(.startAgent(port: 7070)))
+        #expect(plan.steps.last == .switchRoot)
+        // overlay for walt-init's union, nfsv3 for its /persist mount, whatever the root's version.
+        let loaded = plan.modules.load.map(\.name)
+        #expect(loaded.contains("overlay") && loaded.contains("nfsv3"))
+        let rendered = plan.renderText()
+        #expect(rendered.contains("mounts WalT's own overlay over it"))
+        // The plan survives `nodeinit plan --json` and back.
+        let decoded = try JSONDecoder().decode(BootPlan.self, from: try JSONEncoder().encode(plan))
+        #expect(decoded == plan)
+    }
+
+    @Test func anOverlayOfOursUnderWaltInitIsRefused() throws {
+        for overlay in ["rd.overlay=LABEL=persist", "rd.live.overlay=/dev/sdb:/persist-hda.img", "rd.overlay=tmpfs"] {
+            #expect {
+                _ = try Self.plan(Self.ipxeNFS3 + " " + overlay)
+            } throws: { error in
+                "\(error)".contains("init=\"/bin/walt-init\"") && "\(error)".contains("second one under it")
+            }
+        }
+        // rd.overlay=0 asks for no overlay of ours, which is what walt-init needs anyway.
+        let plan = try Self.plan(Self.ipxeNFS3 + " rd.overlay=0")
+        guard case .waltInit = plan.overlay else {
+            Issue.record("rd.overlay=0 with walt-init: \(plan.overlay)")
+            return
+        }
+    }
+
+    /// boot=walt with another init: nodeinit builds its tmpfs overlay as for any image.
+    @Test func anotherInitGetsOurOverlay() throws {
+        let plan = try Self.plan(Self.ipxeNFS3.replacingOccurrences(of: "init=/bin/walt-init", with: "init=/sbin/init"))
+        guard case .tmpfs = plan.overlay else {
+            Issue.record("expected a tmpfs overlay, got \(plan.overlay)")
+            return
+        }
+        #expect(plan.root.mountPoint == "/run/nodeinit/lower")
+    }
+
+    // MARK: - WaltLayout: walt-init's upper from /bin/walt-env
+
+    /// As the WalT server writes it (`walt-env` template) and walt-init completes it (`walt-init-rootfs-main`).
+    static let serverEnvironment = """
+        #!/bin/sh
+
+        export walt_server_ip=192.168.152.1
+        export walt_server_rpc_port=12345
+        export walt_server_logs_port=12346
+        export walt_server_notify_bootup_port=12347
+        export walt_image_id=3f6a2b9c0d1e
+        export walt_image_size_kib=912384
+
+        """
+
+    @Test func upperFollowsTheBootModeWaltInitRecorded() throws {
+        let network = Self.serverEnvironment + "export walt_boot_mode='network'\n"
+        #expect(try WaltLayout.upperDirectory(environment: network) == "/run/walt/rootfs/mnt/fs_rw")
+        let volatile = Self.serverEnvironment + "export walt_boot_mode='hybrid-volatile'\n"
+        #expect(
+            try WaltLayout.upperDirectory(environment: volatile)
+                == "/run/walt/rootfs/mnt/hm_part/walt_hybrid/3f6a2b9c0d1e/diff")
+        let persistent = Self.serverEnvironment + "walt_boot_mode=\"hybrid-persistent\"\n"
+        #expect(try WaltLayout.upperDirectory(environment: persistent).hasSuffix("/3f6a2b9c0d1e/diff"))
+        // walt-init rewrites the line at every boot; the last assignment is the one the shell keeps.
+        let rewritten = volatile + "export walt_boot_mode='network'\n"
+        #expect(try WaltLayout.upperDirectory(environment: rewritten) == WaltLayout.networkUpper)
+    }
+
+    @Test func environmentProblemsAreNamed() {
+        #expect(throws: WaltLayout.Error.noBootMode) { try WaltLayout.upperDirectory(environment: Self.serverEnvironment) }
+        #expect(throws: WaltLayout.Error.unknownBootMode("nbfs")) {
+            try WaltLayout.upperDirectory(environment: "walt_boot_mode=nbfs\n")
+        }
+        for id in ["", "..", "../../etc", "a/b"] {
+            #expect(throws: WaltLayout.Error.badImageID(id)) {
+                try WaltLayout.upperDirectory(environment: "walt_image_id='\(id)'\nwalt_boot_mode=hybrid-volatile\n")
+            }
+        }
+        #expect("\(WaltLayout.Error.noBootMode)".contains("/bin/walt-env has no walt_boot_mode"))
     }
 }

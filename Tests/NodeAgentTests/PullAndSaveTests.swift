@@ -97,7 +97,7 @@ struct TruncatingProducer: LayerProducer {
     func summary(includePaths: Bool) throws -> LayerSummary { try inner.summary(includePaths: includePaths) }
     func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
         let (_, sink) = try OverlayCapture.capture(
-            CaptureOptions(upperDirectory: inner.upperDirectory, mergedDirectory: inner.mergedDirectory),
+            CaptureOptions(upperDirectory: try inner.upper.resolve(), mergedDirectory: inner.mergedDirectory),
             into: MemorySink())
         _ = try sink.bytes.prefix(cutAt).withUnsafeBytes { try fd.writeAll($0) }
         throw Broken()

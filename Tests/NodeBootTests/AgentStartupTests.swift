@@ -52,6 +52,22 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         #expect(startup.arguments == testCase.expected)
     }
 
+    /// WalT's command line: walt-init builds the overlay later, so the agent finds the upper itself, and the WalT
+    /// server (walt.server.ip) is allowed beside the NFS server.
+    @Test func waltInitAgentFindsWaltsUpper() throws {
+        let plan = try plan(
+            "root=/dev/nfs boot=walt nfsroot=10.0.2.2:/srv/walt,ro,vers=3,nolock walt.server.ip=10.0.2.2 "
+                + "init=/bin/walt-init ip=10.0.2.15:10.0.2.2:10.0.2.2:255.255.255.0:walt-node-12::off")
+        let startup = AgentStartup(
+            plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: nil,
+            waltUpper: AgentStep.waltBuildsOverlay(plan))
+        #expect(
+            startup.arguments == [
+                "nodeinit", "agent", "--root", "/sysroot", "--port", "7070", "--allow", "10.0.2.2", "--walt",
+                "--merged", "/",
+            ])
+    }
+
     @Test func noOverlayIsReportedAndNothingStarts() throws {
         let plan = try plan("root=nfs:10.0.2.2:/srv/image rd.overlay=0")
         let startup = AgentStartup(

@@ -226,6 +226,20 @@ public enum OverlayPlan: Codable, Equatable, Sendable {
     case tmpfs(TmpfsOverlay)
     /// Upper and work dirs on a local device: persists.
     case device(DeviceOverlay)
+    /// The image's `init=` is WalT's walt-init, which builds WalT's own overlay (a RAM upper, or a hybrid one on a
+    /// local disk) over the read-only root it is handed. nodeinit mounts none of its own: two would stack, and node
+    /// save would capture the one that holds nothing.
+    case waltInit(WaltInitOverlay)
+}
+
+/// What nodeinit knows of an overlay walt-init builds after switch_root (see `WaltLayout`).
+public struct WaltInitOverlay: Codable, Equatable, Sendable {
+    /// The walt-init that builds it (`init=`).
+    public var initPath: String
+    /// Where node save finds the upper after walt-init ran: WalT's network-mode upper, or the hybrid `diff` named by
+    /// `walt_boot_mode` and `walt_image_id` in `environmentFile`, resolved at each capture.
+    public var networkUpper: String
+    public var environmentFile: String
 }
 
 /// Mount points and options common to every overlay.

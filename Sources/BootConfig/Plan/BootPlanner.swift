@@ -79,11 +79,12 @@ public enum BootPlanner {
         let ipHostName = network.ip.lazy.compactMap(\.hostname).first
         let nodeName = stateliteSpec.node ?? ipHostName ?? inputs.hostName
 
+        let initPath = try planInitPath(commandLine)
+        let overlay = try planOverlay(overlaySpec, image: image, initPath: initPath)
         let networkPlan = planNetwork(network)
         let root = try planRoot(
-            rootSpec, network: networkPlan, nodeinit: nodeinit, overlay: overlaySpec,
+            rootSpec, network: networkPlan, nodeinit: nodeinit, overlay: overlay,
             hostName: ipHostName ?? inputs.hostName ?? stateliteSpec.node, warnings: &warnings)
-        let overlay = planOverlay(overlaySpec, image: image)
 
         var attributes: [String: String] = [:]
         if let server = root.server { attributes["noderes.nfsserver"] = server }
@@ -110,14 +111,6 @@ public enum BootPlanner {
         let agent = AgentPlan(
             port: nodeinit.agentPort, allow: nodeinit.agentAllow ?? waltClients,
             allowBootServer: nodeinit.agentAllow == nil, tokenPath: nodeinit.agentToken)
-        var initPath = "/sbin/init"
-        if let parameter = commandLine.lastParameter("init") {
-            let value = parameter.value ?? ""
-            guard value.startsWith("/"), !value.containsWhitespaceOrControl else {
-                throw ParameterError(parameter: "init", value: value, problem: "expected an absolute path")
-            }
-            initPath = value
-        }
         let switchRoot = SwitchRootPlan(newRoot: newRoot, initPath: initPath, initArguments: commandLine.initArguments)
 
         var plan = BootPlan(
@@ -201,7 +194,7 @@ public enum BootPlanner {
     // MARK: - Root
 
     static func planRoot(
-        _ spec: RootSpec, network: NetworkPlan, nodeinit: NodeinitSpec, overlay: OverlaySpec, hostName: String?,
+        _ spec: RootSpec, network: NetworkPlan, nodeinit: NodeinitSpec, overlay: OverlayPlan, hostName: String?,
         warnings: inout [String]
     ) throws -> RootPlan {
         var server = spec.server
@@ -239,8 +232,12 @@ public enum BootPlanner {
         }
         let attempts = options.attempts(
             versions: versions, readOnly: true, warnings: &warnings, parameter: spec.parameter)
+        // Without an overlay of ours the NFS root is the new root itself (walt-init pivots away from it).
         let mountPoint: String
-        if case .disabled = overlay.upper { mountPoint = newRoot } else { mountPoint = lowerDir }
+        switch overlay {
+        case .none, .waltInit: mountPoint = newRoot
+        case .tmpfs, .device: mountPoint = lowerDir
+        }
         return RootPlan(
             syntax: spec.syntax, server: server, serverIsAddress: isAddress, path: path,
             hostnameSubstitution: substitution, versions: versions, attempts: attempts, mountPoint: mountPoint,
@@ -249,7 +246,37 @@ public enum BootPlanner {
 
     // MARK: - Overlay
 
-    static func planOverlay(_ spec: OverlaySpec, image: String?) -> OverlayPlan {
+    /// `init=` (default /sbin/init): an absolute path without blanks.
+    static func planInitPath(_ commandLine: KernelCommandLine) throws(ParameterError) -> String {
+        guard let parameter = commandLine.lastParameter("init") else { return "/sbin/init" }
+        let value = parameter.value ?? ""
+        guard value.startsWith("/"), !value.containsWhitespaceOrControl else {
+            throw ParameterError(parameter: "init", value: value, problem: "expected an absolute path")
+        }
+        return value
+    }
+
+    /// True when `init=` names WalT's walt-init (`/bin/walt-init` on WalT's command lines).
+    static func isWaltInit(_ initPath: String) -> Bool {
+        initPath.split(separator: "/").last == "walt-init"
+    }
+
+    static func planOverlay(_ spec: OverlaySpec, image: String?, initPath: String) throws(ParameterError)
+        -> OverlayPlan
+    {
+        if isWaltInit(initPath) {
+            // walt-init always mounts its own overlay over the root it is handed; ours would sit under it.
+            if spec.explicit, spec.upper != .disabled {
+                throw ParameterError(
+                    parameter: "init", value: initPath,
+                    problem: "walt-init builds WalT's own overlay over the NFS root; rd.overlay=/rd.live.overlay= "
+                        + "would put a second one under it: drop the overlay parameter, or boot another init")
+            }
+            return .waltInit(
+                WaltInitOverlay(
+                    initPath: initPath, networkUpper: WaltLayout.networkUpper,
+                    environmentFile: WaltLayout.environmentFile))
+        }
         switch spec.upper {
         case .disabled:
             return .none
@@ -446,7 +473,14 @@ public enum BootPlanner {
         wanted.append(("nfs", "nfs root"))
         if attempts.contains(where: { $0.version == "3" }) { wanted.append(("nfsv3", "nfs root")) }
         if attempts.contains(where: { $0.version != "3" }) { wanted.append(("nfsv4", "nfs root")) }
-        if case .none = overlay {} else { wanted.append(("overlay", "overlay")) }
+        switch overlay {
+        case .none: break
+        case .tmpfs, .device: wanted.append(("overlay", "overlay"))
+        case .waltInit:
+            // walt-init's modprobe reads the image's /lib/modules, which a minimal image lacks: it finds them loaded.
+            wanted.append(("overlay", "walt-init overlay"))
+            wanted.append(("nfsv3", "walt-init /persist (NFSv3)"))
+        }
         wanted += spec.postload.map { ($0, "rd.driver.post") }
 
         var load: [KernelModule] = []
@@ -484,7 +518,7 @@ public enum BootPlanner {
         steps.append(.mountRoot)
         pause(.afterRootMount)
         switch plan.overlay {
-        case .none:
+        case .none, .waltInit:
             break
         case .tmpfs:
             steps.append(.mountOverlayTmpfs)

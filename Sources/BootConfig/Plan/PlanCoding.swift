@@ -31,6 +31,7 @@ extension OverlayPlan {
         case .none: try container.encode(Empty(), forKey: CaseKey("none"))
         case .tmpfs(let value): try container.encode(value, forKey: CaseKey("tmpfs"))
         case .device(let value): try container.encode(value, forKey: CaseKey("device"))
+        case .waltInit(let value): try container.encode(value, forKey: CaseKey("waltInit"))
         }
     }
 
@@ -40,6 +41,7 @@ extension OverlayPlan {
         case "none": self = .none
         case "tmpfs": self = .tmpfs(try container.decode(TmpfsOverlay.self, forKey: key))
         case "device": self = .device(try container.decode(DeviceOverlay.self, forKey: key))
+        case "waltInit": self = .waltInit(try container.decode(WaltInitOverlay.self, forKey: key))
         default: throw unknownCase(key, decoder)
         }
     }

@@ -95,7 +95,7 @@ extension BootPlan {
         case .mountOverlay:
             let mounts: OverlayMounts
             switch overlay {
-            case .none: return ["mount overlay"]
+            case .none, .waltInit: return ["mount overlay"]
             case .tmpfs(let tmpfs): mounts = tmpfs.mounts
             case .device(let device): mounts = device.mounts
             }
@@ -164,6 +164,12 @@ extension BootPlan {
             let arguments =
                 switchRoot.initArguments.isEmpty ? "" : " " + switchRoot.initArguments.joined(separator: " ")
             var out = ["switch_root to \(switchRoot.newRoot), exec \(switchRoot.initPath)\(arguments)"]
+            if case .waltInit(let walt) = overlay {
+                out.append("the root stays read-only: \(walt.initPath) mounts WalT's own overlay over it")
+                out.append(
+                    "node save captures walt-init's upper: \(walt.networkUpper), or the hybrid diff named in "
+                        + walt.environmentFile)
+            }
             var failure =
                 debug.shellOnFailure
                 ? "on failure: shell, then \(debug.emergencyAction.rawValue)"

@@ -11,12 +11,12 @@ public enum AgentLaunch {
     /// `tokenFile` is a path inside the new root.
     public static func arguments(
         newRoot: String, port: Int, allow: [String], tokenFile: String?,
-        upper: String = RuntimeLayout.node.tmpfsUpperDir
+        upper: String = RuntimeLayout.node.tmpfsUpperDir, waltUpper: Bool = false
     ) -> [String] {
         var arguments = ["nodeinit", "agent", "--root", newRoot, "--port", String(port)]
         for range in allow { arguments += ["--allow", range] }
         if let tokenFile { arguments += ["--token-file", tokenFile] }
-        arguments += ["--upper", upper, "--merged", "/"]
+        arguments += waltUpper ? ["--walt", "--merged", "/"] : ["--upper", upper, "--merged", "/"]
         return arguments
     }
 

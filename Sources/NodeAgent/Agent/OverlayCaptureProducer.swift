@@ -5,25 +5,33 @@ import SystemPackage
 /// The agent's real producer: OverlayCapture over the node's overlay upper directory.
 ///
 /// Options are re-read at every request: the boot-placed manifest and the image's
-/// `/etc/nodeinit/save-exclude` may change while the node runs.
+/// `/etc/nodeinit/save-exclude` may change while the node runs, and walt-init's upper is found anew.
 public struct OverlayCaptureProducer: LayerProducer {
-    public var upperDirectory: FilePath
+    public var upper: CaptureUpper
     public var mergedDirectory: FilePath
     public var bootPlacedManifest: FilePath
     public var exclusions: [String]
 
-    public init(
-        upperDirectory: FilePath, mergedDirectory: FilePath, bootPlacedManifest: FilePath, exclusions: [String] = []
-    ) {
-        self.upperDirectory = upperDirectory
+    public init(upper: CaptureUpper, mergedDirectory: FilePath, bootPlacedManifest: FilePath, exclusions: [String] = [])
+    {
+        self.upper = upper
         self.mergedDirectory = mergedDirectory
         self.bootPlacedManifest = bootPlacedManifest
         self.exclusions = exclusions
     }
 
+    public init(
+        upperDirectory: FilePath, mergedDirectory: FilePath, bootPlacedManifest: FilePath, exclusions: [String] = []
+    ) {
+        self.init(
+            upper: .directory(upperDirectory), mergedDirectory: mergedDirectory, bootPlacedManifest: bootPlacedManifest,
+            exclusions: exclusions)
+    }
+
     private func options(recordPaths: Bool) throws -> CaptureOptions {
         CaptureOptions(
-            upperDirectory: upperDirectory, mergedDirectory: mergedDirectory, exclusions: exclusions,
+            upperDirectory: try upper.resolve(), mergedDirectory: mergedDirectory,
+            exclusions: upper.exclusions + exclusions,
             bootPlaced: try OverlayCapture.loadBootPlaced(bootPlacedManifest), recordPaths: recordPaths)
     }
 

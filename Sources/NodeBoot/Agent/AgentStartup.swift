@@ -27,9 +27,13 @@ public struct AgentStartup {
     /// see; nil without an overlay. The plan's path only guesses it: an image file puts it inside the loop mount and
     /// a fallback on a tmpfs.
     var upperDirectory: String?
+    /// walt-init builds the overlay after switch_root: the agent finds its upper itself (`nodeinit agent --walt`),
+    /// and `walt node save` gets its single-word command (`RuntimeLayout.waltDumpCommand`).
+    var waltUpper = false
     var binarySource = "/proc/self/exe"
     var binaryCopy = RuntimeLayout.node.agentBinary
     var logPath = RuntimeLayout.node.agentLog
+    var waltDumpCommand = RuntimeLayout.node.waltDumpCommand
     /// How long the init waits for the agent to enter the new root (TCG guests are slow to exec).
     var readyTimeoutMilliseconds: UInt64 = 10_000
 
@@ -63,15 +67,19 @@ public struct AgentStartup {
     var allowList: [String] {
         var list: [String] = []
         if plan.agent.allowBootServer, let bootServerAddress { list.append(bootServerAddress.description) }
-        list += plan.agent.allow.map(\.description)
+        // WalT's server is usually the NFS server too: one entry for it.
+        let bootServerEntry = bootServerAddress.map { IPNetwork(address: $0, prefixLength: $0.isIPv6 ? 128 : 32) }
+        for network in plan.agent.allow where !(plan.agent.allowBootServer && network == bootServerEntry) {
+            list.append(network.description)
+        }
         return list
     }
 
     var arguments: [String]? {
-        guard let upperDirectory else { return nil }
+        guard waltUpper || upperDirectory != nil else { return nil }
         var arguments = NodeAgent.AgentLaunch.arguments(
             newRoot: plan.switchRoot.newRoot, port: port, allow: allowList, tokenFile: plan.agent.tokenPath,
-            upper: upperDirectory)
+            upper: upperDirectory ?? "", waltUpper: waltUpper)
         for pattern in plan.saveExclude { arguments += ["--exclude", pattern] }
         return arguments
     }
@@ -81,6 +89,7 @@ public struct AgentStartup {
         guard let arguments else { throw .noOverlay }
         guard !allowList.isEmpty else { throw .noAllowedClient }
         try copyBinary()
+        if waltUpper { try linkWaltDumpCommand() }
         let pid: Int32
         do {
             pid = try NodeAgent.AgentLaunch.start(binary: binaryCopy, arguments: arguments, logPath: logPath)
@@ -116,6 +125,17 @@ public struct AgentStartup {
         } catch {
             PathOperations.removeFile(temporary)
             throw .system("\(error)")
+        }
+    }
+
+    /// `walt-dump-diff-layer` -> `nodeinit` (relative, so it resolves the same before and after switch_root).
+    func linkWaltDumpCommand() throws(Error) {
+        PathOperations.removeFile(waltDumpCommand)
+        do {
+            let target = binaryCopy.split(separator: "/").last.map(String.init) ?? "nodeinit"
+            try FileSystem.symlink(target: target, at: waltDumpCommand)
+        } catch {
+            throw .system("cannot link \(waltDumpCommand) for walt node save: \(error)")
         }
     }
 

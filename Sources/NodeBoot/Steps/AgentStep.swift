@@ -9,11 +9,18 @@ struct AgentStep: BootStepExecutor {
         let startup = AgentStartup(
             plan: context.plan, port: port, bootServerAddress: context.rootServer,
             upperDirectory: context.overlay.flatMap { $0.mounted ? $0.upperDir : nil },
-            binaryCopy: services.layout.agentBinary, logPath: services.layout.agentLog)
+            waltUpper: Self.waltBuildsOverlay(context.plan),
+            binaryCopy: services.layout.agentBinary, logPath: services.layout.agentLog,
+            waltDumpCommand: services.layout.waltDumpCommand)
         do {
             _ = try services.kernel.startAgent(startup, logger: services.logger)
         } catch {
             services.logger.warning("node-save agent not started: \(error)")
         }
+    }
+
+    static func waltBuildsOverlay(_ plan: BootPlan) -> Bool {
+        if case .waltInit = plan.overlay { return true }
+        return false
     }
 }

@@ -53,7 +53,7 @@ private final class LoadedModuleList {
 struct OverlayTmpfsStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         switch context.plan.overlay {
-        case .none:
+        case .none, .waltInit:
             return
         case .tmpfs(let overlay):
             try mountTmpfs(
@@ -103,7 +103,7 @@ struct OverlayMountStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         let mounts: OverlayMounts
         switch context.plan.overlay {
-        case .none: return
+        case .none, .waltInit: return
         case .tmpfs(let overlay): mounts = overlay.mounts
         case .device(let overlay): mounts = overlay.mounts
         }
