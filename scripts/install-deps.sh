@@ -5,7 +5,7 @@ set -eu
 PACKAGES="libmount-dev libblkid-dev libnfs-dev libnfs-utils zlib1g-dev libzstd-dev \
   qemu-system-x86 nfs-ganesha nfs-ganesha-vfs rpcbind busybox-static cpio zstd kmod \
   dnsmasq-base umoci e2fsprogs dpkg-dev iproute2 file attr libcap2-bin python3 python3-pytest tar xz-utils pkg-config \
-  build-essential time"
+  build-essential time buildah"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

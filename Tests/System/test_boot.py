@@ -124,18 +124,6 @@ def test_xcat_nfsroot(boot, nfs_server, image_paths):
     assert lower.source == f"{SERVER}:{image_paths['xcat-rootimg']}", lower
 
 
-def test_walt_nfsroot_v3(boot, nfs_server, test_image):
-    # WalT's command line: kernel nfsroot syntax, v3 without locking, its own init.
-    vm = boot(f"root=/dev/nfs nfsroot={SERVER}:{test_image},ro,vers=3,nolock,nocto,acregmin=157680000 "
-              f"ip=10.0.2.15:{SERVER}:{SERVER}:255.255.255.0:walt-node::off init=/bin/walt-init")
-    report = booted(vm)
-    assert report.init_argv0 == "/bin/walt-init", f"init= not honoured: {report.init_argv0}"
-    assert_overlay_root(report, vm)
-    lower = nfs_lower(report, vm)
-    assert lower.fstype == "nfs" and "vers=3" in lower.options, lower
-    assert "nocto" in lower.options, f"nfsroot= options not passed on: {lower}"
-
-
 def test_nfs_server_down_at_power_on(boot, nfs_server, test_image):
     nfs_server.stop()
     try:

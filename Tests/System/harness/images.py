@@ -146,7 +146,5 @@ def build_images(images_dir: str) -> dict[str, str]:
     build_busybox_root(paths["test-image"], TEST_INIT)
     build_busybox_root(paths["xcat-rootimg"], TEST_INIT)
     build_busybox_root(paths["demo-image"], DEMO_INIT)
-    # WalT boots init=/bin/walt-init: the same reporting script under that name.
-    shutil.copy2(os.path.join(paths["test-image"], "sbin/init"), os.path.join(paths["test-image"], "bin/walt-init"))
     os.makedirs(paths["rw"], exist_ok=True)
     return paths
