@@ -81,6 +81,9 @@ public struct KernelModule: Codable, Equatable, Sendable {
     public var parameters: [String]
     /// Why it is loaded: `rd.driver.pre`, `nodeinit.modules`, `nfs root`, `overlay`.
     public var reason: String
+
+    /// The reason of the NFS modules the root mount needs (the init loads each version's module when it tries it).
+    public static let nfsRootReason = "nfs root"
 }
 
 public struct ModuleParameter: Codable, Equatable, Sendable {

@@ -470,9 +470,9 @@ public enum BootPlanner {
         var wanted: [(String, String)] = spec.preload.map { ($0, "rd.driver.pre") }
         wanted += nodeinit.modules.map { ($0, "nodeinit.modules") }
         let attempts = root.attempts + (statelite.statemnt?.attempts ?? []) + statelite.treeMounts.flatMap(\.attempts)
-        wanted.append(("nfs", "nfs root"))
-        if attempts.contains(where: { $0.version == "3" }) { wanted.append(("nfsv3", "nfs root")) }
-        if attempts.contains(where: { $0.version != "3" }) { wanted.append(("nfsv4", "nfs root")) }
+        wanted.append(("nfs", KernelModule.nfsRootReason))
+        if attempts.contains(where: { $0.version == "3" }) { wanted.append(("nfsv3", KernelModule.nfsRootReason)) }
+        if attempts.contains(where: { $0.version != "3" }) { wanted.append(("nfsv4", KernelModule.nfsRootReason)) }
         switch overlay {
         case .none: break
         case .tmpfs, .device: wanted.append(("overlay", "overlay"))

@@ -4,13 +4,18 @@ import NodeSys
 
 /// `loadModules(names)`: the plan's modules (`rd.driver.pre=`, `nodeinit.modules=`, what the root and overlay need).
 /// The NFS version modules wait until the root mount tries that version (`RootMountStep`): most boots never need
-/// nfsv3, and each module costs time to load.
+/// nfsv3, and each module costs time to load. Wanted for another reason (walt-init's NFSv3 /persist beside an NFSv4
+/// root), a version module loads here with the others.
 struct LoadModulesStep: BootStepExecutor {
     var names: [String]
     static let deferred: Set<ModuleName> = ["nfsv3", "nfsv4"]
 
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
-        let wanted = names.map { ModuleName($0) }.filter { !Self.deferred.contains($0) }
+        let forTheRootOnly = Set(
+            context.plan.modules.load.filter { $0.reason == KernelModule.nfsRootReason }.map { ModuleName($0.name) })
+        let wanted = names.map { ModuleName($0) }.filter {
+            !(Self.deferred.contains($0) && forTheRootOnly.contains($0))
+        }
         load(wanted, what: "modules", &context, services)
     }
 }
