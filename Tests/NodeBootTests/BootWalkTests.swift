@@ -183,6 +183,31 @@ struct FakeBoot {
         #expect(boot.kernel.files["/run/resolv.conf"] == "# written by nodeinit\nnameserver 10.0.2.3\n")
         #expect(boot.kernel.files["/run/nodeinit/boot.json"]?.contains("\"outcome\":\"switch_root\"") == true)
         #expect(context.loadedModules.map(\.rawValue) == ["nfs", "overlay", "nfsv4"])
+        // A DHCP server without host names must not leave every node with the same NFSv4 client owner.
+        #expect(boot.kernel.files["/sys/module/nfs/parameters/nfs4_unique_id"] == "nodeinit-525400123456")
+    }
+
+    /// nfs.nfs4_unique_id= is the admin's: the kernel passes it to the module, nodeinit writes nothing over it.
+    @Test func theCommandLineClientIdentityIsLeftToTheKernel() throws {
+        let boot = FakeBoot()
+        let context = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img nfs.nfs4_unique_id=rack7-node12")
+        #expect(context.plan.nfsClientIdentity == .commandLine("rack7-node12"))
+        #expect(boot.kernel.files["/sys/module/nfs/parameters/nfs4_unique_id"] == nil)
+    }
+
+    /// walt-init builds the overlay: the walk mounts the NFS root on the new root, no overlay, and the agent is told
+    /// to find walt-init's upper; nfsv3 loads early for walt-init's /persist beside an NFSv4 root.
+    @Test func waltInitGetsTheReadOnlyRoot() throws {
+        let boot = FakeBoot()
+        let context = try boot.walk(
+            "root=/dev/nfs4 boot=walt rootfstype=walt nfsroot=10.0.2.2:/var/lib/walt/nodes/52:54:00:12:34:56/fs,ro,nocto "
+                + "walt.server.ip=10.0.2.2 init=/bin/walt-init "
+                + "ip=10.0.2.15:10.0.2.2:10.0.2.2:255.255.255.0:walt-node-12::off BOOTIF=01-52-54-00-12-34-56")
+        #expect(!boot.events.lines.contains { $0.hasPrefix("mount overlay") || $0.hasPrefix("mount tmpfs") })
+        #expect(boot.events.lines.contains { $0.hasPrefix("mount nfs4 10.0.2.2:/var/lib/walt/nodes/") && $0.contains(" on /sysroot ") })
+        #expect(boot.events.lines.last == "switch_root /sysroot /bin/walt-init")
+        #expect(context.loadedModules.map(\.rawValue).prefix(4) == ["nfs", "overlay", "nfsv3", "nfsv4"])
+        #expect(context.overlay == nil)
     }
 
     @Test func rootFromTheDHCPRootPathIsPlannedBeforeTheMount() throws {

@@ -75,6 +75,8 @@ def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
     assert "ro" in lower.options, f"the NFS lower is not read-only: {lower}"
     assert report.interfaces.get("eth0", "").startswith("10.0.2.15/"), report.interfaces
     assert report.hostname == "dhcp-node", f"DHCP host name not applied: {report.hostname}"
+    # One NFSv4 client owner per node (issue 14): the boot NIC's MAC, still set in the booted system.
+    assert f"NODEINIT-TEST: nfs4-unique-id nodeinit-{MAC.replace(':', '')}" in vm.output, vm.log_path
     document = assert_boot_json(report, vm)
     assert document.get("outcome") == "switch_root", document
 

@@ -37,6 +37,27 @@ public struct BootPlan: Codable, Equatable, Sendable {
     public var warnings: [String]
     /// WalT's parameters (`boot=walt`, `walt.*`); nil when the command line has none.
     public var walt: WaltPlan? = nil
+    /// The NFSv4 client identity (uniquifier) the init sets before the first mount.
+    public var nfsClientIdentity: NFSClientIdentity = .bootInterfaceMAC
+}
+
+// MARK: - NFSv4 client identity
+
+/// What makes this node's NFSv4 client distinct from every other node's. The kernel's NFSv4.1+ client owner is
+/// `Linux NFSv4.1 <host name>` plus this uniquifier: with no host name (a DHCP server that sends none) and no
+/// uniquifier, every node presents the same owner and the server takes them for one client, whose sessions and state
+/// they then trample. Set in `nfs.nfs4_unique_id` (a module parameter, global to the kernel), so the booted system's
+/// own later NFSv4 mounts use it too.
+public enum NFSClientIdentity: Codable, Equatable, Sendable {
+    /// `nfs.nfs4_unique_id=` on the command line: the kernel takes it as the module parameter; nodeinit leaves it.
+    case commandLine(String)
+    /// `nodeinit-<boot interface MAC, hex>`: per machine, stable across reboots, known once the network is up.
+    case bootInterfaceMAC
+
+    /// The uniquifier for a boot interface's MAC address.
+    public static func uniquifier(mac: MACAddress) -> String {
+        "nodeinit-" + mac.description.split(separator: ":").joined()
+    }
 }
 
 // MARK: - WalT

@@ -121,6 +121,9 @@ public enum BootPlanner {
             debug: debug, agent: agent, saveExclude: nodeinit.saveExclude, switchRoot: switchRoot, steps: [],
             warnings: [])
         plan.walt = walt
+        if let given = moduleSpec.parameters.last(where: { $0.module == "nfs" && $0.name == "nfs4_unique_id" }) {
+            plan.nfsClientIdentity = .commandLine(given.value)
+        }
         plan.steps = steps(for: plan)
         plan.warnings = warnings
         return plan

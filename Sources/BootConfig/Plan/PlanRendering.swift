@@ -68,6 +68,10 @@ extension BootPlan {
                     "try NFSv\(attempt.version): -t \(attempt.fsType) -o \(attempt.options),addr=<server address>")
             }
             out.append("retry for up to \(debug.retrySeconds) s")
+            switch nfsClientIdentity {
+            case .commandLine(let value): out.append("NFSv4 client identity \(value) (nfs.nfs4_unique_id=)")
+            case .bootInterfaceMAC: out.append("NFSv4 client identity nodeinit-<boot interface MAC>, set after the network")
+            }
             return out
         case .mountOverlayDevice:
             guard case .device(let device) = overlay else { return ["mount overlay device"] }

@@ -40,6 +40,7 @@ struct ConfigureNetworkStep: BootStepExecutor {
                 logger.warning("cannot set the host name to \(name): \(error.report)")
             }
         }
+        setNFSClientIdentity(plan.nfsClientIdentity, lease: lease, services)
         do {
             try services.kernel.writeFile(lease.resolvConf, to: services.layout.resolvConf)
         } catch {
@@ -49,6 +50,31 @@ struct ConfigureNetworkStep: BootStepExecutor {
         logger.info(
             "network up: \(boot.interfaceName) \(boot.address)/\(boot.prefixLength) gateway \(boot.gateway?.description ?? "none") dns \(lease.nameservers.map(\.description).joined(separator: ",")) host \(lease.hostName ?? "-")"
         )
+    }
+}
+
+/// The NFS client's module parameter holding the NFSv4 uniquifier (writable by root while the module is loaded; the
+/// kernel reads it whenever it makes a new NFSv4 client).
+let nfsUniquifierParameter = "/sys/module/nfs/parameters/nfs4_unique_id"
+
+/// Before the first mount: nodes booting together without host names must not share one NFSv4 client owner.
+func setNFSClientIdentity(_ identity: NFSClientIdentity, lease: BootLease, _ services: BootServices) {
+    switch identity {
+    case .commandLine(let value):
+        services.logger.info("NFSv4 client identity \(value) (nfs.nfs4_unique_id= on the command line)")
+    case .bootInterfaceMAC:
+        guard let mac = lease.boot.macAddress else {
+            services.logger.warning(
+                "NFSv4 client identity not set: \(lease.boot.interfaceName) has no MAC address; give nfs.nfs4_unique_id=")
+            return
+        }
+        let uniquifier = NFSClientIdentity.uniquifier(mac: mac)
+        do {
+            try services.kernel.writeFile(uniquifier, to: nfsUniquifierParameter)
+            services.logger.info("NFSv4 client identity \(uniquifier) (MAC of \(lease.boot.interfaceName))")
+        } catch {
+            services.logger.warning("cannot set the NFSv4 client identity in \(nfsUniquifierParameter): \(error)")
+        }
     }
 }
 

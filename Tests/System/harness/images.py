@@ -38,6 +38,7 @@ if [ -f /etc/resolv.conf ]; then
     echo "$M resolv $(tr '\n' ';' < /etc/resolv.conf)"
 fi
 echo "$M hostname $(hostname)"
+echo "$M nfs4-unique-id $(cat /sys/module/nfs/parameters/nfs4_unique_id 2>/dev/null)"
 for dev in /sys/class/net/*; do
     name=${dev##*/}
     [ "$name" = lo ] && continue
@@ -77,7 +78,7 @@ poweroff -f
 """
 
 
-IMAGE_VERSION = "3"  # bump when build_busybox_root changes what it writes
+IMAGE_VERSION = "4"  # bump when build_busybox_root changes what it writes
 
 
 def image_is_current(root: str, init_script: str, busybox: str) -> bool:
