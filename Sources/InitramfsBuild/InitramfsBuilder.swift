@@ -133,7 +133,9 @@ public enum InitramfsBuilder {
                 try archive.characterDevice(
                     Array(node.name.utf8), major: node.major, minor: node.minor, permissions: node.permissions)
             }
-            try streamFile(initFile.fd, size: initFile.status.size, path: options.initPath, as: "init", permissions: 0o755, into: &archive)
+            try streamFile(
+                initFile.fd, size: initFile.status.size, path: options.initPath, as: "init", permissions: 0o755,
+                into: &archive)
             try archive.directory(Array("proc/self".utf8))
             try archive.symlink(
                 Array(InitramfsLayout.selfExecutableLink.name.utf8),
@@ -287,7 +289,8 @@ public enum InitramfsBuilder {
             let want = Int(min(Int64(buffer.count), size - offset))
             let got: Int
             do {
-                got = try FileTree.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, path: path)
+                got = try FileTree.read(
+                    fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, path: path)
             } catch {
                 throw Error.read(path: path, error)
             }

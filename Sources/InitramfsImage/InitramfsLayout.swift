@@ -31,7 +31,10 @@ public enum InitramfsLayout {
         let excluded: Set<String> = ["bin/busybox", "linuxrc", "sbin/init", "init"]
         var result: [String] = []
         for line in listing.split(whereSeparator: \.isNewline) {
-            let applet = String(line.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+            let applet = String(
+                line.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: {
+                    $0 == " " || $0 == "\t" || $0 == "\r"
+                }).reversed())
             if !applet.isEmpty && !excluded.contains(applet) { result.append(applet) }
         }
         return result

@@ -83,12 +83,15 @@ struct InitramfsCommand: ParsableCommand {
         let summary = try InitramfsBuilder.build(options)
         if quiet { return }
         var text = ""
-        if !summary.builtin.isEmpty { text += "initramfs: built into the kernel: \(summary.builtin.joined(separator: " "))\n" }
+        if !summary.builtin.isEmpty {
+            text += "initramfs: built into the kernel: \(summary.builtin.joined(separator: " "))\n"
+        }
         if !summary.unknown.isEmpty {
             text += "initramfs: not in this kernel, skipped: \(summary.unknown.joined(separator: " "))\n"
         }
         text += "initramfs: \(summary.outputPath): kernel \(summary.kernelVersion), \(summary.modules) modules, "
-        text += "\(summary.uncompressedBytes) bytes uncompressed, \(summary.compressedBytes) bytes \(summary.compression)\n"
+        text +=
+            "\(summary.uncompressedBytes) bytes uncompressed, \(summary.compressedBytes) bytes \(summary.compression)\n"
         _ = try? FileDescriptor.standardOutput.writeAll(Array(text.utf8))
     }
 }

@@ -4,7 +4,8 @@ import Testing
 /// `nodeinit initramfs` against the Python builder it replaces (initramfs/mkinitramfs.py, kept as the
 /// reference), on a fake modules tree made here: the archives must hold the same entries in the same order,
 /// field for field (names, modes, uid/gid, links, inode numbers, device numbers, link targets, file bytes).
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: InitramfsTestSupport.nodeinit), "needs nodeinit built"))
+@Suite(
+    .enabled(if: FileManager.default.isExecutableFile(atPath: InitramfsTestSupport.nodeinit), "needs nodeinit built"))
 struct InitramfsParityTests {
     typealias Support = InitramfsTestSupport
 
@@ -22,9 +23,10 @@ struct InitramfsParityTests {
             base + "/extra.conf:etc/extra.conf", "--compress", compression, "--level", "1",
         ]
         try Support.run([Support.nodeinit, "initramfs", "--quiet", "--out", base + "/swift.img"] + common)
-        try Support.run([
-            "python3", Support.repository + "/initramfs/mkinitramfs.py", "--quiet", "--out", base + "/python.img",
-        ] + common)
+        try Support.run(
+            [
+                "python3", Support.repository + "/initramfs/mkinitramfs.py", "--quiet", "--out", base + "/python.img",
+            ] + common)
         let swift = try Support.entries(try Support.plainArchive(base + "/swift.img"))
         let python = try Support.entries(try Support.plainArchive(base + "/python.img"))
         #expect(swift.count == python.count)
@@ -89,7 +91,8 @@ struct InitramfsParityTests {
 
 /// The WalT kernel hook (initramfs/walt/z51-nodeinit-boot-files) run by dash on a fake image root, as the
 /// kernel's postinst.d would run it.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: InitramfsTestSupport.nodeinit), "needs nodeinit built"))
+@Suite(
+    .enabled(if: FileManager.default.isExecutableFile(atPath: InitramfsTestSupport.nodeinit), "needs nodeinit built"))
 struct WaltHookTests {
     typealias Support = InitramfsTestSupport
     static let hook = Support.repository + "/initramfs/walt/z51-nodeinit-boot-files"
@@ -101,7 +104,8 @@ struct WaltHookTests {
         _ = try Support.makeFakeModulesTree(root: root)
         if withBusybox {
             try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: root + "/bin/busybox", withDestinationPath: "/bin/busybox")
+            try FileManager.default.createSymbolicLink(
+                atPath: root + "/bin/busybox", withDestinationPath: "/bin/busybox")
         }
         let version = Support.fakeKernelVersion
         try Support.run(
@@ -115,7 +119,9 @@ struct WaltHookTests {
             decoding: try Support.run(["sh", "-c", "zstd -dc '\(initrd)' | cpio -it --quiet"]), as: UTF8.self)
         let names = Set(listing.split(separator: "\n").map(String.init))
         let kernel = "lib/modules/\(version)"
-        for expected in ["init", "\(kernel)/kernel/fs/nfs/nfs.ko", "\(kernel)/kernel/fs/ext4/ext4.ko", "\(kernel)/modules.dep"] {
+        for expected in [
+            "init", "\(kernel)/kernel/fs/nfs/nfs.ko", "\(kernel)/kernel/fs/ext4/ext4.ko", "\(kernel)/modules.dep",
+        ] {
             #expect(names.contains(expected), "\(expected) missing")
         }
         #expect(names.contains("bin/busybox") == withBusybox)

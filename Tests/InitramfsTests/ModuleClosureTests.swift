@@ -59,7 +59,8 @@ struct ModuleClosureTests {
 
     @Test func aDependencyMissingFromModulesDepNamesBothModules() throws {
         #expect(
-            throws: ModuleClosure.Error.missingDependency("gone", neededBy: "broken", modulesDirectory: "/lib/modules/9.9.9")
+            throws: ModuleClosure.Error.missingDependency(
+                "gone", neededBy: "broken", modulesDirectory: "/lib/modules/9.9.9")
         ) {
             try closure(["broken"])
         }

@@ -51,7 +51,8 @@ public struct ModuleClosure: Sendable, Equatable {
     /// Computes the closure. `lenient` names (the default list, a list file) may be unknown: kernels differ,
     /// so they are reported and skipped; a `strict` name that is unknown is an error.
     public init(
-        lenient: [String], strict: [String] = [], dependencies: ModuleDependencies, builtin builtinModules: Set<ModuleName>,
+        lenient: [String], strict: [String] = [], dependencies: ModuleDependencies,
+        builtin builtinModules: Set<ModuleName>,
         aliases: ModuleAliases, softDependencies: ModuleSoftDependencies, modulesDirectory: String
     ) throws(Error) {
         var stack: [ModuleName] = []
