@@ -74,6 +74,15 @@ let package = Package(
             dependencies: ["NodeSys", .product(name: "Logging", package: "swift-log")]),
         // Wraps zlib and libzstd (streaming gzip/zstd for OCI layers).
         .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd"]),
+        // Pure: the newc cpio writer, the initramfs layout and the compiled-in module list.
+        .target(name: "InitramfsImage"),
+        // `nodeinit initramfs`: the module closure, staging + depmod, the streamed compressed archive.
+        .target(
+            name: "InitramfsBuild",
+            dependencies: [
+                "InitramfsImage", "NodeSys", "LayerCompression",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         .target(
             name: "OverlayCapture",
             dependencies: [
@@ -101,6 +110,7 @@ let package = Package(
             name: "NodeInit",
             dependencies: [
                 "BootConfig", "RuntimeLayout", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork", "NodeAgent",
+                "InitramfsBuild", "InitramfsImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -130,6 +140,9 @@ let package = Package(
                 "OverlayCapture", "NodeAgent", "BootConfig", "NodeNetwork", "NetworkAddresses", "NodeSys",
                 "TestSupport",
             ]),
+        .testTarget(
+            name: "InitramfsTests",
+            dependencies: ["InitramfsBuild", "InitramfsImage", "NodeSys", "LayerCompression"]),
         .testTarget(
             name: "StateliteTests",
             dependencies: [

@@ -1,13 +1,14 @@
 #!/bin/bash
-# `make initramfs` driver. Environment (all optional):
+# `make initramfs` driver: runs `build/nodeinit initramfs` (Sources/InitramfsBuild). Environment (all optional):
 #   KVER         kernel version; with no MODULES_DIR the modules come from /lib/modules/KVER
 #   MODULES_DIR  the kernel's modules directory (an admin's own kernel)
 #   OUT          the archive to write (default build/initramfs.img)
 #   INIT         the /init to pack (default build/nodeinit, from `make static`)
 #   COMPRESS     zstd (default), gzip or none
-#   LEVEL        compression level (zstd default 19: 11 MB in ~40 s; LEVEL=3 gives 15 MB in <1 s)
+#   LEVEL        compression level (zstd default 19: 11 MB; LEVEL=3 gives 15 MB in a few seconds)
 # With neither KVER nor MODULES_DIR, the Debian kernel `linux-image-amd64` depends on is
 # downloaded and unpacked into build/kernel (scripts/fetch-kernel.sh) and its modules are used.
+# The module list is compiled into nodeinit (`build/nodeinit initramfs --print-modules-list`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,20 +26,21 @@ if [ ! -f "$modules_dir/modules.dep" ]; then
     exit 1
 fi
 
-args=(--modules-dir "$modules_dir" --init "${INIT:-build/nodeinit}" --out "${OUT:-build/initramfs.img}"
+init=${INIT:-build/nodeinit}
+args=(--modules-dir "$modules_dir" --init "$init" --out "${OUT:-build/initramfs.img}"
       --compress "${COMPRESS:-zstd}")
 [ -n "$kver" ] && args+=(--kver "$kver")
 [ -n "${LEVEL:-}" ] && args+=(--level "$LEVEL")
 
-# Skip the (slow, zstd -19) rebuild when nothing it depends on changed since the last build.
+# Skip the (slow, zstd -19) rebuild when nothing it depends on changed since the last build. The builder and
+# its module list are part of build/nodeinit, so a newer nodeinit means a rebuild.
 out=${OUT:-build/initramfs.img}
 stamp="$out.args"
 if [ -f "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${args[*]}" ] \
-    && [ -z "$(find "${INIT:-build/nodeinit}" initramfs/modules.list initramfs/mkinitramfs.py \
-                    "$modules_dir/modules.dep" -newer "$out" 2>/dev/null)" ]; then
+    && [ -z "$(find "$init" build/nodeinit "$modules_dir/modules.dep" -newer "$out" 2>/dev/null)" ]; then
     echo "initramfs: $out is up to date"
     exit 0
 fi
 rm -f "$stamp"
-python3 initramfs/mkinitramfs.py "${args[@]}"
+build/nodeinit initramfs "${args[@]}"
 printf '%s' "${args[*]}" >"$stamp"

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Builds the nodeinit initramfs: a compressed newc cpio archive.
 
+REFERENCE ONLY: `nodeinit initramfs` (Sources/InitramfsBuild) builds the initramfs now, and
+initramfs/build.sh calls it. This script stays as the reference the parity test
+(Tests/InitramfsTests/InitramfsParityTests.swift) compares that command with, entry for entry.
+The module list is compiled into nodeinit; give it here with
+--modules-list FILE (`nodeinit initramfs --print-modules-list > FILE`).
+
 Contents:
   /init                     the static nodeinit binary (or any executable given with --init)
   /proc/self/exe -> /init   a static Swift binary asks /proc/self/exe for its runtime path before
@@ -361,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules-dir", help="the kernel's modules directory (default /lib/modules/KVER)")
     parser.add_argument("--init", default="build/nodeinit", help="the executable to put at /init")
     parser.add_argument("--busybox", default="/bin/busybox", help="a statically linked busybox")
-    parser.add_argument("--modules-list", default=os.path.join(HERE, "modules.list"))
+    parser.add_argument("--modules-list", required=True,
+                        help="the module list (nodeinit initramfs --print-modules-list)")
     parser.add_argument("--add-module", action="append", help="one more module (repeatable)")
     parser.add_argument("--add-file", action="append", help="SOURCE:DEST, one more file (repeatable)")
     parser.add_argument("--out", default="build/initramfs.img")

@@ -34,8 +34,10 @@ public final class StreamCompressor {
     private var zstd: OpaquePointer?
     private let output: UnsafeMutableRawBufferPointer
 
-    /// `level`: nil for the library default (gzip 6, zstd 3).
-    public init(_ format: CompressionFormat, level: Int32? = nil) throws {
+    /// `level`: nil for the library default (gzip 6, zstd 3). `workers`: zstd compression threads besides the
+    /// caller's (0: none, as before; ignored by gzip and by a libzstd built without threads). With workers the
+    /// output is the same for any worker count, but differs from the single-threaded stream.
+    public init(_ format: CompressionFormat, level: Int32? = nil, workers: Int32 = 0) throws {
         self.format = format
         output = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         switch format {
@@ -53,6 +55,10 @@ public final class StreamCompressor {
             let result = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level ?? 3)
             if ZSTD_isError(result) != 0 {
                 throw CompressionError.initFailed(format, String(cString: ZSTD_getErrorName(result)))
+            }
+            if workers > 0 {
+                // An error here means a libzstd without ZSTD_MULTITHREAD: compress on this thread instead.
+                _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, workers)
             }
         }
     }

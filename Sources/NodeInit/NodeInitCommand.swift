@@ -18,6 +18,7 @@ struct NodeInitCommand: ParsableCommand {
             PlanCommand.self,
             CaptureCommand.self,
             ApplyCommand.self,
+            InitramfsCommand.self,
             NetworkUpCommand.self,
             AgentCommand.self, PullCommand.self, SaveCommand.self,
             InitCommand.self,

@@ -31,6 +31,57 @@ public enum ChildCommand {
         throw .failed(command: arguments.joined(separator: " "), status: text)
     }
 
+    /// Runs `arguments` (argv[0] an absolute path or looked up in PATH) with stdout read into memory (at most
+    /// `limit` bytes; more is an error) and stderr inherited, and waits; throws unless it exits 0.
+    public static func output(_ arguments: [String], limit: Int = 16 << 20) throws(Error) -> [UInt8] {
+        let program = arguments.first ?? ""
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == -1 { throw .spawn(program: program, Errno(rawValue: errno)) }
+        // Close-on-exec on both ends: the child gets the write end only as its stdout (dup2 clears the flag).
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+        let pid: pid_t
+        do {
+            pid = try spawn(arguments, program: program, fileActions: &actions, attributes: nil, searchPath: true)
+        } catch {
+            close(ends[0])
+            close(ends[1])
+            throw error
+        }
+        close(ends[1])
+        var collected: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var readError: Errno?
+        while true {
+            let result = chunk.withUnsafeMutableBytes { buffer in
+                valueOrErrno { read(ends[0], buffer.baseAddress, buffer.count) }
+            }
+            guard case .success(let count) = result else {
+                if case .failure(let e) = result { readError = e }
+                break
+            }
+            if count == 0 { break }
+            collected.append(contentsOf: chunk[0..<count])
+            if collected.count > limit {
+                readError = .fileTooLarge
+                break
+            }
+        }
+        close(ends[0])
+        var status: Int32 = 0
+        if case .failure(let e) = valueOrErrno({ waitpid(pid, &status, 0) }) { throw .wait(program: program, e) }
+        if let readError { throw .wait(program: program, readError) }
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        if exited && code == 0 { return collected }
+        let text = exited ? "exit status \(code)" : "killed by signal \(status & 0x7f)"
+        throw .failed(command: arguments.joined(separator: " "), status: text)
+    }
+
     /// Starts `program` (an absolute path) with `arguments` (argv[0] first) in a new session (setsid),
     /// stdin from /dev/null and stdout and stderr appended to `logPath` (created 0600), without
     /// waiting: how the init leaves the node-save agent running across switch_root. Returns its pid.

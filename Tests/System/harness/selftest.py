@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 from . import paths
 from .procs import HarnessError
@@ -14,14 +13,13 @@ SELFTEST_INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "selfte
 
 def build_selftest_initramfs() -> str:
     out = os.path.join(paths.BUILD, "selftest-initramfs.img")
-    sources = [SELFTEST_INIT, os.path.join(paths.REPO, "initramfs", "mkinitramfs.py"),
-               os.path.join(paths.REPO, "initramfs", "modules.list")]
+    nodeinit = os.path.join(paths.BUILD, "nodeinit")
+    sources = [SELFTEST_INIT, nodeinit]
     if os.path.isfile(out) and all(os.path.getmtime(s) < os.path.getmtime(out) for s in sources):
         return out
-    # gzip -1: built in seconds; its size does not matter here.
-    cmd = [sys.executable, os.path.join(paths.REPO, "initramfs", "mkinitramfs.py"), "--quiet",
-           "--modules-dir", paths.modules_dir(), "--init", SELFTEST_INIT, "--out", out,
-           "--compress", "gzip", "--level", "1"]
+    # gzip -1: built in seconds; its size does not matter here. `nodeinit initramfs` packs the script as /init.
+    cmd = [nodeinit, "initramfs", "--quiet", "--modules-dir", paths.modules_dir(), "--init", SELFTEST_INIT,
+           "--out", out, "--compress", "gzip", "--level", "1"]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise HarnessError(f"building the self-test initramfs failed: {result.stderr.strip()}")

@@ -1,0 +1,97 @@
+import ArgumentParser
+import InitramfsBuild
+import InitramfsImage
+import NodeSys
+import SystemPackage
+
+extension InitramfsCompression: ExpressibleByArgument {}
+
+/// `nodeinit initramfs`: writes the nodeinit initramfs for a kernel's modules, packing this very binary as
+/// /init by default, so a WalT image's kernel postinst hook needs nothing but the static nodeinit.
+struct InitramfsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "initramfs",
+        abstract: "Write the nodeinit initramfs (newc cpio, zstd/gzip) for a kernel's modules.",
+        discussion: """
+            The archive holds /init, busybox and its applets, /dev/console and /dev/null, and the modules of the \
+            compiled-in list (--print-modules-list) or --modules-list FILE, with their dependencies and pre soft \
+            dependencies; depmod (kmod) regenerates the module index for exactly that set.
+            """)
+
+    @Option(help: "Kernel version (default: the last component of --modules-dir).")
+    var kver: String?
+
+    @Option(help: "The kernel's modules directory (default: /lib/modules/KVER).")
+    var modulesDir: String?
+
+    @Option(help: "The executable to pack as /init (default: this nodeinit binary).")
+    var `init`: String = "/proc/self/exe"
+
+    @Option(help: "A statically linked busybox, for the debug shell.")
+    var busybox: String = "/bin/busybox"
+
+    @Flag(help: "Pack no busybox (the debug shell then has nothing to run).")
+    var withoutBusybox = false
+
+    @Option(help: "A module list file (names, '#' comments) instead of the compiled-in list.")
+    var modulesList: String?
+
+    @Option(help: "One more module; unlike the list's names it must exist in this kernel (repeatable).")
+    var addModule: [String] = []
+
+    @Option(help: "SOURCE:DEST, one more file to pack (repeatable).")
+    var addFile: [String] = []
+
+    @Option(help: "The archive to write (replaced atomically).")
+    var out: String = "build/initramfs.img"
+
+    @Option(help: "zstd, gzip or none.")
+    var compress: InitramfsCompression = .zstd
+
+    @Option(help: "Compression level (zstd default 19, gzip 9).")
+    var level: Int32?
+
+    @Flag(help: "Print the compiled-in module list and exit.")
+    var printModulesList = false
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    func run() throws {
+        if printModulesList {
+            print(ModuleList.defaultText, terminator: "")
+            return
+        }
+        var options = InitramfsOptions()
+        options.kernelVersion = kver
+        options.modulesDirectory = modulesDir
+        options.initPath = `init`
+        options.busyboxPath = withoutBusybox ? nil : busybox
+        if let modulesList {
+            options.listedModules = ModuleList.names(parsing: try FileContents.string(at: modulesList))
+        }
+        options.extraModules = addModule
+        options.extraFiles = try addFile.map { spec in
+            guard let colon = spec.firstIndex(of: ":"), spec.index(after: colon) < spec.endIndex else {
+                throw InitramfsBuilder.Error.extraFileSpec(spec)
+            }
+            return (String(spec[..<colon]), String(spec[spec.index(after: colon)...]))
+        }
+        options.outputPath = out
+        options.compression = compress
+        options.level = level
+        let summary = try InitramfsBuilder.build(options)
+        if quiet { return }
+        var text = ""
+        if !summary.builtin.isEmpty {
+            text += "initramfs: built into the kernel: \(summary.builtin.joined(separator: " "))\n"
+        }
+        if !summary.unknown.isEmpty {
+            text += "initramfs: not in this kernel, skipped: \(summary.unknown.joined(separator: " "))\n"
+        }
+        text += "initramfs: \(summary.outputPath): kernel \(summary.kernelVersion), \(summary.modules) modules, "
+        text +=
+            "\(summary.uncompressedBytes) bytes uncompressed, \(summary.compressedBytes) bytes \(summary.compression)\n"
+        _ = try? FileDescriptor.standardOutput.writeAll(Array(text.utf8))
+    }
+}
