@@ -89,13 +89,13 @@ struct InitramfsParityTests {
     }
 }
 
-/// The WalT kernel hook (initramfs/walt/z51-nodeinit-boot-files) run by dash on a fake image root, as the
+/// The WalT kernel hook (integrations/walt/z51-nodeinit-boot-files) run by dash on a fake image root, as the
 /// kernel's postinst.d would run it.
 @Suite(
     .enabled(if: FileManager.default.isExecutableFile(atPath: InitramfsTestSupport.nodeinit), "needs nodeinit built"))
 struct WaltHookTests {
     typealias Support = InitramfsTestSupport
-    static let hook = Support.repository + "/initramfs/walt/z51-nodeinit-boot-files"
+    static let hook = Support.repository + "/integrations/walt/z51-nodeinit-boot-files"
 
     @Test(arguments: [true, false])
     func hookWritesTheInitrdWhereTheBootLinksPoint(withBusybox: Bool) throws {

@@ -27,7 +27,7 @@ enum InitramfsTestSupport {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("initramfs-test-\(UUID())")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         let errorHandle = try FileHandle(forWritingTo: errorFile)
         let out = Pipe()
