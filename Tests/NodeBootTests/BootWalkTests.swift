@@ -57,6 +57,9 @@ final class FakeKernel: BootKernel {
     var files: [String: String] = [:]
     var agentUpper: String?
     var agentAllow: [String] = []
+    /// The owner the fake NFS server's export root shows (4294967294: owners sent as names, no ID mapper).
+    var nfsRootOwner: (uid: UInt32, gid: UInt32) = (0, 0)
+    private var mounted: [String: String] = [:]
     init(_ events: BootEvents) { self.events = events }
 
     func reapExited() {}
@@ -64,6 +67,14 @@ final class FakeKernel: BootKernel {
     func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error) {}
     func mount(_ mount: Mount) throws(Mount.Error) {
         events.record("mount \(mount.fileSystemType ?? "-") \(mount.source) on \(mount.target) -o \(mount.options)")
+        mounted[mount.target] = mount.fileSystemType
+    }
+    func unmount(_ path: String) throws(Errno) {
+        events.record("unmount \(path)")
+        mounted[path] = nil
+    }
+    func rootOwner(_ path: String) -> (uid: UInt32, gid: UInt32)? {
+        mounted[path].map { $0.hasPrefix("nfs4") ? nfsRootOwner : (0, 0) }
     }
     func setHostName(_ name: String) throws(Errno) { events.record("hostname \(name)") }
     func writeFile(_ text: String, to path: String) throws(FileContents.Error) { files[path] = text }
@@ -185,6 +196,30 @@ struct FakeBoot {
         #expect(context.loadedModules.map(\.rawValue) == ["nfs", "overlay", "nfsv4"])
         // A DHCP server without host names must not leave every node with the same NFSv4 client owner.
         #expect(boot.kernel.files["/sys/module/nfs/parameters/nfs4_unique_id"] == "nodeinit-525400123456")
+    }
+
+    /// ganesha's default: owners as names. Unpinned, the root falls back to NFSv3 at once; pinned, the boot stops.
+    @Test func ownersSentAsNamesFallBackToNFSv3() throws {
+        let boot = FakeBoot()
+        boot.kernel.nfsRootOwner = (4_294_967_294, 4_294_967_294)
+        _ = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img")
+        let mounts = boot.events.lines.filter { $0.hasPrefix("mount nfs") || $0.hasPrefix("unmount") }
+        #expect(
+            mounts == [
+                "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,addr=10.0.2.2",
+                "unmount /run/nodeinit/lower",
+                "mount nfs 10.0.2.2:/img on /run/nodeinit/lower -o vers=3,ro,nolock,addr=10.0.2.2",
+            ])
+
+        let pinned = FakeBoot()
+        pinned.kernel.nfsRootOwner = (4_294_967_294, 4_294_967_294)
+        do {
+            _ = try pinned.walk("ip=dhcp root=nfs4:10.0.2.2:/img")
+            Issue.record("booted on unmapped owners")
+        } catch {
+            #expect(error.error.contains("Only_Numeric_Owners") && error.error.contains("vers=3"))
+            #expect(error.attempts.contains { $0.contains("owned by 4294967294:4294967294") })
+        }
     }
 
     /// nfs.nfs4_unique_id= is the admin's: the kernel passes it to the module, nodeinit writes nothing over it.

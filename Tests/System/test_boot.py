@@ -106,6 +106,31 @@ def test_nfsv3(boot, nfs_server, test_image):
     assert "nolock" in lower.options or "local_lock=all" in lower.options, lower
 
 
+def test_names_as_owners_fall_back_to_nfsv3_or_stop(boot, nfs_server, test_image):
+    """Issue 13: ganesha's default sends owners as user@domain; with no ID mapper every file would be 4294967294."""
+    nfs_server.stop()
+    nfs_server.numeric_owners = False
+    try:
+        nfs_server.start()
+        # Versions not pinned: v4.2 mounts, its root shows the overflow owner, nodeinit says why and mounts v3.
+        vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60")
+        report = booted(vm)
+        assert_overlay_root(report, vm)
+        lower = nfs_lower(report, vm)
+        assert lower.fstype == "nfs" and "vers=3" in lower.options, lower
+        assert "root is owned by 4294967294:4294967294: the server sends owners as names" in vm.output, vm.log_path
+        assert "falling back to NFSv3" in vm.output, vm.log_path
+        # v4 pinned: the boot stops with the report naming the server-side fix and the parameter that pins v3.
+        vm2 = boot(f"ip=dhcp root=nfs4:{SERVER}:{test_image} rd.retry=10 rd.emergency=poweroff")
+        vm2.wait_exit(BOOT_BOUND)
+        assert parse_report(vm2.output) is None, f"the image's init ran on unmapped owners; see {vm2.log_path}"
+        assert "Only_Numeric_Owners" in vm2.output and "vers=3" in vm2.output, vm2.log_path
+    finally:
+        nfs_server.stop()
+        nfs_server.numeric_owners = True
+        nfs_server.start()
+
+
 def test_static_ip(boot, nfs_server, test_image):
     # A static address QEMU's DHCP server would never hand out proves DHCP was not used.
     vm = boot(f"ip=10.0.2.50::{SERVER}:255.255.255.0:static-node:eth0:off root=nfs:{SERVER}:{test_image}")

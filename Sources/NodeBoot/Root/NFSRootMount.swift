@@ -47,7 +47,8 @@ public struct NFSRootMount: Sendable {
         var pauseMilliseconds: UInt64 = 1000
         var lastError = "no mount attempts in the plan"
         var prepared: Set<String> = []
-        while !attempts.isEmpty {
+        var attempts = self.attempts
+        rounds: while !attempts.isEmpty {
             for attempt in attempts {
                 if !prepared.contains(attempt.version) {
                     prepared.insert(attempt.version)
@@ -56,9 +57,6 @@ public struct NFSRootMount: Sendable {
                 let mount = mount(for: attempt)
                 do {
                     try kernel.mount(mount)
-                    logger.info(
-                        "mounted NFS root \(server):\(path) (vers=\(attempt.version), addr=\(address)) at \(target)")
-                    return mount
                 } catch {
                     let reason = Self.explain(error)
                     lastError = "\(mount) failed: \(reason)"
@@ -66,7 +64,34 @@ public struct NFSRootMount: Sendable {
                     logger.warning(
                         "NFS root try \(tries.count): server=\(server) path=\(path) vers=\(attempt.version) options=\(mount.options): \(reason)"
                     )
+                    continue
                 }
+                if Self.isVersion4(attempt), let owner = kernel.rootOwner(target), Self.isUnmapped(owner) {
+                    // Every file would belong to nobody: setuid programs fail, an overlay copy-up bakes the
+                    // overflow id into node saves. NFSv3 always carries numbers.
+                    let report = Self.unmappedOwnersReport(attempt: attempt, owner: owner)
+                    try? kernel.unmount(target)
+                    tries.append("[\(MonotonicInstant.now())] vers=\(attempt.version): \(report)")
+                    let fallback = attempts.filter { !Self.isVersion4($0) }
+                    guard !fallback.isEmpty else {
+                        throw BootFailure(
+                            phase: .nfsRoot, action: "mounting the NFS root",
+                            inputs: [
+                                .init("server", server), .init("path", path),
+                                .init("versions", attempts.map(\.version).joined(separator: ",")),
+                            ],
+                            attempts: tries,
+                            error: report + "; the plan has only NFSv4 (pinned), so nodeinit stops: make the server send numbers "
+                                + "(nfs-ganesha: Only_Numeric_Owners = true; in NFSV4 {}; Linux nfsd does for "
+                                + "AUTH_SYS) or mount NFSv3 (root=nfs:<server>:<path>:vers=3 or nfsroot=...,vers=3)")
+                    }
+                    logger.warning("\(report): falling back to NFSv\(fallback.map(\.version).joined(separator: ", "))")
+                    attempts = fallback
+                    continue rounds  // at once: the server answered, only the version changes
+                }
+                logger.info(
+                    "mounted NFS root \(server):\(path) (vers=\(attempt.version), addr=\(address)) at \(target)")
+                return mount
             }
             let elapsed = MonotonicInstant.now().milliseconds(since: start)
             if elapsed >= deadline { break }
@@ -89,6 +114,21 @@ public struct NFSRootMount: Sendable {
 }
 
 extension NFSRootMount {
+    /// The kernel's overflow id (`/proc/sys/fs/overflowuid` is 65534 for the VFS, but the NFSv4 client maps a name it
+    /// cannot resolve to (u32)-2).
+    static let unmappedID: UInt32 = 4_294_967_294
+
+    static func isVersion4(_ attempt: NFSMountAttempt) -> Bool { attempt.version.hasPrefix("4") }
+
+    static func isUnmapped(_ owner: (uid: UInt32, gid: UInt32)) -> Bool {
+        owner.uid == unmappedID || owner.gid == unmappedID
+    }
+
+    static func unmappedOwnersReport(attempt: NFSMountAttempt, owner: (uid: UInt32, gid: UInt32)) -> String {
+        "NFSv\(attempt.version) root is owned by \(owner.uid):\(owner.gid): the server sends owners as names "
+            + "(user@domain), which an initramfs without an ID mapper cannot map"
+    }
+
     /// The kernel's error plus what it usually means for an NFS mount.
     static func explain(_ error: Mount.Error) -> String {
         guard let errno = error.errno else { return error.reason }

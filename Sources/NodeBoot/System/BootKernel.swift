@@ -13,6 +13,10 @@ public protocol BootKernel: AnyObject {
     func isMountPoint(_ path: String) -> Bool
     func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error)
     func mount(_ mount: Mount) throws(Mount.Error)
+    /// Detaches what is mounted on `path`.
+    func unmount(_ path: String) throws(Errno)
+    /// The owner of a mounted tree's top directory (nil when unreadable).
+    func rootOwner(_ path: String) -> (uid: UInt32, gid: UInt32)?
     func setHostName(_ name: String) throws(Errno)
     func writeFile(_ text: String, to path: String) throws(FileContents.Error)
     /// Loads modules by name with their dependencies; names already present are skipped. `plan` gives the
@@ -52,6 +56,10 @@ public final class LiveKernel: BootKernel {
     }
 
     public func mount(_ mount: Mount) throws(Mount.Error) { try mount.mount() }
+
+    public func unmount(_ path: String) throws(Errno) { try Mount.detach(path) }
+
+    public func rootOwner(_ path: String) -> (uid: UInt32, gid: UInt32)? { Mount.rootOwner(path) }
 
     public func setHostName(_ name: String) throws(Errno) { try Hostname.set(name) }
 

@@ -27,7 +27,7 @@ class Export:
     read_write: bool = False
 
 
-def ganesha_config(exports: list[Export], recovery_dir: str) -> str:
+def ganesha_config(exports: list[Export], recovery_dir: str, numeric_owners: bool = True) -> str:
     lines = [
         "NFS_CORE_PARAM {",
         "    Protocols = 3, 4;",
@@ -43,7 +43,7 @@ def ganesha_config(exports: list[Export], recovery_dir: str) -> str:
         f'    RecoveryRoot = "{recovery_dir}";',
         # Numeric owner strings ("0", not "root@localdomain"): an initramfs has no idmapper, and the kernel client
         # maps names it cannot resolve to 4294967294, which overlay copy-up would then bake into saved images.
-        "    Only_Numeric_Owners = true;",
+        f"    Only_Numeric_Owners = {'true' if numeric_owners else 'false'};",
         "}",
     ]
     for number, export in enumerate(exports, start=1):
@@ -86,6 +86,8 @@ class NFSServer:
         self.rpcbind: subprocess.Popen | None = None
         self.ganesha: subprocess.Popen | None = None
         self.locked = False
+        # False: ganesha's default, owners sent as user@domain names (issue 13's owner test restarts it so).
+        self.numeric_owners = True
 
     def __enter__(self) -> "NFSServer":
         self.lock.__enter__()
@@ -140,7 +142,7 @@ class NFSServer:
         recovery = os.path.join(self.workdir, "recovery")
         os.makedirs(recovery, exist_ok=True)
         with open(self.conf_path, "w") as f:
-            f.write(ganesha_config(self.exports, recovery))
+            f.write(ganesha_config(self.exports, recovery, self.numeric_owners))
         self.ganesha = subprocess.Popen(
             ["ganesha.nfsd", "-F", "-f", self.conf_path, "-L", self.log_path, "-p", self.pid_path],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
