@@ -61,7 +61,7 @@ struct MultiNodeOptions: ParsableArguments {
         _ job: @escaping @Sendable (String, @escaping (String) -> Void) throws -> NodeTransfer
     ) throws {
         let run = try MultiNodeRun(nodes: nodes, parallel: parallel)
-        let board = quiet ? nil : MultiNodeProgressBoard(total: nodes.count, verb: verb)
+        let board = quiet ? nil : MultiNodeProgressBoard(nodes: nodes, verb: verb)
         let outcomes = run.run(observer: board, job)
         _ = try? FileDescriptor.standardOutput.writeAll(Array(MultiNodeSummaryTable.render(outcomes).utf8))
         let status = MultiNodeRun.exitStatus(outcomes)

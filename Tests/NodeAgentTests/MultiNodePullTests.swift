@@ -174,7 +174,7 @@ final class RecordingObserver: MultiNodeObserver {
         defer { removeTree(directory) }
         let fd = try FileDescriptor.open(
             FilePath(directory + "/log"), .writeOnly, options: [.create], permissions: .ownerReadWrite)
-        let board = MultiNodeProgressBoard(total: 2, output: fd, interactive: false)
+        let board = MultiNodeProgressBoard(nodes: ["node1", "node2"], output: fd, interactive: false)
         board.started("node1")
         board.progress("node1", "[####] 50%")
         board.finished(NodeOutcome(node: "node1", entries: 3, bytes: 1 << 20, seconds: 0.5))
@@ -270,6 +270,34 @@ struct MultiNodePullTests {
             #expect(gauge.highest.load(ordering: .sequentiallyConsistent) <= 8)
             #expect(directoryNames(output).count == 32)
         }
+    }
+
+    /// A reserved port whose last connection this side closed first sits in TIME_WAIT for 60 s; without
+    /// SO_REUSEADDR it could not be bound again, and a few hundred pulls a minute would use up the 424 ports.
+    @Test func aReservedPortInTimeWaitIsBoundAgain() throws {
+        let first = try TCPListener.listen(on: IPAddress("127.0.0.1"), port: 0)
+        let second = try TCPListener.listen(on: IPAddress("127.0.0.1"), port: 0)
+        defer {
+            first.close()
+            second.close()
+        }
+        let client = try TCPStream.connectFromReservedPort(to: first.localAddress)
+        let accepted = try first.accept()
+        let port = accepted.peer.port
+        #expect(TCPStream.reservedSourcePorts.contains(port))
+        // This side closes first, so this side keeps the TIME_WAIT.
+        client.close()
+        #expect(try accepted.receive(maxCount: 16, timeoutMilliseconds: 5_000).isEmpty)
+        accepted.close()
+        Pause.sleep(milliseconds: 50)
+        #expect(throws: TCPStream.Error.bind(IPAddress.anyIPv4, .addressInUse)) {
+            try TCPStream.connect(to: second.localAddress, sourcePort: port)
+        }
+        let again = try TCPStream.connect(to: second.localAddress, sourcePort: port, reuseAddress: true)
+        let peer = try second.accept()
+        #expect(peer.peer.port == port)
+        again.close()
+        peer.close()
     }
 
     /// A stream cut short (the agent's capture failed midway, so the last chunk never came) is reported as

@@ -21,16 +21,20 @@ public final class MultiNodeProgressBoard: MultiNodeObserver, @unchecked Sendabl
     private let interactive: Bool
     private let columns: Int
     private let total: Int
+    /// Live lines pad node names to this, so the bars line up.
+    private let nameWidth: Int
     private let verb: String
     private let state = Mutex(State())
 
     /// `verb` names the work in the end lines ("pulled", "saved").
-    public init(total: Int, verb: String = "pulled", output: FileDescriptor = .standardError, interactive: Bool? = nil)
-    {
+    public init(
+        nodes: [String], verb: String = "pulled", output: FileDescriptor = .standardError, interactive: Bool? = nil
+    ) {
         self.output = output
         self.interactive = interactive ?? ProcessControls.isTerminal(output)
         columns = ProcessControls.terminalColumns(output) ?? 80
-        self.total = total
+        total = nodes.count
+        nameWidth = min(40, nodes.map(\.count).max() ?? 0)
         self.verb = verb
     }
 
@@ -79,7 +83,8 @@ public final class MultiNodeProgressBoard: MultiNodeObserver, @unchecked Sendabl
         let width = max(20, columns - 1)
         for (node, status) in state.active {
             // A wrapped line would throw off the cursor movement above: cut to the terminal's width.
-            text += String("\(node)  \(status)".prefix(width)) + "\n"
+            let padding = String(repeating: " ", count: max(0, nameWidth - node.count))
+            text += String("\(node)\(padding)  \(status)".prefix(width)) + "\n"
         }
         state.drawnLines = state.active.count
         state.lastDraw = ContinuousClock.now
@@ -139,7 +144,8 @@ public enum MultiNodeSummaryTable {
             text += line + "\n"
         }
         let failed = outcomes.filter { !$0.succeeded }
-        text += "\(outcomes.count) nodes: \(outcomes.count - failed.count) ok, \(failed.count) failed\n"
+        text +=
+            "\(outcomes.count) node\(outcomes.count == 1 ? "" : "s"): \(outcomes.count - failed.count) ok, \(failed.count) failed\n"
         for outcome in failed {
             if let failure = outcome.failure { text += "  \(outcome.node): \(failure)\n" }
         }
