@@ -177,7 +177,14 @@ struct SaveCommand: ParsableCommand {
                 throw ValidationError(
                     "expected <node> <image-dir> <new-image-dir>, or --image BASE --to 'DIR/{node}' <node>...")
             }
-        } else if to == nil {
+        } else if let to {
+            // Checked here too, so a template without {node} is a usage error (64) like the others.
+            for (option, template) in [("--to", to), ("--keep-layer", keepLayer)] {
+                guard let template, !template.contains(MultiNodeSaveJob.placeholder) else { continue }
+                throw ValidationError(
+                    MultiNodeSaveJob.Error.templateWithoutNode(option: option, template).description)
+            }
+        } else {
             throw ValidationError("--image needs --to 'DIR/{node}': where each node's new image goes")
         }
     }

@@ -292,7 +292,7 @@ public struct MultiNodeSaveJob: Sendable {
         public var description: String {
             switch self {
             case .templateWithoutNode(let option, let template):
-                "\(option) \(template) must contain {node}: every node gets its own (e.g. /srv/images/{node}-saved)"
+                "\(option) \(template) must contain {node}: every node gets its own (e.g. \(option == "--to" ? "/srv/images/{node}-saved" : "/srv/layers/{node}.tar"))"
             }
         }
     }
