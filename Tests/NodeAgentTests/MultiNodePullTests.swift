@@ -7,6 +7,10 @@ import Testing
 
 @testable import NodeAgent
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Counts requests being served at once across several agents: the bound of a multi-node pull.
 final class ConcurrencyGauge: Sendable {
     private let current = Atomic<Int>(0)
@@ -93,9 +97,34 @@ func withAgents<T>(
     return try body(servers)
 }
 
-/// A port nobody listens on: an agent's, after it stopped.
-func deadEndpoint() throws -> SocketAddress {
-    try withAgent { server, _ in server.localAddress }
+/// A port nobody listens on, held for the test: a TCP socket bound to it but not listening, so connections are
+/// refused and no test running alongside can take the port meanwhile.
+final class DeadPort {
+    let fd: Int32
+    let endpoint: SocketAddress
+
+    init() throws {
+        let raw = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard raw >= 0 else { throw Errno(rawValue: errno) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(raw, generic, length) == 0 && getsockname(raw, generic, &length) == 0
+            }
+        }
+        guard bound, let loopback = IPAddress("127.0.0.1") else {
+            let saved = Errno(rawValue: errno)
+            close(raw)
+            throw saved
+        }
+        fd = raw
+        endpoint = SocketAddress(loopback, port: UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
 }
 
 /// A small valid tar layer (three files, one of 1 MiB) made by tar(1), and its entry count.
@@ -202,7 +231,8 @@ struct MultiNodePullTests {
             layer: layer.bytes, entries: layer.entries, pauseMilliseconds: 15, gauge: gauge)
         let output = try makeTemporaryDirectory("multi-pull")
         defer { removeTree(output) }
-        let dead = try deadEndpoint()
+        let deadPort = try DeadPort()
+        let dead = deadPort.endpoint
         // Agent 6 admits only another address: it answers 403 at accept.
         try withAgents(Array(repeating: producer, count: 7), allow: { $0 == 6 ? ["10.255.0.1"] : ["127.0.0.1"] }) {
             servers in
@@ -272,6 +302,23 @@ struct MultiNodePullTests {
         }
     }
 
+    /// An agent that accepts (the kernel's backlog does) but never answers: a timeout, after the job's timeout.
+    @Test func silentNodeTimesOut() throws {
+        let silent = try TCPListener.listen(on: IPAddress("127.0.0.1"), port: 0)
+        defer { silent.close() }
+        let output = try makeTemporaryDirectory("multi-silent")
+        defer { removeTree(output) }
+        var silentJob = MultiNodePullJob(directory: output)
+        silentJob.timeoutMilliseconds = 300
+        let job = silentJob
+        let outcomes = try MultiNodeRun(nodes: ["\(silent.localAddress)"], parallel: 1).run { node, progress in
+            try job.run(node, progress: progress)
+        }
+        #expect(outcomes[0].failure?.kind == "timeout", "\(outcomes[0])")
+        #expect(outcomes[0].failure?.message.contains("sent nothing for 300 ms") == true)
+        #expect(directoryNames(output) == [])
+    }
+
     /// A reserved port whose last connection this side closed first sits in TIME_WAIT for 60 s; without
     /// SO_REUSEADDR it could not be bound again, and a few hundred pulls a minute would use up the 424 ports.
     @Test func aReservedPortInTimeWaitIsBoundAgain() throws {
@@ -323,7 +370,8 @@ struct MultiNodePullTests {
     @Test func savesEachNodeIntoItsOwnImage() throws {
         let fixture = try UpperFixture()
         defer { fixture.remove() }
-        let dead = try deadEndpoint()
+        let deadPort = try DeadPort()
+        let dead = deadPort.endpoint
         let before = try describeTree(fixture.image)
         try withAgents(Array(repeating: fixture.producer, count: 2)) { servers in
             let nodes = servers.map { "\($0.localAddress)" } + ["\(dead)"]
