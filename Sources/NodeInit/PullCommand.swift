@@ -50,8 +50,10 @@ struct MultiNodeOptions: ParsableArguments {
     }
 
     func nodes(_ arguments: [String]) throws -> [String] {
-        try NodeList.combine(
+        let nodes = try NodeList.combine(
             arguments, try nodesFile.map { path throws(NodeList.Error) in try NodeList.load(path) } ?? [])
+        try NodeList.checkDistinctAgents(nodes)
+        return nodes
     }
 
     /// Runs `job` over the nodes with the progress board, prints the table on stdout, and exits 0 only when

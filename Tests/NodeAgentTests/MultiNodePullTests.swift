@@ -163,6 +163,22 @@ final class RecordingObserver: MultiNodeObserver {
         #expect(throws: NodeList.Error.empty) { try NodeList.combine([], []) }
     }
 
+    @Test func twoNamesForOneAgentAreRefused() throws {
+        let directory = try makeTemporaryDirectory("hosts")
+        defer { removeTree(directory) }
+        try writeFile(directory + "/hosts", "10.0.0.5 node05 n5\n10.0.0.6 node06\n")
+        let hosts = directory + "/hosts"
+        let endpoint = SocketAddress(try #require(IPAddress("10.0.0.5")), port: 7070)
+        #expect(throws: NodeList.Error.sameAgent("node05", "10.0.0.5", endpoint)) {
+            try NodeList.checkDistinctAgents(["node05", "node06", "10.0.0.5"], hostsFile: hosts)
+        }
+        #expect(throws: NodeList.Error.sameAgent("node05", "n5", endpoint)) {
+            try NodeList.checkDistinctAgents(["node05", "n5"], hostsFile: hosts)
+        }
+        // Another port is another agent; an unknown name is left for its pull to report.
+        try NodeList.checkDistinctAgents(["node05", "node05:7071", "unknown"], hostsFile: hosts)
+    }
+
     @Test func parallelIsBounded() {
         #expect(throws: MultiNodeRun.Error.invalidParallel(0)) { try MultiNodeRun(nodes: ["a"], parallel: 0) }
         #expect(throws: MultiNodeRun.Error.invalidParallel(65)) { try MultiNodeRun(nodes: ["a"], parallel: 65) }

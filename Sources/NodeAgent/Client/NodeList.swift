@@ -9,6 +9,7 @@ public enum NodeList {
         case unreadable(path: String, Errno)
         case invalidLine(path: String, line: Int, String)
         case duplicate(String)
+        case sameAgent(String, String, SocketAddress)
         case empty
 
         public var description: String {
@@ -18,6 +19,8 @@ public enum NodeList {
                 "\(path) line \(line): \"\(DisplayText.safe(text, limit: 120))\" is not one node name (one per line, # comments)"
             case .duplicate(let node):
                 "node \(node) is named twice: each node is pulled once, into a file named after it"
+            case .sameAgent(let first, let second, let endpoint):
+                "nodes \(first) and \(second) are the same agent (\(endpoint)): it serves one capture per client at a time, name it once"
             case .empty: "no nodes given"
             }
         }
@@ -56,6 +59,18 @@ public enum NodeList {
         }
         guard !nodes.isEmpty else { throw .empty }
         return nodes
+    }
+
+    /// Refuses two names for one agent (a name and its address, or two aliases in /etc/hosts): the agent serves
+    /// one capture per client address at a time, so the second would fail with 429, and both would write the
+    /// same changes twice. Names that do not resolve are left for their pull to report.
+    public static func checkDistinctAgents(_ nodes: [String], hostsFile: String = "/etc/hosts") throws(Error) {
+        var seen: [SocketAddress: String] = [:]
+        for node in nodes {
+            guard let endpoint = try? NodeEndpoint.resolve(node, hostsFile: hostsFile) else { continue }
+            if let first = seen[endpoint] { throw .sameAgent(first, node, endpoint) }
+            seen[endpoint] = node
+        }
     }
 
     private static func readTextFile(_ path: String) throws(Errno) -> String {
