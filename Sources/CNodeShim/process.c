@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 
 // From linux/ioprio.h, which older kernel headers do not ship to user space.
 #define NODEINIT_IOPRIO_CLASS_SHIFT 13
@@ -36,3 +37,9 @@ int nodeinit_get_thread_io_class(void) {
 }
 
 short nodeinit_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+
+int nodeinit_terminal_columns(int fd) {
+  struct winsize size;
+  if (ioctl(fd, TIOCGWINSZ, &size) == -1) return 0;
+  return size.ws_col;
+}

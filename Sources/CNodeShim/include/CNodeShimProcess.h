@@ -16,6 +16,9 @@ int nodeinit_get_thread_io_class(void);
 /// getpriority(PRIO_PROCESS, gettid()): the calling thread's nice value.
 int nodeinit_get_thread_nice(void);
 
+/// The width of the terminal on `fd` (ioctl TIOCGWINSZ, which Swift cannot call: ioctl is variadic), or 0.
+int nodeinit_terminal_columns(int fd);
+
 /// POSIX_SPAWN_SETSID, defined by glibc only under _GNU_SOURCE.
 short nodeinit_posix_spawn_setsid_flag(void);
 

@@ -42,6 +42,13 @@ extension ProcessControls {
     /// True when `fd` is a terminal (progress bars redraw in place only there).
     public static func isTerminal(_ fd: FileDescriptor) -> Bool { isatty(fd.rawValue) == 1 }
 
+    /// The width of the terminal on `fd`, or nil when it is not a terminal or does not say (lines redrawn in
+    /// place must not wrap, or moving the cursor up by one line per node lands in the wrong place).
+    public static func terminalColumns(_ fd: FileDescriptor) -> Int? {
+        let columns = Int(nodeinit_terminal_columns(fd.rawValue))
+        return columns > 0 ? columns : nil
+    }
+
     public enum RootChangeError: Swift.Error, CustomStringConvertible, Equatable {
         case chroot(path: String, Errno)
         public var description: String {

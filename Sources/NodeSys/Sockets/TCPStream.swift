@@ -51,10 +51,12 @@ public struct TCPStream: Sendable {
     }
 
     /// Connects to `address`, optionally from a given local address (a test uses 127.0.0.2 to look
-    /// like another client) and port (0: any), failing after `timeoutMilliseconds`.
+    /// like another client) and port (0: any), failing after `timeoutMilliseconds`. `reuseAddress` sets
+    /// SO_REUSEADDR before binding `sourcePort`, so a port whose earlier connection sits in TIME_WAIT can be
+    /// bound again (a listening socket on it still refuses the bind).
     public static func connect(
         to address: SocketAddress, from source: IPAddress? = nil, sourcePort: UInt16 = 0,
-        timeoutMilliseconds: Int32 = 10_000
+        reuseAddress: Bool = false, timeoutMilliseconds: Int32 = 10_000
     ) throws(Error) -> TCPStream {
         let domain = address.address.isIPv6 ? AF_INET6 : AF_INET
         let raw = socket(
@@ -64,6 +66,7 @@ public struct TCPStream: Sendable {
         var keep = false
         defer { if !keep { try? fd.close() } }
         if source != nil || sourcePort != 0 {
+            if reuseAddress { _ = SocketCalls.setOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1) }
             let local = source ?? (address.address.isIPv6 ? .anyIPv6 : .anyIPv4)
             let result = SocketAddress(local, port: sourcePort).withSockaddr { bind(fd.rawValue, $0, $1) }
             if result == -1 { throw .bind(local, Errno(rawValue: errno)) }
