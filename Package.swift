@@ -128,7 +128,7 @@ let package = Package(
             name: "ParserFuzzTests",
             dependencies: [
                 "OverlayCapture", "NodeAgent", "BootConfig", "NodeNetwork", "NetworkAddresses", "NodeSys",
-                "TestSupport",
+                "LayerCompression", "TestSupport",
             ]),
         .testTarget(
             name: "StateliteTests",
