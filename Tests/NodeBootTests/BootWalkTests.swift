@@ -289,4 +289,28 @@ struct FakeBoot {
         #expect(fallback.events.only("mount tmpfs") == ["mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755"])
         #expect(fallback.kernel.agentUpper == "/run/nodeinit/overlay/upper")
     }
+
+    /// Layers whose writable part no step prepared are refused by `mountOverlay`, and the agent gets no upper
+    /// to serve from layers that were never mounted.
+    @Test func overlayWithoutAWritableLayerIsNotMounted() throws {
+        let boot = FakeBoot()
+        let services = BootServices(
+            network: boot.network, kernel: boot.kernel, storage: boot.storage, logger: Logger(label: "test"),
+            layout: RuntimeLayout(directory: "/run/nodeinit"))
+        var context = try BootSequence(services: services).plan(
+            commandLine: Array("root=nfs:10.0.2.2:/img rd.overlay=LABEL=p".utf8))
+        context.overlay = OverlayLayers(mode: .readOnlyStack, lowerDirs: "/run/nodeinit/lower", writable: nil)
+        #expect(context.overlay?.mountedUpperDir == nil)
+        do {
+            try OverlayMountStep().run(&context, services)
+            Issue.record("mounted an overlay without an upper")
+        } catch {
+            #expect(error.error.contains("no upper directory was prepared"))
+        }
+        #expect(boot.events.only("mount overlay").isEmpty)
+        context.overlay?.writable = OverlayLayers.WritableLayer(upperDir: "/u", workDir: "/w")
+        #expect(context.overlay?.mountedUpperDir == nil)
+        try OverlayMountStep().run(&context, services)
+        #expect(context.overlay?.mountedUpperDir == "/u")
+    }
 }

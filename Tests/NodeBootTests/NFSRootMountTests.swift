@@ -50,10 +50,9 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             Issue.record("expected a tmpfs overlay")
             return
         }
-        let layers = OverlayLayers(
-            mode: .tmpfs, lowerDirs: overlay.mounts.lowerDir, upperDir: overlay.mounts.upperDir,
-            workDir: overlay.mounts.workDir)
-        let overlayMount = OverlayMountStep.overlayMount(layers, mounts: overlay.mounts)
+        let writable = OverlayLayers.WritableLayer(upperDir: overlay.mounts.upperDir, workDir: overlay.mounts.workDir)
+        let overlayMount = OverlayMountStep.overlayMount(
+            lowerDirs: overlay.mounts.lowerDir, writable: writable, mounts: overlay.mounts)
         let tmpfsMount = OverlayTmpfsStep.tmpfsMount(
             at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes)
         #expect(
