@@ -57,6 +57,8 @@ final class FakeKernel: BootKernel {
     var files: [String: String] = [:]
     var agentUpper: String?
     var agentAllow: [String] = []
+    /// How many of the next mounts fail (ETIMEDOUT), like an NFS server still starting.
+    var failingMounts = 0
     init(_ events: BootEvents) { self.events = events }
 
     func reapExited() {}
@@ -64,6 +66,10 @@ final class FakeKernel: BootKernel {
     func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error) {}
     func mount(_ mount: Mount) throws(Mount.Error) {
         events.record("mount \(mount.fileSystemType ?? "-") \(mount.source) on \(mount.target) -o \(mount.options)")
+        if failingMounts > 0 {
+            failingMounts -= 1
+            throw .failed(mount: mount.description, reason: "Connection timed out", errno: .timedOut)
+        }
     }
     func setHostName(_ name: String) throws(Errno) { events.record("hostname \(name)") }
     func writeFile(_ text: String, to path: String) throws(FileContents.Error) { files[path] = text }
