@@ -71,7 +71,7 @@ let package = Package(
             dependencies: ["CLibNFS"]),
         .target(
             name: "NodeNetwork",
-            dependencies: ["NodeSys", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["NodeSys", "BootConfig", .product(name: "Logging", package: "swift-log")]),
         // Wraps zlib and libzstd (streaming gzip/zstd for OCI layers).
         .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd"]),
         // Pure: the newc cpio writer, the initramfs layout and the compiled-in module list.
@@ -138,7 +138,7 @@ let package = Package(
             name: "ParserFuzzTests",
             dependencies: [
                 "OverlayCapture", "NodeAgent", "BootConfig", "NodeNetwork", "NetworkAddresses", "NodeSys",
-                "TestSupport",
+                "LayerCompression", "TestSupport",
             ]),
         .testTarget(
             name: "InitramfsTests",

@@ -7,19 +7,16 @@ extension FuzzInputs {
     init(seed: UInt64) { self.init(rng: SplitMix64(seed: seed), keys: Self.commandLineKeys) }
 
     /// The command line's own parameter names plus a few that are not (module options, `--`, unknown dotted keys).
-    static let commandLineKeys =
-        Array(KnownParameters.names).sorted() + ["nodeinit.attr.nodepos.room", "mod.param", "rw", "--", "initrd"]
+    static let commandLineKeys = FuzzInputs.commandLineKeys(known: KnownParameters.names)
 }
 
 @Suite struct FuzzTests {
     /// Runs `body`; an error must be a BootConfigError. Reaching the end at all proves nothing trapped.
     static func check(_ body: () throws -> Void) -> Bool {
-        do {
-            try body()
-            return true
-        } catch is any BootConfigError {
-            return false
-        } catch {
+        switch FuzzOutcome(refusingWith: (any BootConfigError).self, body) {
+        case .accepted: return true
+        case .refused: return false
+        case .unexpected(let error):
             Issue.record("error that is not a BootConfigError: \(error)")
             return false
         }

@@ -51,6 +51,24 @@ import Testing
         #expect(spec.upper == testCase.upper)
     }
 
+    /// Issue 10: the split at the last ':' was quadratic in the colons (100,000 took minutes). Not timed: the
+    /// values only have to plan as before, the colons staying in the label and a path after them split off.
+    @Test func hundredThousandColonsPlan() throws {
+        let colons = String(repeating: ":", count: 100_000)
+        let plan = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=nfs:10.0.0.1:/img rd.overlay=LABEL=x" + colons)))
+        guard case .device(let device) = plan.overlay else {
+            Issue.record("expected a device overlay")
+            return
+        }
+        #expect(device.device == .label("x" + colons))
+        #expect(device.path == nil)
+        let withPath = try OverlaySpec.parse(KernelCommandLine("rd.live.overlay=LABEL=x" + colons + ":/upper"))
+        #expect(withPath.upper == .device(.label("x" + colons), path: "/upper"))
+        let withAuto = try OverlaySpec.parse(KernelCommandLine("rd.overlay=LABEL=" + colons + "auto"))
+        #expect(withAuto.upper == .device(.label(String(colons.dropLast())), path: nil))
+    }
+
     @Test func persistentPolicies() throws {
         let plan = try BootPlanner.plan(
             BootInputs(

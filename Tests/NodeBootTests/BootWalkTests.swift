@@ -60,6 +60,8 @@ final class FakeKernel: BootKernel {
     /// The owner the fake NFS server's export root shows (4294967294: owners sent as names, no ID mapper).
     var nfsRootOwner: (uid: UInt32, gid: UInt32) = (0, 0)
     private var mounted: [String: String] = [:]
+    /// How many of the next mounts fail (ETIMEDOUT), like an NFS server still starting.
+    var failingMounts = 0
     init(_ events: BootEvents) { self.events = events }
 
     func reapExited() {}
@@ -67,6 +69,10 @@ final class FakeKernel: BootKernel {
     func makeDirectory(_ path: String, mode: UInt32) throws(FileSystem.Error) {}
     func mount(_ mount: Mount) throws(Mount.Error) {
         events.record("mount \(mount.fileSystemType ?? "-") \(mount.source) on \(mount.target) -o \(mount.options)")
+        if failingMounts > 0 {
+            failingMounts -= 1
+            throw .failed(mount: mount.description, reason: "Connection timed out", errno: .timedOut)
+        }
         mounted[mount.target] = mount.fileSystemType
     }
     func unmount(_ path: String) throws(Errno) {
@@ -348,5 +354,29 @@ struct FakeBoot {
         _ = try fallback.walk("root=nfs:10.0.2.2:/img rd.overlay=LABEL=p")
         #expect(fallback.events.only("mount tmpfs") == ["mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755"])
         #expect(fallback.kernel.agentUpper == "/run/nodeinit/overlay/upper")
+    }
+
+    /// Layers whose writable part no step prepared are refused by `mountOverlay`, and the agent gets no upper
+    /// to serve from layers that were never mounted.
+    @Test func overlayWithoutAWritableLayerIsNotMounted() throws {
+        let boot = FakeBoot()
+        let services = BootServices(
+            network: boot.network, kernel: boot.kernel, storage: boot.storage, logger: Logger(label: "test"),
+            layout: RuntimeLayout(directory: "/run/nodeinit"))
+        var context = try BootSequence(services: services).plan(
+            commandLine: Array("root=nfs:10.0.2.2:/img rd.overlay=LABEL=p".utf8))
+        context.overlay = OverlayLayers(mode: .readOnlyStack, lowerDirs: "/run/nodeinit/lower", writable: nil)
+        #expect(context.overlay?.mountedUpperDir == nil)
+        do {
+            try OverlayMountStep().run(&context, services)
+            Issue.record("mounted an overlay without an upper")
+        } catch {
+            #expect(error.error.contains("no upper directory was prepared"))
+        }
+        #expect(boot.events.only("mount overlay").isEmpty)
+        context.overlay?.writable = OverlayLayers.WritableLayer(upperDir: "/u", workDir: "/w")
+        #expect(context.overlay?.mountedUpperDir == nil)
+        try OverlayMountStep().run(&context, services)
+        #expect(context.overlay?.mountedUpperDir == "/u")
     }
 }

@@ -1,4 +1,5 @@
 import BootConfig
+import Logging
 import NodeNetwork
 import NodeSys
 import Testing
@@ -22,6 +23,30 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         #expect(mounts.allSatisfy { $0.options.contains("ro") && $0.options.value(of: "rsize") == .some("65536") })
         #expect(mounts[2].options.contains("nolock"))
         #expect(mounts[0].options.value(of: "vers") == .some("4.2"))
+    }
+
+    /// Rounds after the first wait as the schedule says from the seed (the first round starts at once); the same
+    /// seed gives the same pauses, logged in the boot log.
+    @Test func roundsPauseOnTheSeededSchedule() throws {
+        let root = try plan("root=nfs4:10.0.2.2:/img").root
+        let mount = NFSRootMount(
+            attempts: root.attempts, server: "10.0.2.2", address: IPAddress("10.0.2.2")!, path: root.path,
+            target: root.mountPoint)
+        let schedule = RetrySchedule(initialMilliseconds: 20, maximumMilliseconds: 40, jitterMilliseconds: 5)
+        func pauses(seed: UInt64) throws -> [String] {
+            let kernel = FakeKernel(BootEvents())
+            kernel.failingMounts = root.attempts.count * 3  // three failed rounds, the fourth mounts
+            let messages = LogLines()
+            let logger = Logger(label: "test") { _ in messages }
+            _ = try mount.mountWithRetry(
+                retrySeconds: 30, kernel: kernel, logger: logger, schedule: schedule, seed: seed)
+            return messages.lines.filter { $0.hasPrefix("NFS root not mounted yet") }
+        }
+        let first = try pauses(seed: 11)
+        #expect(first.count == 3)
+        let expected = Array(schedule.delays(seed: 11).prefix(3)).map { "next round in \($0) ms" }
+        for (line, pause) in zip(first, expected) { #expect(line.contains(pause), "\(line)") }
+        #expect(try pauses(seed: 11) == first)
     }
 
     @Test func ipv6ServersAreBracketed() throws {
@@ -50,10 +75,9 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             Issue.record("expected a tmpfs overlay")
             return
         }
-        let layers = OverlayLayers(
-            mode: .tmpfs, lowerDirs: overlay.mounts.lowerDir, upperDir: overlay.mounts.upperDir,
-            workDir: overlay.mounts.workDir)
-        let overlayMount = OverlayMountStep.overlayMount(layers, mounts: overlay.mounts)
+        let writable = OverlayLayers.WritableLayer(upperDir: overlay.mounts.upperDir, workDir: overlay.mounts.workDir)
+        let overlayMount = OverlayMountStep.overlayMount(
+            lowerDirs: overlay.mounts.lowerDir, writable: writable, mounts: overlay.mounts)
         let tmpfsMount = OverlayTmpfsStep.tmpfsMount(
             at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes)
         #expect(
@@ -84,5 +108,22 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             lease.resolvConf
                 == "# written by nodeinit\nnameserver 10.0.2.3\nnameserver 1.1.1.1\nnameserver 9.9.9.9\n"
                 + "# (glibc uses only three) nameserver 8.8.8.8\nsearch cluster\n")
+    }
+}
+
+/// A log handler keeping the messages (one shared instance: every logger made from it appends here).
+final class LogLines: LogHandler, @unchecked Sendable {
+    var lines: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+        function: String, line: UInt
+    ) {
+        lines.append(message.description)
     }
 }

@@ -88,6 +88,30 @@ final class FakeDHCPServer: DHCPTransport {
         #expect(server.received.map { $0.options.messageType } == [.discover, .discover, .discover, .request])
     }
 
+    /// Transaction ids and retransmission jitter come from the configured seed (the init's comes from
+    /// `BootEntropy`, never a blocking getrandom): one seed replays, another differs.
+    @Test func seededClientsReplayAndDiffer() throws {
+        func transactionIDs(seed: UInt64) throws -> [UInt32] {
+            let server = FakeDHCPServer { message, count in
+                switch message.options.messageType {
+                case .discover? where count >= 2: [FakeDHCPServer.reply(to: message, type: .offer)]
+                case .request?: [FakeDHCPServer.reply(to: message, type: .ack)]
+                default: []
+                }
+            }
+            var configuration = client().configuration
+            configuration.randomSeed = seed
+            _ = try DHCPClient(configuration: configuration).acquire(transport: server, log: log)
+            return server.received.map(\.transactionID)
+        }
+        let first = try transactionIDs(seed: 7)
+        #expect(first.count == 3 && Set(first).count == 1 && first[0] != 0)
+        #expect(try transactionIDs(seed: 7) == first)
+        #expect(try transactionIDs(seed: 8) != first)
+        // A client without a seed draws one from BootEntropy and still gets a lease.
+        #expect(try transactionIDs(seed: BootEntropy.seed(mixing: [2, 0, 0, 0, 0, 0x2a])).count == 3)
+    }
+
     @Test func repliesForOtherTransactionsOrClientsAreIgnored() throws {
         let server = FakeDHCPServer { message, _ in
             guard message.options.messageType == .discover else {
@@ -137,8 +161,10 @@ final class FakeDHCPServer: DHCPTransport {
         } throws: { error in
             "\(error)".contains("no DHCPACK (the server answered DHCPNAK ")
         }
-        // Paused between rounds (5 ms each here), not a flood.
-        #expect(server.received.count < 40)
+        // Paused between rounds, not a flood: each pause is 5 ms moved by at most 1 ms (a quarter), so 100 ms hold
+        // at most 25 DISCOVER/REQUEST rounds; without pauses it would be thousands. (The bound was < 40 when the
+        // jitter was sub-millisecond and rounded up, averaging 5.5 ms; whole milliseconds average 5, 40 messages.)
+        #expect(server.received.count <= 52)
     }
 
     @Test func ackFromAnotherServerIsIgnored() throws {

@@ -65,6 +65,19 @@ import Testing
         #expect(throws: DNSMessage.DecodeError.self) { try DNSMessage.decode(bytes(text)) }
     }
 
+    /// A label `www.cluster.test` (one label holding dots) must not pass for the three-label name it prints as.
+    @Test func labelHoldingADotIsRefused() throws {
+        let spoof: [UInt8] = [16] + Array("www.cluster.test".utf8) + [0]
+        let reply = bytes("0000 8180 0001 0000 0000 0000") + spoof + bytes("0001 0001")
+        #expect(throws: DNSName.Error.dotInLabel(offset: 12)) { _ = try DNSName.decode(reply, at: 12) }
+        #expect(throws: DNSMessage.DecodeError.badName(.dotInLabel(offset: 12))) { try DNSMessage.decode(reply) }
+        #expect("\(DNSName.Error.dotInLabel(offset: 12))".contains("'.'"))
+        // The same name as three labels decodes.
+        let proper =
+            bytes("0000 8180 0001 0000 0000 0000") + (try DNSName.encode("www.cluster.test")) + bytes("0001 0001")
+        #expect(try DNSMessage.decode(proper).questions.first?.name == "www.cluster.test")
+    }
+
     @Test func longPointerChainsAreBounded() throws {
         // 100 pointers, each to the previous one: more hops than any real name needs.
         var message = bytes("0000 8180 0001 0000 0000 0000") + [0]

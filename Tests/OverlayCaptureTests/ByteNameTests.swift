@@ -49,16 +49,7 @@ struct ByteNameOverlayTests {
         try overlay.mount()
         try TestSupport.run(["python3", ByteNames.script, "change", overlay.merged])
 
-        let layerPath = overlay.base + "/layer.tar"
-        let output = try FileDescriptor.open(
-            FilePath(layerPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-        let summary = try output.closeAfter {
-            try OverlayCapture.capture(
-                CaptureOptions(
-                    upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged),
-                    recordPaths: true),
-                to: output)
-        }
+        let (summary, layerPath) = try overlay.captureLayer()
         #expect(summary.skipped.isEmpty, "nothing skipped: \(summary.skipped)")
         #expect(summary.whiteouts.count == 1)
         #expect(summary.opaqueDirectories.count == 1)
@@ -101,23 +92,13 @@ struct ByteNameOverlayTests {
         let expected = try ByteNames.tree(overlay.merged)
         #expect(expected[ByteNames.hex(PathBytes(Array("bad".utf8) + [0xfe] + Array("name".utf8)))] != nil)
         #expect(expected[ByteNames.hex(PathBytes(Array("bad".utf8) + [0xff] + Array("name".utf8)))] == nil)
-        let image = overlay.base + "/image"
-        try TestSupport.run(["cp", "-a", overlay.lower, image])
-        let layer = try FileDescriptor.open(FilePath(layerPath), .readOnly)
-        let applied = try layer.closeAfter { try LayerApplier.apply(FileDescriptorSource(layer), to: FilePath(image)) }
+        let (applied, image) = try overlay.applyToCopyOfLower(layerPath)
         #expect(applied.whiteouts == 1 && applied.opaqueDirectories == 1)
-        let actual = try ByteNames.tree(image)
-        #expect(
-            actual == expected,
-            "apply: extra \(Set(actual.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(actual.keys).sorted())"
-        )
+        OverlayIntegrationTests.compare(try ByteNames.tree(image), expected, label: "apply")
 
         // umoci 0.4.7 (Go's archive/tar keeps PAX names as bytes): add the layer verbatim, unpack, compare.
         let unpacked = try ByteNames.tree(try overlay.umociUnpackWithLayer(layerPath))
-        #expect(
-            unpacked == expected,
-            "umoci: extra \(Set(unpacked.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(unpacked.keys).sorted())"
-        )
+        OverlayIntegrationTests.compare(unpacked, expected, label: "umoci")
 
         // Exclusion patterns match bytes: `?` is one byte, so `n?` drops n\xff and n\xfe (and nothing else).
         let excludedOutput = try FileDescriptor.open(

@@ -57,6 +57,43 @@ struct HostileLayerTests {
             label: "absolute hard link",
             entries: [TarEntry(path: "pw", kind: .hardLink(target: "/etc/passwd"), uid: me, gid: getgid())],
             expectedWords: ["pw", "/etc/passwd"]),
+        // The parent chain keeps directories open between entries: a directory of it replaced by a symlink
+        // must be met as a symlink by the next entry below it, however the replacement happened.
+        Case(
+            label: "cached directory replaced by a symlink",
+            entries: [
+                TarEntry(path: "a/b/", kind: .directory, permissions: 0o755, uid: me, gid: getgid()),
+                TarEntry(path: "a/b/c/", kind: .directory, permissions: 0o755, uid: me, gid: getgid()),
+                TarEntry(path: "a/b", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                file("a/b/x"),
+            ],
+            expectedWords: ["a/b/x", "symlink", "b"]),
+        Case(
+            label: "cached chain cut by a whiteout, then a symlink",
+            entries: [
+                file("a/b/c/f"),
+                TarEntry(path: "a/.wh.b", kind: .regular, permissions: 0o600, uid: me, gid: getgid()),
+                TarEntry(path: "a/b", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                file("a/b/c/g"),
+            ],
+            expectedWords: ["a/b/c/g", "symlink"]),
+        Case(
+            label: "cached chain cut by an opaque marker, then a symlink",
+            entries: [
+                file("a/b/c/f"),
+                TarEntry(path: "a/.wh..wh..opq", kind: .regular, permissions: 0o600, uid: me, gid: getgid()),
+                TarEntry(path: "a/b", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                file("a/b/c/g"),
+            ],
+            expectedWords: ["a/b/c/g", "symlink"]),
+        Case(
+            label: "deep cached chain replaced near the top",
+            entries: [
+                file("t/u/v/w/x/y/z/f"),
+                TarEntry(path: "t/u", kind: .symlink(target: "OUTSIDE"), permissions: 0o777, uid: me, gid: getgid()),
+                file("t/u/v/w/x/y/z/g"),
+            ],
+            expectedWords: ["t/u/v/w/x/y/z/g", "symlink"]),
         Case(label: "whiteout of dot-dot", entries: [file(".wh...")], expectedWords: [".wh...", "whiteout"]),
         Case(
             label: "whiteout escaping through a parent", entries: [file("sub/../.wh.sentinel")],

@@ -54,6 +54,32 @@ struct OverlayIntegrationTests {
 
         deinit { cleanUp() }
 
+        /// Captures the upper (with the merged view) into `base/layer.tar`; returns the summary and the path.
+        func captureLayer(bootPlaced: [BootPlacedRecord] = []) throws -> (summary: CaptureSummary, path: String) {
+            let layerPath = base + "/layer.tar"
+            let output = try FileDescriptor.open(
+                FilePath(layerPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+            let summary = try output.closeAfter {
+                try OverlayCapture.capture(
+                    CaptureOptions(
+                        upperDirectory: FilePath(upper), mergedDirectory: FilePath(merged), bootPlaced: bootPlaced,
+                        recordPaths: true),
+                    to: output)
+            }
+            return (summary, layerPath)
+        }
+
+        /// Applies `layerPath` to a copy of the lower (`base/image`), as `nodeinit save` does to a copy of the image.
+        func applyToCopyOfLower(_ layerPath: String) throws -> (summary: ApplySummary, image: String) {
+            let image = base + "/image"
+            try TestSupport.run(["cp", "-a", lower, image])
+            let layer = try FileDescriptor.open(FilePath(layerPath), .readOnly)
+            let summary = try layer.closeAfter {
+                try LayerApplier.apply(FileDescriptorSource(layer), to: FilePath(image))
+            }
+            return (summary, image)
+        }
+
         /// umoci: the lower as an OCI image, `layerPath` added verbatim as its top layer, unpacked again;
         /// returns the unpacked root file system.
         func umociUnpackWithLayer(_ layerPath: String) throws -> String {
@@ -134,16 +160,7 @@ struct OverlayIntegrationTests {
         FileTree.closeQuietly(upperEtc)
         try TestSupport.run(["sh", "-ec", "sleep 0.01; cd \(overlay.merged) && " + Self.changeScript])
 
-        let layerPath = overlay.base + "/layer.tar"
-        let output = try FileDescriptor.open(
-            FilePath(layerPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-        let summary = try output.closeAfter {
-            try OverlayCapture.capture(
-                CaptureOptions(
-                    upperDirectory: FilePath(overlay.upper), mergedDirectory: FilePath(overlay.merged),
-                    bootPlaced: placed, recordPaths: true),
-                to: output)
-        }
+        let (summary, layerPath) = try overlay.captureLayer(bootPlaced: placed)
 
         // The summary.
         #expect(summary.skipped.map(\.path) == ["sock"])
@@ -210,12 +227,9 @@ struct OverlayIntegrationTests {
         #expect(expected["sparse"]?.sha256 == byName["sparse"]?.sha256)
 
         // (b) Apply to a copy of the lower and compare with the merged view.
-        let image = overlay.base + "/image"
-        try TestSupport.run(["cp", "-a", overlay.lower, image])
-        let layer = try FileDescriptor.open(FilePath(layerPath), .readOnly)
-        let applied = try layer.closeAfter { try LayerApplier.apply(FileDescriptorSource(layer), to: FilePath(image)) }
+        let (applied, image) = try overlay.applyToCopyOfLower(layerPath)
         #expect(applied.whiteouts == 2 && applied.opaqueDirectories == 1)
-        try Self.compare(try TestSupport.tree(image), expected, label: "apply")
+        Self.compare(try TestSupport.tree(image), expected, label: "apply")
 
         // (c) umoci: the lower as an OCI image, our layer added verbatim, unpacked again.
         try umociRoundTrip(overlay: overlay, layerPath: layerPath, expected: expected)
@@ -227,12 +241,11 @@ struct OverlayIntegrationTests {
         // umoci restores mtimes rounded to whole seconds; compare everything else exactly.
         for key in unpacked.keys { unpacked[key]?.mtime_ns = 0 }
         for key in wanted.keys { wanted[key]?.mtime_ns = 0 }
-        try Self.compare(unpacked, wanted, label: "umoci")
+        Self.compare(unpacked, wanted, label: "umoci")
     }
 
-    static func compare(
-        _ actual: [String: TestSupport.TreeEntry], _ expected: [String: TestSupport.TreeEntry], label: String
-    ) throws {
+    /// The two trees have the same paths and the same entry at each; `label` names the comparison in messages.
+    static func compare<Entry: Equatable>(_ actual: [String: Entry], _ expected: [String: Entry], label: String) {
         #expect(
             Set(actual.keys) == Set(expected.keys),
             "\(label): path sets differ: extra \(Set(actual.keys).subtracting(expected.keys).sorted()), missing \(Set(expected.keys).subtracting(actual.keys).sorted())"

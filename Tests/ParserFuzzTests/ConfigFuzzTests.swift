@@ -7,18 +7,15 @@ import Testing
 /// the planner, and the xCAT tables read over NFS. Inputs are built by `FuzzInputs` from the syntax's pieces
 /// (shared with BootConfigTests' smaller fuzz tests), then byte-mutated.
 @Suite struct ConfigFuzzTests {
-    static let keys =
-        Array(KnownParameters.names).sorted() + ["nodeinit.attr.nodepos.room", "mod.param", "rw", "--", "initrd"]
+    static let keys = FuzzInputs.commandLineKeys(known: KnownParameters.names)
     static let alphabet: [UInt8] = Array("=:,\"[]/ .-\t\n#".utf8) + [0, 0xff, 0xc3]
 
     /// An error from these parsers must be a BootConfigError (a clear message for the console), never another.
     static func refused(_ body: () throws -> Void) -> Bool {
-        do {
-            try body()
-            return false
-        } catch is any BootConfigError {
-            return true
-        } catch {
+        switch FuzzOutcome(refusingWith: (any BootConfigError).self, body) {
+        case .accepted: return false
+        case .refused: return true
+        case .unexpected(let error):
             Issue.record("error that is not a BootConfigError: \(error)")
             return true
         }

@@ -53,6 +53,35 @@ enum FuzzRun {
         #expect(peakResidentBytes() < 1 << 30, "\(parser): peak RSS \(peakResidentBytes()) bytes")
     }
 
+    /// The loop of a binary codec: a valid message from `seed` (the codec's own encoding), mutated; what decodes is
+    /// `exercise`d, then must decode to itself after `encode` (nil: the codec refuses to encode it again, e.g. a
+    /// name a hostile server sent that is too long to send; that is fine).
+    static func codecRoundTrips<Message: Equatable>(
+        _ parser: String, inputs: Int, alphabet: [UInt8], rounds: Int,
+        seed: (inout SplitMix64) -> [UInt8], decode: ([UInt8]) throws -> Message,
+        exercise: (Message, [UInt8], inout SplitMix64) -> Void, encode: (Message) -> [UInt8]?
+    ) {
+        run(parser, inputs: inputs, minimumAccepted: 1_000, minimumRejected: 1_000) { random, tally in
+            let input = random.mutate(seed(&random), alphabet: alphabet, rounds: rounds)
+            let message: Message
+            do { message = try decode(input) } catch {
+                tally.rejected += 1
+                return
+            }
+            tally.accepted += 1
+            exercise(message, input, &random)
+            guard let encoded = encode(message) else { return }
+            if let again = try? decode(encoded) {
+                if again != message {
+                    Issue.record("\(parser) decode -> encode -> decode changed \(message) into \(again)")
+                }
+                tally.roundTrips += 1
+            } else {
+                Issue.record("a decoded \(parser) message does not decode after encoding")
+            }
+        }
+    }
+
     struct Tally {
         var accepted = 0
         var rejected = 0

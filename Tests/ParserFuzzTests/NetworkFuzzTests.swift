@@ -32,26 +32,17 @@ import Testing
     static let dhcpAlphabet: [UInt8] = [0, 1, 3, 6, 12, 15, 51, 52, 53, 54, 99, 119, 121, 130, 255, 0x63, 0x82, 0x53]
 
     @Test func dhcpMessages() {
-        FuzzRun.run("dhcp", inputs: FuzzRun.count(100_000), minimumAccepted: 1_000, minimumRejected: 1_000) {
-            random, tally in
-            let input = random.mutate(Self.dhcpSeed(&random), alphabet: Self.dhcpAlphabet, rounds: 8)
-            let message: DHCPMessage
-            do { message = try DHCPMessage.decode(input) } catch {
-                tally.rejected += 1
-                return
-            }
-            tally.accepted += 1
-            _ = (
-                DHCPLease(acknowledgement: message), message.options.routers, message.options.classlessStaticRoutes,
-                message.options.domainSearch, message.options.hostName, message.options.interfaceMTU
-            )
-            if let again = try? DHCPMessage.decode(message.encoded()) {
-                if again != message { Issue.record("DHCP decode -> encode -> decode changed \(message) into \(again)") }
-                tally.roundTrips += 1
-            } else {
-                Issue.record("a decoded DHCP message does not decode after encoding")
-            }
-        }
+        FuzzRun.codecRoundTrips(
+            "dhcp", inputs: FuzzRun.count(100_000), alphabet: Self.dhcpAlphabet, rounds: 8, seed: Self.dhcpSeed,
+            decode: { try DHCPMessage.decode($0) },
+            exercise: { message, _, _ in
+                _ = (
+                    DHCPLease(acknowledgement: message), message.options.routers,
+                    message.options.classlessStaticRoutes, message.options.domainSearch, message.options.hostName,
+                    message.options.interfaceMTU
+                )
+            },
+            encode: { $0.encoded() })
     }
 
     static func dnsSeed(_ random: inout SplitMix64) -> [UInt8] {
@@ -77,31 +68,16 @@ import Testing
     static let dnsAlphabet: [UInt8] = [0, 1, 3, 5, 28, 0x3f, 0x40, 0xc0, 0xc0, 0x0c, 0xff, 0x2e]
 
     @Test func dnsMessages() {
-        FuzzRun.run("dns", inputs: FuzzRun.count(100_000), minimumAccepted: 1_000, minimumRejected: 1_000) {
-            random, tally in
-            let input = random.mutate(Self.dnsSeed(&random), alphabet: Self.dnsAlphabet, rounds: 6)
-            let message: DNSMessage
-            do { message = try DNSMessage.decode(input) } catch {
-                tally.rejected += 1
-                return
-            }
-            tally.accepted += 1
-            _ = Resolver.addresses(in: message, for: "www.cluster.test", type: .a)
-            _ = try? DNSName.decode(input, at: random.below(input.count + 1))
+        // A label holding a '.' byte (which dotted text would split in two) is refused at decode, so every
+        // accepted message round-trips.
+        FuzzRun.codecRoundTrips(
+            "dns", inputs: FuzzRun.count(100_000), alphabet: Self.dnsAlphabet, rounds: 6, seed: Self.dnsSeed,
+            decode: { try DNSMessage.decode($0) },
+            exercise: { message, input, random in
+                _ = Resolver.addresses(in: message, for: "www.cluster.test", type: .a)
+                _ = try? DNSName.decode(input, at: random.below(input.count + 1))
+            },
             // Names a hostile server sent may not be encodable again (too long, odd labels): that is a throw.
-            guard let encoded = try? message.encoded() else { return }
-            if let again = try? DNSMessage.decode(encoded) {
-                if again != message {
-                    // Found by this suite, left to NodeNetwork's owners: DNSName.decode keeps a label holding a
-                    // '.' byte (`tes.` as one label) as text with a dot, which encode then splits into two labels.
-                    withKnownIssue("DNS label containing a '.' byte does not round-trip", isIntermittent: true) {
-                        Issue.record("DNS decode -> encode -> decode changed \(message) into \(again)")
-                    }
-                }
-                tally.roundTrips += 1
-            } else {
-                Issue.record("a decoded DNS message does not decode after encoding")
-            }
-        }
+            encode: { try? $0.encoded() })
     }
 }

@@ -100,7 +100,8 @@ final class OverlayNode {
         let storage = GivenOverlayDevice(overlay)
         let walk = BootSequence(
             services: BootServices(
-                network: NoNetwork(), kernel: LiveKernel(reapsChildren: false), storage: storage, logger: Logger(label: "test"),
+                network: NoNetwork(), kernel: LiveKernel(reapsChildren: false), storage: storage,
+                logger: Logger(label: "test"),
                 layout: RuntimeLayout(directory: scratch.sub("run"))))
         var context = BootContext(commandLine: line, plan: plan)
         try walk.walk(&context)
@@ -108,7 +109,7 @@ final class OverlayNode {
             throw BootFailure(phase: .overlay, action: "mounting", error: "no overlay")
         }
         return OverlayOutcome(
-            mode: prepared.mode, upperDir: layers.upperDir, device: prepared.device,
+            mode: prepared.mode, upperDir: layers.writable?.upperDir ?? "", device: prepared.device,
             fileSystemType: prepared.fileSystemType, recordedIdentity: prepared.recordedIdentity)
     }
 

@@ -80,3 +80,29 @@ extension SplitMix64 {
         return buffer
     }
 }
+
+extension FuzzInputs {
+    /// The keys the command-line fuzzers draw from: the parser's `known` parameter names, plus names real command
+    /// lines carry that are none of them (a module option, `--`, an unknown dotted key, `rw`, `initrd`).
+    public static func commandLineKeys(known: some Sequence<String>) -> [String] {
+        Array(known).sorted() + ["nodeinit.attr.nodepos.room", "mod.param", "rw", "--", "initrd"]
+    }
+}
+
+/// How a parser met one fuzz input: it returned, refused with its own error type, or threw something else (a bug:
+/// every refusal must carry the parser's message for the console).
+public enum FuzzOutcome {
+    case accepted
+    case refused
+    case unexpected(any Error)
+
+    /// Runs `body`; an error of type `Refusal` (an existential like `(any BootConfigError).self` works) is a refusal.
+    public init<Refusal>(refusingWith _: Refusal.Type, _ body: () throws -> Void) {
+        do {
+            try body()
+            self = .accepted
+        } catch let error {
+            self = error is Refusal ? .refused : .unexpected(error)
+        }
+    }
+}

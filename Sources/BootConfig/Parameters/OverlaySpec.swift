@@ -106,11 +106,14 @@ public struct OverlaySpec: Equatable, Sendable {
                 value.droppingScalars(6), parameter: parameter, whole: value, warnings: &warnings)
         }
         // <devspec>[:<path>|:auto]: split at the last ':' followed by '/' or "auto" (by-path names contain ':').
+        // One backward scan looking only at the scalars after each ':' (building the tail as a string at every
+        // ':' made a value of 100,000 colons take minutes: issue 10).
         let scalars = Array(value.unicodeScalars)
+        let auto: [Unicode.Scalar] = ["a", "u", "t", "o"]
         var split: Int? = nil
         for index in stride(from: scalars.count - 1, through: 0, by: -1) where scalars[index] == ":" {
-            let after = String(String.UnicodeScalarView(scalars[(index + 1)...]))
-            if after.startsWith("/") || after == "auto" {
+            let tail = scalars[(index + 1)...]
+            if tail.first == "/" || tail.elementsEqual(auto) {
                 split = index
                 break
             }

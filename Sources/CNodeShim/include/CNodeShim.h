@@ -10,6 +10,7 @@
 #include "CNodeShimMountAPI.h"
 #include "CNodeShimOpenat2.h"
 #include "CNodeShimProcess.h"
+#include "CNodeShimRandom.h"
 #include "CNodeShimReboot.h"
 #include "CNodeShimSocket.h"
 #include "CNodeShimXattr.h"

@@ -34,17 +34,19 @@ public struct NFSRootMount: Sendable {
         return Mount(source: "\(host):\(path)", target: target, fileSystemType: attempt.fsType, options: options)
     }
 
-    /// Tries every attempt in turn, round after round, pausing 1 s doubling to 8 s between rounds,
-    /// until one mounts or `retrySeconds` have passed. Each try is logged with server, path and the
+    /// Tries every attempt in turn, round after round, pausing between rounds as `schedule` says (1 s doubling
+    /// to 8 s, each moved by up to half a second from `seed`, so nodes booted together do not hammer the server
+    /// in lock step; the first round starts at once), until one mounts or `retrySeconds` have passed. Each try is logged with server, path and the
     /// kernel's error and kept for the failure report. `beforeAttempt` runs before each first try of
     /// a version (to load that version's module only when it is needed).
     public func mountWithRetry(
-        retrySeconds: Int, kernel: any BootKernel, logger: Logger, beforeAttempt: (NFSMountAttempt) -> Void = { _ in }
+        retrySeconds: Int, kernel: any BootKernel, logger: Logger, schedule: RetrySchedule = .nfsRootMount,
+        seed: UInt64, beforeAttempt: (NFSMountAttempt) -> Void = { _ in }
     ) throws(BootFailure) -> Mount {
         let start = MonotonicInstant.now()
         let deadline = RetryBudget.milliseconds(seconds: retrySeconds)
         var tries: [String] = []
-        var pauseMilliseconds: UInt64 = 1000
+        var pauses = schedule.delays(seed: seed)
         var lastError = "no mount attempts in the plan"
         var prepared: Set<String> = []
         var attempts = self.attempts
@@ -95,13 +97,12 @@ public struct NFSRootMount: Sendable {
             }
             let elapsed = MonotonicInstant.now().milliseconds(since: start)
             if elapsed >= deadline { break }
-            let pause = min(pauseMilliseconds, deadline - elapsed)
+            let pause = min(UInt64(max(0, pauses.next() ?? schedule.maximumMilliseconds)), deadline - elapsed)
             logger.info(
                 "NFS root not mounted yet; next round in \(pause) ms (rd.retry=\(retrySeconds) s, \(elapsed / 1000) s spent)"
             )
             kernel.reapExited()
             Pause.sleep(milliseconds: pause)
-            pauseMilliseconds = min(pauseMilliseconds * 2, 8000)
         }
         throw BootFailure(
             phase: .nfsRoot, action: "mounting the NFS root",

@@ -54,21 +54,35 @@ public struct OverlayLayers: Sendable, Equatable {
         case tmpfsFallback(reason: String)
     }
 
+    /// The directories that take the writes: `upperdir=` (what node save captures) and its `workdir=`, on the
+    /// same file system.
+    public struct WritableLayer: Sendable, Equatable {
+        public var upperDir: String
+        public var workDir: String
+
+        public init(upperDir: String, workDir: String) {
+            self.upperDir = upperDir
+            self.workDir = workDir
+        }
+    }
+
     public var mode: Mode
     /// `lowerdir=`: the NFS root, after the saved upper in `readOnlyStack` mode.
     public var lowerDirs: String
-    /// The upper actually mounted: what node save captures.
-    public var upperDir: String
-    public var workDir: String
+    /// nil until a step prepared it: the device step leaves it to the tmpfs step in read-only mode and after a
+    /// fallback, and `mountOverlay` refuses to mount without it.
+    public var writable: WritableLayer?
     /// True once `mountOverlay` mounted it on the new root.
     public var mounted = false
 
-    public init(mode: Mode, lowerDirs: String, upperDir: String, workDir: String) {
+    public init(mode: Mode, lowerDirs: String, writable: WritableLayer?) {
         self.mode = mode
         self.lowerDirs = lowerDirs
-        self.upperDir = upperDir
-        self.workDir = workDir
+        self.writable = writable
     }
+
+    /// The upper that node save captures: set once the overlay is mounted with it.
+    public var mountedUpperDir: String? { mounted ? writable?.upperDir : nil }
 
     /// True when the upper is (or is to be) on the overlay tmpfs rather than on the device.
     public var needsTmpfs: Bool {

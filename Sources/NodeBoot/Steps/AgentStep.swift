@@ -8,7 +8,7 @@ struct AgentStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         let startup = AgentStartup(
             plan: context.plan, port: port, bootServerAddress: context.rootServer,
-            upperDirectory: context.overlay.flatMap { $0.mounted ? $0.upperDir : nil },
+            upperDirectory: context.overlay?.mountedUpperDir,
             waltUpper: Self.waltBuildsOverlay(context.plan),
             binaryCopy: services.layout.agentBinary, logPath: services.layout.agentLog,
             waltDumpCommand: services.layout.waltDumpCommand)

@@ -33,10 +33,12 @@ struct OverlayDeviceStep: BootStepExecutor {
                 error: error.description)
         }
         context.loadedModules += loaded.names
-        context.overlay = OverlayLayers(
-            mode: prepared.mode, lowerDirs: prepared.lowerDirs, upperDir: prepared.upperDir ?? "",
-            workDir: prepared.workDir ?? "")
-        if prepared.upperDir == nil, !plan.steps.contains(.mountOverlayTmpfs) {
+        var writable: OverlayLayers.WritableLayer? = nil
+        if let upperDir = prepared.upperDir, let workDir = prepared.workDir {
+            writable = OverlayLayers.WritableLayer(upperDir: upperDir, workDir: workDir)
+        }
+        context.overlay = OverlayLayers(mode: prepared.mode, lowerDirs: prepared.lowerDirs, writable: writable)
+        if writable == nil, !plan.steps.contains(.mountOverlayTmpfs) {
             try OverlayTmpfsStep().run(&context, services)
         }
     }
@@ -60,17 +62,18 @@ struct OverlayTmpfsStep: BootStepExecutor {
                 Self.tmpfsMount(at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes),
                 upper: overlay.mounts.upperDir, work: overlay.mounts.workDir, services)
             context.overlay = OverlayLayers(
-                mode: .tmpfs, lowerDirs: overlay.mounts.lowerDir, upperDir: overlay.mounts.upperDir,
-                workDir: overlay.mounts.workDir)
+                mode: .tmpfs, lowerDirs: overlay.mounts.lowerDir,
+                writable: OverlayLayers.WritableLayer(
+                    upperDir: overlay.mounts.upperDir, workDir: overlay.mounts.workDir))
             services.logger.info("overlay tmpfs at \(overlay.tmpfsMountPoint) (size \(overlay.size ?? "half of RAM"))")
         case .device:
             guard var layers = context.overlay, layers.needsTmpfs else { return }
             let mountPoint = services.layout.overlayTmpfs
-            layers.upperDir = mountPoint + "/upper"
-            layers.workDir = mountPoint + "/work"
+            let writable = OverlayLayers.WritableLayer(upperDir: mountPoint + "/upper", workDir: mountPoint + "/work")
             try mountTmpfs(
-                Self.tmpfsMount(at: mountPoint, size: nil, nrInodes: nil), upper: layers.upperDir,
-                work: layers.workDir, services)
+                Self.tmpfsMount(at: mountPoint, size: nil, nrInodes: nil), upper: writable.upperDir,
+                work: writable.workDir, services)
+            layers.writable = writable
             context.overlay = layers
         }
     }
@@ -107,12 +110,12 @@ struct OverlayMountStep: BootStepExecutor {
         case .tmpfs(let overlay): mounts = overlay.mounts
         case .device(let overlay): mounts = overlay.mounts
         }
-        guard var layers = context.overlay, !layers.upperDir.isEmpty else {
+        guard var layers = context.overlay, let writable = layers.writable else {
             throw BootFailure(
                 phase: .overlay, action: "mounting the overlay root",
                 error: "no upper directory was prepared (the plan lacks its tmpfs or device step)")
         }
-        let overlay = Self.overlayMount(layers, mounts: mounts)
+        let overlay = Self.overlayMount(lowerDirs: layers.lowerDirs, writable: writable, mounts: mounts)
         do {
             try services.kernel.makeDirectory(mounts.target, mode: 0o755)
             try services.kernel.mount(overlay)
@@ -124,15 +127,15 @@ struct OverlayMountStep: BootStepExecutor {
         layers.mounted = true
         context.overlay = layers
         services.logger.info(
-            "overlay root at \(mounts.target) (\(layers.mode)): lower \(layers.lowerDirs), upper \(layers.upperDir)")
+            "overlay root at \(mounts.target) (\(layers.mode)): lower \(layers.lowerDirs), upper \(writable.upperDir)")
     }
 
     /// lowerdir/upperdir/workdir, then the plan's options.
-    static func overlayMount(_ layers: OverlayLayers, mounts: OverlayMounts) -> Mount {
+    static func overlayMount(lowerDirs: String, writable: OverlayLayers.WritableLayer, mounts: OverlayMounts) -> Mount {
         var options = MountOptions()
-        options.set("lowerdir", layers.lowerDirs)
-        options.set("upperdir", layers.upperDir)
-        options.set("workdir", layers.workDir)
+        options.set("lowerdir", lowerDirs)
+        options.set("upperdir", writable.upperDir)
+        options.set("workdir", writable.workDir)
         options.merge(MountOptions(parsing: mounts.options))
         return Mount(source: "overlay", target: mounts.target, fileSystemType: "overlay", options: options)
     }

@@ -42,8 +42,12 @@ struct RootMountStep: BootStepExecutor {
         let mount = NFSRootMount(
             attempts: plan.root.attempts, server: location.server, address: address, path: location.path,
             target: plan.root.mountPoint)
-        _ = try mount.mountWithRetry(retrySeconds: plan.debug.retrySeconds, kernel: services.kernel, logger: logger) {
-            attempt in
+        // Seeded without waiting for the kernel's random generator: the MAC address and name differ per node.
+        let nodeBytes = (context.lease?.boot.macAddress?.bytes ?? []) + Array((context.nodeName ?? "").utf8)
+        _ = try mount.mountWithRetry(
+            retrySeconds: plan.debug.retrySeconds, kernel: services.kernel, logger: logger,
+            seed: BootEntropy.seed(mixing: nodeBytes)
+        ) { attempt in
             let module: ModuleName = attempt.version == "3" || attempt.version == "2" ? "nfsv3" : "nfsv4"
             load([module], what: "modules for NFS \(attempt.version)", quietWhenNothing: true, &context, services)
         }

@@ -19,7 +19,7 @@ struct MountStateliteTmpfsStep: BootStepExecutor {
         let snapshot = context
         let environment = StateliteSetup.Environment(
             newRoot: plan.switchRoot.newRoot, imageRoot: plan.root.mountPoint,
-            upperDir: context.overlay.map(\.upperDir),
+            upperDir: context.overlay?.writable?.upperDir,
             resolveHost: { host in snapshot.resolve(host, services)?.description },
             placedManifestPath: services.layout.placedManifest,
             deviceTimeoutSeconds: plan.debug.deviceTimeoutSeconds,

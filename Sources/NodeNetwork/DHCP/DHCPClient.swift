@@ -1,3 +1,4 @@
+import BootConfig
 import Logging
 import NodeSys
 
@@ -41,12 +42,15 @@ public struct DHCPClient: Sendable {
         public var maximumInterval: Duration
         /// REQUEST transmissions before falling back to a new DISCOVER.
         public var requestAttempts: Int
+        /// Seeds the retransmission jitter and the transaction ids; nil: `BootEntropy` with the MAC address, so
+        /// nodes powered on together spread apart and PID 1 never waits for the kernel's random generator.
+        public var randomSeed: UInt64?
 
         public init(
             interfaceName: String, macAddress: MACAddress, hostName: String? = nil, clientIdentifier: [UInt8]? = nil,
             timeout: Duration = .seconds(60), initialInterval: Duration = .seconds(2),
             maximumInterval: Duration = .seconds(16),
-            requestAttempts: Int = 4
+            requestAttempts: Int = 4, randomSeed: UInt64? = nil
         ) {
             self.interfaceName = interfaceName
             self.macAddress = macAddress
@@ -56,6 +60,19 @@ public struct DHCPClient: Sendable {
             self.initialInterval = initialInterval
             self.maximumInterval = maximumInterval
             self.requestAttempts = requestAttempts
+            self.randomSeed = randomSeed
+        }
+
+        /// The retransmission delays: `initialInterval` doubling to `maximumInterval`, each randomised by up to
+        /// a second either way as RFC 2131 4.1 says (a quarter of the interval for short test intervals).
+        public var retransmissions: RetrySchedule {
+            RetrySchedule(
+                initialMilliseconds: Self.milliseconds(initialInterval),
+                maximumMilliseconds: Self.milliseconds(maximumInterval), jitterMilliseconds: 1_000)
+        }
+
+        static func milliseconds(_ duration: Duration) -> Int64 {
+            duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
         }
     }
 
@@ -111,11 +128,13 @@ public struct DHCPClient: Sendable {
 
     // MARK: Exchange
 
-    /// Runs the exchange until an ACK or the deadline. `transactionIDs` supplies xids (random in production).
+    /// Runs the exchange until an ACK or the deadline. `transactionIDs` supplies xids (nil: drawn from the seeded
+    /// source, never 0).
     public func acquire(
-        transport: DHCPTransport, log: Logger,
-        transactionIDs: () -> UInt32 = { UInt32.random(in: 1...UInt32.max) }
+        transport: DHCPTransport, log: Logger, transactionIDs: (() -> UInt32)? = nil
     ) throws(Error) -> DHCPLease {
+        var random = SeededRandom(
+            seed: configuration.randomSeed ?? BootEntropy.seed(mixing: configuration.macAddress.bytes))
         let start = ContinuousClock.now
         let deadline = start.advanced(by: configuration.timeout)
         var transmissions = 0  // DISCOVERs and REQUESTs
@@ -123,11 +142,12 @@ public struct DHCPClient: Sendable {
         var lastPhase = "DHCPOFFER"
         let name = configuration.interfaceName
         while ContinuousClock.now < deadline {
-            let xid = transactionIDs()
+            let xid = transactionIDs?() ?? max(1, UInt32(truncatingIfNeeded: random.next()))
             log.info("dhcp: discovering", metadata: ["interface": "\(name)", "xid": "\(hex(xid))"])
             // Selecting: the first acceptable OFFER wins.
             let offerResult = try exchange(
-                transport: transport, start: start, deadline: deadline, maximumAttempts: Int.max, log: log,
+                transport: transport, start: start, deadline: deadline, maximumAttempts: Int.max, random: &random,
+                log: log,
                 build: { seconds in message(type: .discover, transactionID: xid, secondsElapsed: seconds) },
                 accept: { reply in
                     reply.options.messageType == .offer && !reply.yourAddress.isUnspecified ? reply : nil
@@ -144,7 +164,7 @@ public struct DHCPClient: Sendable {
             let selectedServer = offer.options.serverIdentifier
             let ackResult = try exchange(
                 transport: transport, start: start, deadline: deadline, maximumAttempts: configuration.requestAttempts,
-                log: log,
+                random: &random, log: log,
                 build: { seconds in
                     message(type: .request, transactionID: xid, secondsElapsed: seconds, selecting: offer)
                 },
@@ -167,7 +187,7 @@ public struct DHCPClient: Sendable {
                 naks += 1
                 lastPhase = "DHCPACK (the server answered DHCPNAK \(naks) times)"
                 // Restarting at once would flood a server that keeps refusing; pause like a first retransmission.
-                pause(until: deadline)
+                pause(until: deadline, &random)
                 log.warning(
                     "dhcp: server refused the request (DHCPNAK), discovering again",
                     metadata: ["interface": "\(name)", "message": "\(answer.options.serverMessage ?? "")"])
@@ -175,7 +195,7 @@ public struct DHCPClient: Sendable {
             }
             guard let lease = DHCPLease(acknowledgement: answer) else {
                 lastPhase = "usable DHCPACK (it carried no address)"
-                pause(until: deadline)
+                pause(until: deadline, &random)
                 log.warning(
                     "dhcp: acknowledgement without an address, discovering again", metadata: ["interface": "\(name)"])
                 continue
@@ -195,20 +215,21 @@ public struct DHCPClient: Sendable {
             seconds: start.duration(to: ContinuousClock.now).components.seconds)
     }
 
-    private func pause(until deadline: ContinuousClock.Instant) {
-        Pause.sleep(
-            milliseconds: Waiting.milliseconds(
-                of: min(Self.jittered(configuration.initialInterval), ContinuousClock.now.duration(to: deadline))))
+    /// As long as a first retransmission would wait (randomised the same way), or until the deadline.
+    private func pause(until deadline: ContinuousClock.Instant, _ random: inout SeededRandom) {
+        var delays = configuration.retransmissions.delays(seed: random.next())
+        let first = Duration.milliseconds(delays.next() ?? 0)
+        Pause.sleep(milliseconds: Waiting.milliseconds(of: min(first, ContinuousClock.now.duration(to: deadline))))
     }
 
     /// Sends `build(seconds)` and waits for a reply `accept` takes, retransmitting on the backoff schedule until
     /// `maximumAttempts` or `deadline`.
     private func exchange(
         transport: DHCPTransport, start: ContinuousClock.Instant, deadline: ContinuousClock.Instant,
-        maximumAttempts: Int,
+        maximumAttempts: Int, random: inout SeededRandom,
         log: Logger, build: (UInt16) -> DHCPMessage, accept: (DHCPMessage) -> DHCPMessage?
     ) throws(Error) -> (reply: DHCPMessage?, attempts: Int) {
-        var interval = configuration.initialInterval
+        var delays = configuration.retransmissions.delays(seed: random.next())
         var attempts = 0
         while attempts < maximumAttempts && ContinuousClock.now < deadline {
             attempts += 1
@@ -221,7 +242,8 @@ public struct DHCPClient: Sendable {
                     "type": "\(outgoing.options.messageType?.description ?? "?")", "attempt": "\(attempts)",
                     "interface": "\(configuration.interfaceName)",
                 ])
-            let waitUntil = min(ContinuousClock.now.advanced(by: Self.jittered(interval)), deadline)
+            let wait = Duration.milliseconds(delays.next() ?? configuration.retransmissions.maximumMilliseconds)
+            let waitUntil = min(ContinuousClock.now.advanced(by: wait), deadline)
             while let datagram = try transport.receive(deadline: waitUntil) {
                 let reply: DHCPMessage
                 do {
@@ -233,21 +255,8 @@ public struct DHCPClient: Sendable {
                 guard isReply(reply, to: outgoing.transactionID) else { continue }
                 if let accepted = accept(reply) { return (accepted, attempts) }
             }
-            interval = min(interval * 2, configuration.maximumInterval)
         }
         return (nil, attempts)
-    }
-}
-
-extension DHCPClient {
-    /// RFC 2131 4.1 randomizes each retransmission delay by up to a second either way, so that a rack of nodes
-    /// powered on together does not retransmit in lockstep; short test intervals get a quarter of their length.
-    static func jittered(_ interval: Duration) -> Duration {
-        let quarter = interval / 4
-        let spread = min(quarter, .seconds(1))
-        let nanoseconds = spread.components.seconds * 1_000_000_000 + spread.components.attoseconds / 1_000_000_000
-        guard nanoseconds > 0 else { return interval }
-        return interval + .nanoseconds(Int64.random(in: -nanoseconds...nanoseconds))
     }
 }
 

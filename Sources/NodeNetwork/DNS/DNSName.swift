@@ -9,6 +9,8 @@ public enum DNSName {
         case badLabelType(UInt8, offset: Int)
         case pointerLoop(offset: Int)
         case pointerOutOfRange(target: Int, offset: Int)
+        /// A label from the wire holds a '.' byte: as dotted text it would read as two labels.
+        case dotInLabel(offset: Int)
 
         public var description: String {
             switch self {
@@ -22,6 +24,8 @@ public enum DNSName {
             case .pointerLoop(let offset): "dns: compression pointers starting at byte \(offset) loop or chain too deep"
             case .pointerOutOfRange(let target, let offset):
                 "dns: compression pointer at byte \(offset) points to \(target), past the message"
+            case .dotInLabel(let offset):
+                "dns: label at byte \(offset) contains a '.' byte; such a name has no dotted form (refused)"
             }
         }
     }
@@ -69,6 +73,11 @@ public enum DNSName {
                 guard end <= message.count else { throw .truncated(offset: position) }
                 wireLength += Int(length) + 1
                 guard wireLength <= 255 else { throw .nameTooLong(labels.joined(separator: ".")) }
+                // Names leave this module as dotted text (compared with the query, followed as CNAMEs, written to
+                // logs and files), where a label `www.cluster.test` would equal three labels. Refused, as stub
+                // resolvers that must print a name do, rather than carried as label arrays nothing here needs:
+                // host names are letters, digits and hyphens, and no real server sends a dot inside a label.
+                guard !message[start..<end].contains(UInt8(ascii: ".")) else { throw .dotInLabel(offset: position) }
                 labels.append(String(decoding: message[start..<end], as: UTF8.self))
                 position = end
             case 0xC0:

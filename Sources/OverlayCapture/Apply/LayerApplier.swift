@@ -18,7 +18,8 @@ public struct ApplySummary: Sendable, Codable, Equatable {
 /// Applies an OCI layer tar to a plain directory image (an xCAT rootimg, a WalT-style tree).
 ///
 /// Every path is resolved from the image root one component at a time with openat(O_NOFOLLOW|O_DIRECTORY), so an
-/// entry can never be written through a symlink, whatever the image or earlier entries contain; names with `..`
+/// entry can never be written through a symlink, whatever the image or earlier entries contain (the descriptors of
+/// the current parent chain are kept open between entries: `DirectoryChain`); names with `..`
 /// or a leading `/` are refused (see `LayerPath`); hard links must point at an entry already inside the image.
 /// Ownership is numeric (uid/gid from the layer; names are ignored, as container runtimes do).
 public struct LayerApplier {
@@ -52,24 +53,33 @@ public struct LayerApplier {
     /// Paths (joined components) this layer created: whiteouts and opaque markers only hide lower content.
     private var created: Set<PathBytes> = []
     /// Directory mtimes are set at the end, after their children stopped changing them.
-    private var directoryTimes: [([PathBytes], FileTimestamp)] = []
-    private var cachedParent: (components: [PathBytes], fd: FileDescriptor)?
+    /// Kept as joined paths: one array of components per directory made a 2,000-deep layer hold 2,000,000 arrays.
+    private var directoryTimes: [(PathBytes, FileTimestamp)] = []
+    private var parents: DirectoryChain
     public private(set) var summary = ApplySummary()
     private let buffer: UnsafeMutableRawBufferPointer
 
-    private init(root: FileDescriptor) {
+    private init(root: FileDescriptor, descriptorLimit: Int) {
         self.root = root
+        parents = DirectoryChain(descriptorLimit: descriptorLimit)
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
     }
 
     /// Applies the tar read from `source` (plain, gzip or zstd) onto the directory `image`.
     public static func apply<Source: ByteSource>(_ source: Source, to image: FilePath) throws -> ApplySummary {
+        try apply(source, to: image, descriptorLimit: 128)
+    }
+
+    /// `descriptorLimit`: how many directories of the parent chain stay open (tests use small ones).
+    static func apply<Source: ByteSource>(_ source: Source, to image: FilePath, descriptorLimit: Int) throws
+        -> ApplySummary
+    {
         let root: FileDescriptor
         do { root = try FileTree.openAnchor(image) } catch {
             throw Error.setup("cannot open image directory: \(error)")
         }
         defer { FileTree.closeQuietly(root) }
-        var applier = LayerApplier(root: root)
+        var applier = LayerApplier(root: root, descriptorLimit: descriptorLimit)
         defer { applier.release() }
         let input = try AutoDecompressingSource(source)
         var reader = TarReader(source: input)
@@ -82,8 +92,7 @@ public struct LayerApplier {
     }
 
     private mutating func release() {
-        if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
-        cachedParent = nil
+        parents.closeAll()
         buffer.deallocate()
     }
 
@@ -95,16 +104,20 @@ public struct LayerApplier {
         let meaning: LayerPath.Meaning
         do { meaning = try LayerPath.meaning(of: last, in: entry.path) } catch { throw Error.path(error) }
         let parentComponents = Array(components.dropLast())
-        let parent = try openParent(parentComponents, entry: entry.path, create: true)
+        let parent = try parents.open(parentComponents, below: root, create: true, entry: entry.path)
         let parentKey = LayerApplier.join(parentComponents)
         do {
             switch meaning {
             case .opaque:
+                // Only children of `parent` go, never `parent` or its ancestors: the chain stays valid.
                 try hideOlderContent(of: parent, key: parentKey)
                 summary.opaqueDirectories += 1
             case .whiteout(let name):
                 let key = parentKey.appending(name)
-                if !created.contains(key) { try FileTree.removeTree(in: parent, name) }
+                if !created.contains(key) {
+                    parents.forget(parentComponents + [name])
+                    try FileTree.removeTree(in: parent, name)
+                }
                 summary.whiteouts += 1
             case .entry(let name):
                 created.insert(parentKey.appending(name))
@@ -139,7 +152,10 @@ public struct LayerApplier {
     ) throws {
         // Replace anything in the way, except that a directory over a directory only updates attributes.
         if let existing = try FileTree.statusIfPresent(in: parent, name) {
-            if !(existing.kind == .directory && entry.kind == .directory) { try FileTree.removeTree(in: parent, name) }
+            if !(existing.kind == .directory && entry.kind == .directory) {
+                parents.forget(components)
+                try FileTree.removeTree(in: parent, name)
+            }
         }
         switch entry.kind {
         case .directory:
@@ -147,7 +163,7 @@ public struct LayerApplier {
                 try FileTree.makeDirectory(in: parent, name, permissions: 0o700)
             }
             try setAttributes(entry, name: name, in: parent, mode: true)
-            directoryTimes.append((components, entry.modified))
+            directoryTimes.append((LayerApplier.join(components), entry.modified))
             summary.directories += 1
             return
         case .regular:
@@ -222,37 +238,17 @@ public struct LayerApplier {
         try FileTree.makeHardLink(from: targetParent, last, in: parent, name)
     }
 
-    /// The directory holding an entry, opened component by component without following symlinks; missing
-    /// directories are created (layers may omit parents). Consecutive entries in one directory reuse the fd.
-    private mutating func openParent(_ components: [PathBytes], entry: PathBytes, create: Bool) throws -> FileDescriptor
-    {
-        if let cachedParent, cachedParent.components == components { return cachedParent.fd }
-        let fd = try openDirectoryPath(components, entry: entry, create: create)
-        if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
-        cachedParent = (components, fd)
-        return fd
-    }
-
-    /// Opens `components` below the root; the returned descriptor is owned by the caller.
+    /// Opens `components` below the root on a walk of its own (hard-link targets, off the parent chain); the
+    /// returned descriptor is owned by the caller.
     private func openDirectoryPath(_ components: [PathBytes], entry: PathBytes, create: Bool) throws -> FileDescriptor {
         var current = try dupRoot()
         for component in components {
             let next: FileDescriptor
             do {
-                do {
-                    next = try FileTree.openDirectory(in: current, component)
-                } catch let error where error.errno == .noSuchFileOrDirectory && create {
-                    try FileTree.makeDirectory(in: current, component, permissions: 0o755)
-                    next = try FileTree.openDirectory(in: current, component)
-                }
+                next = try DirectoryChain.openComponent(component, in: current, create: create, entry: entry)
             } catch {
-                let isSymlink = (try? FileTree.status(in: current, component))?.kind == .symlink
                 FileTree.closeQuietly(current)
-                if error.errno == .tooManySymbolicLinkLevels || (error.errno == .notDirectory && isSymlink) {
-                    throw Error.throughSymlink(entry: entry, component: component)
-                }
-                if error.errno == .notDirectory { throw Error.notDirectory(entry: entry, component: component) }
-                throw Error.io(entry: entry, error)
+                throw error
             }
             FileTree.closeQuietly(current)
             current = next
@@ -260,26 +256,33 @@ public struct LayerApplier {
         return current
     }
 
+    /// `a/b/c`, built in one buffer (folding `appending` copied the growing prefix once per component).
     static func join(_ components: [PathBytes]) -> PathBytes {
-        components.reduce(PathBytes([])) { $0.appending($1) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(components.reduce(components.count) { $0 + $1.count })
+        for component in components {
+            if !bytes.isEmpty { bytes.append(UInt8(ascii: "/")) }
+            bytes.append(contentsOf: component.bytes)
+        }
+        return PathBytes(bytes)
     }
 
     private func dupRoot() throws -> FileDescriptor {
         do { return try root.duplicate() } catch { throw Error.setup("dup of image root: \(error)") }
     }
 
+    /// Sets the recorded directory times in layer order, through the parent chain (a depth-first layer costs one
+    /// open per directory). Setting a time changes no parent's mtime, so the order among them is free; layer order
+    /// lets a later entry for the same directory win, as it does for every other attribute.
     private mutating func finishDirectories() throws {
-        if let cachedParent { FileTree.closeQuietly(cachedParent.fd) }
-        cachedParent = nil
-        for (components, time) in directoryTimes.reversed() {
+        for (path, time) in directoryTimes {
+            let components = path.components
             guard let last = components.last else { continue }
-            let parent = try openDirectoryPath(
-                Array(components.dropLast()), entry: LayerApplier.join(components),
-                create: false)
-            defer { FileTree.closeQuietly(parent) }
+            let parent = try parents.open(Array(components.dropLast()), below: root, create: false, entry: path)
             do { try FileTree.setTimes(in: parent, last, modified: time) } catch {
-                throw Error.io(entry: LayerApplier.join(components), error)
+                throw Error.io(entry: path, error)
             }
         }
+        parents.closeAll()
     }
 }
