@@ -14,7 +14,8 @@ import RuntimeLayout
 @main
 enum EntryPoint {
     static func main() {
-        if (CommandLine.arguments.first ?? "").split(separator: "/").last.map(String.init) == WaltLayout.dumpCommandName {
+        if (CommandLine.arguments.first ?? "").split(separator: "/").last.map(String.init) == WaltLayout.dumpCommandName
+        {
             NodeInitCommand.runWithWholeMessages(["capture", "--walt"] + CommandLine.arguments.dropFirst())
         }
         let startedAsInit = EarlyProcess.isPID1 || (CommandLine.arguments.first ?? "").hasSuffix("/init")

@@ -203,7 +203,9 @@ import Testing
     }
 
     @Test func environmentProblemsAreNamed() {
-        #expect(throws: WaltLayout.Error.noBootMode) { try WaltLayout.upperDirectory(environment: Self.serverEnvironment) }
+        #expect(throws: WaltLayout.Error.noBootMode) {
+            try WaltLayout.upperDirectory(environment: Self.serverEnvironment)
+        }
         #expect(throws: WaltLayout.Error.unknownBootMode("nbfs")) {
             try WaltLayout.upperDirectory(environment: "walt_boot_mode=nbfs\n")
         }

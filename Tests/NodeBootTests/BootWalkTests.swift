@@ -245,7 +245,10 @@ struct FakeBoot {
                 + "walt.server.ip=10.0.2.2 init=/bin/walt-init "
                 + "ip=10.0.2.15:10.0.2.2:10.0.2.2:255.255.255.0:walt-node-12::off BOOTIF=01-52-54-00-12-34-56")
         #expect(!boot.events.lines.contains { $0.hasPrefix("mount overlay") || $0.hasPrefix("mount tmpfs") })
-        #expect(boot.events.lines.contains { $0.hasPrefix("mount nfs4 10.0.2.2:/var/lib/walt/nodes/") && $0.contains(" on /sysroot ") })
+        #expect(
+            boot.events.lines.contains {
+                $0.hasPrefix("mount nfs4 10.0.2.2:/var/lib/walt/nodes/") && $0.contains(" on /sysroot ")
+            })
         #expect(boot.events.lines.last == "switch_root /sysroot /bin/walt-init")
         #expect(context.loadedModules.map(\.rawValue).prefix(4) == ["nfs", "overlay", "nfsv3", "nfsv4"])
         #expect(context.overlay == nil)

@@ -70,7 +70,8 @@ extension BootPlan {
             out.append("retry for up to \(debug.retrySeconds) s")
             switch nfsClientIdentity {
             case .commandLine(let value): out.append("NFSv4 client identity \(value) (nfs.nfs4_unique_id=)")
-            case .bootInterfaceMAC: out.append("NFSv4 client identity nodeinit-<boot interface MAC>, set after the network")
+            case .bootInterfaceMAC:
+                out.append("NFSv4 client identity nodeinit-<boot interface MAC>, set after the network")
             }
             return out
         case .mountOverlayDevice:

@@ -83,7 +83,8 @@ public struct NFSRootMount: Sendable {
                                 .init("versions", attempts.map(\.version).joined(separator: ",")),
                             ],
                             attempts: tries,
-                            error: report + "; the plan has only NFSv4 (pinned), so nodeinit stops: make the server send numbers "
+                            error: report
+                                + "; the plan has only NFSv4 (pinned), so nodeinit stops: make the server send numbers "
                                 + "(nfs-ganesha: Only_Numeric_Owners = true; in NFSV4 {}; Linux nfsd does for "
                                 + "AUTH_SYS) or mount NFSv3 (root=nfs:<server>:<path>:vers=3 or nfsroot=...,vers=3)")
                     }

@@ -65,7 +65,8 @@ func setNFSClientIdentity(_ identity: NFSClientIdentity, lease: BootLease, _ ser
     case .bootInterfaceMAC:
         guard let mac = lease.boot.macAddress else {
             services.logger.warning(
-                "NFSv4 client identity not set: \(lease.boot.interfaceName) has no MAC address; give nfs.nfs4_unique_id=")
+                "NFSv4 client identity not set: \(lease.boot.interfaceName) has no MAC address; give nfs.nfs4_unique_id="
+            )
             return
         }
         let uniquifier = NFSClientIdentity.uniquifier(mac: mac)
