@@ -55,12 +55,12 @@ def boot(request):
 
     def start(append: str, nic: str = "virtio-net-pci", initrd: str | None = None, memory_mb: int = 1024,
               dhcp_hostname: str | None = None, host_forwards: list[tuple[int, int]] | None = None,
-              extra_args: list[str] | None = None) -> VM:
+              extra_args: list[str] | None = None, mac: str = "52:54:00:12:34:56") -> VM:
         log = os.path.join(paths.logs_dir(), f"{name}{'-' + str(len(vms)) if vms else ''}.log")
         config = VMConfig(kernel=paths.kernel(), initrd=initrd or paths.initramfs(),
                           append=f"{BASE_APPEND} {append}", nic=nic, memory_mb=memory_mb,
                           dhcp_hostname=dhcp_hostname, host_forwards=host_forwards or [],
-                          extra_args=extra_args or [])
+                          extra_args=extra_args or [], mac=mac)
         vm = VM(config, log)
         vms.append(vm)
         vm.start()
