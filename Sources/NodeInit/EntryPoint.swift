@@ -20,11 +20,12 @@ enum EntryPoint {
         }
         let startedAsInit = EarlyProcess.isPID1 || (CommandLine.arguments.first ?? "").hasSuffix("/init")
         if startedAsInit {
+            let fixedHashSeed = EarlyProcess.tookFixedHashSeed()
             EarlyProcess.mountProc()
             let arguments = EarlyProcess.arguments()
             // `/init <subcommand> ...` outside PID 1 still reaches the command tree (debugging in the shell).
             if EarlyProcess.isPID1 || arguments.count <= 1 {
-                InitCommand.boot()
+                InitCommand.boot(fixedHashSeed: fixedHashSeed)
             }
             NodeInitCommand.runWithWholeMessages(Array(arguments.dropFirst()))
         }

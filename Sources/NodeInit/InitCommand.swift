@@ -14,7 +14,7 @@ struct InitCommand: ParsableCommand {
         Self.boot()
     }
 
-    static func boot() -> Never {
-        BootSequence.live().run()
+    static func boot(fixedHashSeed: Bool = false) -> Never {
+        BootSequence.live(fixedHashSeed: fixedHashSeed).run()
     }
 }

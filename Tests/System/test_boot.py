@@ -77,6 +77,11 @@ def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
     assert report.hostname == "dhcp-node", f"DHCP host name not applied: {report.hostname}"
     # One NFSv4 client owner per node (issue 14): the boot NIC's MAC, still set in the booted system.
     assert f"NODEINIT-TEST: nfs4-unique-id nodeinit-{MAC.replace(':', '')}" in vm.output, vm.log_path
+    # PID 1 does not wait for the CRNG (QEMU's default CPU has no RDRAND): it hashes with the runtime's fixed seed,
+    # and neither the image's init nor the agent inherits that choice.
+    assert "PID 1 hashes with a fixed seed instead of waiting" in vm.output, vm.log_path
+    envs = [line for line in vm.output.splitlines() if "NODEINIT-TEST: agent-env" in line or "NODEINIT-TEST: init-env" in line]
+    assert len(envs) >= 2 and not any("SWIFT_DETERMINISTIC_HASHING" in line for line in envs), envs
     document = assert_boot_json(report, vm)
     assert document.get("outcome") == "switch_root", document
 

@@ -12,6 +12,8 @@ public final class BootSequence {
     private var timeline: BootTimeline
     /// Until the plan exists, the failure policy comes from a lenient scan of the command line.
     private var emergency = Emergency(shellOnFailure: false, action: .reboot, countdownSeconds: 10)
+    /// PID 1 started before the kernel's CRNG was ready and hashes with the runtime's fixed seed (logged).
+    private var fixedHashSeed = false
 
     public init(services: BootServices, log: KernelLog = .boot) {
         self.log = log
@@ -20,14 +22,16 @@ public final class BootSequence {
     }
 
     /// The boot of a real node: the kernel, NodeNetwork and real mounts, logging to the console and /dev/kmsg.
-    public static func live() -> BootSequence {
+    public static func live(fixedHashSeed: Bool = false) -> BootSequence {
         let log = KernelLog.boot
         var logger = Logger(label: "nodeinit", factory: { _ in KernelLogHandler(sink: log) })
         logger.logLevel = .info
-        return BootSequence(
+        let sequence = BootSequence(
             services: BootServices(
                 network: NodeNetworkBoot(), kernel: LiveKernel(), storage: LiveStorage(), logger: logger),
             log: log)
+        sequence.fixedHashSeed = fixedHashSeed
+        return sequence
     }
 
     /// The real boot. Never returns: PID 1 must not exit.
@@ -40,6 +44,11 @@ public final class BootSequence {
             services.logger.info(
                 "nodeinit \(NodeinitVersion.text) started as PID 1, \(timeline.initStartMilliseconds) ms after kernel start"
             )
+            if fixedHashSeed {
+                services.logger.info(
+                    "the kernel's random generator was not ready: PID 1 hashes with a fixed seed instead of waiting for it (its children are seeded randomly)"
+                )
+            }
             let bytes = (try? FileContents.bytes(at: "/proc/cmdline", limit: 65536)) ?? []
             var context = try phase(.commandLine) { () throws(BootFailure) in try self.plan(commandLine: bytes) }
             try walk(&context)

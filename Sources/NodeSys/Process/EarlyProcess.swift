@@ -1,8 +1,14 @@
+import CNodeShim
 import Glibc
 
 /// The first things PID 1 does, before any library that needs /proc runs.
 public enum EarlyProcess {
     public static var isPID1: Bool { getpid() == 1 }
+
+    /// True when PID 1 started before the kernel's random generator was ready, so the Swift runtime hashes with its
+    /// fixed seed instead of waiting for it (CNodeShim random.c). Clears the flag and the environment variable, so
+    /// the processes PID 1 starts are seeded randomly: call first thing, before any child exists.
+    public static func tookFixedHashSeed() -> Bool { nodeinit_take_deterministic_hashing_flag() != 0 }
 
     /// Mounts /proc with mount(2) directly: libmount itself reads /proc/self/mountinfo, and the
     /// Swift runtime needs /proc/self/exe to find itself. Already-mounted is fine.

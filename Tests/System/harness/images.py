@@ -39,6 +39,8 @@ if [ -f /etc/resolv.conf ]; then
 fi
 echo "$M hostname $(hostname)"
 echo "$M nfs4-unique-id $(cat /sys/module/nfs/parameters/nfs4_unique_id 2>/dev/null)"
+for pid in $(pidof nodeinit); do echo "$M agent-env $(tr '\0' ' ' < /proc/$pid/environ)"; done
+echo "$M init-env $(tr '\0' ' ' < /proc/1/environ)"
 for dev in /sys/class/net/*; do
     name=${dev##*/}
     [ "$name" = lo ] && continue
@@ -78,7 +80,7 @@ poweroff -f
 """
 
 
-IMAGE_VERSION = "4"  # bump when build_busybox_root changes what it writes
+IMAGE_VERSION = "5"  # bump when build_busybox_root changes what it writes
 
 
 def image_is_current(root: str, init_script: str, busybox: str) -> bool:
