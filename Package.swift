@@ -116,7 +116,7 @@ let package = Package(
             ]),
 
         // Helpers shared by the test targets (seeded random numbers, hex frames); never linked into nodeinit.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BootConfig"], path: "Tests/TestSupport"),
         .testTarget(name: "NetworkAddressesTests", dependencies: ["NetworkAddresses"]),
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig", "TestSupport"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys", "TestSupport"]),

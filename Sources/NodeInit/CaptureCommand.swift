@@ -47,9 +47,8 @@ struct CaptureCommand: ParsableCommand {
         }
         if isatty(1) != 0 { throw ValidationError("refusing to write a binary layer to a terminal; redirect stdout") }
         let captureUpper: CaptureUpper = walt ? .walt(root: FilePath(merged)) : .directory(FilePath(upper))
-        let options = CaptureOptions(
-            upperDirectory: try captureUpper.resolve(), mergedDirectory: FilePath(merged),
-            exclusions: captureUpper.exclusions + exclusions,
+        let options = try CaptureOptions(
+            upper: captureUpper, mergedDirectory: FilePath(merged), exclusions: exclusions,
             useDefaultExclusions: !noDefaultExcludes, readImageExclusions: true,
             bootPlaced: try OverlayCapture.loadBootPlaced(FilePath(placed)), recordPaths: perPath)
         let result = try OverlayCapture.capture(options, to: .standardOutput, compression: compression)

@@ -59,8 +59,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             "root=/dev/nfs boot=walt nfsroot=10.0.2.2:/srv/walt,ro,vers=3,nolock walt.server.ip=10.0.2.2 "
                 + "init=/bin/walt-init ip=10.0.2.15:10.0.2.2:10.0.2.2:255.255.255.0:walt-node-12::off")
         let startup = AgentStartup(
-            plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: nil,
-            waltUpper: AgentStep.waltBuildsOverlay(plan))
+            plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: nil)
         #expect(
             startup.arguments == [
                 "nodeinit", "agent", "--root", "/sysroot", "--port", "7070", "--allow", "10.0.2.2", "--walt",

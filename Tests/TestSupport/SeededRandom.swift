@@ -1,14 +1,5 @@
-/// Deterministic pseudo-random numbers (SplitMix64) for the fuzz suites: a failure replays from its seed.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
+import BootConfig
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Deterministic pseudo-random numbers (SplitMix64) for the fuzz suites: a failure replays from its seed. The same
+/// generator the boot seeds its retry jitter with (`BootConfig.SeededRandom`), under the name the suites use.
+public typealias SplitMix64 = SeededRandom

@@ -29,9 +29,8 @@ public struct OverlayCaptureProducer: LayerProducer {
     }
 
     private func options(recordPaths: Bool) throws -> CaptureOptions {
-        CaptureOptions(
-            upperDirectory: try upper.resolve(), mergedDirectory: mergedDirectory,
-            exclusions: upper.exclusions + exclusions,
+        try CaptureOptions(
+            upper: upper, mergedDirectory: mergedDirectory, exclusions: exclusions,
             bootPlaced: try OverlayCapture.loadBootPlaced(bootPlacedManifest), recordPaths: recordPaths)
     }
 

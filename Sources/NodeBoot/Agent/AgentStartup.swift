@@ -27,9 +27,6 @@ public struct AgentStartup {
     /// see; nil without an overlay. The plan's path only guesses it: an image file puts it inside the loop mount and
     /// a fallback on a tmpfs.
     var upperDirectory: String?
-    /// walt-init builds the overlay after switch_root: the agent finds its upper itself (`nodeinit agent --walt`),
-    /// and `walt node save` gets its single-word command (`RuntimeLayout.waltDumpCommand`).
-    var waltUpper = false
     var binarySource = "/proc/self/exe"
     var binaryCopy = RuntimeLayout.node.agentBinary
     var logPath = RuntimeLayout.node.agentLog
@@ -61,6 +58,13 @@ public struct AgentStartup {
                 "the agent (pid \(pid)) did not enter the new root within \(milliseconds) ms (its root is \(root))"
             }
         }
+    }
+
+    /// walt-init builds the overlay after switch_root: the agent finds its upper itself (`nodeinit agent --walt`),
+    /// and `walt node save` gets its single-word command (`RuntimeLayout.waltDumpCommand`).
+    var waltUpper: Bool {
+        if case .waltInit = plan.overlay { return true }
+        return false
     }
 
     /// The boot server when `allowBootServer`, then every `nodeinit.agent.allow=` entry.

@@ -9,7 +9,6 @@ struct AgentStep: BootStepExecutor {
         let startup = AgentStartup(
             plan: context.plan, port: port, bootServerAddress: context.rootServer,
             upperDirectory: context.overlay?.mountedUpperDir,
-            waltUpper: Self.waltBuildsOverlay(context.plan),
             binaryCopy: services.layout.agentBinary, logPath: services.layout.agentLog,
             waltDumpCommand: services.layout.waltDumpCommand)
         do {
@@ -17,10 +16,5 @@ struct AgentStep: BootStepExecutor {
         } catch {
             services.logger.warning("node-save agent not started: \(error)")
         }
-    }
-
-    static func waltBuildsOverlay(_ plan: BootPlan) -> Bool {
-        if case .waltInit = plan.overlay { return true }
-        return false
     }
 }

@@ -65,3 +65,16 @@ public enum CaptureUpper: Sendable, Equatable, CustomStringConvertible {
         return base + absolute
     }
 }
+
+extension CaptureOptions {
+    /// Options for capturing `upper` as it is now: its directory resolved, its own exclusions before `exclusions`.
+    public init(
+        upper: CaptureUpper, mergedDirectory: FilePath?, exclusions: [String] = [], useDefaultExclusions: Bool = true,
+        readImageExclusions: Bool = true, bootPlaced: [BootPlacedRecord] = [], recordPaths: Bool = false
+    ) throws(CaptureUpper.Error) {
+        self.init(
+            upperDirectory: try upper.resolve(), mergedDirectory: mergedDirectory,
+            exclusions: upper.exclusions + exclusions, useDefaultExclusions: useDefaultExclusions,
+            readImageExclusions: readImageExclusions, bootPlaced: bootPlaced, recordPaths: recordPaths)
+    }
+}
