@@ -21,6 +21,7 @@ struct NodeInitCommand: ParsableCommand {
             InitramfsCommand.self,
             NetworkUpCommand.self,
             AgentCommand.self, PullCommand.self, SaveCommand.self,
+            ShutdownCommand.self,
             InitCommand.self,
         ]
     )

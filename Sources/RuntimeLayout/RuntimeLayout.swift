@@ -38,6 +38,17 @@ public struct RuntimeLayout: Sendable, Equatable {
     public var waltDumpCommand: String { directory + "/" + WaltLayout.dumpCommandName }
     /// The agent's standard output and error.
     public var agentLog: String { directory + "/agent.log" }
+    /// What the shutdown needs from the boot (the agent's pid, the writable devices): `ShutdownRecord`'s text.
+    public var shutdownRecord: String { directory + "/shutdown.record" }
+
+    /// systemd's return-to-initramfs directory: at shutdown systemd switches root into it (the old root kept on
+    /// `oldroot/`) and execs its `shutdown` with the verb. The init prepares it; outside `directory` because that is
+    /// the path systemd looks for.
+    public static let shutdownRoot = "/run/initramfs"
+    /// The program systemd-shutdown runs there (a link to the init's binary copy).
+    public static let shutdownProgram = shutdownRoot + "/shutdown"
+    /// Where the old root is, seen from inside `shutdownRoot` after systemd's switch.
+    public static let shutdownOldRoot = "/oldroot"
 
     /// resolv.conf for the booted system (an image's /etc/resolv.conf usually links here); outside `directory`
     /// because that is where images expect it.

@@ -101,6 +101,11 @@ final class FakeKernel: BootKernel {
         events.record("agent \(startup.port)")
         return 42
     }
+    var shutdownAgentPID: Int32?
+    func prepareShutdown(_ handover: ShutdownHandover, logger: Logger) throws(ShutdownHandover.Error) {
+        shutdownAgentPID = handover.agentPID
+        events.record("shutdown handover agent \(handover.agentPID.map(String.init) ?? "-")")
+    }
     func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error) {}
     func switchRoot(_ switcher: SwitchRoot, logger: Logger) throws(SwitchRoot.Error) {
         events.record("switch_root \(switcher.newRoot) \(switcher.initPath)")
@@ -191,7 +196,8 @@ struct FakeBoot {
                 "mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755",
                 "mount overlay overlay on /sysroot -o lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,"
                     + "workdir=/run/nodeinit/overlay/work,redirect_dir=off,metacopy=off,index=off,xino=off",
-                "tables from /run/nodeinit/lower", "agent 7070", "switch_root /sysroot /sbin/init",
+                "tables from /run/nodeinit/lower", "agent 7070",
+                "shutdown handover agent 42", "switch_root /sysroot /sbin/init",
             ])
         #expect(context.rootServer == IPAddress("10.0.2.2"))
         #expect(context.overlay?.mounted == true)

@@ -579,6 +579,9 @@ public enum BootStep: Codable, Equatable, Sendable {
     case linkMtab
     /// Start the node-save agent (it survives switch_root).
     case startAgent(port: Int)
+    /// Prepare the return path for the end of the run: systemd's /run/initramfs/shutdown and the record of the
+    /// agent and writable devices it stops and leaves clean (not with walt-init, which builds its own root).
+    case prepareShutdown
     /// Move /proc, /sys, /dev, /run into the new root, free the initramfs, exec `switchRoot.initPath`.
     case switchRoot
 }

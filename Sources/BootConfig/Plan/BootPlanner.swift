@@ -551,6 +551,7 @@ public enum BootPlanner {
         }
         if plan.statelite.enabled { pause(.afterStatelite) }
         if let port = plan.agent.port { steps.append(.startAgent(port: port)) }
+        if case .waltInit = plan.overlay {} else { steps.append(.prepareShutdown) }
         pause(.beforeSwitchRoot)
         steps.append(.switchRoot)
         return steps

@@ -165,6 +165,11 @@ extension BootPlan {
             if let token = agent.tokenPath { out.append("token file: \(token)") }
             if !saveExclude.isEmpty { out.append("save excludes: " + saveExclude.joined(separator: ", ")) }
             return out
+        case .prepareShutdown:
+            return [
+                "prepare /run/initramfs/shutdown: at power-off or reboot systemd returns there; it stops the agent, "
+                    + "unmounts the image and leaves writable devices clean"
+            ]
         case .switchRoot:
             let arguments =
                 switchRoot.initArguments.isEmpty ? "" : " " + switchRoot.initArguments.joined(separator: " ")

@@ -7,5 +7,7 @@ int nodeinit_reboot(int cmd);
 int nodeinit_reboot_cmd_restart(void);
 int nodeinit_reboot_cmd_power_off(void);
 int nodeinit_reboot_cmd_halt(void);
+/// Boots the kernel loaded by kexec_load(2); the call fails (EINVAL) when none is loaded.
+int nodeinit_reboot_cmd_kexec(void);
 
 #endif

@@ -105,30 +105,15 @@ public struct AgentStartup {
         return pid
     }
 
-    /// Streams the running binary to `binaryCopy` (written to a temporary name, then renamed).
+    /// Streams the running binary to `binaryCopy` (`InitBinaryCopy`).
     func copyBinary() throws(Error) {
-        let temporary = binaryCopy + ".new"
         do {
-            let source = try FileDescriptor.open(FilePath(binarySource), .readOnly, options: [.closeOnExec])
-            defer { try? source.close() }
-            let target = try FileDescriptor.open(
-                FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec],
-                permissions: [.ownerReadWriteExecute])
-            defer { try? target.close() }
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-                if count == 0 { break }
-                _ = try buffer[0..<count].withUnsafeBytes { try target.writeAll($0) }
+            try InitBinaryCopy(source: binarySource, target: binaryCopy).write()
+        } catch {
+            switch error {
+            case .copy(let source, let target, let errno): throw .copy(source: source, target: target, errno)
+            case .rename: throw .system("\(error)")
             }
-        } catch {
-            throw .copy(source: binarySource, target: temporary, Errno(thrown: error))
-        }
-        do {
-            try PathOperations.rename(temporary, to: binaryCopy)
-        } catch {
-            PathOperations.removeFile(temporary)
-            throw .system("\(error)")
         }
     }
 

@@ -18,6 +18,8 @@ public struct BootContext {
     public var overlay: OverlayLayers?
     /// Modules loaded so far, in order (by name, by modalias and for the NFS versions tried).
     public var loadedModules: [ModuleName] = []
+    /// The node-save agent's pid, set by `startAgent` when it started.
+    public var agentPID: Int32?
     /// The statelite log (`/.statelite/statelite.log`), opened by `loadTables`.
     public var stateliteLog: StateliteLog?
     /// The statelite work on the new root, opened by `mountStateliteTmpfs`.

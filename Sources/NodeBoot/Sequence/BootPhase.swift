@@ -17,5 +17,7 @@ public enum BootPhase: String, Sendable, Hashable, CaseIterable {
     case tables
     case statelite
     case agent
+    /// Preparing /run/initramfs and the shutdown record.
+    case shutdownHandover = "shutdown-handover"
     case switchRoot = "switch-root"
 }

@@ -121,6 +121,7 @@ public final class BootSequence {
         case .applyLitefile(let index, _): ApplyLitefileStep(index: index)
         case .linkMtab: LinkMtabStep()
         case .startAgent(let port): AgentStep(port: port)
+        case .prepareShutdown: ShutdownHandoverStep()
         case .switchRoot: SwitchRootStep(onPointOfNoReturn: handingOver)
         }
     }
@@ -215,6 +216,7 @@ extension BootStep {
         case .mountStateliteTmpfs, .mountStatemnt, .mountLocalDisk, .mountLitetree, .applyLitefile, .linkMtab:
             .statelite
         case .startAgent: .agent
+        case .prepareShutdown: .shutdownHandover
         case .switchRoot: .switchRoot
         }
     }

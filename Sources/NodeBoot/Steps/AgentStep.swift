@@ -12,7 +12,7 @@ struct AgentStep: BootStepExecutor {
             binaryCopy: services.layout.agentBinary, logPath: services.layout.agentLog,
             waltDumpCommand: services.layout.waltDumpCommand)
         do {
-            _ = try services.kernel.startAgent(startup, logger: services.logger)
+            context.agentPID = try services.kernel.startAgent(startup, logger: services.logger)
         } catch {
             services.logger.warning("node-save agent not started: \(error)")
         }

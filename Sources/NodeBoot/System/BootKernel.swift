@@ -28,6 +28,8 @@ public protocol BootKernel: AnyObject {
     func shell(reason: String, logger: Logger)
     /// Starts the node-save agent and waits until it is inside the new root; returns its pid.
     func startAgent(_ startup: AgentStartup, logger: Logger) throws(AgentStartup.Error) -> Int32
+    /// Prepares /run/initramfs and the shutdown record (`ShutdownHandover`).
+    func prepareShutdown(_ handover: ShutdownHandover, logger: Logger) throws(ShutdownHandover.Error)
     /// Checks the new root before the point of no return.
     func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error)
     /// Moves the mounts, frees the initramfs and execs the image's init; returns only on failure (or in a fake).
@@ -79,6 +81,10 @@ public final class LiveKernel: BootKernel {
 
     public func startAgent(_ startup: AgentStartup, logger: Logger) throws(AgentStartup.Error) -> Int32 {
         try startup.start(logger: logger)
+    }
+
+    public func prepareShutdown(_ handover: ShutdownHandover, logger: Logger) throws(ShutdownHandover.Error) {
+        _ = try handover.prepare(logger: logger)
     }
 
     public func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error) { try switcher.validate() }

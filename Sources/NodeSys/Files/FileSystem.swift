@@ -8,6 +8,7 @@ public enum FileSystem {
         case symlink(target: String, path: String, Errno)
         case listDirectory(path: String, Errno)
         case changeMode(path: String, Errno)
+        case hardLink(existing: String, path: String, Errno)
 
         public var description: String {
             switch self {
@@ -15,6 +16,7 @@ public enum FileSystem {
             case .symlink(let target, let path, let errno): "cannot link \(path) -> \(target): \(errno.report)"
             case .listDirectory(let path, let errno): "cannot list \(path): \(errno.report)"
             case .changeMode(let path, let errno): "cannot change mode of \(path): \(errno.report)"
+            case .hardLink(let existing, let path, let errno): "cannot link \(path) to \(existing): \(errno.report)"
             }
         }
     }
@@ -22,6 +24,21 @@ public enum FileSystem {
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
+
+    /// The path with every link resolved (realpath(3)), nil when it does not resolve.
+    public static func resolvedPath(_ path: String) -> String? {
+        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard realpath(path, &resolved) != nil else { return nil }
+        return String(cString: resolved)
+    }
+
+    /// link(2): a second name for `existing` (same file system only), replacing nothing.
+    public static func hardLink(existing: String, at path: String) throws(Error) {
+        if link(existing, path) == -1 { throw .hardLink(existing: existing, path: path, .captured) }
+    }
+
+    /// sync(2): every file system's dirty data to its device.
+    public static func syncAll() { sync() }
 
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()

@@ -1,0 +1,44 @@
+import ArgumentParser
+import NodeBoot
+import NodeSys
+import SystemPackage
+
+/// `nodeinit shutdown VERB`: the end of the run (`NodeShutdown`). systemd images need nothing: systemd-shutdown
+/// runs the init's /run/initramfs/shutdown (this binary, as PID 1, `EntryPoint`). Images without systemd run
+/// `/run/nodeinit/nodeinit shutdown poweroff` (or reboot, halt) as their last shutdown step (docs/shutdown.md).
+struct ShutdownCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shutdown",
+        abstract: "Stop the agent, unmount the image, leave writable devices clean, then power off or reboot.",
+        discussion: "Run as the last step of a non-systemd image's shutdown; systemd runs it by itself.")
+
+    @Argument(help: "reboot, poweroff, halt or kexec (systemd's verbs).")
+    var verb: String
+
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var ignored: [String] = []
+
+    func run() throws {
+        guard let action = Power.Action(rawValue: verb) else {
+            throw ValidationError("unknown shutdown verb \(verb): expected reboot, poweroff, halt or kexec")
+        }
+        let refusal = NodeShutdown.live(action: action, report: Self.report)
+        throw ValidationError("the kernel refused \(verb): \(refusal.report)")
+    }
+
+    static func report(_ line: String) {
+        _ = try? FileDescriptor.standardError.writeAll(Array("nodeinit shutdown: \(line)\n".utf8))
+    }
+
+    /// As PID 1 in /run/initramfs (systemd's hand-over): no argument parser, no exit (PID 1 must not end). An
+    /// unknown verb reboots: a node that comes back can be managed, a halted one needs hands.
+    static func runAsPID1(_ arguments: [String]) -> Never {
+        let action = NodeShutdown.action(fromArguments: arguments) ?? .reboot
+        if NodeShutdown.action(fromArguments: arguments) == nil {
+            report("no shutdown verb in \(arguments.dropFirst().joined(separator: " ")): rebooting")
+        }
+        let refusal = NodeShutdown.live(action: action, report: report)
+        report("the kernel refused \(action.rawValue) (\(refusal.report)); halting here")
+        while true { Pause.sleep(milliseconds: 60_000) }
+    }
+}
