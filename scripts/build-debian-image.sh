@@ -47,5 +47,7 @@ mkdir -p "$root/etc/sysctl.d"
 printf 'kernel.printk = 3 4 1 3\n' >"$root/etc/sysctl.d/10-console-quiet.conf"
 # Clean up what debootstrap and apt leave behind.
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*_Packages
+# No bracketed-paste switches on the console the tests read.
+printf "set enable-bracketed-paste off\n" >>"$root/etc/inputrc"
 echo "$stamp" >"$root/.nodeinit-image"
 du -sh "$root" | sed "s|^|$peer: |" >&2

@@ -13,17 +13,32 @@ struct ShutdownCommand: ParsableCommand {
         discussion: "Run as the last step of a non-systemd image's shutdown; systemd runs it by itself.")
 
     @Argument(help: "reboot, poweroff, halt or kexec (systemd's verbs).")
-    var verb: String
+    var verb: String?
+
+    @Flag(help: "Stop, unmount and clean, then return: the image's init powers off (busybox ::shutdown:).")
+    var unmountOnly = false
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var ignored: [String] = []
 
-    func run() throws {
-        guard let action = Power.Action(rawValue: verb) else {
+    func validate() throws {
+        if unmountOnly && verb != nil { throw ValidationError("--unmount-only takes no verb") }
+        if !unmountOnly && verb == nil { throw ValidationError("a verb is needed: reboot, poweroff, halt or kexec") }
+        if let verb, Power.Action(rawValue: verb) == nil {
             throw ValidationError("unknown shutdown verb \(verb): expected reboot, poweroff, halt or kexec")
         }
-        let refusal = NodeShutdown.live(action: action, report: Self.report)
-        throw ValidationError("the kernel refused \(verb): \(refusal.report)")
+    }
+
+    func run() throws {
+        let action = verb.flatMap { Power.Action(rawValue: $0) } ?? .poweroff
+        let shutdown: NodeShutdown = NodeShutdown.live(action: action, report: Self.report)
+        if unmountOnly {
+            shutdown.settle()
+            Self.report("done; the image's init ends the run")
+            return
+        }
+        let refusal = shutdown.run()
+        throw ValidationError("the kernel refused \(action.rawValue): \(refusal.report)")
     }
 
     static func report(_ line: String) {
@@ -37,7 +52,7 @@ struct ShutdownCommand: ParsableCommand {
         if NodeShutdown.action(fromArguments: arguments) == nil {
             report("no shutdown verb in \(arguments.dropFirst().joined(separator: " ")): rebooting")
         }
-        let refusal = NodeShutdown.live(action: action, report: report)
+        let refusal: Errno = NodeShutdown.live(action: action, report: report)
         report("the kernel refused \(action.rawValue) (\(refusal.report)); halting here")
         while true { Pause.sleep(milliseconds: 60_000) }
     }

@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import images, nfs, paths  # noqa: E402
+from harness.debian import debian_image as build_debian_image  # noqa: E402
 from harness.nodesave import scratch_images_dir  # noqa: E402
 from harness.qemu import VM, VMConfig  # noqa: E402
 
@@ -33,8 +34,14 @@ def image_paths() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def nfs_server(image_paths):
-    exports = [nfs.Export(image_paths["test-image"]), nfs.Export(image_paths["xcat-rootimg"]),
+def debian_image() -> str:
+    """The Debian 12 systemd image (debootstrap, cached in build/images/debian-12)."""
+    return build_debian_image()
+
+
+@pytest.fixture(scope="session")
+def nfs_server(image_paths, debian_image):
+    exports = [nfs.Export(debian_image), nfs.Export(image_paths["test-image"]), nfs.Export(image_paths["xcat-rootimg"]),
                nfs.Export(image_paths["demo-image"]), nfs.Export(image_paths["rw"], read_write=True),
                nfs.Export(scratch_images_dir())]
     with nfs.NFSServer(exports) as server:

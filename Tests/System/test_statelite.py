@@ -16,6 +16,7 @@ import time
 import pytest
 
 from harness import images
+from harness.disks import assert_clean
 from harness.qemu import GUEST_HOST_ADDR, VM
 from harness.report import parse_report
 
@@ -64,6 +65,8 @@ if grep -q "sl.live" /proc/cmdline; then
 fi
 echo "$M done"
 sync
+# The image's own shutdown hands over to nodeinit's (it stops the agent, unmounts, leaves the overlay disk clean).
+[ -x /run/nodeinit/nodeinit ] && /run/nodeinit/nodeinit shutdown poweroff
 poweroff -f
 """
 
@@ -334,6 +337,9 @@ def test_persistent_overlay_reboot_reset_readonly_mismatch_absent(boot, nfs_serv
     assert "first use" in vm.output
     vm, lines = overlay_boot()
     assert lines["overlay-boots"] == ["2"], f"overlay did not persist; see {vm.log_path}"
+    # `nodeinit shutdown poweroff` from the image's init: the disk under the upper ends clean.
+    assert "nodeinit shutdown: ext4 on /dev/vda: remounted read-only, clean" in vm.output, vm.log_path
+    assert_clean(disk)
     vm, lines = overlay_boot("rd.overlay.readonly")
     assert lines["overlay-boots"] == ["3"]
     vm, lines = overlay_boot()

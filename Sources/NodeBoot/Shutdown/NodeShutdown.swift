@@ -45,9 +45,18 @@ public struct NodeShutdown {
 
     /// Runs every step; returns only when the kernel refused the final reboot(2) (with its errno).
     public func run() -> Errno {
+        settle()
+        report("\(action.rawValue) now")
+        return system.power(action)
+    }
+
+    /// Everything but the final reboot(2): for an image whose own init powers off afterwards (busybox's
+    /// `::shutdown:` action, which cannot know the verb; `nodeinit shutdown --unmount-only`).
+    public func settle() {
         switch origin {
-        case .returnedFromSystemd(let oldRoot): report("back in the initramfs from systemd (old root on \(oldRoot)); \(action.rawValue)")
-        case .fromImage: report("shutting down from the image; \(action.rawValue)")
+        case .returnedFromSystemd(let oldRoot):
+            report("back in the initramfs from systemd (old root on \(oldRoot)); \(action.rawValue)")
+        case .fromImage: report("shutting down from the image")
         }
         stopAgent()
         endOtherProcesses()
@@ -62,8 +71,6 @@ public struct NodeShutdown {
             }
         }
         system.sync()
-        report("\(action.rawValue) now")
-        return system.power(action)
     }
 
     func stopAgent() {
@@ -208,6 +215,11 @@ extension NodeShutdown {
     /// The shutdown of this machine: `origin` from where we run (PID 1 with the old root on /oldroot: systemd
     /// handed over), the record the boot left. Returns the kernel's refusal of the final reboot(2).
     public static func live(action: Power.Action, report: @escaping (String) -> Void) -> Errno {
+        live(action: action, report: report).run()
+    }
+
+    /// The shutdown of this machine, ready to `run()` or `settle()`.
+    public static func live(action: Power.Action, report: @escaping (String) -> Void) -> NodeShutdown {
         let oldRoot = RuntimeLayout.shutdownOldRoot
         let handedOver = EarlyProcess.isPID1 && FileSystem.isMountPoint(oldRoot)
         let origin: ShutdownPlanner.Origin = handedOver ? .returnedFromSystemd(oldRoot: FilePath(oldRoot)) : .fromImage
@@ -218,8 +230,7 @@ extension NodeShutdown {
         } else {
             report("no \(layout.shutdownRecord): nothing recorded to stop or clean; unmounting what can be")
         }
-        let shutdown = NodeShutdown(
+        return NodeShutdown(
             action: action, origin: origin, record: record, system: LiveShutdownSystem(), report: report)
-        return shutdown.run()
     }
 }

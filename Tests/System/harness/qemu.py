@@ -138,6 +138,10 @@ class VM:
                                        f"console log: {self.log_path}")
                 self._cond.wait(min(remaining, 1.0))
 
+    def output_bytes(self, start: int, end: int) -> bytes:
+        with self._cond:
+            return bytes(self._buffer[start:end])
+
     def position(self) -> int:
         with self._cond:
             return len(self._buffer)
