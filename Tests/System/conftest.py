@@ -25,6 +25,7 @@ BASE_APPEND = "console=ttyS0 panic=1"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "harness: checks the harness itself, without nodeinit")
+    config.addinivalue_line("markers", "full: only in `make vm-test-full` (CI's `make test` runs the others)")
 
 
 @pytest.fixture(scope="session")

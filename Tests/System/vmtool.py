@@ -6,6 +6,7 @@
   vmtool.py demo [--nic e1000]     serve the demo image over loopback NFS and boot a node, live
   vmtool.py demo-save [--nic ...]  a node changes files; the host pulls the layer and applies it to a copy
   vmtool.py bench [--boots N]      boot-time benchmark (make bench-boot)
+  vmtool.py storm [--nodes N]      N Debian nodes booting at once (make bench-storm)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from harness.bench import run_bench  # noqa: E402
 from harness.demo import run_demo  # noqa: E402
 from harness.demo_save import run_demo_save  # noqa: E402
 from harness.selftest import build_selftest_initramfs  # noqa: E402
+from harness.storm_bench import run_storm_bench  # noqa: E402
 
 
 def main() -> int:
@@ -40,6 +42,10 @@ def main() -> int:
                        help="skip the initramfs-tools + overlayroot peer (its chroot takes minutes once)")
     bench.add_argument("--cpu", default=None,
                        help="QEMU -cpu model for every variant (e.g. max: RDRAND, as on hardware); default QEMU's")
+    storm = sub.add_parser("storm", help="N Debian nodes boot at once: time to multi-user, NFS requests per node")
+    storm.add_argument("--nodes", type=int, default=3)
+    storm.add_argument("--no-initramfs-tools", action="store_true", help="skip the initramfs-tools storm")
+    storm.add_argument("--cpu", default=None, help="QEMU -cpu model; default QEMU's")
     args = parser.parse_args()
     try:
         if args.command == "images":
@@ -56,6 +62,10 @@ def main() -> int:
                 parser.error("--boots must be at least 1")
             return run_bench(args.boots, with_dracut=not args.no_dracut,
                              with_initramfs_tools=not args.no_initramfs_tools, cpu_model=args.cpu)
+        elif args.command == "storm":
+            if args.nodes < 1:
+                parser.error("--nodes must be at least 1")
+            return run_storm_bench(args.nodes, with_initramfs_tools=not args.no_initramfs_tools, cpu_model=args.cpu)
     except HarnessError as error:
         print(f"vmtool: {error}", file=sys.stderr)
         return 1
