@@ -143,6 +143,16 @@ final class FakeStorage: BootStorage {
         events.record("statelite open \(environment.newRoot) upper \(environment.upperDir ?? "-")")
         return FakeStatelite(events)
     }
+    /// What xcatd answers in a walk: the fetched tables, or the error it fails with.
+    var xcatd: Result<XcatdTables.Fetched, StateliteError> = .failure(
+        .xcatd(endpoint: "fake", problem: "no xcatd in this test", attempts: []))
+    func fetchXcatdTables(
+        _ plan: XcatdPlan, address: IPAddress, imageRoot: String, litefile: Bool, litetree: Bool, seed: UInt64,
+        log: StateliteLog
+    ) throws(StateliteError) -> XcatdTables.Fetched {
+        events.record("xcatd \(address) port \(plan.port) litefile \(litefile) litetree \(litetree)")
+        return try xcatd.get()
+    }
     func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
     {
         events.record("overlay device \(overlay.plan.device)")

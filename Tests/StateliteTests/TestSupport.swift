@@ -134,6 +134,14 @@ final class GivenStatelite: BootStorage {
         setup
     }
 
+    func fetchXcatdTables(
+        _ plan: XcatdPlan, address: IPAddress, imageRoot: String, litefile: Bool, litetree: Bool, seed: UInt64,
+        log: StateliteLog
+    ) throws(StateliteError) -> XcatdTables.Fetched {
+        try LiveStorage().fetchXcatdTables(
+            plan, address: address, imageRoot: imageRoot, litefile: litefile, litetree: litetree, seed: seed, log: log)
+    }
+
     func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
     {
         try overlay.prepare()
