@@ -230,7 +230,7 @@ public struct XcatdReplyReader: Sendable {
         guard cursor.hasPrefix(closing) else {
             throw .malformed(
                 offset: cursor.offset,
-                problem: cursor.position >= end
+                problem: cursor.position >= end || cursor.hasPrefix(Array("</".utf8))
                     ? "<\(name)> is not closed" : "<\(name)> holds markup (xcatd's elements hold text only)")
         }
         cursor.position += closing.count
