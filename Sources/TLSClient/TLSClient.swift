@@ -148,6 +148,9 @@ public final class TLSSession {
             }
             mbedtls_ssl_conf_authmode(config, MBEDTLS_SSL_VERIFY_REQUIRED)
             mbedtls_ssl_conf_ca_chain(config, chain, nil)
+            // Keeps the server certificate's subject for the message when verification fails (mbedtls drops the
+            // certificate with the failed handshake).
+            mbedtls_ssl_conf_verify(config, recordSubject, Unmanaged.passUnretained(transport).toOpaque())
         }
         code = mbedtls_ssl_setup(ssl, config)
         if code != 0 { throw .setup(step: "the session", code: code, message: Self.message(code)) }
@@ -166,7 +169,8 @@ public final class TLSSession {
             let flags = mbedtls_ssl_get_verify_result(ssl)
             if code == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, flags != 0 {
                 throw .untrustedServer(
-                    peer: peer, caName: caName, reasons: Self.verifyReasons(flags), subject: peerName(\.subject))
+                    peer: peer, caName: caName, reasons: Self.verifyReasons(flags),
+                    subject: peerName(\.subject) ?? transport.subject)
             }
             throw .handshake(peer: peer, code: code, message: Self.message(code), transport: transport.lastError)
         }
@@ -270,6 +274,8 @@ final class Transport {
     let timeoutMilliseconds: Int32
     var lastError: String?
     var peerGone = false
+    /// The server certificate's subject, seen during verification.
+    var subject: String?
 
     init(stream: TCPStream, timeoutMilliseconds: Int32) {
         self.stream = stream
@@ -314,4 +320,18 @@ private func transportReceive(_ context: UnsafeMutableRawPointer?, _ bytes: Unsa
         }
         return MBEDTLS_ERR_NET_RECV_FAILED
     }
+}
+
+private func recordSubject(
+    _ context: UnsafeMutableRawPointer?, _ certificate: UnsafeMutablePointer<mbedtls_x509_crt>?, _ depth: Int32,
+    _ flags: UnsafeMutablePointer<UInt32>?
+) -> Int32 {
+    guard depth == 0, let context, let certificate else { return 0 }
+    let transport = Unmanaged<Transport>.fromOpaque(context).takeUnretainedValue()
+    var buffer = [CChar](repeating: 0, count: 512)
+    let written = buffer.withUnsafeMutableBufferPointer {
+        mbedtls_x509_dn_gets($0.baseAddress, $0.count, &certificate.pointee.subject)
+    }
+    if written > 0 { transport.subject = TLSSession.string(from: buffer) }
+    return 0
 }
