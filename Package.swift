@@ -151,7 +151,8 @@ let package = Package(
         .testTarget(
             name: "StateliteTests",
             dependencies: [
-                "NodeBoot", "TLSClient", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture", "RuntimeLayout",
+                "NodeBoot", "TLSClient", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture",
+                "RuntimeLayout",
                 .product(name: "Logging", package: "swift-log"),
             ]),
     ]

@@ -175,7 +175,8 @@ public final class TLSSession {
             throw .handshake(peer: peer, code: code, message: Self.message(code), transport: transport.lastError)
         }
         summary = Summary(
-            version: Self.string(mbedtls_ssl_get_version(ssl)), cipherSuite: Self.string(mbedtls_ssl_get_ciphersuite(ssl)),
+            version: Self.string(mbedtls_ssl_get_version(ssl)),
+            cipherSuite: Self.string(mbedtls_ssl_get_ciphersuite(ssl)),
             subject: peerName(\.subject), issuer: peerName(\.issuer), verified: caName != "")
     }
 

@@ -76,7 +76,8 @@ enum XcatdReplies {
     }
 
     @Test func entitiesAreDecoded() throws {
-        let text = XcatdReplies.block([("info", "n1: tmpfs         /srv/a&amp;b&lt;c&gt;&quot;&#39;&#x41;")])
+        let text =
+            XcatdReplies.block([("info", "n1: tmpfs         /srv/a&amp;b&lt;c&gt;&quot;&#39;&#x41;")])
             + XcatdReplies.serverDone
         let answer = try XcatdAnswer.from(try XcatdReply.parse(Array(text.utf8)), command: "litefile")
         #expect(answer.lines.map(\.text) == ["tmpfs         /srv/a&b<c>\"'A"])
@@ -96,7 +97,8 @@ enum XcatdReplies {
     }
 
     @Test func anEmptyLitetreeIsLegal() throws {
-        let answer = try XcatdAnswer.from(try XcatdReply.parse(Array(XcatdReplies.serverDone.utf8)), command: "litetree")
+        let answer = try XcatdAnswer.from(
+            try XcatdReply.parse(Array(XcatdReplies.serverDone.utf8)), command: "litetree")
         #expect(answer.lines.isEmpty)
         #expect(answer.node == nil)
     }
@@ -123,8 +125,9 @@ enum XcatdReplies {
             XcatdReplies.block([("info", "Usage: litefile &lt;noderange&gt;\nexample:\n\tlitefile node1")])
             + XcatdReplies.serverDone
         let reply = try XcatdReply.parse(Array(text.utf8))
-        #expect(throws: XcatdProtocol.Error.nodeNotRecognised(command: "litefile", usage: "Usage: litefile <noderange>"))
-        {
+        #expect(
+            throws: XcatdProtocol.Error.nodeNotRecognised(command: "litefile", usage: "Usage: litefile <noderange>")
+        ) {
             try XcatdAnswer.from(reply, command: "litefile")
         }
         let message = XcatdProtocol.Error.nodeNotRecognised(command: "litefile", usage: "Usage: litefile <noderange>")
@@ -143,7 +146,8 @@ enum XcatdReplies {
                 command: "litefile", messages: ["cn01 does not have os, arch, or profile defined in nodetype table"],
                 code: "1")
         ) { try XcatdAnswer.from(reply, command: "litefile") }
-        let denied = XcatdReplies.block([("error", "Permission denied for request"), ("errorcode", "1")])
+        let denied =
+            XcatdReplies.block([("error", "Permission denied for request"), ("errorcode", "1")])
             + XcatdReplies.serverDone
         #expect(throws: XcatdProtocol.Error.self) {
             try XcatdAnswer.from(try XcatdReply.parse(Array(denied.utf8)), command: "litefile")
@@ -173,7 +177,8 @@ enum XcatdReplies {
 
     @Test func closedBeforeServerdone() throws {
         let text = XcatdReplies.computeLitefile
-        let cut = Array(text.utf8).prefix(XcatdReplies.block([("info", "cn01: tmpfs,rw      /etc/adjtime")]).utf8.count + 20)
+        let cut = Array(text.utf8).prefix(
+            XcatdReplies.block([("info", "cn01: tmpfs,rw      /etc/adjtime")]).utf8.count + 20)
         var reader = XcatdReplyReader()
         try reader.feed(Array(cut))
         #expect(throws: XcatdProtocol.Error.closedEarly(received: cut.count, responses: 1)) { try reader.finish() }
@@ -230,14 +235,16 @@ enum XcatdReplies {
 
     @Test func anInjectedLineIsRefused() throws {
         // A hostile server hiding a second entry behind a character reference for a newline.
-        let text = XcatdReplies.block([("info", "n1: tmpfs         /tmp/a&#10;n1: tmpfs /etc/shadow")])
+        let text =
+            XcatdReplies.block([("info", "n1: tmpfs         /tmp/a&#10;n1: tmpfs /etc/shadow")])
             + XcatdReplies.serverDone
         let reply = try XcatdReply.parse(Array(text.utf8))
         #expect(throws: XcatdProtocol.Error.self) { try XcatdAnswer.from(reply, command: "litefile") }
     }
 
     @Test func twoNodesInOneAnswerAreRefused() throws {
-        let text = XcatdReplies.litefile("n1", [("tmpfs", "/a")]).replacingFirst(XcatdReplies.serverDone, with: "")
+        let text =
+            XcatdReplies.litefile("n1", [("tmpfs", "/a")]).replacingFirst(XcatdReplies.serverDone, with: "")
             + XcatdReplies.litefile("n2", [("tmpfs", "/b")])
         #expect(throws: XcatdProtocol.Error.mixedNodes(command: "litefile", first: "n1", other: "n2")) {
             try XcatdAnswer.from(try XcatdReply.parse(Array(text.utf8)), command: "litefile")
@@ -281,12 +288,14 @@ enum XcatdReplies {
     @Test func thePlannerTakesXcatdTables() throws {
         let commandLine = KernelCommandLine(
             "root=nfs:10.0.0.1:/install/netboot/rootimg:ro STATEMNT= XCAT=10.0.0.1:3001 NODE=cn01")
-        let litefile = try XcatdAnswer.from(try XcatdReply.parse(Array(XcatdReplies.computeLitefile.utf8)), command: "litefile")
+        let litefile = try XcatdAnswer.from(
+            try XcatdReply.parse(Array(XcatdReplies.computeLitefile.utf8)), command: "litefile")
         let plan = try BootPlanner.plan(
             BootInputs(
                 commandLine: commandLine,
                 litefile: .init(name: "xcatd 10.0.0.1:3001 litefile", text: litefile.tableText, format: .xcatd),
-                litetree: .init(name: "xcatd 10.0.0.1:3001 litetree", text: "10.0.0.1:/trees :vers=4.2", format: .xcatd)))
+                litetree: .init(name: "xcatd 10.0.0.1:3001 litetree", text: "10.0.0.1:/trees :vers=4.2", format: .xcatd)
+            ))
         #expect(plan.statelite.xcatd == XcatdPlan(server: "10.0.0.1", serverIsAddress: true, port: 3001))
         #expect(plan.statelite.entries.count == 9)
         #expect(plan.statelite.entries.first?.origin == "xcatd 10.0.0.1:3001 litefile:1")
@@ -310,7 +319,9 @@ enum XcatdReplies {
         #expect(named.statelite.xcatd?.caPath == nil)
         #expect(throws: ParameterError.self) {
             try BootPlanner.plan(
-                BootInputs(commandLine: KernelCommandLine("root=nfs:10.0.0.1:/img:ro XCAT=10.0.0.1:3001 nodeinit.xcatd_ca=ca.pem")))
+                BootInputs(
+                    commandLine: KernelCommandLine(
+                        "root=nfs:10.0.0.1:/img:ro XCAT=10.0.0.1:3001 nodeinit.xcatd_ca=ca.pem")))
         }
         let without = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:10.0.0.1:/img:ro")))
         #expect(without.statelite.xcatd == nil)

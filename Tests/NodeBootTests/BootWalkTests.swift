@@ -347,7 +347,8 @@ struct FakeBoot {
             boot.events.only("tables", "xcatd", "statelite") == [
                 "tables from /run/nodeinit/lower", "xcatd 10.0.2.2 port 3001 litefile true litetree true",
                 "statelite open /sysroot upper /run/nodeinit/overlay/upper", "statelite tmpfs", "statelite no store",
-                "statelite litetree 10.0.2.2:/trees/one", "statelite litefile /etc/adjtime link", "statelite litefile /etc/mtab link",
+                "statelite litetree 10.0.2.2:/trees/one", "statelite litefile /etc/adjtime link",
+                "statelite litefile /etc/mtab link",
                 "statelite litefile /var/lib/db/ persistent", "statelite mtab",
             ])
         #expect(context.plan.statelite.treeMounts.first?.attempts.first?.options.contains("vers=4.2") == true)

@@ -102,9 +102,11 @@ import Testing
     @Test func xcatdReplies() {
         let pieces = [
             "<xcatresponse>\n", "</xcatresponse>\n", "  <info>", "</info>\n", "  <error>", "</error>\n",
-            "  <errorcode>1</errorcode>\n", "  <serverdone></serverdone>\n", "<serverdone/>", "  <xcatdsource>sn1</xcatdsource>\n",
+            "  <errorcode>1</errorcode>\n", "  <serverdone></serverdone>\n", "<serverdone/>",
+            "  <xcatdsource>sn1</xcatdsource>\n",
             "cn01: ", "tmpfs,rw      ", "ro            ", "persistent    ", "link,con ", "/etc/motd", "/var/log/",
-            "/a/../b", "10.0.0.1:/trees", " :vers=4.2", "&amp;", "&lt;", "&#10;", "&#x41;", "&bogus;", "Usage: litefile ",
+            "/a/../b", "10.0.0.1:/trees", " :vers=4.2", "&amp;", "&lt;", "&#10;", "&#x41;", "&bogus;",
+            "Usage: litefile ",
             "<?xml version=\"1.0\"?>", "<b>", "\t", " ",
         ]
         let alphabet = Array("<>/&;#: \n".utf8) + [0, 0xff]
@@ -115,14 +117,18 @@ import Testing
             let wellFormed = random.next() % 3 == 0
             if wellFormed {
                 // Well formed, as xcatd writes it: entries then serverdone (mutated below half of the time).
-                let entries = ["tmpfs,rw      /etc/a", "ro            /etc/motd", "persistent    /var/log/", "10.0.0.1:/t :ro"]
+                let entries = [
+                    "tmpfs,rw      /etc/a", "ro            /etc/motd", "persistent    /var/log/", "10.0.0.1:/t :ro",
+                ]
                 for _ in 0..<Int(random.next() % 6) {
                     text += "<xcatresponse>\n  <info>cn01: \(entries[Int(random.next() % 4)])</info>\n</xcatresponse>\n"
                 }
             }
             let junk = wellFormed ? (random.next() % 2 == 0 ? 0 : Int(random.next() % 10)) : Int(random.next() % 40)
             for _ in 0..<junk { text += pieces[Int(random.next() % UInt64(pieces.count))] }
-            if wellFormed || random.next() % 3 == 0 { text += "<xcatresponse>\n  <serverdone></serverdone>\n</xcatresponse>\n" }
+            if wellFormed || random.next() % 3 == 0 {
+                text += "<xcatresponse>\n  <serverdone></serverdone>\n</xcatresponse>\n"
+            }
             var bytes = Array(text.utf8)
             if random.next() % 2 == 0 { bytes = random.mutate(bytes, alphabet: alphabet) }
             var reader = XcatdReplyReader(limits: limits)

@@ -112,7 +112,8 @@ extension StateliteSetup {
         context.stateliteLog = log
         let walk = BootSequence(
             services: BootServices(
-                network: NoNetwork(), kernel: LiveKernel(reapsChildren: false), storage: GivenStatelite(self), logger: Logger(label: "test")
+                network: NoNetwork(), kernel: LiveKernel(reapsChildren: false), storage: GivenStatelite(self),
+                logger: Logger(label: "test")
             ))
         try walk.walk(&context)
         return summary

@@ -54,7 +54,8 @@ import Testing
                 "<xcatrequest><command>litefile</command></xcatrequest>\n",
                 "<xcatrequest><command>litetree</command></xcatrequest>\n",
             ])
-        #expect(log.lines.contains { $0.contains("verifying its certificate against the image's /xcatpost/_xcat/ca.pem") })
+        #expect(
+            log.lines.contains { $0.contains("verifying its certificate against the image's /xcatpost/_xcat/ca.pem") })
         #expect(!log.lines.contains { $0.contains("UNVERIFIED") })
         #expect(log.lines.contains { $0.contains("certificate CN=mn1 verified") }, "\(log.lines)")
 
@@ -131,7 +132,8 @@ import Testing
         let fetched = try site.client().fetch(litefile: true, litetree: true, log: log)
         #expect(fetched.verification == "UNVERIFIED (no CA)")
         #expect(fetched.litefile?.text.contains("/etc/motd") == true)
-        #expect(log.lines.contains { $0.contains("WARNING xcatd 127.0.0.1:\(site.port): UNVERIFIED TLS") }, "\(log.lines)")
+        #expect(
+            log.lines.contains { $0.contains("WARNING xcatd 127.0.0.1:\(site.port): UNVERIFIED TLS") }, "\(log.lines)")
         #expect(console.contains { $0.0 == .warning && $0.1.contains("UNVERIFIED TLS") })
         #expect(log.lines.contains { $0.contains("NOT verified") })
     }
@@ -174,7 +176,9 @@ import Testing
         #expect(fetched.litefile?.text.contains("/etc/motd") == true)
         #expect(pauses.pauses.count == 2)
         #expect(pauses.pauses.allSatisfy { $0 >= 0 && $0 <= 49_000 && $0 % 1000 == 0 }, "\(pauses.pauses)")
-        let warnings = log.lines.filter { $0.contains("WARNING") && $0.contains("closed the connection before <serverdone>") }
+        let warnings = log.lines.filter {
+            $0.contains("WARNING") && $0.contains("closed the connection before <serverdone>")
+        }
         #expect(warnings.count == 2, "\(log.lines)")
         #expect(warnings.first?.contains("attempt 1 of 4") == true)
 
@@ -201,7 +205,8 @@ import Testing
         let port = site.port
         if let pid = site.pid { TestProcess.stop(pid) }
         site.pid = nil
-        var plan = XcatdPlan(server: "127.0.0.1", serverIsAddress: true, port: Int(port), attempts: 2, maxPauseSeconds: 0)
+        var plan = XcatdPlan(
+            server: "127.0.0.1", serverIsAddress: true, port: Int(port), attempts: 2, maxPauseSeconds: 0)
         plan.timeoutSeconds = 2
         let recorder = PauseRecorder()
         let error = try #require(throws: StateliteError.self) {
@@ -233,7 +238,8 @@ import Testing
         }
         #expect(
             "\(litefileError)".contains(
-                "xcatd 127.0.0.1:\(site.port) litefile:1: \"/etc/../../run/nodeinit/evil\" has empty, . or .. components"),
+                "xcatd 127.0.0.1:\(site.port) litefile:1: \"/etc/../../run/nodeinit/evil\" has empty, . or .. components"
+            ),
             "\(litefileError)")
         let litetreeError = try #require(throws: StateliteError.self) {
             try LoadTablesStep.plan(
@@ -353,7 +359,8 @@ final class XcatdSite {
         try write(directory.sub("litefile.csv"), litefile + "\n")
         try write(directory.sub("litetree.csv"), litetree + "\n")
         var arguments = [
-            "/usr/bin/python3", Self.script, "--cert", directory.sub("server.pem"), "--key", directory.sub("server.key"),
+            "/usr/bin/python3", Self.script, "--cert", directory.sub("server.pem"), "--key",
+            directory.sub("server.key"),
             "--port-file", directory.sub("port"), "--log", directory.sub("requests.log"), "--node", nodeType,
             "--litefile", directory.sub("litefile.csv"), "--litetree", directory.sub("litetree.csv"),
         ]

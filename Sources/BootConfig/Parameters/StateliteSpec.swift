@@ -82,7 +82,6 @@ public struct StateliteSpec: Equatable, Sendable {
             xcatServer: xcat, xcatd: xcatd, xcatdCA: ca, xcatdName: name)
     }
 
-
     /// `SRV:/DIR` into (server, isAddress, dir). The server ends at the first `:` outside brackets.
     public static func parseStatemnt(
         _ value: String, parameter: String

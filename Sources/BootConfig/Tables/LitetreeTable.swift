@@ -81,7 +81,9 @@ public struct LitetreeTable: Sendable {
             throw fail("directory \(quotedForMessage(directory)) contains whitespace")
         }
         // The tree is mounted on /.statelite/mnt/<server><path>: a `.` or `..` would put it elsewhere (over /etc).
-        let path = directory.startsWith("/") ? directory : directory.splitColonsOutsideBrackets().dropFirst().joined(separator: ":")
+        let path =
+            directory.startsWith("/")
+            ? directory : directory.splitColonsOutsideBrackets().dropFirst().joined(separator: ":")
         if path.splitKeepingEmpty(on: "/").contains(where: { $0 == "." || $0 == ".." }) {
             throw fail("directory \(quotedForMessage(directory)) has . or .. components")
         }

@@ -364,14 +364,17 @@ public struct XcatdAnswer: Equatable, Sendable {
                 throw .nodeNotRecognised(command: command, usage: info.splitKeepingEmpty(on: "\n").first ?? info)
             }
             if info.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                throw .malformedEntry(command: command, index: index, problem: "a control character in \(quotedForMessage(info))")
+                throw .malformedEntry(
+                    command: command, index: index, problem: "a control character in \(quotedForMessage(info))")
             }
             guard let separator = info.firstRange(of: ": ") else {
-                throw .malformedEntry(command: command, index: index, problem: "expected `NODE: ...`, got \(quotedForMessage(info))")
+                throw .malformedEntry(
+                    command: command, index: index, problem: "expected `NODE: ...`, got \(quotedForMessage(info))")
             }
             let name = String(info[..<separator.lowerBound])
             guard !name.isEmpty, !name.containsWhitespaceOrControl else {
-                throw .malformedEntry(command: command, index: index, problem: "no node name in \(quotedForMessage(info))")
+                throw .malformedEntry(
+                    command: command, index: index, problem: "no node name in \(quotedForMessage(info))")
             }
             if let node, node != name { throw .mixedNodes(command: command, first: node, other: name) }
             node = name

@@ -82,13 +82,17 @@ public struct XcatdTables {
         }
         if let path = plan.caPath {
             let pem = try read(path)
-            return (.certificateAuthority(caPEM: pem, caName: path, serverName: plan.serverName), "verified against \(path)")
+            return (
+                .certificateAuthority(caPEM: pem, caName: path, serverName: plan.serverName), "verified against \(path)"
+            )
         }
         for path in XcatdPlan.caCandidates {
             guard let imageRoot, (try? imageRoot.status(path)) ?? nil != nil else { continue }
             let pem = try read(path)
             log.info("xcatd \(endpoint): verifying its certificate against the image's \(path)")
-            return (.certificateAuthority(caPEM: pem, caName: path, serverName: plan.serverName), "verified against \(path)")
+            return (
+                .certificateAuthority(caPEM: pem, caName: path, serverName: plan.serverName), "verified against \(path)"
+            )
         }
         log.warning(
             "xcatd \(endpoint): UNVERIFIED TLS: the image holds no xCAT CA (\(XcatdPlan.caCandidates.joined(separator: ", "))) "
@@ -138,7 +142,8 @@ public struct XcatdTables {
             guard attempt < attempts else { break }
             let seconds = Int64(random.next() % UInt64(max(0, plan.maxPauseSeconds) + 1))
             log.warning(
-                "xcatd \(endpoint) \(command) attempt \(attempt) of \(attempts): \(problem); trying again in \(seconds) s")
+                "xcatd \(endpoint) \(command) attempt \(attempt) of \(attempts): \(problem); trying again in \(seconds) s"
+            )
             pause(seconds * 1000)
         }
         throw .xcatd(
@@ -159,7 +164,8 @@ public struct XcatdTables {
         let timeout = Int32(clamping: max(1, plan.timeoutSeconds) * 1000)
         let stream: TCPStream
         do {
-            stream = try TCPStream.connect(to: SocketAddress(address, port: UInt16(clamping: plan.port)), timeoutMilliseconds: timeout)
+            stream = try TCPStream.connect(
+                to: SocketAddress(address, port: UInt16(clamping: plan.port)), timeoutMilliseconds: timeout)
         } catch {
             throw .transient(error.description)
         }
