@@ -9,6 +9,7 @@
 //   NodeSys         the libc layer: fds, mounts (wraps libmount), modules, netlink, sockets, switch_root.
 //   BlockDevices    wraps libblkid (devspec resolution, fs probing).
 //   NFSFiles        wraps libnfs (reading tables over NFS without a kernel mount).
+//   TLSClient       wraps mbedtls (the TLS session to xcatd for the litefile/litetree tables).
 //   NodeNetwork     DHCPv4 client, DNS resolver, interface setup (protocol codecs are pure).
 //   NodeBoot        the PID-1 boot: BootSequence walks the BootPlan's steps, one executor each (Steps/).
 //   OverlayCapture  overlay upper dir -> streamed OCI layer (PAX tar); layer apply.
@@ -52,6 +53,8 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Debian's libmbedtls-dev 2.28 has no pkg-config file: the module map names the three libraries.
+        .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS", providers: [.apt(["libmbedtls-dev"])]),
         .systemLibrary(
             name: "CLibNFS", path: "Sources/CLibNFS", pkgConfig: "libnfs",
             providers: [.apt(["libnfs-dev"])]),
@@ -66,6 +69,8 @@ let package = Package(
         .target(
             name: "BlockDevices",
             dependencies: ["CLibBlkid", "NodeSys", .product(name: "SystemPackage", package: "swift-system")]),
+        // Wraps mbedtls: a TLS 1.2 client session over a NodeSys TCP stream, verified against a CA or not at all.
+        .target(name: "TLSClient", dependencies: ["CMbedTLS", "NodeSys"]),
         .target(
             name: "NFSFiles",
             dependencies: ["CLibNFS"]),
@@ -102,7 +107,7 @@ let package = Package(
             name: "NodeBoot",
             dependencies: [
                 "BootConfig", "RuntimeLayout", "NodeSys", "NodeNetwork", "BlockDevices", "NFSFiles", "OverlayCapture",
-                "NodeAgent",
+                "NodeAgent", "TLSClient",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -146,7 +151,8 @@ let package = Package(
         .testTarget(
             name: "StateliteTests",
             dependencies: [
-                "NodeBoot", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture", "RuntimeLayout",
+                "NodeBoot", "TLSClient", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture",
+                "RuntimeLayout",
                 .product(name: "Logging", package: "swift-log"),
             ]),
     ]

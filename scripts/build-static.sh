@@ -13,6 +13,13 @@ out=${NODEINIT_OUT:-build/nodeinit}
 
 libs=$(scripts/build-static-libmount.sh | tail -n 1)
 
+# mbedtls (TLS to xcatd) links from Debian's static archives (libmbedtls-dev 2.28): Sources/CMbedTLS's module map
+# names the three libraries, and -static makes the linker take the .a files found here.
+mbedtls_dir=${MBEDTLS_LIBDIR:-$(dirname "$(gcc -print-file-name=libmbedtls.a)")}
+for lib in libmbedtls.a libmbedx509.a libmbedcrypto.a; do
+    test -f "$mbedtls_dir/$lib" || { echo "build-static: $mbedtls_dir/$lib missing (apt-get install libmbedtls-dev)" >&2; exit 1; }
+done
+
 # The version the binary reports: `git describe` of this checkout when there is one (Sources/CBuildVersion's
 # header holds the release number otherwise). Only characters safe inside a C string literal are kept.
 version_flags=()
@@ -22,7 +29,7 @@ if version=$(git describe --tags --always 2>/dev/null); then
 fi
 
 "$swift" build -c release --product nodeinit --scratch-path .build-static \
-    -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -s "${version_flags[@]}"
+    -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -L"$mbedtls_dir" -Xlinker -s "${version_flags[@]}"
 bin=$("$swift" build -c release --product nodeinit --scratch-path .build-static --show-bin-path "${version_flags[@]}")/nodeinit
 test -x "$bin" || { echo "build-static: $bin was not produced" >&2; exit 1; }
 

@@ -2,7 +2,7 @@
 # Installs every Debian package the build, the tests and the demo need.
 # Idempotent: does nothing when everything is already present.
 set -eu
-PACKAGES="libmount-dev libblkid-dev libnfs-dev libnfs-utils zlib1g-dev libzstd-dev \
+PACKAGES="libmount-dev libblkid-dev libnfs-dev libnfs-utils zlib1g-dev libzstd-dev libmbedtls-dev openssl \
   qemu-system-x86 nfs-ganesha nfs-ganesha-vfs rpcbind busybox-static cpio zstd kmod \
   dnsmasq-base umoci e2fsprogs dpkg-dev iproute2 file attr libcap2-bin python3 python3-pytest tar xz-utils pkg-config \
   build-essential time buildah"

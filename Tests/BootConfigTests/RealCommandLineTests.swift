@@ -54,8 +54,8 @@ import Testing
             plan.steps == [
                 .mountKernelFilesystems, .loadModules(names: ["nfs", "nfsv3", "nfsv4", "overlay"]), .loadDeviceDrivers,
                 .configureNetwork, .planFromLease, .mountRoot, .mountOverlayTmpfs, .mountOverlay, .loadTables,
-                .mountStateliteTmpfs, .mountStatemnt, .linkMtab, .startAgent(port: 7070), .prepareShutdown,
-                .switchRoot,
+                .fetchXcatdTables, .mountStateliteTmpfs, .mountStatemnt, .linkMtab, .startAgent(port: 7070),
+                .prepareShutdown, .switchRoot,
             ])
     }
 

@@ -148,6 +148,16 @@ final class FakeStorage: BootStorage {
         events.record("statelite open \(environment.newRoot) upper \(environment.upperDir ?? "-")")
         return FakeStatelite(events)
     }
+    /// What xcatd answers in a walk: the fetched tables, or the error it fails with.
+    var xcatd: Result<XcatdTables.Fetched, StateliteError> = .failure(
+        .xcatd(endpoint: "fake", problem: "no xcatd in this test", attempts: []))
+    func fetchXcatdTables(
+        _ plan: XcatdPlan, address: IPAddress, imageRoot: String, litefile: Bool, litetree: Bool, seed: UInt64,
+        log: StateliteLog
+    ) throws(StateliteError) -> XcatdTables.Fetched {
+        events.record("xcatd \(address) port \(plan.port) litefile \(litefile) litetree \(litetree)")
+        return try xcatd.get()
+    }
     func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
     {
         events.record("overlay device \(overlay.plan.device)")
@@ -322,6 +332,59 @@ struct FakeBoot {
                 "statelite mtab", "shell pause after-statelite", "shell pause before-switch-root",
                 "switch_root /sysroot /sbin/init",
             ])
+    }
+
+    /// `XCAT=` and no litefile in the image: `fetchXcatdTables` asks xcatd (its address, its port) and the statelite
+    /// steps that follow are planned from what it answered.
+    @Test func xcatdTablesRefineThePlanWhenTheImageHasNone() throws {
+        let boot = FakeBoot()
+        boot.storage.xcatd = .success(
+            XcatdTables.Fetched(
+                litefile: BootInputs.Table(
+                    name: "xcatd 10.0.2.2:3001 litefile",
+                    text: "tmpfs,rw      /etc/adjtime\nlink          /etc/mtab\npersistent    /var/lib/db/",
+                    format: .xcatd),
+                litetree: BootInputs.Table(
+                    name: "xcatd 10.0.2.2:3001 litetree", text: "10.0.2.2:/trees/one :vers=4.2", format: .xcatd),
+                node: "n1", verification: "verified against /xcatpost/_xcat/ca.pem"))
+        let context = try boot.walk("root=nfs:10.0.2.2:/img NODE=n1 STATEMNT= XCAT=10.0.2.2:3001 nodeinit.agent=off")
+        #expect(context.plan.statelite.entries.map(\.path) == ["/etc/adjtime", "/etc/mtab", "/var/lib/db/"])
+        #expect(
+            boot.events.only("tables", "xcatd", "statelite") == [
+                "tables from /run/nodeinit/lower", "xcatd 10.0.2.2 port 3001 litefile true litetree true",
+                "statelite open /sysroot upper /run/nodeinit/overlay/upper", "statelite tmpfs", "statelite no store",
+                "statelite litetree 10.0.2.2:/trees/one", "statelite litefile /etc/adjtime link",
+                "statelite litefile /etc/mtab link",
+                "statelite litefile /var/lib/db/ persistent", "statelite mtab",
+            ])
+        #expect(context.plan.statelite.treeMounts.first?.attempts.first?.options.contains("vers=4.2") == true)
+    }
+
+    /// A litefile in the image wins: xcatd is not asked.
+    @Test func anImageLitefileMeansXcatdIsNotAsked() throws {
+        let boot = FakeBoot()
+        boot.storage.tables = StateliteTables.Loaded(
+            litefile: BootInputs.Table(
+                name: "litefile", text: "#image,file,options,comments,disable\n\"ALL\",\"/etc/motd\",\"tmpfs\",,\n"))
+        let context = try boot.walk("root=nfs:10.0.2.2:/img NODE=n1 STATEMNT= XCAT=10.0.2.2:3001 nodeinit.agent=off")
+        #expect(boot.events.only("xcatd").isEmpty)
+        #expect(context.plan.statelite.entries.map(\.path) == ["/etc/motd", "/etc/mtab"])
+        #expect(context.plan.steps.contains(.fetchXcatdTables))
+    }
+
+    /// xcatd failing stops the boot in its own phase, naming the server and the CA it looked for.
+    @Test func anXcatdFailureIsReportedInItsPhase() throws {
+        let boot = FakeBoot()
+        boot.storage.xcatd = .failure(
+            .xcatd(endpoint: "10.0.2.2:3001", problem: "litefile: xcatd did not recognise this node", attempts: []))
+        #expect {
+            _ = try boot.walk("root=nfs:10.0.2.2:/img STATEMNT= XCAT=10.0.2.2:3001 nodeinit.agent=off")
+        } throws: { error in
+            guard let failure = error as? BootFailure else { return false }
+            return failure.phase == .xcatdTables && failure.error.contains("did not recognise this node")
+                && failure.inputs.contains(BootFailure.Input("XCAT", "10.0.2.2:3001"))
+        }
+        #expect(boot.events.only("statelite").isEmpty)
     }
 
     @Test func noTablesMeansNoStatelite() throws {

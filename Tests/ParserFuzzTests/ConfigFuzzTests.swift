@@ -95,4 +95,65 @@ import Testing
             if refused { tally.rejected += 1 } else { tally.accepted += 1 }
         }
     }
+
+    /// xcatd replies (remote data): built from XML::Simple's shapes and litefile/litetree entries, byte-mutated, fed
+    /// to the reader in random chunks, then through the answer and both tables' xcatd rows. Whatever arrives, the
+    /// reader keeps its bounds and every refusal is a BootConfigError.
+    @Test func xcatdReplies() {
+        let pieces = [
+            "<xcatresponse>\n", "</xcatresponse>\n", "  <info>", "</info>\n", "  <error>", "</error>\n",
+            "  <errorcode>1</errorcode>\n", "  <serverdone></serverdone>\n", "<serverdone/>",
+            "  <xcatdsource>sn1</xcatdsource>\n",
+            "cn01: ", "tmpfs,rw      ", "ro            ", "persistent    ", "link,con ", "/etc/motd", "/var/log/",
+            "/a/../b", "10.0.0.1:/trees", " :vers=4.2", "&amp;", "&lt;", "&#10;", "&#x41;", "&bogus;",
+            "Usage: litefile ",
+            "<?xml version=\"1.0\"?>", "<b>", "\t", " ",
+        ]
+        let alphabet = Array("<>/&;#: \n".utf8) + [0, 0xff]
+        let limits = XcatdReplyReader.Limits(maxBytes: 4096, maxResponses: 20, maxElementBytes: 512)
+        FuzzRun.run("xcatd-replies", inputs: FuzzRun.count(100_000), minimumAccepted: 1_000, minimumRejected: 1_000) {
+            random, tally in
+            var text = ""
+            let wellFormed = random.next() % 3 == 0
+            if wellFormed {
+                // Well formed, as xcatd writes it: entries then serverdone (mutated below half of the time).
+                let entries = [
+                    "tmpfs,rw      /etc/a", "ro            /etc/motd", "persistent    /var/log/", "10.0.0.1:/t :ro",
+                ]
+                for _ in 0..<Int(random.next() % 6) {
+                    text += "<xcatresponse>\n  <info>cn01: \(entries[Int(random.next() % 4)])</info>\n</xcatresponse>\n"
+                }
+            }
+            let junk = wellFormed ? (random.next() % 2 == 0 ? 0 : Int(random.next() % 10)) : Int(random.next() % 40)
+            for _ in 0..<junk { text += pieces[Int(random.next() % UInt64(pieces.count))] }
+            if wellFormed || random.next() % 3 == 0 {
+                text += "<xcatresponse>\n  <serverdone></serverdone>\n</xcatresponse>\n"
+            }
+            var bytes = Array(text.utf8)
+            if random.next() % 2 == 0 { bytes = random.mutate(bytes, alphabet: alphabet) }
+            var reader = XcatdReplyReader(limits: limits)
+            var refused = Self.refused {
+                var offset = 0
+                while offset < bytes.count && !reader.isDone {
+                    let size = 1 + Int(random.next() % 64)
+                    try reader.feed(Array(bytes[offset..<min(bytes.count, offset + size)]))
+                    offset += size
+                }
+            }
+            if reader.received > limits.maxBytes + 64 {
+                Issue.record("the reader kept \(reader.received) bytes past its \(limits.maxBytes)-byte limit")
+            }
+            if !refused {
+                refused = Self.refused {
+                    let reply = try reader.finish()
+                    let command = random.next() % 2 == 0 ? "litefile" : "litetree"
+                    let answer = try XcatdAnswer.from(reply, command: command)
+                    _ = try LitefileTable.merged(
+                        try LitefileTable.parseXcatd(answer.tableText, file: "x"), image: nil, file: "x")
+                    _ = LitetreeTable.merged(try LitetreeTable.parseXcatd(answer.tableText, file: "x"), image: nil)
+                }
+            }
+            if refused { tally.rejected += 1 } else { tally.accepted += 1 }
+        }
+    }
 }

@@ -257,8 +257,8 @@ struct StateliteRefusalTests {
 }
 
 @Suite struct StateliteTableSourceTests {
-    /// xCAT nodes fetch their litefile from xcatd; nodeinit does not, and must say so rather than boot silently
-    /// with no statelite entries.
+    /// xCAT nodes fetch their litefile from xcatd; without a table in the image the log says xcatd is asked next
+    /// (the `fetchXcatdTables` step), and with one, xcatd is not mentioned.
     @Test func xcatServerWithoutALitefileTableIsReported() throws {
         let scratch = try ScratchDirectory("xcat-no-table")
         defer { scratch.cleanup() }
@@ -274,7 +274,7 @@ struct StateliteRefusalTests {
         #expect(plan?.statelite.entries.isEmpty == true)
         #expect(
             log.lines.contains {
-                $0.contains("XCAT=10.0.0.1:3001 but no litefile table: nodeinit does not fetch tables from xcatd")
+                $0.contains("no litefile table on the command line or in the image: asking xcatd at 10.0.0.1:3001")
             })
 
         // With the table in the image, nothing to report.

@@ -152,6 +152,13 @@ final class GivenOverlayDevice: BootStorage {
         StateliteSetup(environment: environment, log: log)
     }
 
+    func fetchXcatdTables(
+        _ plan: XcatdPlan, address: IPAddress, imageRoot: String, litefile: Bool, litetree: Bool, seed: UInt64,
+        log: StateliteLog
+    ) throws(StateliteError) -> XcatdTables.Fetched {
+        throw .xcatd(endpoint: plan.endpoint, problem: "not in this test", attempts: [])
+    }
+
     func prepareOverlayDevice(_ planned: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
     {
         var overlay = self.overlay

@@ -112,7 +112,8 @@ extension StateliteSetup {
         context.stateliteLog = log
         let walk = BootSequence(
             services: BootServices(
-                network: NoNetwork(), kernel: LiveKernel(reapsChildren: false), storage: GivenStatelite(self), logger: Logger(label: "test")
+                network: NoNetwork(), kernel: LiveKernel(reapsChildren: false), storage: GivenStatelite(self),
+                logger: Logger(label: "test")
             ))
         try walk.walk(&context)
         return summary
@@ -132,6 +133,14 @@ final class GivenStatelite: BootStorage {
 
     func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations {
         setup
+    }
+
+    func fetchXcatdTables(
+        _ plan: XcatdPlan, address: IPAddress, imageRoot: String, litefile: Bool, litetree: Bool, seed: UInt64,
+        log: StateliteLog
+    ) throws(StateliteError) -> XcatdTables.Fetched {
+        try LiveStorage().fetchXcatdTables(
+            plan, address: address, imageRoot: imageRoot, litefile: litefile, litetree: litetree, seed: seed, log: log)
     }
 
     func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared

@@ -8,6 +8,7 @@ enum KnownParameters {
         "boot", "walt.server.ip", "walt.node.model",
         // xCAT statelite
         "STATEMNT", "NODE", "MNTOPTS", "XCAT",
+        "nodeinit.xcatd_ca", "nodeinit.xcatd_name",
         // overlay
         "rd.overlay", "rd.overlay.reset", "rd.overlay.readonly", "rd.live.overlay", "rd.live.overlay.overlayfs",
         "rd.live.overlay.reset", "rd.live.overlay.readonly",

@@ -9,6 +9,17 @@ public struct StateliteSpec: Equatable, Sendable {
     public var mountOptions: [String]
     /// `XCAT=host:port`.
     public var xcatServer: String?
+    /// `XCAT=` split: the server (brackets removed), whether it is an address, the port.
+    public var xcatd: Endpoint?
+    public struct Endpoint: Equatable, Sendable {
+        public var server: String
+        public var isAddress: Bool
+        public var port: Int
+    }
+    /// `nodeinit.xcatd_ca=/path/in/image`: the CA that must have signed xcatd's certificate.
+    public var xcatdCA: String?
+    /// `nodeinit.xcatd_name=NAME`: the name xcatd's certificate must carry (else XCAT='s host when it is a name).
+    public var xcatdName: String?
 
     /// xCAT's default options for the STATEMNT mount (rh dracut_047/105).
     public static let defaultStatemntOptions = ["nolock", "rsize=32768", "tcp", "timeo=14"]
@@ -39,18 +50,36 @@ public struct StateliteSpec: Equatable, Sendable {
             _ = try NFSMountOptions(options, parameter: "MNTOPTS", whole: value, readOnly: false)
         }
         var xcat: String? = nil
+        var xcatd: Endpoint? = nil
         if let parameter = commandLine.lastParameter("XCAT") {
             let value = parameter.value ?? ""
             let pieces = value.splitColonsOutsideBrackets()
             guard pieces.count == 2, let port = pieces[1].parseDecimal(max: 65535), port > 0 else {
                 throw ParameterError(parameter: "XCAT", value: value, problem: "expected host:port")
             }
-            _ = try parseServer(pieces[0], parameter: "XCAT", whole: value)
+            let (server, isAddress) = try parseServer(pieces[0], parameter: "XCAT", whole: value)
             xcat = value
+            xcatd = Endpoint(server: server, isAddress: isAddress, port: port)
+        }
+        var ca: String? = nil
+        if let parameter = commandLine.lastParameter("nodeinit.xcatd_ca") {
+            let value = parameter.value ?? ""
+            try NodeinitSpec.checkAbsolutePath(value, parameter: "nodeinit.xcatd_ca")
+            ca = value
+        }
+        var name: String? = nil
+        if let parameter = commandLine.lastParameter("nodeinit.xcatd_name") {
+            let value = parameter.value ?? ""
+            guard isValidHostName(value, allowNumeric: true) else {
+                throw ParameterError(
+                    parameter: "nodeinit.xcatd_name", value: value,
+                    problem: "expected the host name xcatd's certificate carries")
+            }
+            name = value
         }
         return StateliteSpec(
             statemntPresent: statemntParameter != nil, statemnt: statemnt, node: node, mountOptions: options,
-            xcatServer: xcat)
+            xcatServer: xcat, xcatd: xcatd, xcatdCA: ca, xcatdName: name)
     }
 
     /// `SRV:/DIR` into (server, isAddress, dir). The server ends at the first `:` outside brackets.

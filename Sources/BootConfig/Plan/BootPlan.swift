@@ -339,6 +339,54 @@ public struct StatelitePlan: Codable, Equatable, Sendable {
     /// `nodeinit.localdisk=`: the local file system `localdisk` entries live on; nil when none is named (then
     /// those entries are kept in RAM, and a warning says so).
     public var localDisk: LocalDiskPlan? = nil
+    /// `XCAT=`: where the litefile and litetree tables come from when neither the command line nor the image
+    /// holds them (`fetchXcatdTables`).
+    public var xcatd: XcatdPlan? = nil
+}
+
+/// Asking xcatd for the node's litefile and litetree over TLS, as xCAT's `rc.statelite` does at boot (`openssl
+/// s_client -connect XCAT`), but checking xcatd's certificate when a CA is available.
+public struct XcatdPlan: Codable, Equatable, Sendable {
+    /// `XCAT=`'s host: an address, or a name resolved with the lease's DNS servers.
+    public var server: String
+    public var serverIsAddress: Bool
+    public var port: Int
+    /// `nodeinit.xcatd_ca=`: the CA file in the image; it must exist and must verify xcatd. nil: the first of
+    /// `caCandidates` the image holds, else the session is unverified (said loudly).
+    public var caPath: String?
+    /// The name xcatd's certificate must carry: `nodeinit.xcatd_name=`, else the `XCAT=` host when it is a name;
+    /// nil (an address): the chain alone is checked, as xCAT's certificates name hosts, not addresses.
+    public var serverName: String?
+    /// Connections tried before giving up: xCAT's `MAX_RETRIES=15`.
+    public var attempts: Int
+    /// The pause between two attempts is random in 0...`maxPauseSeconds` s: xCAT's `sleep $RANDOM%50`.
+    public var maxPauseSeconds: Int
+    /// Each wait for xcatd (connect, handshake, the next bytes of the reply).
+    public var timeoutSeconds: Int
+
+    /// Where xCAT puts its CA: `/xcatpost/_xcat/ca.pem` in an image (packimage copies the postscripts, whose
+    /// `_xcat/ca.pem` xcatconfig writes), `/etc/xcat/cert/ca.pem` and `/etc/xcat/ca/ca-cert.pem` on a management or
+    /// service node, `/root/.xcat/ca.pem` for root's xCAT client.
+    public static let caCandidates = [
+        "/xcatpost/_xcat/ca.pem", "/etc/xcat/cert/ca.pem", "/etc/xcat/ca/ca-cert.pem", "/root/.xcat/ca.pem",
+    ]
+
+    public init(
+        server: String, serverIsAddress: Bool, port: Int, caPath: String? = nil, serverName: String? = nil,
+        attempts: Int = 15, maxPauseSeconds: Int = 49, timeoutSeconds: Int = 30
+    ) {
+        self.server = server
+        self.serverIsAddress = serverIsAddress
+        self.port = port
+        self.caPath = caPath
+        self.serverName = serverName
+        self.attempts = attempts
+        self.maxPauseSeconds = maxPauseSeconds
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// `host:port` as shown in messages (IPv6 in brackets).
+    public var endpoint: String { (server.contains(":") ? "[\(server)]" : server) + ":\(port)" }
 }
 
 /// The node's local disk for xCAT `localdisk` entries (what xCAT's rc.localdisk mounts after partitioning it from
@@ -564,6 +612,10 @@ public enum BootStep: Codable, Equatable, Sendable {
     /// Read the xCAT tables (`tables`, else the image's `/etc/nodeinit/*.csv`) and plan again with them; the statelite
     /// steps after this one come from the refined plan (none when no table or parameter asks for statelite).
     case loadTables
+    /// With `XCAT=` and no litefile from the command line or the image: ask xcatd (`statelite.xcatd`) over TLS for
+    /// the node's litefile and litetree, and plan again with them; the statelite steps after this one come from that
+    /// plan. Skipped (logged) when `loadTables` found a litefile.
+    case fetchXcatdTables
     /// Mount a tmpfs on `<newRoot>/.statelite` and create `tmpfs/` in it (hides the image's copy).
     case mountStateliteTmpfs
     /// Mount the persistent store (`statelite.statemnt`) and its per-node directory.

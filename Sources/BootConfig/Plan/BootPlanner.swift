@@ -3,12 +3,23 @@ import RuntimeLayout
 /// Everything the planner reads. Tables are passed as text with the name used in error messages.
 public struct BootInputs: Sendable {
     public struct Table: Sendable {
+        /// How `text` is written.
+        public enum Format: Sendable, Equatable {
+            /// `tabdump` CSV with the table's columns (all images; merged for the node's image by the planner).
+            case tabdump
+            /// xcatd's answer for this node, one entry per line without the `NODE: ` prefix (`XcatdAnswer.tableText`):
+            /// litefile `OPTIONS FILE`, litetree `[SRV:]DIR[ :MNTOPTS]` in priority order.
+            case xcatd
+        }
+
         /// Shown in errors as `<name>:<line>`.
         public var name: String
         public var text: String
-        public init(name: String, text: String) {
+        public var format: Format
+        public init(name: String, text: String, format: Format = .tabdump) {
             self.name = name
             self.text = text
+            self.format = format
         }
     }
 
@@ -380,7 +391,7 @@ public enum BootPlanner {
         // litetree: one mount per tree with a server; image directories are searched in place.
         var trees: [LitetreeMount] = []
         if let table = inputs.litetree {
-            let rows = LitetreeTable.merged(try LitetreeTable.parse(table.text, file: table.name), image: image)
+            let rows = LitetreeTable.merged(try LitetreeTable.parse(table), image: image)
             for row in rows {
                 let value = try substitute(row.directory, variables, warnings: &warnings) { problem in
                     LitetreeTable.Error.invalidRow(file: table.name, line: row.line, problem: problem)
@@ -423,8 +434,7 @@ public enum BootPlanner {
 
         var entries: [LitefileEntry] = []
         if let table = inputs.litefile {
-            let rows = try LitefileTable.merged(
-                try LitefileTable.parse(table.text, file: table.name), image: image, file: table.name)
+            let rows = try LitefileTable.merged(try LitefileTable.parse(table), image: image, file: table.name)
             let entryPaths = Set(rows.map(\.path))
             var topLevel: [LitefileEntry] = []
             var children: [LitefileEntry] = []
@@ -459,9 +469,14 @@ public enum BootPlanner {
                 "localdisk entries but no local disk (nodeinit.localdisk=<devspec>; xCAT: PARTITION_RH): they are kept in RAM and lost at reboot"
             )
         }
+        let xcatd = spec.xcatd.map { xcat in
+            XcatdPlan(
+                server: xcat.server, serverIsAddress: xcat.isAddress, port: xcat.port, caPath: spec.xcatdCA,
+                serverName: spec.xcatdName ?? (xcat.isAddress ? nil : xcat.server))
+        }
         return StatelitePlan(
             enabled: enabled || localDisk != nil, xcatServer: spec.xcatServer, statemnt: statemnt, treeMounts: trees,
-            entries: entries, localDisk: localDisk)
+            entries: entries, localDisk: localDisk, xcatd: xcatd)
     }
 
     // MARK: - Modules
@@ -533,6 +548,7 @@ public enum BootPlanner {
         }
         pause(.afterOverlay)
         steps.append(.loadTables)
+        if plan.statelite.xcatd != nil { steps.append(.fetchXcatdTables) }
         if plan.statelite.enabled {
             steps.append(.mountStateliteTmpfs)
             if plan.statelite.statemnt != nil { steps.append(.mountStatemnt) }

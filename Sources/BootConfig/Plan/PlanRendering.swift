@@ -53,6 +53,26 @@ extension BootPlan {
                     + "statelite from \(tables.statelite?.description ?? "the image's /etc/nodeinit/statelite.csv")",
                 "plan again with them (statelite steps follow when a table or parameter asks for statelite)",
             ]
+        case .fetchXcatdTables:
+            guard let xcatd = statelite.xcatd else { return ["ask xcatd for the litefile and litetree"] }
+            var out = [
+                "unless a litefile was read: ask xcatd at \(xcatd.endpoint) over TLS for this node's litefile and litetree "
+                    + "(xcatd names the node by reverse DNS of its address), then plan again with them"
+            ]
+            if let ca = xcatd.caPath {
+                out.append("verify xcatd against the CA \(ca) in the image (required)")
+            } else {
+                out.append(
+                    "verify xcatd against the first CA the image holds of "
+                        + XcatdPlan.caCandidates.joined(separator: ", ") + "; none: unverified, said loudly")
+            }
+            out.append(
+                xcatd.serverName.map { "its certificate must name \($0)" }
+                    ?? "the certificate's name is not checked (XCAT= gives an address; nodeinit.xcatd_name= names it)")
+            out.append(
+                "\(xcatd.attempts) attempts, a random pause of 0-\(xcatd.maxPauseSeconds) s between them (xCAT's), "
+                    + "\(xcatd.timeoutSeconds) s per wait")
+            return out
         case .mountRoot:
             if root.awaitsDHCPRootPath {
                 return [

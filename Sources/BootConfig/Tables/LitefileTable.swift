@@ -37,36 +37,71 @@ public struct LitefileTable: Sendable {
         "localdisk": .localdisk,
     ]
 
+    /// Parses and validates every row of `table` in its format.
+    public static func parse(_ table: BootInputs.Table) throws -> [Row] {
+        switch table.format {
+        case .tabdump: return try parse(table.text, file: table.name)
+        case .xcatd: return try parseXcatd(table.text, file: table.name)
+        }
+    }
+
     /// Parses and validates every row (whatever its image).
     public static func parse(_ text: String, file: String) throws -> [Row] {
         var rows: [Row] = []
         for row in try TabdumpCSV.parse(text, file: file, columns: columns) {
-            let image = row.values[0].trimmingASCIIWhitespace()
-            let path = row.values[1].trimmingASCIIWhitespace()
-            let written = row.values[2].trimmingASCIIWhitespace()
-            func fail(_ problem: String) -> Error { .invalidRow(file: file, line: row.line, problem: problem) }
-            let normalized = String(String.UnicodeScalarView(written.unicodeScalars.filter { !$0.isASCIIWhitespace }))
-            guard let option = spellings[normalized] else {
-                throw fail(
-                    "unknown option \(quotedForMessage(written)) for \(path); expected blank, "
-                        + "tmpfs, rw, tmpfs,rw, link, persistent, link,persistent, ro, link,ro, con, link,con, localdisk, bind or bind,persistent"
-                )
-            }
-            guard !path.isEmpty else { throw fail("empty file name") }
-            guard path.startsWith("/") else { throw fail("\(quotedForMessage(path)) is not an absolute path") }
-            guard !path.containsWhitespaceOrControl else { throw fail("\(quotedForMessage(path)) contains whitespace") }
-            guard path != "/" else { throw fail("/ itself cannot be a litefile entry") }
-            let components = path.splitKeepingEmpty(on: "/").dropFirst()
-            let inner = path.endsWith("/") ? components.dropLast() : components
-            guard !inner.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-                throw fail("\(quotedForMessage(path)) has empty, . or .. components")
-            }
-            if path.endsWith("/") && (option == .concatenate || option == .linkConcatenate) {
-                throw fail("\(written) applies only to files, and \(path) is a directory")
-            }
-            rows.append(Row(line: row.line, image: image, path: path, option: option, optionSpelling: written))
+            rows.append(
+                try validated(
+                    image: row.values[0].trimmingASCIIWhitespace(), path: row.values[1].trimmingASCIIWhitespace(),
+                    written: row.values[2].trimmingASCIIWhitespace(), line: row.line, file: file))
         }
         return rows
+    }
+
+    /// xcatd's litefile answer (`XcatdAnswer.tableText`): `OPTIONS FILE` per line (`sprintf "%-13s %s"`), already
+    /// merged for the node's image by xcatd (blank options sent as `tmpfs,rw`). Each entry is validated as a table
+    /// row; its image is the empty scope, so the planner's merge keeps it and sorts the entries again. Unlike
+    /// `rc.statelite`, which splits on `:`, a path containing `:` is kept whole.
+    public static func parseXcatd(_ text: String, file: String) throws -> [Row] {
+        var rows: [Row] = []
+        for (offset, line) in text.splitKeepingEmpty(on: "\n").enumerated() where !line.isEmpty {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard fields.count >= 2 else {
+                throw Error.invalidRow(
+                    file: file, line: offset + 1,
+                    problem: "expected `OPTIONS FILE`, got \(quotedForMessage(line))")
+            }
+            // More than two fields: the path holds blanks, which validation refuses by name.
+            rows.append(
+                try validated(
+                    image: "", path: fields.dropFirst().joined(separator: " "), written: fields[0], line: offset + 1,
+                    file: file))
+        }
+        return rows
+    }
+
+    /// One row checked as liteimg checks it: a known option, an absolute path without blanks or `.`/`..`.
+    static func validated(image: String, path: String, written: String, line: Int, file: String) throws -> Row {
+        func fail(_ problem: String) -> Error { .invalidRow(file: file, line: line, problem: problem) }
+        let normalized = String(String.UnicodeScalarView(written.unicodeScalars.filter { !$0.isASCIIWhitespace }))
+        guard let option = spellings[normalized] else {
+            throw fail(
+                "unknown option \(quotedForMessage(written)) for \(path); expected blank, "
+                    + "tmpfs, rw, tmpfs,rw, link, persistent, link,persistent, ro, link,ro, con, link,con, localdisk, bind or bind,persistent"
+            )
+        }
+        guard !path.isEmpty else { throw fail("empty file name") }
+        guard path.startsWith("/") else { throw fail("\(quotedForMessage(path)) is not an absolute path") }
+        guard !path.containsWhitespaceOrControl else { throw fail("\(quotedForMessage(path)) contains whitespace") }
+        guard path != "/" else { throw fail("/ itself cannot be a litefile entry") }
+        let components = path.splitKeepingEmpty(on: "/").dropFirst()
+        let inner = path.endsWith("/") ? components.dropLast() : components
+        guard !inner.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            throw fail("\(quotedForMessage(path)) has empty, . or .. components")
+        }
+        if path.endsWith("/") && (option == .concatenate || option == .linkConcatenate) {
+            throw fail("\(written) applies only to files, and \(path) is a directory")
+        }
+        return Row(line: line, image: image, path: path, option: option, optionSpelling: written)
     }
 
     /// The rows that apply to `image` (image column empty, `ALL`, or the image name), merged per path in the order

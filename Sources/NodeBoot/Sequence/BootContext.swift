@@ -22,6 +22,8 @@ public struct BootContext {
     public var agentPID: Int32?
     /// The statelite log (`/.statelite/statelite.log`), opened by `loadTables`.
     public var stateliteLog: StateliteLog?
+    /// The tables `loadTables` found (command line or image), which `fetchXcatdTables` does not ask xcatd for.
+    public var tablesRead: StateliteTables.Loaded?
     /// The statelite work on the new root, opened by `mountStateliteTmpfs`.
     public var statelite: (any StateliteOperations)?
 

@@ -15,6 +15,8 @@ public enum BootPhase: String, Sendable, Hashable, CaseIterable {
     case persistentOverlay = "persistent-overlay"
     /// Reading the xCAT tables and planning again with them.
     case tables
+    /// Asking xcatd for the litefile and litetree over TLS (`XCAT=`), and planning again with them.
+    case xcatdTables = "xcatd-tables"
     case statelite
     case agent
     /// Preparing /run/initramfs and the shutdown record.

@@ -114,6 +114,7 @@ public final class BootSequence {
         case .mountOverlayTmpfs: OverlayTmpfsStep()
         case .mountOverlay: OverlayMountStep()
         case .loadTables: LoadTablesStep()
+        case .fetchXcatdTables: XcatdTablesStep()
         case .mountStateliteTmpfs: MountStateliteTmpfsStep()
         case .mountStatemnt: MountStatemntStep()
         case .mountLocalDisk: MountLocalDiskStep()
@@ -213,6 +214,7 @@ extension BootStep {
         case .mountOverlayTmpfs: .overlayTmpfs
         case .mountOverlay: .overlay
         case .loadTables: .tables
+        case .fetchXcatdTables: .xcatdTables
         case .mountStateliteTmpfs, .mountStatemnt, .mountLocalDisk, .mountLitetree, .applyLitefile, .linkMtab:
             .statelite
         case .startAgent: .agent

@@ -10,6 +10,8 @@ public enum StateliteError: Swift.Error, CustomStringConvertible, Equatable {
     case persistentStoreUnavailable(statemnt: String, attempts: [String])
     /// A mount or path the whole setup depends on (`/.statelite`) failed.
     case setup(action: String, reason: String)
+    /// xcatd gave no litefile/litetree: what went wrong and the attempts made before.
+    case xcatd(endpoint: String, problem: String, attempts: [String])
 
     public var description: String {
         switch self {
@@ -22,6 +24,9 @@ public enum StateliteError: Swift.Error, CustomStringConvertible, Equatable {
                 "persistent store \(statemnt) did not mount; persistent litefile entries would silently lose their data, so the boot stops (tries: \(attempts.joined(separator: "; ")))"
         case .setup(let action, let reason):
             return "statelite \(action): \(reason)"
+        case .xcatd(let endpoint, let problem, let attempts):
+            return "no statelite tables from xcatd at \(endpoint): \(problem)"
+                + (attempts.isEmpty ? "" : " (\(attempts.joined(separator: "; ")))")
         }
     }
 }

@@ -16,6 +16,7 @@ struct LoadTablesStep: BootStepExecutor {
         do {
             let tables = try services.storage.loadTables(
                 plan.tables, imageRoot: plan.root.mountPoint, resolveHost: resolve, log: log)
+            context.tablesRead = tables
             refined = try Self.plan(
                 with: tables, commandLine: context.commandLine, plan: plan, hostName: context.lease?.hostName, log: log)
         } catch {
@@ -34,12 +35,9 @@ struct LoadTablesStep: BootStepExecutor {
         with tables: StateliteTables.Loaded, commandLine: KernelCommandLine, plan: BootPlan, hostName: String?,
         log: StateliteLog
     ) throws(StateliteError) -> BootPlan {
-        if tables.litefile == nil, let xcat = plan.statelite.xcatServer {
-            // xCAT's node asks xcatd (over TLS) for its litefile; nodeinit reads the table from the image or a URL, so
-            // an XCAT= boot without one would silently get no statelite entries.
-            log.warning(
-                "XCAT=\(xcat) but no litefile table: nodeinit does not fetch tables from xcatd; put `tabdump litefile` "
-                    + "output in the image's /etc/nodeinit/litefile.csv or give nodeinit.litefile=nfs://server/path")
+        if tables.litefile == nil, let xcatd = plan.statelite.xcatd {
+            // The next step (fetchXcatdTables) asks xcatd, as xCAT's own node does.
+            log.info("no litefile table on the command line or in the image: asking xcatd at \(xcatd.endpoint)")
         }
         if tables.isEmpty { return plan }
         do {

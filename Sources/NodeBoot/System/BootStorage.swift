@@ -21,6 +21,11 @@ public protocol BootStorage: AnyObject {
         _ locations: TableLocations, imageRoot: String, resolveHost: @escaping (String) -> String?, log: StateliteLog
     ) throws(StateliteError) -> StateliteTables.Loaded
     func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations
+    /// Asks xcatd (at `address`) for the tables asked for; CA files are looked up in `imageRoot`.
+    func fetchXcatdTables(
+        _ plan: XcatdPlan, address: IPAddress, imageRoot: String, litefile: Bool, litetree: Bool, seed: UInt64,
+        log: StateliteLog
+    ) throws(StateliteError) -> XcatdTables.Fetched
     func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError) -> PersistentOverlay.Prepared
 }
 
@@ -36,6 +41,15 @@ public final class LiveStorage: BootStorage {
 
     public func openStatelite(_ environment: StateliteSetup.Environment, log: StateliteLog) -> any StateliteOperations {
         StateliteSetup(environment: environment, log: log)
+    }
+
+    public func fetchXcatdTables(
+        _ plan: XcatdPlan, address: IPAddress, imageRoot: String, litefile: Bool, litetree: Bool, seed: UInt64,
+        log: StateliteLog
+    ) throws(StateliteError) -> XcatdTables.Fetched {
+        let image = try ConfinedTree.opening(imageRoot, as: "the image")
+        return try XcatdTables(plan: plan, address: address, imageRoot: image, seed: seed)
+            .fetch(litefile: litefile, litetree: litetree, log: log)
     }
 
     public func prepareOverlayDevice(_ overlay: PersistentOverlay) throws(PersistentOverlayError)
