@@ -8,7 +8,7 @@ multi-user.target with no failed unit. Scenarios:
 - node save: files created, modified and deleted on a node, pulled from its agent, applied to a copy of the image,
   and a second node booted from the copy sees them (the deleted file gone);
 - statelite: /etc/ssh/ `persistent` on the STATEMNT share, the node's ssh host keys and a file written there kept
-  across two boots.
+  across two boots (`full`: `make vm-test-full` only; CI's budget keeps the two above).
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ LITEFILE = """#image,file,options,comments,disable
 """
 
 
+@pytest.mark.full
 def test_debian_statelite_keeps_ssh_host_keys_on_the_statemnt(boot, nfs_server, debian_image, image_paths):
     base = os.path.join(image_paths["rw"], "debian-statelite")
     shutil.rmtree(base, ignore_errors=True)
