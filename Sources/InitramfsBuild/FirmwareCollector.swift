@@ -169,10 +169,10 @@ struct FirmwareCollector {
 
     enum FirmwareError: Swift.Error, CustomStringConvertible {
         case tooLarge(limit: Int)
-        var description: String { "decompresses to more than \(limit) bytes" }
-        var limit: Int {
+
+        var description: String {
             switch self {
-            case .tooLarge(let limit): limit
+            case .tooLarge(let limit): "decompresses to more than \(limit) bytes"
             }
         }
     }

@@ -50,7 +50,8 @@ public enum ModuleInfo {
         let reader = Reader(bytes: bytes, is64: bytes[4] == 2, littleEndian: bytes[5] != 2)
         let header: (offset: Int, size: Int, count: Int, names: Int) =
             reader.is64
-            ? (offset: 0x28, size: 0x3a, count: 0x3c, names: 0x3e) : (offset: 0x20, size: 0x2e, count: 0x30, names: 0x32)
+            ? (offset: 0x28, size: 0x3a, count: 0x3c, names: 0x3e)
+            : (offset: 0x20, size: 0x2e, count: 0x30, names: 0x32)
         guard bytes.count >= (reader.is64 ? 64 : 52) else { throw .truncated(what: "the ELF header") }
         let tableOffset = try reader.word(at: header.offset)
         let entrySize = try reader.read(at: header.size, width: 2)
@@ -109,11 +110,15 @@ public enum ModuleInfo {
             guard !overflow, !overflow2 else { throw .truncated(what: "section header \(index)") }
             let name = try read(at: start, width: 4)
             if is64 {
-                return (name, try read(at: start + 24, width: 8), try read(at: start + 32, width: 8),
-                        try read(at: start + 40, width: 4))
+                return (
+                    name, try read(at: start + 24, width: 8), try read(at: start + 32, width: 8),
+                    try read(at: start + 40, width: 4)
+                )
             }
-            return (name, try read(at: start + 16, width: 4), try read(at: start + 20, width: 4),
-                    try read(at: start + 24, width: 4))
+            return (
+                name, try read(at: start + 16, width: 4), try read(at: start + 20, width: 4),
+                try read(at: start + 24, width: 4)
+            )
         }
 
         func slice(offset: UInt64, size: UInt64, what: String) throws(Error) -> ArraySlice<UInt8> {

@@ -139,13 +139,14 @@ func address(_ text: String) -> IPAddress {
     }
 
     /// dracut.cmdline(7)'s rd.route examples, each accepted; the gateway-less one is an on-link route.
-    @Test(arguments: [
-        ("rd.route=192.168.200.0/24:192.168.100.222:ens10", "192.168.200.0/24", "192.168.100.222", "ens10"),
-        ("rd.route=192.168.200.0/24:192.168.100.222", "192.168.200.0/24", "192.168.100.222", nil),
-        ("rd.route=192.168.200.0/24::ens10", "192.168.200.0/24", nil, "ens10"),
-        ("rd.route=[2001:DB8:3::/8]:[2001:DB8:2::1]:ens10", "2001:db8:3::/8", "2001:db8:2::1", "ens10"),
-        ("rd.route=10.20.0.0/255.255.0.0:", "10.20.0.0/16", nil, nil),
-    ] as [(String, String, String?, String?)])
+    @Test(
+        arguments: [
+            ("rd.route=192.168.200.0/24:192.168.100.222:ens10", "192.168.200.0/24", "192.168.100.222", "ens10"),
+            ("rd.route=192.168.200.0/24:192.168.100.222", "192.168.200.0/24", "192.168.100.222", nil),
+            ("rd.route=192.168.200.0/24::ens10", "192.168.200.0/24", nil, "ens10"),
+            ("rd.route=[2001:DB8:3::/8]:[2001:DB8:2::1]:ens10", "2001:db8:3::/8", "2001:db8:2::1", "ens10"),
+            ("rd.route=10.20.0.0/255.255.0.0:", "10.20.0.0/16", nil, nil),
+        ] as [(String, String, String?, String?)])
     func dracutRouteExamples(_ parameter: String, destination: String, gateway: String?, interface: String?) throws {
         let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b " + parameter)))
         #expect(plan.network.routes.count == 1)

@@ -192,7 +192,10 @@ struct RootCase: CustomStringConvertible, Sendable {
     @Test(
         arguments: [
             // What ISC dhcpd's `option root-path` and dnsmasq's `dhcp-option=17,...` carry for kernel nfsroot.
-            ("10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute", nil, ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            (
+                "10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute", nil,
+                ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]
+            ),
             ("10.0.0.1:/srv/nodes/%s,vers=3,nocto", "10.0.0.1", "/srv/nodes/cn7", "cn7", ["vers=3,ro,nolock,nocto"]),
             ("/srv/nodes/%s", nil, "/srv/nodes/cn7", "cn7", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
             ("nfs:10.0.0.1:/srv/img:vers=3", "10.0.0.1", "/srv/img", nil, ["vers=3,ro,nolock"]),
@@ -204,7 +207,8 @@ struct RootCase: CustomStringConvertible, Sendable {
     func withTheLease(rootPath: String, server: String?, path: String, hostName: String?, options: [String]) throws {
         let plan = try BootPlanner.plan(
             BootInputs(
-                commandLine: KernelCommandLine("root=/dev/nfs rd.overlay=0"), hostName: hostName, dhcpRootPath: rootPath))
+                commandLine: KernelCommandLine("root=/dev/nfs rd.overlay=0"), hostName: hostName, dhcpRootPath: rootPath
+            ))
         #expect(!plan.root.awaitsDHCPRootPath)
         #expect(plan.root.syntax == "root=/dev/nfs")
         #expect(plan.root.server == server)
@@ -235,7 +239,8 @@ struct RootCase: CustomStringConvertible, Sendable {
     @Test func aRootPathOfAnotherTypeIsRefused() {
         let error = #expect(throws: ParameterError.self) {
             try BootPlanner.plan(
-                BootInputs(commandLine: KernelCommandLine("root=/dev/nfs"), dhcpRootPath: "iscsi:@10.0.0.1::3260::iqn.x"))
+                BootInputs(
+                    commandLine: KernelCommandLine("root=/dev/nfs"), dhcpRootPath: "iscsi:@10.0.0.1::3260::iqn.x"))
         }
         #expect(error.map { "\($0)" }?.contains("not an NFS root (iscsi:)") == true)
     }

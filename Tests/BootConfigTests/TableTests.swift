@@ -150,22 +150,28 @@ import Testing
         // The statelite guide's hierarchy table (advanced_features.rst): P:link,persistent with C:link, C:link,ro or
         // C:link,con is "NOT permitted"; liteimg says the child "should have persistent option like" the parent.
         Bad(
-            rows: "\"ALL\",\"/root/testlinkpers/\",\"link,persistent\",,\n\"ALL\",\"/root/testlinkpers/testlinkchild\",\"link\",,\n",
+            rows:
+                "\"ALL\",\"/root/testlinkpers/\",\"link,persistent\",,\n\"ALL\",\"/root/testlinkpers/testlinkchild\",\"link\",,\n",
             message:
                 "lf:2: /root/testlinkpers/testlinkchild under /root/testlinkpers/: children of a link,persistent directory must be persistent too, not link"
         ),
         Bad(
             rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/c,\"link,con\",,\n",
-            message: "lf:2: /root/lp/c under /root/lp/: children of a link,persistent directory must be persistent too, not link,con"),
+            message:
+                "lf:2: /root/lp/c under /root/lp/: children of a link,persistent directory must be persistent too, not link,con"
+        ),
         Bad(
             rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/c,\"link,ro\",,\n",
             message: "lf:2: /root/lp/c under /root/lp/: link,ro is not allowed under a link-type directory"),
         Bad(
             rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/a/b/c,,,\n",
-            message: "lf:2: /root/lp/a/b/c under /root/lp/: children of a link,persistent directory must be persistent too, not blank"),
+            message:
+                "lf:2: /root/lp/a/b/c under /root/lp/: children of a link,persistent directory must be persistent too, not blank"
+        ),
         Bad(
             rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/c,persistent,,\n",
-            message: "lf:2: /root/lp/c under /root/lp/: children of a link-type directory must be link-type, not persistent"),
+            message:
+                "lf:2: /root/lp/c under /root/lp/: children of a link-type directory must be link-type, not persistent"),
     ])
     func liteimgRules(_ bad: Bad) {
         do {

@@ -95,7 +95,8 @@ struct FirmwareBuildTests {
         #expect(output.contains("the kernel loads xz firmware as is"), "\(output)")
         #expect(output.contains("initramfs: firmware missing for: r8169 (14 of 20), tg3 (3 of 4)"), "\(output)")
         #expect(output.contains("initramfs: firmware: r8169: rtl_nic/rtl8125b-2.fw: MISSING"), "\(output)")
-        #expect(output.contains("r8169: rtl_nic/rtl8411-1.fw: REFUSED: the symlink rtl_nic/rtl8411-1.fw -> "), "\(output)")
+        #expect(
+            output.contains("r8169: rtl_nic/rtl8411-1.fw: REFUSED: the symlink rtl_nic/rtl8411-1.fw -> "), "\(output)")
 
         func data(_ name: String) -> [UInt8]? { entries["lib/firmware/" + name]?.data }
         func isFile(_ name: String) -> Bool { (entries["lib/firmware/" + name]?.mode ?? 0) & 0o170000 == 0o100000 }
@@ -103,7 +104,8 @@ struct FirmwareBuildTests {
             guard let entry = entries["lib/firmware/" + name], entry.mode & 0o170000 == 0o120000 else { return nil }
             return String(decoding: entry.data, as: UTF8.self)
         }
-        #expect(isFile("rtl_nic/rtl8168h-2.fw") && data("rtl_nic/rtl8168h-2.fw") == tree.contents["rtl_nic/rtl8168h-2.fw"])
+        #expect(
+            isFile("rtl_nic/rtl8168h-2.fw") && data("rtl_nic/rtl8168h-2.fw") == tree.contents["rtl_nic/rtl8168h-2.fw"])
         #expect(data("rtl_nic/rtl8168g-2-real.fw") == tree.contents["rtl_nic/rtl8168g-2-real.fw"])
         #expect(link("rtl_nic/rtl8168g-2.fw") == "/lib/firmware/rtl_nic/rtl8168g-2-real.fw")
         #expect(link("rtl_nic/rtl8411-2.fw") == "/lib/firmware/rtl_nic/rtl8168h-2.fw")
@@ -112,13 +114,16 @@ struct FirmwareBuildTests {
         let xz = try Data(contentsOf: URL(fileURLWithPath: tree.firmware + "/rtl_nic/rtl8168e-3.fw.xz"))
         #expect(data("rtl_nic/rtl8168e-3.fw.xz") == [UInt8](xz))
         #expect(entries["lib/firmware/rtl_nic/rtl8168e-3.fw"] == nil)
-        #expect(isFile("rtl_nic/rtl8168e-2.fw") && data("rtl_nic/rtl8168e-2.fw") == tree.contents["rtl_nic/rtl8168e-2.fw"])
+        #expect(
+            isFile("rtl_nic/rtl8168e-2.fw") && data("rtl_nic/rtl8168e-2.fw") == tree.contents["rtl_nic/rtl8168e-2.fw"])
         // updates/ wins, packed under lib/firmware itself.
         #expect(data("rtl_nic/rtl8168d-1.fw") == tree.contents["updates/rtl_nic/rtl8168d-1.fw"])
         #expect(data("tigon/tg3.bin") == tree.contents["tigon/tg3.bin"])
         // Parents first, as the kernel's unpacker needs; nothing else from the firmware directory.
         #expect(entries["lib/firmware"]?.mode == 0o040755 && entries["lib/firmware/rtl_nic"]?.mode == 0o040755)
-        let packed = entries.keys.filter { $0.hasPrefix("lib/firmware/") && !$0.hasSuffix("rtl_nic") && !$0.hasSuffix("tigon") }
+        let packed = entries.keys.filter {
+            $0.hasPrefix("lib/firmware/") && !$0.hasSuffix("rtl_nic") && !$0.hasSuffix("tigon")
+        }
         // Six files and two symlinks.
         #expect(packed.count == 8, "\(packed.sorted())")
         #expect(entries["lib/modules/\(kernel.version)/kernel/drivers/net/ethernet/realtek/r8169.ko"] != nil)
@@ -144,9 +149,13 @@ struct FirmwareBuildTests {
         #expect(excluded.entries["\(modules)/ethernet/broadcom/tg3.ko"] != nil)
         // libphy is tg3's dependency: shipped all the same, and said so; e1000 was not asked for.
         #expect(excluded.entries["\(modules)/phy/libphy.ko"] != nil)
-        #expect(excluded.output.contains("initramfs: excluded libphy shipped all the same: tg3 needs it"), "\(excluded.output)")
+        #expect(
+            excluded.output.contains("initramfs: excluded libphy shipped all the same: tg3 needs it"),
+            "\(excluded.output)")
         #expect(excluded.output.contains("initramfs: excluded but not in the list anyway: e1000"), "\(excluded.output)")
-        #expect(excluded.output.contains("initramfs: firmware: 4 files declared by 1 modules, 1 found"), "\(excluded.output)")
+        #expect(
+            excluded.output.contains("initramfs: firmware: 4 files declared by 1 modules, 1 found"),
+            "\(excluded.output)")
         #expect(excluded.entries["lib/firmware/tigon/tg3.bin"] != nil)
         #expect(!excluded.entries.keys.contains { $0.hasPrefix("lib/firmware/rtl_nic") })
     }

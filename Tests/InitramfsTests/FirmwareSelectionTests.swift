@@ -86,8 +86,10 @@ func makeModuleELF(
         "vermagic=6.1.0-57-amd64 SMP preempt mod_unload modversions ",
     ]
 
-    @Test(arguments: [(true, true, false), (true, false, false), (false, true, false), (false, false, false),
-                      (true, true, true), (false, false, true)])
+    @Test(arguments: [
+        (true, true, false), (true, false, false), (false, true, false), (false, false, false),
+        (true, true, true), (false, false, true),
+    ])
     func firmwareEntriesInEveryClassAndByteOrder(is64: Bool, littleEndian: Bool, extended: Bool) throws {
         let elf = makeModuleELF(
             modinfo: Self.r8169Info, is64: is64, littleEndian: littleEndian, extendedNumbering: extended)
@@ -179,12 +181,13 @@ func makeModuleELF(
         #expect(Support(kernelConfig: config) == expected)
     }
 
-    @Test(arguments: [
-        ("rtl_nic/rtl8168h-2.fw", nil), ("bnx2x/bnx2x-e2-7.13.21.0.fw", nil), ("intel/ice/ddp/ice.pkg", nil),
-        ("", "empty name"), ("/lib/firmware/x.fw", "absolute name"), ("../etc/shadow", "empty, . or .. component"),
-        ("a//b", "empty, . or .. component"), ("a/./b", "empty, . or .. component"),
-        ("mrvl/*.bin", "a pattern, not a file name (not expanded)"), ("a\nb", "control characters in the name"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("rtl_nic/rtl8168h-2.fw", nil), ("bnx2x/bnx2x-e2-7.13.21.0.fw", nil), ("intel/ice/ddp/ice.pkg", nil),
+            ("", "empty name"), ("/lib/firmware/x.fw", "absolute name"), ("../etc/shadow", "empty, . or .. component"),
+            ("a//b", "empty, . or .. component"), ("a/./b", "empty, . or .. component"),
+            ("mrvl/*.bin", "a pattern, not a file name (not expanded)"), ("a\nb", "control characters in the name"),
+        ] as [(String, String?)])
     func declaredNamesAreChecked(_ name: String, _ problem: String?) {
         #expect(FirmwareSelection.problem(withName: name) == problem)
     }
@@ -237,13 +240,14 @@ func makeModuleELF(
                 == .init(file: "lib/firmware/a.fw", decompress: .xz, link: nil))
     }
 
-    @Test(arguments: [
-        ("rtl_nic/rtl8168g-2.fw", "rtl8168g-2-real.fw", "rtl_nic/rtl8168g-2-real.fw"),
-        ("intel/ice/ddp/ice.pkg", "ice-1.3.30.0.pkg", "intel/ice/ddp/ice-1.3.30.0.pkg"),
-        ("a/b/c.fw", "../d/./e.fw", "a/d/e.fw"),
-        ("a/b.fw", "/lib/firmware/c/d.fw", "c/d.fw"),
-        ("a/b.fw", "/usr/lib/firmware/c.fw", "c.fw"),
-    ] as [(String, String, String)])
+    @Test(
+        arguments: [
+            ("rtl_nic/rtl8168g-2.fw", "rtl8168g-2-real.fw", "rtl_nic/rtl8168g-2-real.fw"),
+            ("intel/ice/ddp/ice.pkg", "ice-1.3.30.0.pkg", "intel/ice/ddp/ice-1.3.30.0.pkg"),
+            ("a/b/c.fw", "../d/./e.fw", "a/d/e.fw"),
+            ("a/b.fw", "/lib/firmware/c/d.fw", "c/d.fw"),
+            ("a/b.fw", "/usr/lib/firmware/c.fw", "c.fw"),
+        ] as [(String, String, String)])
     func symlinkTargetsStayInTheDirectory(_ link: String, _ target: String, _ expected: String) {
         #expect(FirmwareCollector.nextPath(link: link, target: target) == expected)
     }
@@ -303,6 +307,7 @@ func makeModuleELF(
             verbose.contains(
                 "initramfs: firmware: tg3: tigon/tg3.bin: packed as lib/firmware/tigon/tg3.bin, 2668 bytes (from /x)"))
         report.disabled = true
-        #expect(report.lines(verbose: true) == ["initramfs: firmware: none packed (--without-firmware); 3 files declared"])
+        #expect(
+            report.lines(verbose: true) == ["initramfs: firmware: none packed (--without-firmware); 3 files declared"])
     }
 }

@@ -281,7 +281,9 @@ struct FakeBoot {
         let context = try boot.walk("ip=dhcp root=/dev/nfs rd.overlay=0")
         #expect(context.plan.root.server == "10.0.2.9")
         #expect(context.plan.root.dhcpRootPath == "10.0.2.9:/srv/nodes/%s,vers=3,nocto")
-        #expect(boot.events.only("mount nfs").first?.hasPrefix("mount nfs 10.0.2.9:/srv/nodes/10.0.2.15 on /sysroot") == true)
+        #expect(
+            boot.events.only("mount nfs").first?.hasPrefix("mount nfs 10.0.2.9:/srv/nodes/10.0.2.15 on /sysroot")
+                == true)
     }
 
     /// ... and the kernel's /tftpboot/%s from the next-server only when the lease has no root-path.

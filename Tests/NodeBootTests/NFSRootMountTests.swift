@@ -91,7 +91,10 @@ private func plan(_ commandLine: String) throws -> BootPlan {
 
     /// rd.overlay=tmpfs:nr_blocks=N reaches the tmpfs mount (dracut-ng's overlayfs module passes it), with nr_inodes.
     @Test func nrBlocksReachesTheTmpfsMount() throws {
-        guard case .tmpfs(let overlay) = try plan("root=nfs:10.0.2.2:/img rd.overlay=tmpfs:nr_blocks=131072,nr_inodes=64k")
+        guard
+            case .tmpfs(let overlay) = try plan(
+                "root=nfs:10.0.2.2:/img rd.overlay=tmpfs:nr_blocks=131072,nr_inodes=64k"
+            )
             .overlay
         else {
             Issue.record("expected a tmpfs overlay")

@@ -62,7 +62,9 @@ struct NFSMountOptions: Equatable, Sendable {
                 guard !value.hasPrefix("["), IPAddress(value) != nil else {
                     throw ParameterError(
                         parameter: parameter, value: whole,
-                        problem: "clientaddr= needs an IPv4 or IPv6 address without brackets, not \(quotedForMessage(value))")
+                        problem:
+                            "clientaddr= needs an IPv4 or IPv6 address without brackets, not \(quotedForMessage(value))"
+                    )
                 }
                 rest.append(option)
             default:
