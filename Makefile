@@ -22,10 +22,13 @@ unit-test: deps
 static: deps
 	@scripts/build-static.sh
 
-# The initramfs: make initramfs [KVER=...] [MODULES_DIR=...] [OUT=...] [INIT=...] [LEVEL=...]
-# (default kernel: the Debian one linux-image-amd64 depends on, cached in build/kernel).
+# The initramfs: make initramfs [KVER=...] [MODULES_DIR=...] [OUT=...] [INIT=...] [LEVEL=...] [FIRMWARE_DIR=...]
+# [WITHOUT_FIRMWARE=1] [EXCLUDE_MODULES="..."] (default kernel: the Debian one linux-image-amd64 depends on, cached
+# in build/kernel; Debian's NIC firmware: FIRMWARE_DIR from scripts/fetch-firmware.sh).
 initramfs: static
-	@KVER="$(KVER)" MODULES_DIR="$(MODULES_DIR)" OUT="$(OUT)" INIT="$(INIT)" LEVEL="$(LEVEL)" initramfs/build.sh
+	@KVER="$(KVER)" MODULES_DIR="$(MODULES_DIR)" OUT="$(OUT)" INIT="$(INIT)" LEVEL="$(LEVEL)" \
+		FIRMWARE_DIR="$(FIRMWARE_DIR)" WITHOUT_FIRMWARE="$(WITHOUT_FIRMWARE)" EXCLUDE_MODULES="$(EXCLUDE_MODULES)" \
+		initramfs/build.sh
 
 # The busybox images the system tests and the demo export over NFS (build/images).
 images: deps

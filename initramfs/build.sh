@@ -6,6 +6,11 @@
 #   INIT         the /init to pack (default build/nodeinit, from `make static`)
 #   COMPRESS     zstd (default), gzip or none
 #   LEVEL        compression level (zstd default 19: 11 MB; LEVEL=3 gives 15 MB in a few seconds)
+#   FIRMWARE_DIR the firmware the modules declare, laid out as /lib/firmware (default: the image root's
+#                lib/firmware, none for the fetched kernel; scripts/fetch-firmware.sh unpacks Debian's into
+#                build/firmware/root/lib/firmware; see docs/initramfs.md#firmware)
+#   WITHOUT_FIRMWARE=1  pack no firmware
+#   EXCLUDE_MODULES     module names to leave out (blank-separated)
 # With neither KVER nor MODULES_DIR, the Debian kernel `linux-image-amd64` depends on is
 # downloaded and unpacked into build/kernel (scripts/fetch-kernel.sh) and its modules are used.
 # The module list is compiled into nodeinit (`build/nodeinit initramfs --print-modules-list`).
@@ -31,6 +36,9 @@ args=(--modules-dir "$modules_dir" --init "$init" --out "${OUT:-build/initramfs.
       --compress "${COMPRESS:-zstd}")
 [ -n "$kver" ] && args+=(--kver "$kver")
 [ -n "${LEVEL:-}" ] && args+=(--level "$LEVEL")
+[ -n "${FIRMWARE_DIR:-}" ] && args+=(--firmware-dir "$FIRMWARE_DIR")
+[ -n "${WITHOUT_FIRMWARE:-}" ] && args+=(--without-firmware)
+for module in ${EXCLUDE_MODULES:-}; do args+=(--exclude-module "$module"); done
 
 # Skip the (slow, zstd -19) rebuild when nothing it depends on changed since the last build. The builder and
 # its module list are part of build/nodeinit, so a newer nodeinit means a rebuild.

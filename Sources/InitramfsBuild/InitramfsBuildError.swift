@@ -24,6 +24,8 @@ extension InitramfsBuilder {
         case output(path: String, String)
         case archive(String)
         case compression(String)
+        case kernelConfigUnreadable(FileContents.Error)
+        case firmwareUnreadable(path: String, String)
 
         public var description: String {
             switch self {
@@ -52,6 +54,8 @@ extension InitramfsBuilder {
             case .output(let path, let message): "writing \(path): \(message)"
             case .archive(let message): "archive: \(message)"
             case .compression(let message): "compression: \(message)"
+            case .kernelConfigUnreadable(let error): "kernel configuration unreadable: \(error)"
+            case .firmwareUnreadable(let path, let message): "firmware \(path): \(message)"
             }
         }
     }

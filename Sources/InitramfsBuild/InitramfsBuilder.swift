@@ -31,6 +31,17 @@ public struct InitramfsOptions: Sendable {
     public var extraModules: [String] = []
     /// (source file, archive path) pairs.
     public var extraFiles: [(source: String, destination: String)] = []
+    /// Module names left out (`--exclude-module`): dropped from the list and from `extraModules`; one that another
+    /// shipped module depends on is still shipped, and the summary says which needs it.
+    public var excludedModules: [String] = []
+    /// Where the modules' firmware is looked up, in order, each laid out as `/lib/firmware`. nil: the image
+    /// root's `lib/firmware` (the root that holds `lib/modules/<version>`, `/` for `/lib/modules/<version>`).
+    public var firmwareDirectories: [String]? = nil
+    /// Pack no firmware (the report still says what the modules declare).
+    public var withoutFirmware = false
+    /// The kernel's build configuration, which says whether it loads `.xz`/`.zst` firmware. nil: the image
+    /// root's `boot/config-<version>`, when it exists.
+    public var kernelConfigPath: String? = nil
     public var outputPath = "build/initramfs.img"
     public var compression = InitramfsCompression.zstd
     public var level: Int32?
@@ -49,6 +60,12 @@ public struct InitramfsSummary: Sendable {
     public var uncompressedBytes: UInt64
     public var compressedBytes: UInt64
     public var compression: InitramfsCompression
+    /// The modules' firmware: declared, packed, missing.
+    public var firmware = FirmwareReport()
+    /// Excluded names shipped all the same, with a module that needs them.
+    public var excludedButNeeded: [(module: String, neededBy: String)] = []
+    /// Excluded names that were not asked for anyway.
+    public var excludedUnused: [String] = []
 }
 
 /// Builds the nodeinit initramfs as `initramfs/mkinitramfs.py` does, archive entry for entry (see
@@ -80,6 +97,15 @@ public enum InitramfsBuilder {
         defer { try? busybox?.fd.close() }
 
         let closure = try moduleClosure(options, modulesDirectory: modulesDirectory)
+        let dependencies = try readDependencies(modulesDirectory)
+        let exclusion = Self.exclusionReport(options, closure: closure, dependencies: dependencies)
+
+        let imageRoot = Self.imageRoot(modulesDirectory: modulesDirectory, kernelVersion: kernelVersion)
+        let support = try Self.loaderSupport(options, imageRoot: imageRoot, kernelVersion: kernelVersion)
+        let firmware = FirmwareCollector(
+            modules: closure.modules, dependencies: dependencies, modulesDirectory: modulesDirectory,
+            directories: options.firmwareDirectories ?? imageRoot.map { [$0 + "/lib/firmware"] } ?? [],
+            kernelVersion: kernelVersion, support: support)
 
         let outputDirectory = parentDirectory(of: options.outputPath)
         do {
@@ -95,7 +121,7 @@ public enum InitramfsBuilder {
             throw .staging(path: outputDirectory, "\(error)")
         }
         defer { stage.remove() }
-        try stage.copy(closure, dependencies: try readDependencies(modulesDirectory))
+        try stage.copy(closure, dependencies: dependencies)
         try stage.regenerateIndex()
 
         let applets: [String]
@@ -156,6 +182,7 @@ public enum InitramfsBuilder {
                     permissions: file.status.permissions, into: &archive)
             }
             try addTree(stage.kernelDirectory, as: "lib/modules/\(kernelVersion)", into: &archive)
+            if !options.withoutFirmware { try addFirmware(firmware, into: &archive) }
             try archive.finish()
             try archive.sink.finish()
         } catch let error as Error {
@@ -169,10 +196,96 @@ public enum InitramfsBuilder {
             throw .output(path: options.outputPath, "\(error)")
         }
         committed = true
+        var report = firmware.report
+        report.disabled = options.withoutFirmware
         return InitramfsSummary(
             outputPath: options.outputPath, kernelVersion: kernelVersion, modules: closure.modules.count,
             builtin: closure.builtin, unknown: closure.unknown, uncompressedBytes: archive.offset,
-            compressedBytes: archive.sink.bytesWritten, compression: options.compression)
+            compressedBytes: archive.sink.bytesWritten, compression: options.compression, firmware: report,
+            excludedButNeeded: exclusion.neededAnyway, excludedUnused: exclusion.unused)
+    }
+
+    // MARK: - Firmware
+
+    /// The root holding `lib/modules/<version>` (and so `lib/firmware`, `boot/config-<version>`), "" for `/`;
+    /// nil when the modules directory is elsewhere.
+    static func imageRoot(modulesDirectory: String, kernelVersion: String) -> String? {
+        var directory = modulesDirectory
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+        let tail = "lib/modules/" + kernelVersion
+        guard directory == tail || directory.hasSuffix("/" + tail) else { return nil }
+        var root = String(directory.dropLast(tail.count))
+        while root.hasSuffix("/") { root.removeLast() }
+        return root.isEmpty && !directory.hasPrefix("/") ? "." : root
+    }
+
+    static func loaderSupport(_ options: InitramfsOptions, imageRoot: String?, kernelVersion: String) throws(Error)
+        -> FirmwareSelection.LoaderSupport
+    {
+        let path: String
+        if let given = options.kernelConfigPath {
+            path = given
+        } else if let imageRoot, FileSystem.exists(imageRoot + "/boot/config-" + kernelVersion) {
+            path = imageRoot + "/boot/config-" + kernelVersion
+        } else {
+            return .unknown
+        }
+        do {
+            return FirmwareSelection.LoaderSupport(kernelConfig: try FileContents.string(at: path))
+        } catch {
+            throw .kernelConfigUnreadable(error)
+        }
+    }
+
+    /// The collected firmware into the archive: each file under `lib/firmware` (sorted, so the archive is the same
+    /// for the same inputs), then the symlinks of the declared names.
+    static func addFirmware(
+        _ firmware: FirmwareCollector, into archive: inout CpioNewcWriter<CompressingFileSink>
+    ) throws {
+        for file in firmware.files.sorted(by: { $0.archivePath < $1.archivePath }) {
+            let name = Array(file.archivePath.utf8)
+            if let data = file.data {
+                try archive.file(name, permissions: 0o644, contents: data)
+                continue
+            }
+            let path = file.tree.path + "/" + file.inTree
+            let fd: FileDescriptor
+            do {
+                fd = try file.tree.openFileForReading(file.inTree)
+            } catch {
+                throw Error.firmwareUnreadable(path: path, "\(error)")
+            }
+            defer { FileTree.closeQuietly(fd) }
+            let status: FileStatus
+            do {
+                status = try FileTree.status(of: fd, path: path)
+            } catch {
+                throw Error.read(path: path, error)
+            }
+            try streamFile(fd, size: status.size, path: path, as: name, permissions: 0o644, into: &archive)
+        }
+        for link in firmware.links.sorted(by: { $0.name < $1.name }) where !archive.contains(Array(link.name.utf8)) {
+            try archive.symlink(Array(link.name.utf8), target: Array(link.target.utf8))
+        }
+    }
+
+    /// Which excluded names were shipped anyway (a kept module depends on them) or never asked for.
+    static func exclusionReport(_ options: InitramfsOptions, closure: ModuleClosure, dependencies: ModuleDependencies)
+        -> (neededAnyway: [(module: String, neededBy: String)], unused: [String])
+    {
+        let requested = Set((options.listedModules + options.extraModules).map { ModuleName($0) })
+        var needed: [(module: String, neededBy: String)] = []
+        var unused: [String] = []
+        for raw in options.excludedModules {
+            let name = ModuleName(raw)
+            if closure.modules.contains(name) {
+                let user = closure.modules.first { dependencies.entry($0)?.dependencies.contains(name) == true }
+                needed.append((raw, user?.rawValue ?? "a soft dependency"))
+            } else if !requested.contains(name) {
+                unused.append(raw)
+            }
+        }
+        return (needed, unused)
     }
 
     // MARK: - Modules
@@ -199,8 +312,10 @@ public enum InitramfsBuilder {
             }
         }
         do {
+            let excluded = Set(options.excludedModules.map { ModuleName($0) })
             return try ModuleClosure(
-                lenient: options.listedModules, strict: options.extraModules, dependencies: dependencies,
+                lenient: options.listedModules.filter { !excluded.contains(ModuleName($0)) },
+                strict: options.extraModules.filter { !excluded.contains(ModuleName($0)) }, dependencies: dependencies,
                 builtin: KernelModuleLists.builtin(parsing: try optional("modules.builtin")),
                 aliases: ModuleAliases(parsing: try optional("modules.alias")),
                 softDependencies: ModuleSoftDependencies(parsing: try optional("modules.softdep")),

@@ -15,7 +15,9 @@ struct InitramfsCommand: ParsableCommand {
         discussion: """
             The archive holds /init, busybox and its applets, /dev/console and /dev/null, and the modules of the \
             compiled-in list (--print-modules-list) or --modules-list FILE, with their dependencies and pre soft \
-            dependencies; depmod (kmod) regenerates the module index for exactly that set.
+            dependencies; depmod (kmod) regenerates the module index for exactly that set. The firmware those \
+            modules declare (modinfo's firmware=) is packed under lib/firmware, where the kernel loads it without \
+            udev, from the image root's lib/firmware or --firmware-dir.
             """)
 
     @Option(help: "Kernel version (default: the last component of --modules-dir).")
@@ -41,6 +43,27 @@ struct InitramfsCommand: ParsableCommand {
 
     @Option(help: "SOURCE:DEST, one more file to pack (repeatable).")
     var addFile: [String] = []
+
+    @Option(help: "A module to leave out, and its firmware (repeatable); one another module needs is kept.")
+    var excludeModule: [String] = []
+
+    @Option(help: "A file of module names to leave out (names, '#' comments).")
+    var excludeList: String?
+
+    @Option(
+        help:
+            "A firmware directory laid out as /lib/firmware (repeatable, searched in order; default: the image root's lib/firmware)."
+    )
+    var firmwareDir: [String] = []
+
+    @Flag(help: "Pack no firmware.")
+    var withoutFirmware = false
+
+    @Option(help: "The kernel's config (default: the image root's boot/config-KVER): can it load .xz/.zst firmware?")
+    var kernelConfig: String?
+
+    @Flag(help: "Print each module's firmware, found or missing.")
+    var verbose = false
 
     @Option(help: "The archive to write (replaced atomically).")
     var out: String = "build/initramfs.img"
@@ -71,6 +94,13 @@ struct InitramfsCommand: ParsableCommand {
             options.listedModules = ModuleList.names(parsing: try FileContents.string(at: modulesList))
         }
         options.extraModules = addModule
+        options.excludedModules = excludeModule
+        if let excludeList {
+            options.excludedModules += ModuleList.names(parsing: try FileContents.string(at: excludeList))
+        }
+        options.firmwareDirectories = firmwareDir.isEmpty ? nil : firmwareDir
+        options.withoutFirmware = withoutFirmware
+        options.kernelConfigPath = kernelConfig
         options.extraFiles = try addFile.map { spec in
             guard let colon = spec.firstIndex(of: ":"), spec.index(after: colon) < spec.endIndex else {
                 throw InitramfsBuilder.Error.extraFileSpec(spec)
@@ -89,6 +119,13 @@ struct InitramfsCommand: ParsableCommand {
         if !summary.unknown.isEmpty {
             text += "initramfs: not in this kernel, skipped: \(summary.unknown.joined(separator: " "))\n"
         }
+        for kept in summary.excludedButNeeded {
+            text += "initramfs: excluded \(kept.module) shipped all the same: \(kept.neededBy) needs it\n"
+        }
+        if !summary.excludedUnused.isEmpty {
+            text += "initramfs: excluded but not in the list anyway: \(summary.excludedUnused.joined(separator: " "))\n"
+        }
+        for line in summary.firmware.lines(verbose: verbose) { text += line + "\n" }
         text += "initramfs: \(summary.outputPath): kernel \(summary.kernelVersion), \(summary.modules) modules, "
         text +=
             "\(summary.uncompressedBytes) bytes uncompressed, \(summary.compressedBytes) bytes \(summary.compression)\n"

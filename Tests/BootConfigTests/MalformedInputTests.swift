@@ -143,6 +143,15 @@ struct Malformed: CustomStringConvertible, Sendable {
             line: "root=nfs:a:/b rd.route=10.0.0.0:10.0.0.1",
             message: "rd.route=\"10.0.0.0:10.0.0.1\": bad destination \"10.0.0.0\""),
         Malformed(
+            line: "root=nfs:a:/b rd.route=10.0.0.0/8:gw.example:eth0",
+            message: "rd.route=\"10.0.0.0/8:gw.example:eth0\": bad gateway \"gw.example\""),
+        Malformed(
+            line: "root=nfs:a:/b rd.route=10.0.0.0/8:[2001:db8::1]",
+            message: "rd.route=\"10.0.0.0/8:[2001:db8::1]\": bad gateway \"[2001:db8::1]\""),
+        Malformed(
+            line: "root=nfs:a:/b rd.route=10.0.0.0/8::bad/name",
+            message: "rd.route=\"10.0.0.0/8::bad/name\": bad interface name \"bad/name\""),
+        Malformed(
             line: "root=nfs:a:/b rd.route=10.0.0.0/33:10.0.0.1",
             message: "rd.route=\"10.0.0.0/33:10.0.0.1\": bad prefix length \"33\""),
         Malformed(line: "root=nfs:a:/b rd.neednet=2", message: "rd.neednet=\"2\": expected 1/yes/on or 0/no/off"),

@@ -132,10 +132,34 @@ func address(_ text: String) -> IPAddress {
         #expect(plan.network.interfaceNames == [InterfaceName(name: "boot0", mac: testMAC("52:54:00:12:34:56"))])
         #expect(plan.network.nameservers.map(\.description) == ["10.0.0.53", "2001:db8::53"])
         #expect(
-            plan.network.routes.map { "\($0.destination) via \($0.gateway) \($0.interface ?? "-")" }
+            plan.network.routes.map { "\($0.destination) via \($0.gateway?.description ?? "-") \($0.interface ?? "-")" }
                 == ["192.168.0.0/16 via 10.0.0.1 boot0", "2001:db8:1::/48 via 2001:db8::1 -"])
         #expect(plan.network.ignoreDHCPNameservers)
         #expect(plan.network.required)
+    }
+
+    /// dracut.cmdline(7)'s rd.route examples, each accepted; the gateway-less one is an on-link route.
+    @Test(
+        arguments: [
+            ("rd.route=192.168.200.0/24:192.168.100.222:ens10", "192.168.200.0/24", "192.168.100.222", "ens10"),
+            ("rd.route=192.168.200.0/24:192.168.100.222", "192.168.200.0/24", "192.168.100.222", nil),
+            ("rd.route=192.168.200.0/24::ens10", "192.168.200.0/24", nil, "ens10"),
+            ("rd.route=[2001:DB8:3::/8]:[2001:DB8:2::1]:ens10", "2001:db8:3::/8", "2001:db8:2::1", "ens10"),
+            ("rd.route=10.20.0.0/255.255.0.0:", "10.20.0.0/16", nil, nil),
+        ] as [(String, String, String?, String?)])
+    func dracutRouteExamples(_ parameter: String, destination: String, gateway: String?, interface: String?) throws {
+        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b " + parameter)))
+        #expect(plan.network.routes.count == 1)
+        let route = plan.network.routes.first
+        #expect(route?.destination.description == destination)
+        #expect(route?.gateway?.description == gateway)
+        #expect(route?.interface == interface)
+    }
+
+    @Test func onLinkRoutesRenderWithoutAGateway() throws {
+        let plan = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=nfs:a:/b rd.route=192.168.200.0/24::ens10")))
+        #expect(plan.renderText().contains("route 192.168.200.0/24 on-link dev ens10"))
     }
 
     @Test(arguments: [

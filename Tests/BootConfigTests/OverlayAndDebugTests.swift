@@ -32,7 +32,14 @@ import Testing
         Case(line: "rd.overlay=0", upper: .disabled),
         Case(line: "rd.overlay=none", upper: .disabled),
         Case(line: "rd.overlay=tmpfs:size=2G,nr_inodes=1m", upper: .tmpfs(size: "2G", nrInodes: "1m")),
-        Case(line: "rd.overlay=tmpfs:size=50%,nr_blocks=4", upper: .tmpfs(size: "50%", nrInodes: nil)),
+        // dracut-ng's prepare-overlayfs.sh passes size, nr_blocks and nr_inodes to the tmpfs; size and nr_blocks are
+        // one limit, the later one wins (as in the kernel's shmem option parser).
+        Case(line: "rd.overlay=tmpfs:size=50%,nr_blocks=4", upper: .tmpfs(size: nil, nrInodes: nil, nrBlocks: "4")),
+        Case(line: "rd.overlay=tmpfs:nr_blocks=4,size=50%", upper: .tmpfs(size: "50%", nrInodes: nil)),
+        Case(
+            line: "rd.overlay=tmpfs:nr_blocks=262144,nr_inodes=100k",
+            upper: .tmpfs(size: nil, nrInodes: "100k", nrBlocks: "262144")),
+        Case(line: "rd.overlay=tmpfs:nr_blocks=1G", upper: .tmpfs(size: nil, nrInodes: nil, nrBlocks: "1G")),
         Case(line: "rd.overlay=LABEL=scratch", upper: .device(.label("scratch"), path: nil)),
         Case(line: "rd.overlay=UUID=0e6a-11:/upper", upper: .device(.uuid("0e6a-11"), path: "/upper")),
         Case(line: "rd.overlay=PARTUUID=abcd-01:auto", upper: .device(.partUUID("abcd-01"), path: nil)),

@@ -49,10 +49,30 @@ struct RootCase: CustomStringConvertible, Sendable {
         RootCase(
             commandLine: "root=10.1.1.1:/legacy/path:nfsvers=3,lock,tcp",
             syntax: "root=nfs:", server: "10.1.1.1", path: "/legacy/path", options: ["vers=3,ro,nolock,tcp"]),
+        // root=/dev/nfs without nfsroot= and only a static ip=: no lease will bring a root-path, so the kernel's
+        // default path at once, from the ip= server field.
         RootCase(
-            commandLine: "root=/dev/nfs",
-            syntax: "nfsroot", server: nil, path: "/tftpboot/%s",
+            commandLine: "root=/dev/nfs ip=10.0.0.5:10.0.0.9:10.0.0.1:255.255.255.0:cn5:eth0:off",
+            syntax: "root=/dev/nfs", server: "10.0.0.9", path: "/tftpboot/cn5",
             options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        // xCAT's nfs_root_options.t: an IPv6 clientaddr= is kept (option values may contain colons).
+        RootCase(
+            commandLine: "root=nfs:192.0.2.1:/install/netboot/test/rootimg:ro,clientaddr=2001:db8::1",
+            syntax: "root=nfs:", server: "192.0.2.1", path: "/install/netboot/test/rootimg",
+            options: [
+                "vers=4.2,ro,clientaddr=2001:db8::1", "vers=4.1,ro,clientaddr=2001:db8::1",
+                "vers=3,ro,nolock,clientaddr=2001:db8::1",
+            ]),
+        RootCase(
+            commandLine: "root=nfs4:[2001:db8::10]:/img:clientaddr=2001:db8::42,noac",
+            syntax: "root=nfs4:", server: "2001:db8::10", path: "/img",
+            options: [
+                "vers=4.2,ro,clientaddr=2001:db8::42,noac", "vers=4.1,ro,clientaddr=2001:db8::42,noac",
+                "vers=4.0,ro,clientaddr=2001:db8::42,noac",
+            ]),
+        RootCase(
+            commandLine: "root=/dev/nfs nfsroot=10.0.0.1:/export,vers=4.1,clientaddr=10.0.0.42",
+            syntax: "nfsroot", server: "10.0.0.1", path: "/export", options: ["vers=4.1,ro,clientaddr=10.0.0.42"]),
         RootCase(
             commandLine: "root=nfs:srv:/e:vers=4,minorversion=1",
             syntax: "root=nfs:", server: "srv", path: "/e", options: ["vers=4.1,ro"]),
@@ -152,5 +172,86 @@ struct RootCase: CustomStringConvertible, Sendable {
             try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=dhcp"), dhcpRootPath: rootPath))
         }
         #expect(error.map { "\($0)" } == message)
+    }
+}
+
+/// Kernel `root=/dev/nfs` without `nfsroot=`: the DHCP root-path (option 17) first, `/tftpboot/%s` only when the lease
+/// has none (fs/nfs/nfsroot.c parses root_server_path before nfsroot=; dracut's nfsroot_from_dhcp sets
+/// path=/tftpboot/%s only when the root-path gave no path).
+@Suite struct KernelDefaultRootTests {
+    @Test(arguments: ["root=/dev/nfs", "root=/dev/nfs ip=dhcp", "root=/dev/nfs ip=eth0:dhcp", "root=/dev/nfs4"])
+    func beforeTheLeaseTheRootWaits(_ line: String) throws {
+        let plan = try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(line)))
+        #expect(plan.root.awaitsDHCPRootPath)
+        #expect(plan.root.rootPathFallback == "/tftpboot/%s")
+        #expect(plan.root.server == nil && plan.root.path.isEmpty)
+        let text = plan.renderText()
+        #expect(text.contains("root-path (DHCP option 17), else /tftpboot/%s"), "\(text)")
+    }
+
+    @Test(
+        arguments: [
+            // What ISC dhcpd's `option root-path` and dnsmasq's `dhcp-option=17,...` carry for kernel nfsroot.
+            (
+                "10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute", nil,
+                ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]
+            ),
+            ("10.0.0.1:/srv/nodes/%s,vers=3,nocto", "10.0.0.1", "/srv/nodes/cn7", "cn7", ["vers=3,ro,nolock,nocto"]),
+            ("/srv/nodes/%s", nil, "/srv/nodes/cn7", "cn7", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            ("nfs:10.0.0.1:/srv/img:vers=3", "10.0.0.1", "/srv/img", nil, ["vers=3,ro,nolock"]),
+            ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", nil, ["vers=4.2,ro"]),
+            // Blank or empty option 17: none, so the kernel's default.
+            ("", nil, "/tftpboot/cn7", "cn7", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            ("   ", nil, "/tftpboot/%s", nil, ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+        ] as [(String, String?, String, String?, [String])])
+    func withTheLease(rootPath: String, server: String?, path: String, hostName: String?, options: [String]) throws {
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine("root=/dev/nfs rd.overlay=0"), hostName: hostName, dhcpRootPath: rootPath
+            ))
+        #expect(!plan.root.awaitsDHCPRootPath)
+        #expect(plan.root.syntax == "root=/dev/nfs")
+        #expect(plan.root.server == server)
+        #expect(plan.root.path == path)
+        #expect(plan.root.hostnameSubstitution == path.contains("%s"))
+        #expect(plan.root.attempts.map(\.options) == options)
+        #expect(plan.root.dhcpRootPath == rootPath.trimmingASCIIWhitespace())
+    }
+
+    @Test func nfs4AndWaltKeepTheirVersions() throws {
+        let v4 = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=/dev/nfs4"), dhcpRootPath: "10.0.0.1:/img"))
+        #expect(v4.root.versions == ["4.2", "4.1", "4.0"])
+        #expect(v4.root.syntax == "root=/dev/nfs4")
+        let walt = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=/dev/nfs boot=walt"), dhcpRootPath: "10.0.0.1:/img"))
+        #expect(walt.root.versions == ["3"])
+    }
+
+    @Test func nfsrootStillWinsAndDoesNotWait() throws {
+        let plan = try BootPlanner.plan(
+            BootInputs(commandLine: KernelCommandLine("root=/dev/nfs nfsroot=10.0.0.1:/export")))
+        #expect(!plan.root.awaitsDHCPRootPath)
+        #expect(plan.root.rootPathFallback == nil)
+        #expect(plan.root.path == "/export")
+    }
+
+    @Test func aRootPathOfAnotherTypeIsRefused() {
+        let error = #expect(throws: ParameterError.self) {
+            try BootPlanner.plan(
+                BootInputs(
+                    commandLine: KernelCommandLine("root=/dev/nfs"), dhcpRootPath: "iscsi:@10.0.0.1::3260::iqn.x"))
+        }
+        #expect(error.map { "\($0)" }?.contains("not an NFS root (iscsi:)") == true)
+    }
+}
+
+@Suite struct ClientAddressOptionTests {
+    @Test(arguments: ["clientaddr=[2001:db8::1]", "clientaddr=node5", "clientaddr=", "clientaddr=10.0.0.300"])
+    func badClientAddressesAreRefused(_ option: String) {
+        let error = #expect(throws: ParameterError.self) {
+            try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine("root=nfs:10.0.0.1:/img:\(option)")))
+        }
+        #expect(error.map { "\($0)" }?.contains("clientaddr= needs an IPv4 or IPv6 address") == true)
     }
 }

@@ -146,7 +146,32 @@ import Testing
             message: "lf:2: /var/a under /var/: children of a tmpfs directory cannot be link-type (link,persistent)"),
         Bad(
             rows: "ALL,/srv/,persistent,,\nALL,/srv/a/b,tmpfs,,\n",
-            message: "lf:2: /srv/a/b under /srv/: children of a persistent directory must be persistent, not tmpfs"),
+            message: "lf:2: /srv/a/b under /srv/: children of a persistent directory must be persistent too, not tmpfs"),
+        // The statelite guide's hierarchy table (advanced_features.rst): P:link,persistent with C:link, C:link,ro or
+        // C:link,con is "NOT permitted"; liteimg says the child "should have persistent option like" the parent.
+        Bad(
+            rows:
+                "\"ALL\",\"/root/testlinkpers/\",\"link,persistent\",,\n\"ALL\",\"/root/testlinkpers/testlinkchild\",\"link\",,\n",
+            message:
+                "lf:2: /root/testlinkpers/testlinkchild under /root/testlinkpers/: children of a link,persistent directory must be persistent too, not link"
+        ),
+        Bad(
+            rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/c,\"link,con\",,\n",
+            message:
+                "lf:2: /root/lp/c under /root/lp/: children of a link,persistent directory must be persistent too, not link,con"
+        ),
+        Bad(
+            rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/c,\"link,ro\",,\n",
+            message: "lf:2: /root/lp/c under /root/lp/: link,ro is not allowed under a link-type directory"),
+        Bad(
+            rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/a/b/c,,,\n",
+            message:
+                "lf:2: /root/lp/a/b/c under /root/lp/: children of a link,persistent directory must be persistent too, not blank"
+        ),
+        Bad(
+            rows: "ALL,/root/lp/,\"link,persistent\",,\nALL,/root/lp/c,persistent,,\n",
+            message:
+                "lf:2: /root/lp/c under /root/lp/: children of a link-type directory must be link-type, not persistent"),
     ])
     func liteimgRules(_ bad: Bad) {
         do {
@@ -170,6 +195,11 @@ import Testing
             ALL,/etc/ssh/,persistent,,
             ALL,/srv/,persistent,,
             ALL,/srv/data/,bind,persistent,,
+            ALL,/root/testlinkpers/,"link,persistent",,
+            ALL,/root/testlinkpers/testlinkchild,"link,persistent",,
+            ALL,/root/testlink/,link,,
+            ALL,/root/testlink/testlinkchild,"link,persistent",,
+            ALL,/root/testlink/testlinkconchild,"link,con",,
             """
         _ = try LitefileTable.merged(try LitefileTable.parse(text.replacingBind(), file: "f"), image: nil, file: "f")
     }

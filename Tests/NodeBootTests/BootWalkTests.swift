@@ -290,6 +290,31 @@ struct FakeBoot {
         #expect(boot.events.only("mount").isEmpty)
     }
 
+    /// root=/dev/nfs without nfsroot=: the lease's root-path (option 17) first, as fs/nfs/nfsroot.c and dracut's
+    /// nfs-lib.sh read it (`[server:]path[,options]`).
+    @Test func kernelNFSRootTakesTheLeaseRootPath() throws {
+        let boot = FakeBoot(lease: testLease(rootPath: "10.0.2.9:/srv/nodes/%s,vers=3,nocto", nextServer: "10.0.2.4"))
+        let context = try boot.walk("ip=dhcp root=/dev/nfs rd.overlay=0")
+        #expect(context.plan.root.server == "10.0.2.9")
+        #expect(context.plan.root.dhcpRootPath == "10.0.2.9:/srv/nodes/%s,vers=3,nocto")
+        #expect(
+            boot.events.only("mount nfs").first?.hasPrefix("mount nfs 10.0.2.9:/srv/nodes/10.0.2.15 on /sysroot")
+                == true)
+    }
+
+    /// ... and the kernel's /tftpboot/%s from the next-server only when the lease has no root-path.
+    @Test func kernelNFSRootFallsBackToTftpbootWithoutRootPath() throws {
+        for rootPath in [nil, "", "  "] as [String?] {
+            let boot = FakeBoot(lease: testLease(hostName: "cn7", rootPath: rootPath, nextServer: "10.0.2.4"))
+            let context = try boot.walk("ip=dhcp root=/dev/nfs rd.overlay=0")
+            #expect(context.plan.root.path == "/tftpboot/cn7")
+            #expect(context.plan.root.dhcpRootPath == "")
+            #expect(
+                boot.events.only("mount nfs").first?.hasPrefix("mount nfs4 10.0.2.4:/tftpboot/cn7 on /sysroot") == true,
+                "\(boot.events.only("mount nfs"))")
+        }
+    }
+
     @Test func theLeaseHostNameFillsPercentSAndNamesTheNode() throws {
         let boot = FakeBoot(lease: testLease(hostName: "node7"))
         let context = try boot.walk("root=nfs:10.0.2.2:/images/%s")

@@ -89,6 +89,22 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         #expect(tmpfsMount.target == "/run/nodeinit/overlay")
     }
 
+    /// rd.overlay=tmpfs:nr_blocks=N reaches the tmpfs mount (dracut-ng's overlayfs module passes it), with nr_inodes.
+    @Test func nrBlocksReachesTheTmpfsMount() throws {
+        guard
+            case .tmpfs(let overlay) = try plan(
+                "root=nfs:10.0.2.2:/img rd.overlay=tmpfs:nr_blocks=131072,nr_inodes=64k"
+            )
+            .overlay
+        else {
+            Issue.record("expected a tmpfs overlay")
+            return
+        }
+        let mount = OverlayTmpfsStep.tmpfsMount(
+            at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes, nrBlocks: overlay.nrBlocks)
+        #expect(mount.options.description == "mode=0755,nr_blocks=131072,nr_inodes=64k")
+    }
+
     @Test func defaultTmpfsSizeIsTheKernelsHalfOfRAM() throws {
         guard case .tmpfs(let overlay) = try plan("root=nfs:10.0.2.2:/img").overlay else {
             Issue.record("expected a tmpfs overlay")

@@ -53,9 +53,20 @@ struct NFSMountOptions: Equatable, Sendable {
                 }
             case "defaults":
                 warnings.append("\(parameter): mount option defaults ignored")
-            case "addr", "clientaddr":
+            case "addr":
                 warnings.append(
-                    "\(parameter): mount option \(name)= ignored (the init sets it after resolving the server)")
+                    "\(parameter): mount option addr= ignored (the init sets it after resolving the server)")
+            case "clientaddr":
+                // The NFSv4 callback address, kept as given (xCAT's nfs_root_options.t keeps an IPv6 one); without
+                // it the kernel picks the address it reaches the server from.
+                guard !value.hasPrefix("["), IPAddress(value) != nil else {
+                    throw ParameterError(
+                        parameter: parameter, value: whole,
+                        problem:
+                            "clientaddr= needs an IPv4 or IPv6 address without brackets, not \(quotedForMessage(value))"
+                    )
+                }
+                rest.append(option)
             default:
                 rest.append(option)
             }

@@ -269,7 +269,9 @@ public struct NetworkSpec: Equatable, Sendable {
         result.mac = mac
     }
 
-    /// `rd.route=<net>/<prefix or mask>:<gateway>[:<interface>]`.
+    /// `rd.route=<net>/<prefix or mask>:<gateway>[:<interface>]`. The gateway may be empty (dracut.cmdline(7)'s
+    /// `rd.route=192.168.200.0/24::ens10`): an on-link route through the interface (the boot interface when none
+    /// is named). IPv6 networks go in brackets, with or without the prefix inside (`[2001:DB8:3::/8]`).
     static func parseRoute(_ value: String) throws(ParameterError) -> Route {
         func fail(_ problem: String) -> ParameterError {
             ParameterError(parameter: "rd.route", value: value, problem: problem)
@@ -278,7 +280,11 @@ public struct NetworkSpec: Equatable, Sendable {
         guard fields.count == 2 || fields.count == 3 else {
             throw fail("expected <net>/<prefix>:<gateway>[:<interface>]")
         }
-        guard let (netText, lengthText) = fields[0].splitOnce(on: "/"), let net = IPAddress(netText) else {
+        var destinationText = fields[0]
+        if destinationText.hasPrefix("["), destinationText.hasSuffix("]"), destinationText.contains("/") {
+            destinationText = String(destinationText.dropFirst().dropLast())
+        }
+        guard let (netText, lengthText) = destinationText.splitOnce(on: "/"), let net = IPAddress(netText) else {
             throw fail("bad destination \(quotedForMessage(fields[0]))")
         }
         let prefix: Int
@@ -289,8 +295,12 @@ public struct NetworkSpec: Equatable, Sendable {
         } else {
             throw fail("bad prefix length \(quotedForMessage(lengthText))")
         }
-        guard let gateway = IPAddress(fields[1]), gateway.isIPv6 == net.isIPv6 else {
-            throw fail("bad gateway \(quotedForMessage(fields[1]))")
+        var gateway: IPAddress? = nil
+        if !fields[1].isEmpty {
+            guard let address = IPAddress(fields[1]), address.isIPv6 == net.isIPv6 else {
+                throw fail("bad gateway \(quotedForMessage(fields[1]))")
+            }
+            gateway = address
         }
         var interface: String? = nil
         if fields.count == 3 && !fields[2].isEmpty {

@@ -6,8 +6,9 @@ public struct OverlaySpec: Equatable, Sendable {
     public enum Upper: Equatable, Sendable {
         /// `rd.overlay=0|no|off|none`: no overlay.
         case disabled
-        /// tmpfs (the default, `rd.overlay`, `rd.overlay=1`, `rd.overlay=tmpfs[:opts]`).
-        case tmpfs(size: String?, nrInodes: String?)
+        /// tmpfs (the default, `rd.overlay`, `rd.overlay=1`, `rd.overlay=tmpfs[:opts]`). `size=` and `nr_blocks=`
+        /// are one limit (bytes, or pages): at most one of them is set, the later one given, as the kernel takes it.
+        case tmpfs(size: String?, nrInodes: String?, nrBlocks: String? = nil)
         /// `rd.overlay=<devspec>[:<path>]` or `rd.live.overlay=<devspec>[:<path>]`.
         case device(DeviceSpec, path: String?)
     }
@@ -133,13 +134,25 @@ public struct OverlaySpec: Equatable, Sendable {
         return .device(device, path: path)
     }
 
-    /// `size=`, `nr_inodes=` (and `nr_blocks=`, ignored as size covers it); unknown keys are warned and ignored,
-    /// as dracut does.
+    /// `size=`, `nr_blocks=` and `nr_inodes=`, the keys dracut-ng's overlayfs module passes to the tmpfs mount;
+    /// unknown keys are warned and ignored, as dracut does. `size=` and `nr_blocks=` both set the tmpfs's block
+    /// limit (the kernel keeps the later one), so only the later one is kept, with a warning.
     static func parseTmpfsOptions(
         _ text: String, parameter: String, whole: String, warnings: inout [String]
     ) throws(ParameterError) -> Upper {
         var size: String? = nil
+        var blocks: String? = nil
         var inodes: String? = nil
+        func replaceLimit(with key: String) {
+            if let earlier = size.map({ "size=\($0)" }) ?? blocks.map({ "nr_blocks=\($0)" }),
+                !earlier.hasPrefix(key + "=")
+            {
+                warnings.append(
+                    "\(parameter): tmpfs \(earlier) replaced by the later \(key)= (both set the same limit)")
+            }
+            size = nil
+            blocks = nil
+        }
         for option in text.commaList() {
             guard let (key, value) = option.splitOnce(on: "=") else {
                 warnings.append("\(parameter): tmpfs option \(option) ignored")
@@ -151,7 +164,15 @@ public struct OverlaySpec: Equatable, Sendable {
                     throw ParameterError(
                         parameter: parameter, value: whole, problem: "bad tmpfs size \(quotedForMessage(value))")
                 }
+                replaceLimit(with: "size")
                 size = value
+            case "nr_blocks":
+                guard isTmpfsSize(value, allowPercent: false) else {
+                    throw ParameterError(
+                        parameter: parameter, value: whole, problem: "bad nr_blocks \(quotedForMessage(value))")
+                }
+                replaceLimit(with: "nr_blocks")
+                blocks = value
             case "nr_inodes":
                 guard isTmpfsSize(value, allowPercent: false) else {
                     throw ParameterError(
@@ -162,7 +183,7 @@ public struct OverlaySpec: Equatable, Sendable {
                 warnings.append("\(parameter): tmpfs option \(key) ignored")
             }
         }
-        return .tmpfs(size: size, nrInodes: inodes)
+        return .tmpfs(size: size, nrInodes: inodes, nrBlocks: blocks)
     }
 
     /// A tmpfs size: digits with an optional k/m/g/t/p/e suffix (any case) or `%`.

@@ -3,7 +3,9 @@
 /// - xCAT legacy `NFSROOT=server:/dir`: xCAT's own `/init` mounts `dir/rootimg`, so nodeinit appends `/rootimg` too;
 /// - dracut `root=nfs:[server:]path[:opts]`, `root=nfs4:...` (also `root=<ip>:/path`, rewritten to `nfs:`);
 /// - RFC 2224 `root=nfs://server[:port]/path` (port becomes `port=`);
-/// - kernel `root=/dev/nfs nfsroot=[server:]path[,opts]` (default path `/tftpboot/%s`);
+/// - kernel `root=/dev/nfs nfsroot=[server:]path[,opts]`; without `nfsroot=` the root comes from the DHCP root-path
+///   (option 17) as `[server:]path[:opts]` or `[server:]path[,opts]`, and only a lease without one gives the kernel's
+///   default `/tftpboot/%s` (kernel `fs/nfs/nfsroot.c`, dracut `nfs-lib.sh` `nfsroot_from_dhcp`);
 /// - dracut `root=dhcp`: the root comes from the DHCP root-path (option 17), in any of the `root=` forms above
 ///   or bare `[server:]path` (dracut assumes NFS). Before the lease exists it is a root without server or path.
 ///
@@ -27,8 +29,14 @@ public struct RootSpec: Equatable, Sendable {
     public var parameter: String
     /// The raw value, for errors.
     public var rawValue: String
-    /// `root=dhcp`: the DHCP root-path this root was read from; nil while the lease is not known yet.
+    /// `root=dhcp`, or `root=/dev/nfs` without `nfsroot=`: the DHCP root-path this root was read from; nil while the
+    /// lease is not known yet, empty when the lease had none (then `rootPathFallback` gave the path).
     public var dhcpRootPath: String? = nil
+    /// `root=/dev/nfs` (or `/dev/nfs4`) without `nfsroot=`: the path mounted when the lease has no root-path.
+    public var rootPathFallback: String? = nil
+
+    /// The kernel's default NFS root path (`NFS_ROOT` in fs/nfs/nfsroot.c); `%s` is the node's name or address.
+    public static let kernelDefaultPath = "/tftpboot/%s"
 
     /// Reads the root from a command line (and, for `root=dhcp`, from the DHCP root-path once the lease gave one).
     /// Throws when the root is missing, not NFS, or malformed.
@@ -59,14 +67,24 @@ public struct RootSpec: Equatable, Sendable {
             )
         }
         if root == "/dev/nfs" {
-            var spec = try parseKernel(nfsroot ?? "/tftpboot/%s", parameter: nfsroot == nil ? "root" : "nfsroot")
+            var spec =
+                if let nfsroot {
+                    try parseKernel(nfsroot, parameter: "nfsroot")
+                } else {
+                    try rootFromLease(syntax: "root=/dev/nfs", dhcpRootPath: dhcpRootPath)
+                }
             // WalT's initramfs mounts root=/dev/nfs with klibc's nfsmount, which speaks NFSv2/v3 only.
             spec.v3Only = commandLine.last("boot") == "walt"
             return spec
         }
         if root == "/dev/nfs4" {
             // WalT's NFSv4 form: mount.nfs with the nfsroot= options, the highest v4 version first.
-            var spec = try parseKernel(nfsroot ?? "/tftpboot/%s", parameter: nfsroot == nil ? "root" : "nfsroot")
+            var spec =
+                if let nfsroot {
+                    try parseKernel(nfsroot, parameter: "nfsroot")
+                } else {
+                    try rootFromLease(syntax: "root=/dev/nfs4", dhcpRootPath: dhcpRootPath)
+                }
             spec.syntax = "root=/dev/nfs4"
             spec.v4Only = true
             return spec
@@ -111,6 +129,30 @@ public struct RootSpec: Equatable, Sendable {
         throw ParameterError(
             parameter: "root", value: root,
             problem: "not an NFS root; nodeinit boots from root=nfs:, root=nfs4:, NFSROOT= or root=/dev/nfs nfsroot=")
+    }
+
+    /// `root=/dev/nfs` without `nfsroot=`, as the kernel and dracut read it: the lease's root-path first, the
+    /// kernel's `/tftpboot/%s` only when the lease has none (an empty or blank option 17 counts as none). Before the
+    /// lease (`dhcpRootPath` nil) it is a root without server or path, planned again with the lease.
+    static func rootFromLease(syntax: String, dhcpRootPath: String?) throws(ParameterError) -> RootSpec {
+        var spec: RootSpec
+        if let dhcpRootPath {
+            let value = dhcpRootPath.trimmingASCIIWhitespace()
+            if value.isEmpty {
+                spec = try parseKernel(kernelDefaultPath, parameter: "root")
+                spec.rawValue = syntax
+            } else {
+                spec = try parseDHCPRootPath(value)
+            }
+            spec.dhcpRootPath = value
+        } else {
+            spec = RootSpec(
+                syntax: syntax, server: nil, serverIsAddress: false, path: "", options: [], v4Only: false,
+                parameter: "root", rawValue: syntax)
+        }
+        spec.syntax = syntax
+        spec.rootPathFallback = kernelDefaultPath
+        return spec
     }
 
     /// The DHCP root-path (option 17) for `root=dhcp`: `nfs:`, `nfs4:` or `nfs://` as on the command line, or a

@@ -193,7 +193,8 @@ public struct InterfaceConfig: Codable, Equatable, Sendable {
 
 public struct Route: Codable, Equatable, Sendable {
     public var destination: IPNetwork
-    public var gateway: IPAddress
+    /// Nil: an on-link route (`rd.route=<net>::<interface>`), link-scoped on the interface.
+    public var gateway: IPAddress?
     public var interface: String?
 }
 
@@ -220,12 +221,16 @@ public struct RootPlan: Codable, Equatable, Sendable {
     public var attempts: [NFSMountAttempt]
     /// Where the root is mounted (the overlay's lower dir when there is an overlay, else `switchRoot.newRoot`).
     public var mountPoint: String
-    /// `root=dhcp`: the DHCP root-path the server and path came from; nil before the lease (then `server` is nil
-    /// and `path` empty, and the init plans again with the lease's root-path).
+    /// `root=dhcp` (or `root=/dev/nfs` without `nfsroot=`): the DHCP root-path the server and path came from; nil
+    /// before the lease (then `server` is nil and `path` empty, and the init plans again with the lease's
+    /// root-path); empty when the lease had none and `rootPathFallback` gave the path.
     public var dhcpRootPath: String?
+    /// `root=/dev/nfs` or `root=/dev/nfs4` without `nfsroot=`: the path used when the lease has no root-path
+    /// (the kernel's `/tftpboot/%s`); nil for every other form.
+    public var rootPathFallback: String? = nil
 
-    /// True for `root=dhcp` before the DHCP root-path is known.
-    public var awaitsDHCPRootPath: Bool { syntax == "root=dhcp" && dhcpRootPath == nil }
+    /// True before the DHCP root-path is known, for `root=dhcp` and for `root=/dev/nfs` without `nfsroot=`.
+    public var awaitsDHCPRootPath: Bool { (syntax == "root=dhcp" || rootPathFallback != nil) && dhcpRootPath == nil }
 }
 
 /// One mount(2) call: `mount("<server>:<path>", target, fsType, MS_RDONLY?, options + ",addr=<resolved server>")`.
@@ -234,7 +239,7 @@ public struct NFSMountAttempt: Codable, Equatable, Sendable {
     public var version: String
     /// `nfs` for v3, `nfs4` for v4.x.
     public var fsType: String
-    /// The exact option string, without `addr=` (and `clientaddr=`), which the init appends after resolving the
+    /// The exact option string, without `addr=`, which the init appends after resolving the
     /// server: e.g. `vers=3,ro,nolock,nocto`.
     public var options: String
     /// True when mounted with MS_RDONLY.
@@ -286,6 +291,8 @@ public struct TmpfsOverlay: Codable, Equatable, Sendable {
     public var size: String?
     /// tmpfs `nr_inodes=` as given, nil for the default.
     public var nrInodes: String?
+    /// tmpfs `nr_blocks=` (the limit in pages) as given; nil when `size=` (or nothing) sets the limit.
+    public var nrBlocks: String? = nil
     /// Where the tmpfs is mounted; upperDir and workDir are inside it.
     public var tmpfsMountPoint: String
     public var mounts: OverlayMounts
@@ -464,6 +471,10 @@ public enum LitefileOption: String, Codable, Equatable, Sendable {
         default: return false
         }
     }
+
+    /// True for the kinds whose option names `persistent` (`persistent`, `bind,persistent`, `link,persistent`):
+    /// liteimg lets only these below a directory of such a kind.
+    public var isPersistentKind: Bool { self == .persistent || self == .linkPersistent }
 }
 
 public struct LitefileEntry: Codable, Equatable, Sendable {

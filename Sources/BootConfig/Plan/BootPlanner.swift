@@ -79,7 +79,7 @@ public enum BootPlanner {
 
         let nodeinit = try NodeinitSpec.parse(commandLine)
         let network = try NetworkSpec.parse(commandLine)
-        let rootSpec = try RootSpec.parse(commandLine, dhcpRootPath: inputs.dhcpRootPath)
+        var rootSpec = try RootSpec.parse(commandLine, dhcpRootPath: inputs.dhcpRootPath)
         let overlaySpec = try OverlaySpec.parse(commandLine)
         let debug = try DebugSpec.parse(commandLine)
         let stateliteSpec = try StateliteSpec.parse(commandLine)
@@ -93,6 +93,13 @@ public enum BootPlanner {
         let initPath = try planInitPath(commandLine)
         let overlay = try planOverlay(overlaySpec, image: image, initPath: initPath)
         let networkPlan = planNetwork(network)
+        // root=/dev/nfs without nfsroot= waits for the lease's root-path; with only static ip= there is no lease, so
+        // the kernel's default path is the root at once.
+        if rootSpec.rootPathFallback != nil, rootSpec.dhcpRootPath == nil,
+            networkPlan.interfaces.allSatisfy({ if case .static = $0.method { true } else { false } })
+        {
+            rootSpec = try RootSpec.parse(commandLine, dhcpRootPath: "")
+        }
         let root = try planRoot(
             rootSpec, network: networkPlan, nodeinit: nodeinit, overlay: overlay,
             hostName: ipHostName ?? inputs.hostName ?? stateliteSpec.node, warnings: &warnings)
@@ -255,7 +262,7 @@ public enum BootPlanner {
         return RootPlan(
             syntax: spec.syntax, server: server, serverIsAddress: isAddress, path: path,
             hostnameSubstitution: substitution, versions: versions, attempts: attempts, mountPoint: mountPoint,
-            dhcpRootPath: spec.dhcpRootPath)
+            dhcpRootPath: spec.dhcpRootPath, rootPathFallback: spec.rootPathFallback)
     }
 
     // MARK: - Overlay
@@ -294,10 +301,10 @@ public enum BootPlanner {
         switch spec.upper {
         case .disabled:
             return .none
-        case .tmpfs(let size, let nrInodes):
+        case .tmpfs(let size, let nrInodes, let nrBlocks):
             return .tmpfs(
                 TmpfsOverlay(
-                    size: size, nrInodes: nrInodes, tmpfsMountPoint: overlayTmpfs,
+                    size: size, nrInodes: nrInodes, nrBlocks: nrBlocks, tmpfsMountPoint: overlayTmpfs,
                     mounts: OverlayMounts(
                         lowerDir: lowerDir, upperDir: overlayTmpfs + "/upper", workDir: overlayTmpfs + "/work",
                         target: newRoot, options: overlayOptions)))

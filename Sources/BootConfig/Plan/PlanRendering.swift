@@ -40,6 +40,11 @@ extension BootPlan {
             return describeNetwork()
         case .planFromLease:
             if root.awaitsDHCPRootPath {
+                if let fallback = root.rootPathFallback {
+                    return [
+                        "plan again with the lease: the root from its root-path (DHCP option 17), else \(fallback) (\(root.syntax) without nfsroot=), the node name from its host name"
+                    ]
+                }
                 return [
                     "plan again with the lease: the root from its root-path (DHCP option 17, root=dhcp), the node name from its host name"
                 ]
@@ -75,6 +80,11 @@ extension BootPlan {
             return out
         case .mountRoot:
             if root.awaitsDHCPRootPath {
+                if let fallback = root.rootPathFallback {
+                    return [
+                        "mount the NFS root the DHCP root-path (option 17) names, else \(fallback) from the DHCP next-server, on \(root.mountPoint) (\(root.syntax); planned again after DHCP)"
+                    ]
+                }
                 return [
                     "mount the NFS root the DHCP root-path (option 17) names on \(root.mountPoint) (root=dhcp; planned again after DHCP)"
                 ]
@@ -111,6 +121,7 @@ extension BootPlan {
             var options: [String] = []
             if case .tmpfs(let tmpfs) = overlay {
                 if let size = tmpfs.size { options.append("size=\(size)") }
+                if let blocks = tmpfs.nrBlocks { options.append("nr_blocks=\(blocks)") }
                 if let inodes = tmpfs.nrInodes { options.append("nr_inodes=\(inodes)") }
             }
             return [
@@ -251,7 +262,9 @@ extension BootPlan {
         }
         if network.ignoreDHCPNameservers { out.append("ignore DNS servers from DHCP (rd.peerdns=0)") }
         for route in network.routes {
-            out.append("route \(route.destination) via \(route.gateway)" + (route.interface.map { " dev \($0)" } ?? ""))
+            let via = route.gateway.map { " via \($0)" } ?? " on-link"
+            out.append(
+                "route \(route.destination)\(via)" + (route.interface.map { " dev \($0)" } ?? " dev <boot interface>"))
         }
         return out
     }

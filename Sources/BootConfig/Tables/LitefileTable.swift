@@ -123,7 +123,7 @@ public struct LitefileTable: Sendable {
 
     /// liteimg's rules: no entries under `ro` or `con` directories; under a link-type directory only link-type
     /// children and not `link,ro`; under any other directory no link-type children (except `/etc/mtab`); under a
-    /// `persistent` directory only `persistent` children.
+    /// `persistent` or `link,persistent` directory only persistent children (`persistent`, `link,persistent`).
     static func checkCombinations(_ rows: [Row], file: String) throws {
         let byPath = Dictionary(rows.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
         for row in rows {
@@ -152,10 +152,14 @@ public struct LitefileTable: Sendable {
                         "children of a \(display(parent.optionSpelling)) directory cannot be link-type (\(display(row.optionSpelling)))"
                     )
                 }
-                if parent.option == .persistent && row.option != .persistent {
-                    throw fail(
-                        "children of a persistent directory must be persistent, not \(display(row.optionSpelling))")
-                }
+            }
+            // liteimg: a child of a directory whose option names persistent must name persistent too (so under
+            // link,persistent only link,persistent; the statelite guide marks link,persistent over link "NOT
+            // permitted").
+            if parent.option.isPersistentKind && !row.option.isPersistentKind {
+                throw fail(
+                    "children of a \(display(parent.optionSpelling)) directory must be persistent too, not \(display(row.optionSpelling))"
+                )
             }
         }
     }

@@ -49,8 +49,8 @@ private final class LoadedModuleList {
     var names: [ModuleName] = []
 }
 
-/// `mountOverlayTmpfs`: the tmpfs for the upper and work dirs: a tmpfs overlay's (with its `size=` and
-/// `nr_inodes=`), or a device overlay's in read-only mode or after a fallback. Without `size=` tmpfs takes half of
+/// `mountOverlayTmpfs`: the tmpfs for the upper and work dirs: a tmpfs overlay's (with its `size=` or `nr_blocks=`,
+/// and `nr_inodes=`), or a device overlay's in read-only mode or after a fallback. Without `size=` tmpfs takes half of
 /// RAM, the documented default.
 struct OverlayTmpfsStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
@@ -59,7 +59,9 @@ struct OverlayTmpfsStep: BootStepExecutor {
             return
         case .tmpfs(let overlay):
             try mountTmpfs(
-                Self.tmpfsMount(at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes),
+                Self.tmpfsMount(
+                    at: overlay.tmpfsMountPoint, size: overlay.size, nrInodes: overlay.nrInodes,
+                    nrBlocks: overlay.nrBlocks),
                 upper: overlay.mounts.upperDir, work: overlay.mounts.workDir, services)
             context.overlay = OverlayLayers(
                 mode: .tmpfs, lowerDirs: overlay.mounts.lowerDir,
@@ -78,9 +80,10 @@ struct OverlayTmpfsStep: BootStepExecutor {
         }
     }
 
-    static func tmpfsMount(at mountPoint: String, size: String?, nrInodes: String?) -> Mount {
+    static func tmpfsMount(at mountPoint: String, size: String?, nrInodes: String?, nrBlocks: String? = nil) -> Mount {
         var options = MountOptions(parsing: "mode=0755")
         if let size { options.set("size", size) }
+        if let nrBlocks { options.set("nr_blocks", nrBlocks) }
         if let nrInodes { options.set("nr_inodes", nrInodes) }
         return Mount(source: "tmpfs", target: mountPoint, fileSystemType: "tmpfs", options: options)
     }

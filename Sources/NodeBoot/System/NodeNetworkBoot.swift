@@ -95,12 +95,14 @@ public struct NodeNetworkBoot: BootNetwork {
         case .dhcp6, .auto6, .link6, .either6:
             throw UnsupportedConfiguration(text: "IPv6 autoconfiguration (\(config.origin)) is not supported")
         }
-        let staticRoutes = routes.compactMap { route -> StaticRoute? in
+        // On-link routes first: a later route's gateway may only be reachable through one.
+        let converted = routes.compactMap { route -> StaticRoute? in
             guard let destination = route.destination.address.ipv4 else { return nil }
             return StaticRoute(
                 destination: destination, prefixLength: route.destination.prefixLength,
-                gateway: route.gateway.ipv4, interfaceName: route.interface)
+                gateway: route.gateway?.ipv4, interfaceName: route.interface)
         }
+        let staticRoutes = converted.filter { $0.gateway == nil } + converted.filter { $0.gateway != nil }
         return try NetworkConfigurator.bringUp(
             selection: selection, method: method, extraRoutes: staticRoutes,
             nameservers: defaultRoute ? plan.nameservers : [], defaultRoute: defaultRoute, log: logger)
