@@ -102,7 +102,8 @@ public enum BootPlanner {
             warnings: &warnings)
 
         let modules = planModules(
-            moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, warnings: &warnings)
+            moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, network: networkPlan,
+            warnings: &warnings)
         let walt = try planWalt(commandLine)
         // The WalT server pulls node saves (`walt node save`); by default it is allowed beside the NFS root server.
         let waltClients =
@@ -162,8 +163,12 @@ public enum BootPlanner {
     }
 
     static func planNetwork(_ spec: NetworkSpec) -> NetworkPlan {
+        // With bonds, VLANs or bridges, an ip= that names no interface means the first link nothing is built on:
+        // its slaves or ports carry no address, and the BOOTIF MAC may be a slave's.
+        let topLink = VirtualLinkSpec.topLinks(spec.links).first?.name
         func defaultSelector() -> InterfaceSelector {
             if let device = spec.bootDevice { return .name(device) }
+            if let topLink { return .name(topLink) }
             if let mac = spec.bootMAC { return .mac(mac) }
             return .anyWithCarrier
         }
@@ -191,7 +196,7 @@ public enum BootPlanner {
         return NetworkPlan(
             bootMAC: spec.bootMAC, interfaceNames: spec.interfaceNames, interfaces: interfaces,
             nameservers: nameservers, ignoreDHCPNameservers: spec.peerDNS == false, routes: spec.routes,
-            required: true)
+            required: true, links: spec.links)
     }
 
     // MARK: - Root
@@ -468,7 +473,7 @@ public enum BootPlanner {
 
     static func planModules(
         _ spec: ModuleSpec, nodeinit: NodeinitSpec, root: RootPlan, overlay: OverlayPlan, statelite: StatelitePlan,
-        warnings: inout [String]
+        network: NetworkPlan, warnings: inout [String]
     ) -> ModulePlan {
         var wanted: [(String, String)] = spec.preload.map { ($0, "rd.driver.pre") }
         wanted += nodeinit.modules.map { ($0, "nodeinit.modules") }
@@ -483,6 +488,10 @@ public enum BootPlanner {
             // walt-init's modprobe reads the image's /lib/modules, which a minimal image lacks: it finds them loaded.
             wanted.append(("overlay", "walt-init overlay"))
             wanted.append(("nfsv3", "walt-init /persist (NFSv3)"))
+        }
+        // The drivers of the planned bonds, VLANs and bridges (dracut's ifup.sh modprobes them the same way).
+        for (kind, module) in [(VirtualLink.Kind.bond, "bonding"), (.vlan, "8021q"), (.bridge, "bridge")] {
+            if network.links.contains(where: { $0.kind == kind }) { wanted.append((module, "\(kind.rawValue)=")) }
         }
         wanted += spec.postload.map { ($0, "rd.driver.post") }
 
