@@ -164,6 +164,19 @@ public struct VirtualLink: Codable, Equatable, Sendable {
     public var mtu: Int?
     /// The parameter it came from (`bond=...`), or `bond (default)` for a bare `bond`.
     public var origin: String
+
+    public init(
+        kind: Kind, name: String, lowerLinks: [String], vlanID: Int? = nil, bond: BondSettings? = nil, mtu: Int? = nil,
+        origin: String
+    ) {
+        self.kind = kind
+        self.name = name
+        self.lowerLinks = lowerLinks
+        self.vlanID = vlanID
+        self.bond = bond
+        self.mtu = mtu
+        self.origin = origin
+    }
 }
 
 /// The bonding driver's modes (Documentation/networking/bonding.rst), with the numbers the kernel uses.
@@ -196,6 +209,11 @@ public struct BondSettings: Codable, Equatable, Sendable {
     /// The other options, in the order given, validated; each is applied at creation, except `primary` and
     /// `active_slave`, which name a slave and are applied once it is enslaved.
     public var options: [BondOption]
+
+    public init(mode: BondMode, options: [BondOption] = []) {
+        self.mode = mode
+        self.options = options
+    }
 }
 
 /// One bonding option as sysfs (`/sys/class/net/<bond>/bonding/<name>`) names it, with its value resolved to what
@@ -213,6 +231,18 @@ public struct BondOption: Codable, Equatable, Sendable {
     public var mac: MACAddress?
     /// The value as written.
     public var text: String
+
+    public init(
+        name: String, number: UInt32 = 0, addresses: [IPAddress] = [], interface: String? = nil,
+        mac: MACAddress? = nil, text: String
+    ) {
+        self.name = name
+        self.number = number
+        self.addresses = addresses
+        self.interface = interface
+        self.mac = mac
+        self.text = text
+    }
 }
 
 public struct InterfaceName: Codable, Equatable, Sendable {
