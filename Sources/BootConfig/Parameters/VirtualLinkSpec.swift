@@ -136,6 +136,9 @@ public enum VirtualLinkSpec {
         "tlb_dynamic_lb": .named(onOff),
     ]
 
+    /// Every bond option name `bond=` accepts besides `mode` (sorted).
+    public static var bondOptionNames: [String] { bondOptions.keys.filter { $0 != "num_unsol_na" }.sorted() }
+
     static func parseBondOptions(_ text: String, fail: (String) -> ParameterError) throws(ParameterError)
         -> BondSettings
     {
