@@ -41,7 +41,8 @@ import Testing
         BondCase(text: "bond", name: "bond0", slaves: ["eth0", "eth1"], mode: .balanceRR),
         // parse-bond.sh: an empty value gives an empty name, which it replaces by the same default.
         BondCase(text: "bond=", name: "bond0", slaves: ["eth0", "eth1"], mode: .balanceRR),
-        BondCase(text: "bond=bond0:eth0,eth1:mode=balance-rr", name: "bond0", slaves: ["eth0", "eth1"], mode: .balanceRR),
+        BondCase(
+            text: "bond=bond0:eth0,eth1:mode=balance-rr", name: "bond0", slaves: ["eth0", "eth1"], mode: .balanceRR),
         // One field: the slaves default to eth0,eth1 (parse-bond.sh case 1).
         BondCase(text: "bond=bond1", name: "bond1", slaves: ["eth0", "eth1"], mode: .balanceRR),
         // TEST-60-BONDBRIDGEVLANIFCFG.
@@ -138,10 +139,16 @@ import Testing
     static let bondRefusalsTable: [(String, String)] = [
         ("bond=bond0:eth0,eth1:mode=fast", "unknown bond mode \"fast\""),
         ("bond=bond0:eth0,eth1:mode=7", "unknown bond mode \"7\""),
-        ("bond=bond0:eth0,eth1:mode=active-backup,miimon=abc", "bond option miimon=abc: expected a number in 0...2147483647"),
+        (
+            "bond=bond0:eth0,eth1:mode=active-backup,miimon=abc",
+            "bond option miimon=abc: expected a number in 0...2147483647"
+        ),
         ("bond=bond0:eth0,eth1:miimon=-1", "bond option miimon=-1: expected a number"),
         ("bond=bond0:eth0,eth1:miimon=99999999999", "bond option miimon=99999999999: expected a number"),
-        ("bond=bond0:eth0,eth1:lacp_rate=medium", "bond option lacp_rate=medium: expected one of slow, fast or its number"),
+        (
+            "bond=bond0:eth0,eth1:lacp_rate=medium",
+            "bond option lacp_rate=medium: expected one of slow, fast or its number"
+        ),
         ("bond=bond0:eth0,eth1:xmit_hash_policy=layer4", "expected one of layer2, layer3+4, layer2+3"),
         ("bond=bond0:eth0,eth1:frobnicate=1", "unknown bond option \"frobnicate\" (known: mode, active_slave"),
         ("bond=bond0:eth0,eth1:miimon", "bond option \"miimon\" is not <name>=<value>"),
@@ -301,9 +308,12 @@ import Testing
     }
 
     @Test func namesAreUniqueAcrossKinds() {
-        #expect(Self.refusal("bond=br0:eth0,eth1 bridge=br0:eth2") == "bridge=\"br0:eth2\": br0 is already created by bond=br0:eth0,eth1")
+        #expect(
+            Self.refusal("bond=br0:eth0,eth1 bridge=br0:eth2")
+                == "bridge=\"br0:eth2\": br0 is already created by bond=br0:eth0,eth1")
         #expect(Self.refusal("bond=vlan5:eth0,eth1 vlan=vlan5:eth2")?.contains("vlan5 is already created") == true)
-        #expect(Self.refusal("bond=bond0:eth0,eth1 bridge=br0:eth1")?.contains("eth1 is already a member of bond0") == true)
+        #expect(
+            Self.refusal("bond=bond0:eth0,eth1 bridge=br0:eth1")?.contains("eth1 is already a member of bond0") == true)
     }
 
     @Test func addressesGoOnTheMasterNotItsSlaves() {

@@ -55,6 +55,7 @@ import Testing
             from: [slave, bond], selection: InterfaceSelection(bootMAC: MACAddress("52:54:00:12:34:56")))
         #expect(byMAC == .chosen(bond))
         #expect(InterfaceSelector.choose(from: [slave, bond], selection: InterfaceSelection()) == .chosen(bond))
-        #expect(InterfaceSelector.choose(from: [slave], selection: InterfaceSelection(interfaceName: "eth0")) == .notYet)
+        #expect(
+            InterfaceSelector.choose(from: [slave], selection: InterfaceSelection(interfaceName: "eth0")) == .notYet)
     }
 }

@@ -156,10 +156,14 @@ enum LinkSupport {
             _ = probe(["/usr/sbin/ip", "-n", namespace, "link", "add", "p0", "type", "veth", "peer", "name", "p1"])
             let command: [String] =
                 kind == "vlan"
-                ? ["/usr/sbin/ip", "-n", namespace, "link", "add", "link", "p0", "name", "p0.5", "type", "vlan", "id", "5"]
+                ? [
+                    "/usr/sbin/ip", "-n", namespace, "link", "add", "link", "p0", "name", "p0.5", "type", "vlan", "id",
+                    "5",
+                ]
                 : ["/usr/sbin/ip", "-n", namespace, "link", "add", "x0", "type", kind]
             if probe(command) != 0 {
-                result = "the host kernel cannot create \(kind) links (no CONFIG_\(kind == "vlan" ? "VLAN_8021Q" : kind == "bond" ? "BONDING" : "BRIDGE"))"
+                result =
+                    "the host kernel cannot create \(kind) links (no CONFIG_\(kind == "vlan" ? "VLAN_8021Q" : kind == "bond" ? "BONDING" : "BRIDGE"))"
             }
         }
         cache[kind] = result

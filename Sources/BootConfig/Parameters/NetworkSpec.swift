@@ -111,7 +111,8 @@ public struct NetworkSpec: Equatable, Sendable {
             if let device = parsed.device, let master = VirtualLinkSpec.master(of: device, in: links) {
                 throw ParameterError(
                     parameter: "ip", value: parsed.raw,
-                    problem: "\(device) is enslaved to \(master.name) (\(master.origin)): configure \(master.name) instead")
+                    problem:
+                        "\(device) is enslaved to \(master.name) (\(master.origin)): configure \(master.name) instead")
             }
         }
         if let device = bootDevice, let master = VirtualLinkSpec.master(of: device, in: links) {

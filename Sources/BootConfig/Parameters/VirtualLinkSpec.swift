@@ -61,7 +61,8 @@ public enum VirtualLinkSpec {
         }
         for option in settings.options {
             if let slave = option.interface, !slaves.contains(slave) {
-                throw fail("\(option.name)=\(slave) names no slave of \(name) (slaves: \(slaves.joined(separator: ",")))")
+                throw fail(
+                    "\(option.name)=\(slave) names no slave of \(name) (slaves: \(slaves.joined(separator: ",")))")
             }
         }
         return VirtualLink(
@@ -182,19 +183,20 @@ public enum VirtualLinkSpec {
                 guard let number = value.parseDecimal(max: Int(range.upperBound)), number >= Int(range.lowerBound)
                 else {
                     throw fail(
-                        "bond option \(rawName)=\(value): expected a number in \(range.lowerBound)...\(range.upperBound)")
+                        "bond option \(rawName)=\(value): expected a number in \(range.lowerBound)...\(range.upperBound)"
+                    )
                 }
                 option.number = UInt32(number)
             case .named(let table):
                 if let number = table[value] {
                     option.number = number
-                } else if let number = value.parseDecimal(max: Int(UInt32.max)), table.values.contains(UInt32(number))
-                {
+                } else if let number = value.parseDecimal(max: Int(UInt32.max)), table.values.contains(UInt32(number)) {
                     option.number = UInt32(number)
                 } else {
                     let names = table.filter { $0.key.parseDecimal() == nil }.sorted { $0.value < $1.value }.map(\.key)
                     throw fail(
-                        "bond option \(rawName)=\(value): expected one of \(names.joined(separator: ", ")) or its number")
+                        "bond option \(rawName)=\(value): expected one of \(names.joined(separator: ", ")) or its number"
+                    )
                 }
             case .addresses:
                 for piece in value.splitKeepingEmpty(on: ";") where !piece.isEmpty {
