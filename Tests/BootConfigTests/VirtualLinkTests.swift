@@ -361,6 +361,18 @@ import Testing
         #expect(bridges.modules.load.contains { $0.name == "bridge" && $0.reason == "bridge=" })
     }
 
+    @Test func theBondingDriverMakesNoBondOfItsOwn() throws {
+        // Loaded with max_bonds=1 (its default) the driver would create a bond0 in balance-rr itself.
+        let plan = try Self.plan("root=nfs:10.0.0.1:/img bond=bond0:eth0,eth1:mode=active-backup ip=bond0:dhcp")
+        #expect(plan.modules.load.first { $0.name == "bonding" }?.parameters == ["max_bonds=0"])
+        #expect(plan.modules.parameters.contains(ModuleParameter(module: "bonding", name: "max_bonds", value: "0")))
+        // The command line's own value is kept.
+        let given = try Self.plan("root=nfs:10.0.0.1:/img bond bonding.max_bonds=2 ip=bond0:dhcp")
+        #expect(given.modules.load.first { $0.name == "bonding" }?.parameters == ["max_bonds=2"])
+        // No bond, no bonding parameter.
+        #expect(try Self.plan("root=nfs:10.0.0.1:/img vlan=eth0.5:eth0").modules.parameters.isEmpty)
+    }
+
     @Test func anUnnamedIPMeansTheTopLink() throws {
         // TEST-60-NFS: root=dhcp bridge=foobr0:enp0s1 (no ip= at all).
         let plan = try Self.plan("root=dhcp bridge=foobr0:enp0s1")
@@ -395,7 +407,7 @@ import Testing
                     + "lacp_rate=fast:9000)"))
         #expect(text.contains("create VLAN bond0.100 (id 100) on bond0  (vlan=bond0.100:bond0)"))
         #expect(text.contains("create bridge br0 with ports eth2, forward delay 0  (bridge=br0:eth2)"))
-        #expect(text.contains("bonding  (bond=)"))
+        #expect(text.contains("bonding max_bonds=0  (bond=)"))
         #expect(text.contains("8021q  (vlan=)"))
         #expect(text.contains("bridge  (bridge=)"))
     }

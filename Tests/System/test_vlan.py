@@ -24,6 +24,8 @@ CLIENT_MAC = "52:54:00:12:34:59"
 
 VLAN_INIT = r"""#!/bin/sh
 export PATH=/usr/sbin:/bin:/sbin:/usr/bin
+# busybox sh runs its own applets before PATH: iproute2 is called by its path.
+ip() { /usr/sbin/ip "$@"; }
 M="__MARK__"
 echo "$M init-started pid=$$ argv0=$0"
 [ -d /proc/self ] || mount -t proc proc /proc

@@ -495,6 +495,14 @@ public enum BootPlanner {
         }
         wanted += spec.postload.map { ($0, "rd.driver.post") }
 
+        // The bonding driver makes a bond0 of its own when loaded (max_bonds defaults to 1); the init makes the
+        // planned bonds itself, so none is wanted unless the command line says otherwise.
+        var moduleParameters = spec.parameters
+        if wanted.contains(where: { $0.0 == "bonding" }),
+            !moduleParameters.contains(where: { $0.module == "bonding" && $0.name == "max_bonds" })
+        {
+            moduleParameters.append(ModuleParameter(module: "bonding", name: "max_bonds", value: "0"))
+        }
         var load: [KernelModule] = []
         var seen: Set<String> = []
         for (name, reason) in wanted where !seen.contains(name) {
@@ -503,14 +511,14 @@ public enum BootPlanner {
                 warnings.append("module \(name) is blacklisted; not loading it (needed for: \(reason))")
                 continue
             }
-            let parameters = spec.parameters.filter { $0.module == name }.map { parameter -> String in
+            let parameters = moduleParameters.filter { $0.module == name }.map { parameter -> String in
                 if parameter.value.isEmpty { return parameter.name }
                 let quoted = parameter.value.unicodeScalars.contains { $0.isASCIIWhitespace }
                 return quoted ? "\(parameter.name)=\"\(parameter.value)\"" : "\(parameter.name)=\(parameter.value)"
             }
             load.append(KernelModule(name: name, parameters: parameters, reason: reason))
         }
-        return ModulePlan(load: load, blacklist: spec.blacklist, parameters: spec.parameters)
+        return ModulePlan(load: load, blacklist: spec.blacklist, parameters: moduleParameters)
     }
 
     // MARK: - Steps

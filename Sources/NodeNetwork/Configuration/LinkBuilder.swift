@@ -100,16 +100,16 @@ public enum LinkBuilder {
         }
     }
 
-    /// The link named `name`, created as `kind` unless it exists already with that kind.
+    /// The link named `name`, created as `kind` unless it exists already with that kind (then `created` is false).
     private static func ensure(
         _ link: VirtualLink, kind: NewLinkKind, netlink: RouteNetlink, log: Logger
-    ) throws(Error) -> NetworkLink {
+    ) throws(Error) -> (link: NetworkLink, created: Bool) {
         if let existing = try find(link.name, netlink: netlink) {
             guard existing.kind == kind.kindName else {
                 throw .nameTaken(link: link.name, kind: kind.kindName, existingKind: existing.kind ?? "physical")
             }
             log.info("network: \(kind.kindName) \(link.name) exists already, reusing it")
-            return existing
+            return (existing, false)
         }
         do {
             try netlink.createLink(name: link.name, kind: kind)
@@ -119,7 +119,7 @@ public enum LinkBuilder {
         guard let created = try find(link.name, netlink: netlink) else {
             throw .netlink(step: "find the new \(kind.kindName)", link: link.name, .noSuchLink(link.name))
         }
-        return created
+        return (created, true)
     }
 
     private static func find(_ name: String, netlink: RouteNetlink) throws(Error) -> NetworkLink? {
@@ -187,7 +187,28 @@ public enum LinkBuilder {
 
     private static func buildBond(_ link: VirtualLink, netlink: RouteNetlink, log: Logger) throws(Error) {
         let settings = link.bond ?? BondSettings(mode: .balanceRR, options: [])
-        var bond = try ensure(link, kind: .bond(bondAttributes(settings, slaveIndex: nil)), netlink: netlink, log: log)
+        let creation = bondAttributes(settings, slaveIndex: nil)
+        var (bond, created) = try ensure(link, kind: .bond(creation), netlink: netlink, log: log)
+        if !created {
+            // A bond made by the driver itself (bonding.max_bonds=) or by an earlier try: the mode can only change
+            // while it is down and has no slaves, so the settings are applied then, and left as they are otherwise.
+            let links: [NetworkLink]
+            do {
+                links = try netlink.links()
+            } catch {
+                throw .netlink(step: "list links", link: link.name, error)
+            }
+            if links.contains(where: { $0.masterIndex == bond.index }) {
+                log.info("network: bond \(link.name) has slaves already, its settings are left as they are")
+            } else {
+                do {
+                    if bond.isUp { try netlink.setLinkDown(index: bond.index) }
+                    try netlink.changeLinkData(index: bond.index, kind: "bond", data: creation)
+                } catch {
+                    throw .netlink(step: "apply mode and options", link: link.name, error)
+                }
+            }
+        }
         var slaveIndices: [String: Int32] = [:]
         for name in link.lowerLinks {
             let slave = try required(name, for: link, netlink: netlink)
@@ -222,11 +243,11 @@ public enum LinkBuilder {
         try setUp(parent, for: link.name, netlink: netlink)
         let vlan = try ensure(
             link, kind: .vlan(id: UInt16(clamping: id), parentIndex: parent.index), netlink: netlink, log: log)
-        try setUp(vlan, for: link.name, netlink: netlink)
+        try setUp(vlan.link, for: link.name, netlink: netlink)
     }
 
     private static func buildBridge(_ link: VirtualLink, netlink: RouteNetlink, log: Logger) throws(Error) {
-        let bridge = try ensure(link, kind: .bridge(forwardDelay: 0), netlink: netlink, log: log)
+        let bridge = try ensure(link, kind: .bridge(forwardDelay: 0), netlink: netlink, log: log).link
         for name in link.lowerLinks {
             let port = try required(name, for: link, netlink: netlink)
             try enslave(port, to: bridge, downFirst: false, netlink: netlink, log: log)
