@@ -36,6 +36,11 @@ public enum ModuleList {
         # Packet sockets (for DHCP on kernels that build them as modules)
         af_packet
 
+        # Bonds, VLANs and bridges (dracut bond=, vlan=, bridge=; loaded only when the command line asks)
+        bonding
+        8021q
+        bridge
+
         # Storage controllers and disks
         virtio_pci
         virtio_blk

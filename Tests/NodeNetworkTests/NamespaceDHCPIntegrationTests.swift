@@ -213,14 +213,16 @@ final class NamespaceHarness {
         }
     }
 
-    func startDnsmasq() throws {
+    /// dnsmasq on `interface` (default: the server end of the veth pair).
+    func startDnsmasq(interface: String? = nil) throws {
         let log = directory.appendingPathComponent("dnsmasq.log").path
         // `ip netns exec` execs dnsmasq, so the spawned pid is dnsmasq's own.
         dnsmasqPID = try Spawn.start(
             [
                 "/usr/sbin/ip", "netns", "exec", serverNamespace, "/usr/sbin/dnsmasq", "--no-daemon",
                 "--conf-file=/dev/null",
-                "--interface=\(serverInterface)", "--bind-interfaces", "--no-resolv", "--no-hosts", "--no-ping",
+                "--interface=\(interface ?? serverInterface)", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--no-ping",
                 "--dhcp-range=10.99.0.50,10.99.0.99,255.255.255.0,1h", "--dhcp-host=\(clientMAC),10.99.0.42,nwnode",
                 "--dhcp-option=option:router,10.99.0.1", "--dhcp-option=option:dns-server,10.99.0.1",
                 "--dhcp-option=option:domain-name,cluster.test", "--dhcp-option=option:mtu,1400",

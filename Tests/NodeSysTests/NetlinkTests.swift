@@ -316,3 +316,135 @@ enum Canned {
         }
     }
 }
+
+/// RTM_NEWLINK frames for bonds, VLANs and bridges, laid out by hand from <linux/if_link.h>: IFLA_LINKINFO (18) and
+/// IFLA_INFO_DATA (2) carry NLA_F_NESTED (0x8000), as iproute2's `ip link add ... type` sends them.
+@Suite struct VirtualLinkFrameTests {
+    @Test func createVLANNamesItsParentAndId() {
+        #expect(
+            hex(RouteNetlink.createLinkFrame(sequence: 7, name: "eth0.5", kind: .vlan(id: 5, parentIndex: 2)))
+                == hex(
+                    bytes(
+                        """
+                        4c000000 1000 0506 07000000 00000000
+                        00 00 0000 00000000 00000000 00000000
+                        0b00 0300 6574 6830 2e35 00 00
+                        0800 0500 02000000
+                        1800 1280
+                          0800 0100 766c616e
+                          0c00 0280
+                            0600 0100 0500 0000
+                        """)))
+    }
+
+    @Test func createBridgeForwardsAtOnce() {
+        #expect(
+            hex(RouteNetlink.createLinkFrame(sequence: 8, name: "br0", kind: .bridge(forwardDelay: 0)))
+                == hex(
+                    bytes(
+                        """
+                        44000000 1000 0506 08000000 00000000
+                        00 00 0000 00000000 00000000 00000000
+                        0800 0300 627230 00
+                        1c00 1280
+                          0a00 0100 627269646765 0000
+                          0c00 0280
+                            0800 0100 00000000
+                        """)))
+    }
+
+    @Test func createBondCarriesModeOptionsAndNestedTargets() {
+        let frame = RouteNetlink.createLinkFrame(
+            sequence: 9, name: "bond0",
+            kind: .bond([
+                .u8(BondAttribute.mode, 1), .u32(3, 100),
+                .ipv4List(8, [IPv4Address(10, 0, 0, 1), IPv4Address(10, 0, 0, 2)]),
+            ]))
+        #expect(
+            hex(frame)
+                == hex(
+                    bytes(
+                        """
+                        60000000 1000 0506 09000000 00000000
+                        00 00 0000 00000000 00000000 00000000
+                        0a00 0300 626f6e6430 00 0000
+                        3400 1280
+                          0800 0100 626f6e64
+                          2800 0280
+                            0500 0100 01 000000
+                            0800 0300 64000000
+                            1400 0880
+                              0800 0000 0a000001
+                              0800 0100 0a000002
+                        """)))
+    }
+
+    @Test func enslaveSetsIflaMaster() {
+        #expect(
+            hex(RouteNetlink.setMasterFrame(sequence: 4, index: 3, masterIndex: 7))
+                == hex(
+                    bytes(
+                        "28000000 1000 0500 04000000 00000000  00 00 0000 03000000 00000000 00000000  0800 0a00 07000000"
+                    )))
+    }
+
+    @Test func changeBondDataOnAnExistingLink() {
+        #expect(
+            hex(RouteNetlink.changeLinkDataFrame(sequence: 5, index: 7, kind: "bond", data: [.u32(11, 3)]))
+                == hex(
+                    bytes(
+                        """
+                        38000000 1000 0500 05000000 00000000
+                        00 00 0000 07000000 00000000 00000000
+                        1800 1280
+                          0800 0100 626f6e64
+                          0c00 0280
+                            0800 0b00 03000000
+                        """)))
+    }
+
+    @Test func deleteLinkIsAnIfinfomsgForTheIndex() {
+        #expect(
+            hex(RouteNetlink.deleteLinkFrame(sequence: 6, index: 9))
+                == hex(bytes("20000000 1100 0500 06000000 00000000  00 00 0000 09000000 00000000 00000000")))
+    }
+
+    @Test func linkParseReadsMasterAndKind() throws {
+        // RTM_NEWLINK payload: eth1, index 4, enslaved to index 7, IFLA_LINKINFO { IFLA_INFO_KIND "veth" }.
+        let payload = bytes(
+            """
+            00 00 0100 04000000 03100100 00000000
+            0900 0300 65746831 00 000000
+            0800 0a00 07000000
+            0c00 1200 0800 0100 76657468
+            """)
+        let link = try #require(NetworkLink.parse(payload: payload))
+        #expect(link.name == "eth1")
+        #expect(link.masterIndex == 7)
+        #expect(link.kind == "veth")
+        // Without the attributes: no master, no kind (plain hardware).
+        let plain = try #require(NetworkLink.parse(payload: Array(payload.prefix(28))))
+        #expect(plain.masterIndex == nil)
+        #expect(plain.kind == nil)
+    }
+
+    @Test func createRefusesBadNamesBeforeTheKernel() {
+        let netlink = RouteNetlink(transport: ScriptedNetlink(replies: []))
+        #expect(throws: RouteNetlink.Error.invalidLinkName("bond/0")) {
+            try netlink.createLink(name: "bond/0", kind: .bridge(forwardDelay: 0))
+        }
+    }
+
+    @Test func createReportsTheKernelsRefusal() {
+        // EEXIST (-17) for sequence 1.
+        let transport = ScriptedNetlink(replies: [Canned.ack(sequence: 1, error: "efffffff")])
+        let netlink = RouteNetlink(transport: transport)
+        do {
+            try netlink.createLink(name: "br0", kind: .bridge(forwardDelay: 0))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.isAlreadyExists)
+            #expect("\(error)".hasPrefix("netlink: create bridge br0: file exists (errno 17)"))
+        }
+    }
+}

@@ -14,6 +14,7 @@ enum KnownParameters {
         "rd.live.overlay.reset", "rd.live.overlay.readonly",
         // network
         "ip", "BOOTIF", "ifname", "netdev", "bootdev", "nameserver", "rd.neednet", "rd.route", "rd.peerdns",
+        "bond", "vlan", "bridge",
         // debug and failure
         "shell", "rd.shell", "rd.break", "rd.debug", "rd.retry", "rd.timeout", "rd.emergency", "panic", "init",
         // modules
@@ -35,7 +36,7 @@ enum KnownParameters {
         "rd.live.ram", "rd.live.overlay.size", "rd.live.overlay.cowfs", "rd.live.overlay.thin",
         "rd.live.overlay.nouserconfirmprompt", "rd.nfs.domain", "rd.bootif", "rd.net.timeout.dhcp",
         "rd.net.dhcp.retry", "rd.net.timeout.carrier", "rd.net.timeout.iflink", "rd.net.timeout.ifup",
-        "rd.overlay.crypt", "rd.writable.fsimg", "rd.minmem", "netroot", "nfs", "bond", "vlan", "team", "bridge",
+        "rd.overlay.crypt", "rd.writable.fsimg", "rd.minmem", "netroot", "nfs", "team",
         "gateway", "netmask", "hostname", "ksdevice", "nfsrootdebug", "net.ifnames", "biosdevname", "noresume",
         "resume", "nosplash", "panic_on_oops", "init_on_free", "initcall_debug", "ipv6.disable", "ip6",
         "PARTITION", "PARTITION_RH", "PARTITION_SLES", "PARTITION_DOMOUNT_RH", "PARTITION_DOMOUNT_SLES",

@@ -1,5 +1,5 @@
 /// The network parameters: `ip=` (every dracut and kernel form), `BOOTIF=`, `ifname=`, `netdev=`/`bootdev=`,
-/// `nameserver=`, `rd.route=`, `rd.neednet`, `rd.peerdns`.
+/// `nameserver=`, `rd.route=`, `rd.neednet`, `rd.peerdns`, and the links of `bond=`, `vlan=`, `bridge=`.
 public struct NetworkSpec: Equatable, Sendable {
     /// One parsed `ip=` value.
     public struct IPParameter: Equatable, Sendable {
@@ -26,6 +26,8 @@ public struct NetworkSpec: Equatable, Sendable {
     public var needNet: Bool?
     public var peerDNS: Bool?
     public var warnings: [String]
+    /// `bond=`, `vlan=`, `bridge=` in creation order (`VirtualLinkSpec`).
+    public var links: [VirtualLink] = []
 
     public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> NetworkSpec {
         var warnings: [String] = []
@@ -103,10 +105,28 @@ public struct NetworkSpec: Equatable, Sendable {
             routes.append(try parseRoute(value))
         }
 
-        return NetworkSpec(
+        let links = try VirtualLinkSpec.parse(commandLine, warnings: &warnings)
+        // An address belongs on the bond or bridge, not on an interface enslaved to it.
+        for parsed in ip {
+            if let device = parsed.device, let master = VirtualLinkSpec.master(of: device, in: links) {
+                throw ParameterError(
+                    parameter: "ip", value: parsed.raw,
+                    problem:
+                        "\(device) is enslaved to \(master.name) (\(master.origin)): configure \(master.name) instead")
+            }
+        }
+        if let device = bootDevice, let master = VirtualLinkSpec.master(of: device, in: links) {
+            throw ParameterError(
+                parameter: "bootdev", value: device,
+                problem: "\(device) is enslaved to \(master.name) (\(master.origin)): boot from \(master.name) instead")
+        }
+
+        var spec = NetworkSpec(
             ip: ip, bootMAC: bootMAC, interfaceNames: names, bootDevice: bootDevice, nameservers: nameservers,
             routes: routes, needNet: try commandLine.flag("rd.neednet"), peerDNS: try commandLine.flag("rd.peerdns"),
             warnings: warnings)
+        spec.links = links
+        return spec
     }
 
     static let dynamicMethods: [String: AddressMethod] = [

@@ -135,6 +135,114 @@ public struct NetworkPlan: Codable, Equatable, Sendable {
     public var routes: [Route]
     /// True: the network must come up (always true with an NFS root; `rd.neednet` is recorded here too).
     public var required: Bool
+    /// Bonds, VLANs and bridges (`bond=`, `vlan=`, `bridge=`) to create before any address is configured, in
+    /// creation order: every link comes after the links it is built on (a VLAN over a bond after the bond).
+    public var links: [VirtualLink] = []
+}
+
+/// A link the init creates over rtnetlink (dracut's `bond=`, `vlan=`, `bridge=`).
+public struct VirtualLink: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Equatable, Sendable {
+        /// The bonding driver (`bond=`): `lowerLinks` are the slaves.
+        case bond
+        /// An 802.1Q VLAN (`vlan=`): `lowerLinks` is the one parent device.
+        case vlan
+        /// A bridge (`bridge=`): `lowerLinks` are the ports.
+        case bridge
+    }
+
+    public var kind: Kind
+    /// The new interface's name.
+    public var name: String
+    /// Bond slaves, bridge ports, or the VLAN's parent, in the order given.
+    public var lowerLinks: [String]
+    /// The VLAN id (1...4094), from the VLAN's name; nil for other kinds.
+    public var vlanID: Int?
+    /// The bond's mode and options; nil for other kinds.
+    public var bond: BondSettings?
+    /// `bond=...:<mtu>`: set on the bond after its slaves are enslaved.
+    public var mtu: Int?
+    /// The parameter it came from (`bond=...`), or `bond (default)` for a bare `bond`.
+    public var origin: String
+
+    public init(
+        kind: Kind, name: String, lowerLinks: [String], vlanID: Int? = nil, bond: BondSettings? = nil, mtu: Int? = nil,
+        origin: String
+    ) {
+        self.kind = kind
+        self.name = name
+        self.lowerLinks = lowerLinks
+        self.vlanID = vlanID
+        self.bond = bond
+        self.mtu = mtu
+        self.origin = origin
+    }
+}
+
+/// The bonding driver's modes (Documentation/networking/bonding.rst), with the numbers the kernel uses.
+public enum BondMode: String, Codable, Equatable, Sendable, CaseIterable {
+    case balanceRR = "balance-rr"
+    case activeBackup = "active-backup"
+    case balanceXOR = "balance-xor"
+    case broadcast = "broadcast"
+    case ieee8023ad = "802.3ad"
+    case balanceTLB = "balance-tlb"
+    case balanceALB = "balance-alb"
+
+    /// BOND_MODE_* (IFLA_BOND_MODE).
+    public var kernelValue: UInt8 {
+        switch self {
+        case .balanceRR: 0
+        case .activeBackup: 1
+        case .balanceXOR: 2
+        case .broadcast: 3
+        case .ieee8023ad: 4
+        case .balanceTLB: 5
+        case .balanceALB: 6
+        }
+    }
+}
+
+public struct BondSettings: Codable, Equatable, Sendable {
+    /// `mode=` (name or number), default balance-rr as dracut's bare `bond`.
+    public var mode: BondMode
+    /// The other options, in the order given, validated; each is applied at creation, except `primary` and
+    /// `active_slave`, which name a slave and are applied once it is enslaved.
+    public var options: [BondOption]
+
+    public init(mode: BondMode, options: [BondOption] = []) {
+        self.mode = mode
+        self.options = options
+    }
+}
+
+/// One bonding option as sysfs (`/sys/class/net/<bond>/bonding/<name>`) names it, with its value resolved to what
+/// the kernel stores (`lacp_rate=fast` is 1).
+public struct BondOption: Codable, Equatable, Sendable {
+    /// The sysfs name (`miimon`, `xmit_hash_policy`, ...); `num_unsol_na` is recorded as `num_grat_arp`, its alias.
+    public var name: String
+    /// The value as the kernel stores it, for numeric and named values; 0 for the kinds below.
+    public var number: UInt32
+    /// `arp_ip_target`: the IPv4 targets (up to 16).
+    public var addresses: [IPAddress]
+    /// `primary`, `active_slave`: a slave's name.
+    public var interface: String?
+    /// `ad_actor_system`: a MAC address.
+    public var mac: MACAddress?
+    /// The value as written.
+    public var text: String
+
+    public init(
+        name: String, number: UInt32 = 0, addresses: [IPAddress] = [], interface: String? = nil,
+        mac: MACAddress? = nil, text: String
+    ) {
+        self.name = name
+        self.number = number
+        self.addresses = addresses
+        self.interface = interface
+        self.mac = mac
+        self.text = text
+    }
 }
 
 public struct InterfaceName: Codable, Equatable, Sendable {

@@ -120,7 +120,8 @@ public enum BootPlanner {
             warnings: &warnings)
 
         let modules = planModules(
-            moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, warnings: &warnings)
+            moduleSpec, nodeinit: nodeinit, root: root, overlay: overlay, statelite: statelite, network: networkPlan,
+            warnings: &warnings)
         let walt = try planWalt(commandLine)
         // The WalT server pulls node saves (`walt node save`); by default it is allowed beside the NFS root server.
         let waltClients =
@@ -180,8 +181,12 @@ public enum BootPlanner {
     }
 
     static func planNetwork(_ spec: NetworkSpec) -> NetworkPlan {
+        // With bonds, VLANs or bridges, an ip= that names no interface means the first link nothing is built on:
+        // its slaves or ports carry no address, and the BOOTIF MAC may be a slave's.
+        let topLink = VirtualLinkSpec.topLinks(spec.links).first?.name
         func defaultSelector() -> InterfaceSelector {
             if let device = spec.bootDevice { return .name(device) }
+            if let topLink { return .name(topLink) }
             if let mac = spec.bootMAC { return .mac(mac) }
             return .anyWithCarrier
         }
@@ -209,7 +214,7 @@ public enum BootPlanner {
         return NetworkPlan(
             bootMAC: spec.bootMAC, interfaceNames: spec.interfaceNames, interfaces: interfaces,
             nameservers: nameservers, ignoreDHCPNameservers: spec.peerDNS == false, routes: spec.routes,
-            required: true)
+            required: true, links: spec.links)
     }
 
     // MARK: - Root
@@ -490,7 +495,7 @@ public enum BootPlanner {
 
     static func planModules(
         _ spec: ModuleSpec, nodeinit: NodeinitSpec, root: RootPlan, overlay: OverlayPlan, statelite: StatelitePlan,
-        warnings: inout [String]
+        network: NetworkPlan, warnings: inout [String]
     ) -> ModulePlan {
         var wanted: [(String, String)] = spec.preload.map { ($0, "rd.driver.pre") }
         wanted += nodeinit.modules.map { ($0, "nodeinit.modules") }
@@ -506,8 +511,20 @@ public enum BootPlanner {
             wanted.append(("overlay", "walt-init overlay"))
             wanted.append(("nfsv3", "walt-init /persist (NFSv3)"))
         }
+        // The drivers of the planned bonds, VLANs and bridges (dracut's ifup.sh modprobes them the same way).
+        for (kind, module) in [(VirtualLink.Kind.bond, "bonding"), (.vlan, "8021q"), (.bridge, "bridge")] {
+            if network.links.contains(where: { $0.kind == kind }) { wanted.append((module, "\(kind.rawValue)=")) }
+        }
         wanted += spec.postload.map { ($0, "rd.driver.post") }
 
+        // The bonding driver makes a bond0 of its own when loaded (max_bonds defaults to 1); the init makes the
+        // planned bonds itself, so none is wanted unless the command line says otherwise.
+        var moduleParameters = spec.parameters
+        if wanted.contains(where: { $0.0 == "bonding" }),
+            !moduleParameters.contains(where: { $0.module == "bonding" && $0.name == "max_bonds" })
+        {
+            moduleParameters.append(ModuleParameter(module: "bonding", name: "max_bonds", value: "0"))
+        }
         var load: [KernelModule] = []
         var seen: Set<String> = []
         for (name, reason) in wanted where !seen.contains(name) {
@@ -516,14 +533,14 @@ public enum BootPlanner {
                 warnings.append("module \(name) is blacklisted; not loading it (needed for: \(reason))")
                 continue
             }
-            let parameters = spec.parameters.filter { $0.module == name }.map { parameter -> String in
+            let parameters = moduleParameters.filter { $0.module == name }.map { parameter -> String in
                 if parameter.value.isEmpty { return parameter.name }
                 let quoted = parameter.value.unicodeScalars.contains { $0.isASCIIWhitespace }
                 return quoted ? "\(parameter.name)=\"\(parameter.value)\"" : "\(parameter.name)=\(parameter.value)"
             }
             load.append(KernelModule(name: name, parameters: parameters, reason: reason))
         }
-        return ModulePlan(load: load, blacklist: spec.blacklist, parameters: spec.parameters)
+        return ModulePlan(load: load, blacklist: spec.blacklist, parameters: moduleParameters)
     }
 
     // MARK: - Steps

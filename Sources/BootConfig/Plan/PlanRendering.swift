@@ -225,6 +225,7 @@ extension BootPlan {
     private func describeNetwork() -> [String] {
         var out = ["configure the network"]
         for rename in network.interfaceNames { out.append("name \(rename.mac) \(rename.name)") }
+        for link in network.links { out.append(describeLink(link)) }
         for (position, interface) in network.interfaces.enumerated() {
             let selector: String
             switch interface.selector {
@@ -268,6 +269,34 @@ extension BootPlan {
         }
         return out
     }
+}
+
+/// `create bond bond0 over eth0, eth1: mode active-backup, miimon 100, mtu 9000  (bond=...)`.
+func describeLink(_ link: VirtualLink) -> String {
+    let members = link.lowerLinks.joined(separator: ", ")
+    var text: String
+    switch link.kind {
+    case .bond:
+        text = "create bond \(link.name) over \(members)"
+        if let bond = link.bond {
+            let options = bond.options.map { option -> String in
+                if !option.addresses.isEmpty {
+                    return "\(option.name) " + option.addresses.map(\.description).joined(separator: ",")
+                }
+                if let interface = option.interface { return "\(option.name) \(interface) (once enslaved)" }
+                if let mac = option.mac { return "\(option.name) \(mac)" }
+                return option.text == String(option.number)
+                    ? "\(option.name) \(option.number)" : "\(option.name) \(option.text) (\(option.number))"
+            }
+            text += ": mode \(bond.mode.rawValue)" + options.map { ", " + $0 }.joined()
+        }
+        if let mtu = link.mtu { text += ", mtu \(mtu)" }
+    case .vlan:
+        text = "create VLAN \(link.name) (id \(link.vlanID.map(String.init) ?? "?")) on \(members)"
+    case .bridge:
+        text = "create bridge \(link.name) with ports \(members), forward delay 0"
+    }
+    return text + "  (\(link.origin))"
 }
 
 private func bracketed(_ server: String) -> String {

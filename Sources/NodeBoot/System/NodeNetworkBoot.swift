@@ -16,6 +16,14 @@ public struct NodeNetworkBoot: BootNetwork {
         guard let boot = plan.interfaces.first else {
             throw failure("the plan configures no interface", plan: plan)
         }
+        // bond=, vlan=, bridge= first: the interfaces below may name them.
+        do {
+            try LinkBuilder.build(
+                plan.links, renames: plan.interfaceNames.map { InterfaceRename(name: $0.name, mac: $0.mac) },
+                timeout: .seconds(carrierTimeoutSeconds), log: logger)
+        } catch {
+            throw failure("\(error)", plan: plan)
+        }
         let nameservers = plan.nameservers
         // rd.route= routes go to the interface they name; unnamed ones (and ones naming no configured interface)
         // to the boot interface.
@@ -130,6 +138,7 @@ public struct NodeNetworkBoot: BootNetwork {
             phase: .network, action: "bringing up the network",
             inputs: [
                 .init("interfaces", plan.interfaces.map(\.origin).joined(separator: " ")),
+                .init("links", plan.links.isEmpty ? "-" : plan.links.map(\.origin).joined(separator: " ")),
                 .init("BOOTIF", plan.bootMAC?.description ?? "-"),
             ],
             error: error)

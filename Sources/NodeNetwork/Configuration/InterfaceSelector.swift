@@ -9,9 +9,10 @@ public enum InterfaceSelector {
     }
 
     /// BOOTIF MAC first, then the named interface; without either, the first non-loopback link with carrier (in
-    /// index order). Loopback links never qualify.
+    /// index order). Loopback links never qualify, nor do links enslaved to a bond or bridge (a bond's slaves share
+    /// its MAC, and their traffic is the master's).
     public static func choose(from links: [NetworkLink], selection: InterfaceSelection) -> Outcome {
-        let candidates = links.filter { !$0.isLoopback }
+        let candidates = links.filter { !$0.isLoopback && $0.masterIndex == nil }
         if let mac = selection.bootMAC {
             let wanted = mac.bytes
             if let link = candidates.first(where: { $0.macAddress?.bytes == wanted }) { return .chosen(link) }

@@ -196,7 +196,7 @@ public enum NetworkConfigurator {
 
     /// Renames each link whose MAC is listed and whose name differs, setting it down first (the kernel refuses to
     /// rename a running link). Returns whether anything was renamed. A name held by another link is an error.
-    private static func applyRenames(
+    static func applyRenames(
         _ renames: [InterfaceRename], links: [NetworkLink], netlink: RouteNetlink, log: Logger
     ) throws(RouteNetlink.Error) -> Bool {
         var renamed = false
@@ -251,7 +251,7 @@ public enum NetworkConfigurator {
         guard selection.bootMAC == nil, selection.interfaceName == nil, let links = try? netlink.links() else {
             return []
         }
-        return links.filter { !$0.isLoopback && $0.index != chosen.index && $0.hasCarrier }
+        return links.filter { !$0.isLoopback && $0.index != chosen.index && $0.hasCarrier && $0.masterIndex == nil }
     }
 
     /// DHCP on each candidate in turn, sharing `timeout` between them (at least 3 s each); the first lease wins.

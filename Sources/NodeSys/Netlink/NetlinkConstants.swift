@@ -5,6 +5,7 @@ public enum NetlinkConstants {
     public static let nlmsgError: UInt16 = 2
     public static let nlmsgDone: UInt16 = 3
     public static let rtmNewLink: UInt16 = 16
+    public static let rtmDeleteLink: UInt16 = 17
     public static let rtmGetLink: UInt16 = 18
     public static let rtmNewAddress: UInt16 = 20
     public static let rtmDeleteAddress: UInt16 = 21
@@ -30,8 +31,25 @@ public enum NetlinkConstants {
     public static let linkAttributeAddress: UInt16 = 1
     public static let linkAttributeName: UInt16 = 3
     public static let linkAttributeMTU: UInt16 = 4
+    /// IFLA_LINK: the lower device (a VLAN's parent).
+    public static let linkAttributeLink: UInt16 = 5
+    /// IFLA_MASTER: the bond or bridge a link is enslaved to (0 releases it).
+    public static let linkAttributeMaster: UInt16 = 10
+    /// IFLA_LINKINFO, nesting IFLA_INFO_KIND and IFLA_INFO_DATA.
+    public static let linkAttributeLinkInfo: UInt16 = 18
     public static let linkAttributeOperationalState: UInt16 = 16
     public static let linkAttributeCarrier: UInt16 = 33
+
+    // IFLA_INFO_* (inside IFLA_LINKINFO).
+    public static let linkInfoKind: UInt16 = 1
+    public static let linkInfoData: UInt16 = 2
+
+    // IFLA_VLAN_* and IFLA_BR_* (inside IFLA_INFO_DATA).
+    public static let vlanAttributeID: UInt16 = 1
+    public static let bridgeAttributeForwardDelay: UInt16 = 1
+
+    /// NLA_F_NESTED, set on attributes that hold attributes.
+    public static let attributeNested: UInt16 = 0x8000
 
     // IFA_* address attributes.
     public static let addressAttributeAddress: UInt16 = 1

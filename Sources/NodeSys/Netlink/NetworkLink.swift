@@ -13,10 +13,14 @@ public struct NetworkLink: Sendable, Hashable, CustomStringConvertible {
     public var operationalState: OperationalState
     /// IFLA_CARRIER when the kernel sent it.
     public var carrier: Bool?
+    /// IFLA_MASTER: the bond or bridge this link is enslaved to.
+    public var masterIndex: Int32?
+    /// IFLA_INFO_KIND (`bond`, `vlan`, `bridge`, `veth`...); nil for plain hardware.
+    public var kind: String?
 
     public init(
         index: Int32, name: String, macAddress: MACAddress?, flags: UInt32, mtu: UInt32?,
-        operationalState: OperationalState, carrier: Bool?
+        operationalState: OperationalState, carrier: Bool?, masterIndex: Int32? = nil, kind: String? = nil
     ) {
         self.index = index
         self.name = name
@@ -25,6 +29,8 @@ public struct NetworkLink: Sendable, Hashable, CustomStringConvertible {
         self.mtu = mtu
         self.operationalState = operationalState
         self.carrier = carrier
+        self.masterIndex = masterIndex
+        self.kind = kind
     }
 
     public var isUp: Bool { flags & NetlinkConstants.interfaceUp != 0 }
@@ -49,9 +55,14 @@ public struct NetworkLink: Sendable, Hashable, CustomStringConvertible {
             attributes[NetlinkConstants.linkAttributeOperationalState]
             .flatMap { $0.first }.flatMap { OperationalState(rawValue: $0) } ?? .unknown
         let carrier = attributes[NetlinkConstants.linkAttributeCarrier].flatMap { $0.first }.map { $0 != 0 }
+        let master = attributes[NetlinkConstants.linkAttributeMaster].flatMap { NetlinkReader($0).uint32(at: 0) }
+            .flatMap { $0 == 0 ? nil : Int32(bitPattern: $0) }
+        let kind = attributes[NetlinkConstants.linkAttributeLinkInfo].flatMap { info in
+            NetlinkMessage.attributes(in: info, from: 0)[NetlinkConstants.linkInfoKind].map(Self.cString)
+        }
         return NetworkLink(
-            index: index, name: name, macAddress: mac, flags: flags, mtu: mtu, operationalState: state, carrier: carrier
-        )
+            index: index, name: name, macAddress: mac, flags: flags, mtu: mtu, operationalState: state,
+            carrier: carrier, masterIndex: master, kind: kind)
     }
 
     static func cString(_ bytes: [UInt8]) -> String {

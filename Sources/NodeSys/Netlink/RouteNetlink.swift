@@ -105,6 +105,71 @@ public final class RouteNetlink {
             sequence: sequence, body: body.bytes)
     }
 
+    /// IFLA_LINKINFO { IFLA_INFO_KIND, IFLA_INFO_DATA { ... } }.
+    private static func linkInfo(kind: String, data: [LinkDataAttribute]) -> [UInt8] {
+        var inner = NetlinkWriter()
+        inner.appendAttribute(type: NetlinkConstants.linkInfoKind, payload: Array(kind.utf8))
+        if !data.isEmpty {
+            var dataWriter = NetlinkWriter()
+            for attribute in data {
+                dataWriter.appendAttribute(
+                    type: attribute.nested ? attribute.type | NetlinkConstants.attributeNested : attribute.type,
+                    payload: attribute.payload)
+            }
+            inner.appendAttribute(
+                type: NetlinkConstants.linkInfoData | NetlinkConstants.attributeNested, payload: dataWriter.bytes)
+        }
+        var outer = NetlinkWriter()
+        outer.appendAttribute(
+            type: NetlinkConstants.linkAttributeLinkInfo | NetlinkConstants.attributeNested, payload: inner.bytes)
+        return outer.bytes
+    }
+
+    /// RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL: a new bond, VLAN or bridge named `name` (down).
+    public static func createLinkFrame(sequence: UInt32, name: String, kind: NewLinkKind) -> [UInt8] {
+        var body = NetlinkWriter()
+        body.append(contentsOf: interfaceInfo(index: 0, flags: 0, change: 0))
+        body.appendAttribute(type: NetlinkConstants.linkAttributeName, string: name)
+        if case .vlan(_, let parent) = kind {
+            body.appendAttribute(type: NetlinkConstants.linkAttributeLink, uint32: UInt32(bitPattern: parent))
+        }
+        body.append(contentsOf: linkInfo(kind: kind.kindName, data: kind.data))
+        return NetlinkWriter.message(
+            type: NetlinkConstants.rtmNewLink,
+            flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge | NetlinkConstants.flagCreate
+                | NetlinkConstants.flagExclusive,
+            sequence: sequence, body: body.bytes)
+    }
+
+    /// RTM_NEWLINK on an existing link of `kind` changing its IFLA_INFO_DATA (a bond's primary once enslaved).
+    public static func changeLinkDataFrame(
+        sequence: UInt32, index: Int32, kind: String, data: [LinkDataAttribute]
+    ) -> [UInt8] {
+        var body = NetlinkWriter()
+        body.append(contentsOf: interfaceInfo(index: index, flags: 0, change: 0))
+        body.append(contentsOf: linkInfo(kind: kind, data: data))
+        return NetlinkWriter.message(
+            type: NetlinkConstants.rtmNewLink, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            sequence: sequence, body: body.bytes)
+    }
+
+    /// IFLA_MASTER: enslaves link `index` to the bond or bridge `masterIndex` (a bond wants the slave down).
+    public static func setMasterFrame(sequence: UInt32, index: Int32, masterIndex: Int32) -> [UInt8] {
+        var body = NetlinkWriter()
+        body.append(contentsOf: interfaceInfo(index: index, flags: 0, change: 0))
+        body.appendAttribute(type: NetlinkConstants.linkAttributeMaster, uint32: UInt32(bitPattern: masterIndex))
+        return NetlinkWriter.message(
+            type: NetlinkConstants.rtmNewLink, flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            sequence: sequence, body: body.bytes)
+    }
+
+    public static func deleteLinkFrame(sequence: UInt32, index: Int32) -> [UInt8] {
+        NetlinkWriter.message(
+            type: NetlinkConstants.rtmDeleteLink,
+            flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge,
+            sequence: sequence, body: interfaceInfo(index: index, flags: 0, change: 0))
+    }
+
     public static func getAddressesFrame(sequence: UInt32, family: UInt8) -> [UInt8] {
         var body = NetlinkWriter()
         body.append(family)
@@ -237,6 +302,33 @@ public final class RouteNetlink {
         try acknowledged(
             Self.renameLinkFrame(sequence: nextSequence(), index: index, name: name),
             operation: "rename link \(index) to \(name)")
+    }
+
+    /// Creates a bond, VLAN or bridge; EEXIST when the name is taken (`Error.isAlreadyExists`).
+    public func createLink(name: String, kind: NewLinkKind) throws(Error) {
+        guard (1...15).contains(name.utf8.count), name != ".", name != "..",
+            !name.utf8.contains(where: { $0 == 47 || $0 == 58 || $0 <= 32 || $0 == 127 })
+        else { throw .invalidLinkName(name) }
+        try acknowledged(
+            Self.createLinkFrame(sequence: nextSequence(), name: name, kind: kind),
+            operation: "create \(kind.kindName) \(name)")
+    }
+
+    public func changeLinkData(index: Int32, kind: String, data: [LinkDataAttribute]) throws(Error) {
+        try acknowledged(
+            Self.changeLinkDataFrame(sequence: nextSequence(), index: index, kind: kind, data: data),
+            operation: "change \(kind) settings of link \(index)")
+    }
+
+    public func setMaster(index: Int32, masterIndex: Int32) throws(Error) {
+        try acknowledged(
+            Self.setMasterFrame(sequence: nextSequence(), index: index, masterIndex: masterIndex),
+            operation: "enslave link \(index) to link \(masterIndex)")
+    }
+
+    public func deleteLink(index: Int32) throws(Error) {
+        try acknowledged(
+            Self.deleteLinkFrame(sequence: nextSequence(), index: index), operation: "delete link \(index)")
     }
 
     public func setMACAddress(index: Int32, mac: MACAddress) throws(Error) {
