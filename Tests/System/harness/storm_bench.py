@@ -22,7 +22,7 @@ from .qemu import GUEST_HOST_ADDR, VM, VMConfig
 
 # The NFS per-op counts of every NFS mount, summed: `total N` then `OP N` lines.
 COUNT_REQUESTS = (
-    "awk '/^device /{on=($8 ~ /^nfs/)} on && /^ *[A-Z_0-9]+: [0-9]/{sub(\":\",\"\",$1); n[$1]+=$2; t+=$2} "
+    "awk '/^device /{on=($8 ~ /^nfs/)} on && /^[ \\t]*[A-Z_0-9]+: [0-9]/{sub(\":\",\"\",$1); n[$1]+=$2; t+=$2} "
     "END{print \"total\", t; for (k in n) if (n[k] > 0) print k, n[k]}' /proc/self/mountstats")
 
 
