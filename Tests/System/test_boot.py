@@ -7,6 +7,7 @@ build/vm-test-logs/<test>.log.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -147,9 +148,15 @@ def test_static_ip(boot, nfs_server, test_image):
 
 def test_xcat_nfsroot(boot, nfs_server, image_paths):
     # xCAT's legacy syntax: NFSROOT=SRV:DIR mounts DIR/rootimg; DHCP on the BOOTIF interface.
+    # With XCAT= and no litefile, the node would ask xcatd for it (test_statelite_xcatd.py); here the site's
+    # litefile (tabdump form, no entries) comes over NFS, so the boot is only about the legacy syntax.
     xcat_dir = image_paths["xcat-rootimg"].rsplit("/rootimg", 1)[0]
+    tables = os.path.join(image_paths["rw"], "xcat-legacy")
+    os.makedirs(tables, exist_ok=True)
+    with open(os.path.join(tables, "litefile.csv"), "w") as f:
+        f.write("#image,file,options,comments,disable\n")
     vm = boot(f"NFSROOT={SERVER}:{xcat_dir} STATEMNT= XCAT={SERVER}:3001 NODE=cn1 MNTOPTS= "
-              f"BOOTIF=01-{MAC.replace(':', '-')}")
+              f"BOOTIF=01-{MAC.replace(':', '-')} nodeinit.litefile=nfs://{SERVER}{tables}/litefile.csv")
     report = booted(vm)
     assert_overlay_root(report, vm)
     lower = nfs_lower(report, vm)
