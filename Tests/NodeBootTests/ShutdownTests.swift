@@ -228,6 +228,24 @@ func handedOverTable() -> [MountEntry] {
         #expect(events.last == "power poweroff")
     }
 
+    @Test func unmountOnlySettlesEverythingAndLeavesThePowerToTheImagesInit() {
+        // busybox's `::shutdown:/run/nodeinit/nodeinit shutdown --unmount-only`: busybox powers off afterwards.
+        let machine = FakeShutdownMachine([
+            MountEntry(id: 1, parentID: 0, source: "overlay", target: "/", fileSystemType: "overlay"),
+            MountEntry(id: 4, parentID: 1, source: "tmpfs", target: "/run", fileSystemType: "tmpfs"),
+            MountEntry(id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
+                fileSystemType: "ext4"),
+        ])
+        let record = ShutdownRecord(devices: [.init(fileSystemType: "ext4", device: "/dev/vda")])
+        let lines = LineBox()
+        let shutdown = NodeShutdown(
+            action: .poweroff, origin: .fromImage, record: record, system: machine, report: { lines.lines.append($0) })
+        shutdown.settle()
+        #expect(machine.events.contains("ro /") && machine.events.contains("ro /run/nodeinit/overlay-device"))
+        #expect(!machine.events.contains { $0.hasPrefix("power") }, "\(machine.events)")
+        #expect(machine.events.last == "sync")
+    }
+
     @Test func aDeviceAlreadyReleasedIsLeftAlone() {
         let machine = FakeShutdownMachine(handedOverTable())
         let record = ShutdownRecord(devices: [.init(fileSystemType: "ext4", device: "/dev/vdb")])
