@@ -23,7 +23,8 @@ from harness.report import parse_report
 SERVER = GUEST_HOST_ADDR
 BOUND = 300  # seconds per boot under TCG on a busy machine
 
-STATELITE_INIT = r"""#!/bin/sh
+# The start of every statelite image's /sbin/init: its mounts, and `show FILE` for a file's text on one line.
+INIT_HEAD = r"""#!/bin/sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 M="__MARK__"
 echo "$M init-started pid=$$ argv0=$0"
@@ -32,7 +33,9 @@ while read -r dev mnt fstype opts rest; do
     echo "$M mount $mnt $fstype $dev $opts"
 done < /proc/mounts
 show() { echo "$M sl file $1 $(cat "$1" 2>/dev/null | tr '\n' '|')"; }
-for f in /etc/motd /etc/hosts /etc/fstab /etc/issue /etc/profile /etc/ssh/ssh_config /etc/ssh/.keep \
+"""
+
+STATELITE_INIT = INIT_HEAD + r"""for f in /etc/motd /etc/hosts /etc/fstab /etc/issue /etc/profile /etc/ssh/ssh_config /etc/ssh/.keep \
          /etc/ssh/tree2-only /etc/ssh/sshd_config /etc/ssh/moduli /var/lib/state/db /root/.bashrc /var/log/messages; do
     show "$f"
 done

@@ -20,21 +20,12 @@ import pytest
 from harness import images
 from harness.qemu import GUEST_HOST_ADDR
 from harness.report import parse_report
-from test_statelite import BOUND, sl_lines, value, write
+from test_statelite import BOUND, INIT_HEAD, sl_lines, value, write
 
 SERVER = GUEST_HOST_ADDR
 HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness")
 
-XCATD_INIT = r"""#!/bin/sh
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-M="__MARK__"
-echo "$M init-started pid=$$ argv0=$0"
-[ -d /proc/self ] || mount -t proc proc /proc
-while read -r dev mnt fstype opts rest; do
-    echo "$M mount $mnt $fstype $dev $opts"
-done < /proc/mounts
-show() { echo "$M sl file $1 $(cat "$1" 2>/dev/null | tr '\n' '|')"; }
-for f in /etc/motd /etc/issue /var/log/messages; do show "$f"; done
+XCATD_INIT = INIT_HEAD + r"""for f in /etc/motd /etc/issue /var/log/messages; do show "$f"; done
 for f in /etc/motd /etc/issue /var/log/messages; do
     if ( echo probe >> "$f" ) 2>/dev/null; then echo "$M sl writable $f yes"; else echo "$M sl writable $f no"; fi
 done
