@@ -152,7 +152,7 @@ let package = Package(
             name: "StateliteTests",
             dependencies: [
                 "NodeBoot", "TLSClient", "NodeSys", "BlockDevices", "NFSFiles", "BootConfig", "OverlayCapture",
-                "RuntimeLayout",
+                "RuntimeLayout", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
     ]

@@ -73,9 +73,11 @@ final class FakeShutdownMachine: ShutdownSystem {
 func handedOverTable() -> [MountEntry] {
     [
         MountEntry(id: 1, parentID: 0, source: "tmpfs", target: "/", fileSystemType: "tmpfs"),
-        MountEntry(id: 20, parentID: 1, source: "overlay", target: "/oldroot", fileSystemType: "overlay",
+        MountEntry(
+            id: 20, parentID: 1, source: "overlay", target: "/oldroot", fileSystemType: "overlay",
             mountOptions: "ro", superOptions: "lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay-device/ovl"),
-        MountEntry(id: 21, parentID: 20, source: "10.0.2.2:/img", target: "/oldroot/run/nodeinit/lower",
+        MountEntry(
+            id: 21, parentID: 20, source: "10.0.2.2:/img", target: "/oldroot/run/nodeinit/lower",
             fileSystemType: "nfs4", mountOptions: "ro"),
         MountEntry(id: 22, parentID: 20, source: "proc", target: "/oldroot/proc", fileSystemType: "proc"),
         MountEntry(id: 23, parentID: 20, source: "tmpfs", target: "/oldroot/run", fileSystemType: "tmpfs"),
@@ -89,17 +91,23 @@ func handedOverTable() -> [MountEntry] {
     @Test func writableDevicesAreInnerFirstOncePerDeviceAndSkipReadOnlyAndNonDevices() {
         let mounts = [
             MountEntry(id: 1, parentID: 0, source: "rootfs", target: "/", fileSystemType: "rootfs"),
-            MountEntry(id: 2, parentID: 1, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
+            MountEntry(
+                id: 2, parentID: 1, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
                 fileSystemType: "ext4"),
-            MountEntry(id: 3, parentID: 1, source: "/dev/loop0", target: "/run/nodeinit/overlay-device-image",
+            MountEntry(
+                id: 3, parentID: 1, source: "/dev/loop0", target: "/run/nodeinit/overlay-device-image",
                 fileSystemType: "ext4"),
-            MountEntry(id: 4, parentID: 1, source: "/dev/vdb", target: "/sysroot/.sllocal/localmnt",
+            MountEntry(
+                id: 4, parentID: 1, source: "/dev/vdb", target: "/sysroot/.sllocal/localmnt",
                 fileSystemType: "xfs"),
-            MountEntry(id: 5, parentID: 1, source: "/dev/vdb", target: "/sysroot/var/cache/local",
+            MountEntry(
+                id: 5, parentID: 1, source: "/dev/vdb", target: "/sysroot/var/cache/local",
                 fileSystemType: "xfs"),
-            MountEntry(id: 6, parentID: 1, source: "/dev/sr0", target: "/mnt/cd", fileSystemType: "iso9660",
+            MountEntry(
+                id: 6, parentID: 1, source: "/dev/sr0", target: "/mnt/cd", fileSystemType: "iso9660",
                 mountOptions: "ro"),
-            MountEntry(id: 7, parentID: 1, source: "10.0.2.2:/img", target: "/run/nodeinit/lower",
+            MountEntry(
+                id: 7, parentID: 1, source: "10.0.2.2:/img", target: "/run/nodeinit/lower",
                 fileSystemType: "nfs4"),
             MountEntry(id: 8, parentID: 1, source: "/dev/odd name", target: "/mnt/x", fileSystemType: "ext4"),
         ]
@@ -111,7 +119,9 @@ func handedOverTable() -> [MountEntry] {
     @Test func textRoundTripsAndSkipsWhatItCannotRead() {
         let record = ShutdownRecord(
             agentPID: 312,
-            devices: [.init(fileSystemType: "ext4", device: "/dev/loop0"), .init(fileSystemType: "ext4", device: "/dev/vda")])
+            devices: [
+                .init(fileSystemType: "ext4", device: "/dev/loop0"), .init(fileSystemType: "ext4", device: "/dev/vda"),
+            ])
         #expect(ShutdownRecord(text: record.text) == record)
         let read = ShutdownRecord(
             text: "agent-pid 1\nagent-pid x\ndevice ext4\ndevice ext4 vda\nfuture-key 1 2 3\ndevice xfs /dev/vdb\n\n")
@@ -145,9 +155,11 @@ func handedOverTable() -> [MountEntry] {
             MountEntry(id: 2, parentID: 1, source: "proc", target: "/proc", fileSystemType: "proc"),
             MountEntry(id: 3, parentID: 1, source: "sysfs", target: "/sys", fileSystemType: "sysfs"),
             MountEntry(id: 4, parentID: 1, source: "tmpfs", target: "/run", fileSystemType: "tmpfs"),
-            MountEntry(id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
+            MountEntry(
+                id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
                 fileSystemType: "ext4"),
-            MountEntry(id: 6, parentID: 1, source: "10.0.2.2:/state", target: "/.statelite/persistent",
+            MountEntry(
+                id: 6, parentID: 1, source: "10.0.2.2:/state", target: "/.statelite/persistent",
                 fileSystemType: "nfs4"),
             MountEntry(id: 7, parentID: 1, source: "tmpfs", target: "/.statelite", fileSystemType: "tmpfs"),
             MountEntry(id: 8, parentID: 1, source: "/dev/vdb", target: "/runway", fileSystemType: "ext4"),
@@ -208,9 +220,11 @@ func handedOverTable() -> [MountEntry] {
         let machine = FakeShutdownMachine([
             MountEntry(id: 1, parentID: 0, source: "overlay", target: "/", fileSystemType: "overlay"),
             MountEntry(id: 4, parentID: 1, source: "tmpfs", target: "/run", fileSystemType: "tmpfs"),
-            MountEntry(id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
+            MountEntry(
+                id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
                 fileSystemType: "ext4"),
-            MountEntry(id: 6, parentID: 1, source: "10.0.2.2:/state", target: "/.statelite/persistent",
+            MountEntry(
+                id: 6, parentID: 1, source: "10.0.2.2:/state", target: "/.statelite/persistent",
                 fileSystemType: "nfs4"),
         ])
         machine.processes = [100, 200, 312]
@@ -233,7 +247,8 @@ func handedOverTable() -> [MountEntry] {
         let machine = FakeShutdownMachine([
             MountEntry(id: 1, parentID: 0, source: "overlay", target: "/", fileSystemType: "overlay"),
             MountEntry(id: 4, parentID: 1, source: "tmpfs", target: "/run", fileSystemType: "tmpfs"),
-            MountEntry(id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
+            MountEntry(
+                id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
                 fileSystemType: "ext4"),
         ])
         let record = ShutdownRecord(devices: [.init(fileSystemType: "ext4", device: "/dev/vda")])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Host integration test: a veth pair between two network namespaces this test creates, dnsmasq serving DHCP and
@@ -217,7 +218,7 @@ final class NamespaceHarness {
     func startDnsmasq(interface: String? = nil) throws {
         let log = directory.appendingPathComponent("dnsmasq.log").path
         // `ip netns exec` execs dnsmasq, so the spawned pid is dnsmasq's own.
-        dnsmasqPID = try Spawn.start(
+        dnsmasqPID = try TestProcess.start(
             [
                 "/usr/sbin/ip", "netns", "exec", serverNamespace, "/usr/sbin/dnsmasq", "--no-daemon",
                 "--conf-file=/dev/null",
@@ -279,8 +280,8 @@ final class NamespaceHarness {
             unlink(outputPath)
             unlink(errorPath)
         }
-        let pid = try Spawn.start(command, stdout: outputPath, stderr: errorPath)
-        let status = Spawn.wait(pid)
+        let pid = try TestProcess.start(command, stdout: outputPath, stderr: errorPath)
+        let status = TestProcess.wait(pid)
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
         return (status, output, errors)
@@ -289,7 +290,7 @@ final class NamespaceHarness {
     /// Stops dnsmasq by pid and deletes both namespaces (which deletes the veth pair) and the temp directory.
     func cleanUp() {
         if let dnsmasqPID {
-            Spawn.stop(dnsmasqPID)
+            TestProcess.stop(dnsmasqPID)
             self.dnsmasqPID = nil
         }
         _ = try? runStatus(["/usr/sbin/ip", "netns", "del", clientNamespace])
@@ -298,59 +299,6 @@ final class NamespaceHarness {
     }
 }
 
-/// posix_spawn + waitpid on one pid, so nothing else in the test process can reap our children.
-enum Spawn {
-    static func start(_ arguments: [String], stdout: String, stderr: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // The test runs on a dispatch worker thread whose signal mask blocks SIGTERM; children would inherit it
-        // and ignore our kill. Start them with an empty mask and default dispositions.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard result == 0 else {
-            throw HarnessError(message: "posix_spawn \(arguments[0]): \(String(cString: strerror(result)))")
-        }
-        return pid
-    }
-
-    /// SIGTERM, then SIGKILL if it is still there after three seconds; always reaped.
-    static func stop(_ pid: pid_t) {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        for _ in 0..<60 {
-            if waitpid(pid, &status, WNOHANG) == pid { return }
-            usleep(50_000)
-        }
-        kill(pid, SIGKILL)
-        _ = wait(pid)
-    }
-
-    static func wait(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
-        }
-        // WIFEXITED / WEXITSTATUS, spelled out (the macros are not imported).
-        return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    }
-}
 
 struct HarnessError: Error, CustomStringConvertible {
     var message: String

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Host integration tests for `bond=`, `vlan=` and `bridge=`: `nodeinit network-up` builds the link inside a client
@@ -174,7 +175,7 @@ enum LinkSupport {
 extension NamespaceHarness {
     /// Runs a command with its output discarded and returns its exit status.
     static func quietStatus(_ arguments: [String]) -> Int32 {
-        guard let pid = try? Spawn.start(arguments, stdout: "/dev/null", stderr: "/dev/null") else { return -1 }
-        return Spawn.wait(pid)
+        guard let pid = try? TestProcess.start(arguments, stdout: "/dev/null", stderr: "/dev/null") else { return -1 }
+        return TestProcess.wait(pid)
     }
 }

@@ -91,7 +91,9 @@ public struct NodeShutdown {
         system.signalAll(.terminate)
         if !waitUntil({ system.otherProcesses().isEmpty }) {
             let left = system.otherProcesses()
-            report("\(left.count) process(es) still running after SIGTERM (\(left.prefix(8).map(String.init).joined(separator: " "))): SIGKILL")
+            report(
+                "\(left.count) process(es) still running after SIGTERM (\(left.prefix(8).map(String.init).joined(separator: " "))): SIGKILL"
+            )
             system.signalAll(.kill)
             _ = waitUntil({ system.otherProcesses().isEmpty }, milliseconds: 1000)
         }
