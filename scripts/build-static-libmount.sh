@@ -46,6 +46,9 @@ apt_opts=(
     -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
     -o "Dir::State::Lists=$apt_dir/lists"
     -o "Dir::Cache=$apt_dir/cache"
+    # Root's own download into a private directory: no drop to the _apt user, so neither a /tmp nor an $out that
+    # _apt cannot write to stops it.
+    -o "APT::Sandbox::User=root"
 )
 
 dl="$out/download"
