@@ -48,10 +48,9 @@ struct ShutdownCommand: ParsableCommand {
     /// As PID 1 in /run/initramfs (systemd's hand-over): no argument parser, no exit (PID 1 must not end). An
     /// unknown verb reboots: a node that comes back can be managed, a halted one needs hands.
     static func runAsPID1(_ arguments: [String]) -> Never {
-        let action = NodeShutdown.action(fromArguments: arguments) ?? .reboot
-        if NodeShutdown.action(fromArguments: arguments) == nil {
-            report("no shutdown verb in \(arguments.dropFirst().joined(separator: " ")): rebooting")
-        }
+        let named = NodeShutdown.action(fromArguments: arguments)
+        if named == nil { report("no shutdown verb in \(arguments.dropFirst().joined(separator: " ")): rebooting") }
+        let action = named ?? .reboot
         let refusal: Errno = NodeShutdown.live(action: action, report: report)
         report("the kernel refused \(action.rawValue) (\(refusal.report)); halting here")
         while true { Pause.sleep(milliseconds: 60_000) }

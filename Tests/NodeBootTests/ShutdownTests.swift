@@ -87,6 +87,18 @@ func handedOverTable() -> [MountEntry] {
     ]
 }
 
+/// A node shutting down from inside its image without systemd: the overlay root, /run, the persistent device
+/// still mounted on /run/nodeinit/overlay-device.
+func imageTable() -> [MountEntry] {
+    [
+        MountEntry(id: 1, parentID: 0, source: "overlay", target: "/", fileSystemType: "overlay"),
+        MountEntry(id: 4, parentID: 1, source: "tmpfs", target: "/run", fileSystemType: "tmpfs"),
+        MountEntry(
+            id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
+            fileSystemType: "ext4"),
+    ]
+}
+
 @Suite struct ShutdownRecordTests {
     @Test func writableDevicesAreInnerFirstOncePerDeviceAndSkipReadOnlyAndNonDevices() {
         let mounts = [
@@ -217,16 +229,12 @@ func handedOverTable() -> [MountEntry] {
     }
 
     @Test func fromTheImageProcessesEndTheDeviceStillMountedBecomesReadOnlyAndTheRootToo() {
-        let machine = FakeShutdownMachine([
-            MountEntry(id: 1, parentID: 0, source: "overlay", target: "/", fileSystemType: "overlay"),
-            MountEntry(id: 4, parentID: 1, source: "tmpfs", target: "/run", fileSystemType: "tmpfs"),
-            MountEntry(
-                id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
-                fileSystemType: "ext4"),
-            MountEntry(
-                id: 6, parentID: 1, source: "10.0.2.2:/state", target: "/.statelite/persistent",
-                fileSystemType: "nfs4"),
-        ])
+        let machine = FakeShutdownMachine(
+            imageTable() + [
+                MountEntry(
+                    id: 6, parentID: 1, source: "10.0.2.2:/state", target: "/.statelite/persistent",
+                    fileSystemType: "nfs4")
+            ])
         machine.processes = [100, 200, 312]
         machine.stubborn = [200]
         let record = ShutdownRecord(agentPID: 312, devices: [.init(fileSystemType: "ext4", device: "/dev/vda")])
@@ -244,13 +252,7 @@ func handedOverTable() -> [MountEntry] {
 
     @Test func unmountOnlySettlesEverythingAndLeavesThePowerToTheImagesInit() {
         // busybox's `::shutdown:/run/nodeinit/nodeinit shutdown --unmount-only`: busybox powers off afterwards.
-        let machine = FakeShutdownMachine([
-            MountEntry(id: 1, parentID: 0, source: "overlay", target: "/", fileSystemType: "overlay"),
-            MountEntry(id: 4, parentID: 1, source: "tmpfs", target: "/run", fileSystemType: "tmpfs"),
-            MountEntry(
-                id: 5, parentID: 4, source: "/dev/vda", target: "/run/nodeinit/overlay-device",
-                fileSystemType: "ext4"),
-        ])
+        let machine = FakeShutdownMachine(imageTable())
         let record = ShutdownRecord(devices: [.init(fileSystemType: "ext4", device: "/dev/vda")])
         let lines = LineBox()
         let shutdown = NodeShutdown(

@@ -133,7 +133,7 @@ public struct AgentStartup {
         let start = MonotonicInstant.now()
         var root = "?"
         while true {
-            if Self.hasEnded(pid: pid) {
+            if ProcessSignals.hasEnded(pid) {
                 throw .exited(pid: pid, log: Self.tail(of: logPath))
             }
             if let directory = try? FileTree.openAnchor(FilePath("/proc/\(pid)")) {
@@ -147,14 +147,6 @@ public struct AgentStartup {
             }
             Pause.sleep(milliseconds: 20)
         }
-    }
-
-    /// True when the process is gone or a zombie (state field after the last ')' of /proc/<pid>/stat).
-    static func hasEnded(pid: Int32) -> Bool {
-        guard let stat = try? FileContents.string(at: "/proc/\(pid)/stat", limit: 4096) else { return true }
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
-        return state == "Z" || state == "X"
     }
 
     /// The last lines of the agent's log, one line, for the boot log.

@@ -150,9 +150,9 @@ public struct NodeShutdown {
 
     /// What could not be unmounted becomes read-only (in the image: / itself).
     func remountReadOnly(_ remaining: [MountEntry]) {
-        var targets = ShutdownPlanner.remountOrder(remaining, origin: origin)
-        if case .fromImage = origin { targets = ShutdownPlanner.remountOrder(currentMounts(), origin: origin) }
-        for entry in targets where !entry.isReadOnly {
+        // In the image `remaining` leaves / out (it is never unmounted): the table itself has it.
+        let candidates = origin == .fromImage ? currentMounts() : remaining
+        for entry in ShutdownPlanner.remountOrder(candidates, origin: origin) where !entry.isReadOnly {
             do {
                 try system.remountReadOnly(entry.target)
                 report("\(entry.target) remounted read-only")
@@ -185,8 +185,7 @@ public struct NodeShutdown {
             report("\(label): released (mounting it again to check: \(error.report))")
             return .released
         }
-        let outcome = remountAndRelease(label, at: FilePath(scratchMountPoint))
-        return outcome
+        return remountAndRelease(label, at: FilePath(scratchMountPoint))
     }
 
     private func remountAndRelease(_ label: String, at target: FilePath) -> DeviceOutcome {

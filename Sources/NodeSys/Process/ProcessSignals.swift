@@ -19,14 +19,16 @@ public enum ProcessSignals {
         _ = kill(-1, signal.number)
     }
 
-    /// True while `pid` exists and has not ended (a zombie has ended).
-    public static func isRunning(_ pid: Int32) -> Bool {
-        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+    /// True when the process is gone or a zombie (the state field after the last ')' of /proc/<pid>/stat).
+    public static func hasEnded(_ pid: Int32) -> Bool {
         guard let stat = try? FileContents.string(at: "/proc/\(pid)/stat", limit: 4096) else { return true }
-        guard let close = stat.lastIndex(of: ")") else { return true }
+        guard let close = stat.lastIndex(of: ")") else { return false }
         let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
-        return state != "Z" && state != "X"
+        return state == "Z" || state == "X"
     }
+
+    /// True while `pid` exists and has not ended.
+    public static func isRunning(_ pid: Int32) -> Bool { pid > 0 && !hasEnded(pid) }
 
     /// The user-space processes still running, but for PID 1 and the caller: /proc's numeric entries whose
     /// cmdline is not empty (a kernel thread's is) and that are not zombies.
