@@ -18,6 +18,8 @@ extension InitramfsBuilder {
         case staging(path: String, String)
         case depmodNotFound(searched: [String])
         case depmod(ChildCommand.Error)
+        /// The index depmod wrote cannot become the boot's module table (a module's dependencies loop).
+        case moduleTable(String)
         case busyboxApplets(ChildCommand.Error)
         case read(path: String, FileTree.Error)
         case changedWhileRead(path: String, declared: Int64, read: Int64)
@@ -47,6 +49,7 @@ extension InitramfsBuilder {
             case .depmodNotFound(let searched):
                 "depmod not found (looked in \(searched.joined(separator: ", "))): install kmod"
             case .depmod(let error): "regenerating the module index: \(error)"
+            case .moduleTable(let message): "computing \(ModuleTable.fileName) from the regenerated index: \(message)"
             case .busyboxApplets(let error): "listing busybox applets: \(error)"
             case .read(let path, let error): "reading \(path): \(error)"
             case .changedWhileRead(let path, let declared, let read):

@@ -123,6 +123,7 @@ public enum InitramfsBuilder {
         defer { stage.remove() }
         try stage.copy(closure, dependencies: dependencies)
         try stage.regenerateIndex()
+        try stage.writeTable()
 
         let applets: [String]
         if let busybox {

@@ -78,6 +78,40 @@ struct ModuleStage {
         for name in InitramfsLayout.unneededIndexFiles { PathOperations.removeFile("\(kernelDirectory)/\(name)") }
     }
 
+    /// Computes the boot's module table (`ModuleTable`) from the index depmod just wrote and writes it as
+    /// `modules.nodeinit` beside it; returns it for the summary.
+    @discardableResult
+    func writeTable() throws(InitramfsBuilder.Error) -> ModuleTable {
+        func read(_ name: String) throws(InitramfsBuilder.Error) -> [UInt8] {
+            let path = "\(kernelDirectory)/\(name)"
+            guard FileSystem.exists(path) else { return [] }
+            do {
+                return try FileContents.bytes(at: path)
+            } catch {
+                throw .moduleIndexUnreadable(error)
+            }
+        }
+        let dependencies = try read("modules.dep")
+        let aliases = try read("modules.alias")
+        let builtin = try read("modules.builtin")
+        let table = ModuleTable(
+            dependencies: ModuleDependencies(parsing: String(decoding: dependencies, as: UTF8.self)),
+            aliases: ModuleAliases(parsing: String(decoding: aliases, as: UTF8.self)),
+            builtin: KernelModuleLists.builtin(parsing: String(decoding: builtin, as: UTF8.self)),
+            kernelRelease: kernelVersion,
+            sources: ModuleTable.Sources(dependencies: dependencies, aliases: aliases, builtin: builtin))
+        if let (name, error) = table.unresolvable.min(by: { $0.key < $1.key }) {
+            throw .moduleTable("\(ModuleTable.Error.unresolvable(name, error))")
+        }
+        do {
+            try FileContents.write(
+                table.text, to: "\(kernelDirectory)/\(ModuleTable.fileName)", mode: FilePermissions(rawValue: 0o644))
+        } catch {
+            throw .staging(path: kernelDirectory, "\(error)")
+        }
+        return table
+    }
+
     static func findDepmod() throws(InitramfsBuilder.Error) -> String {
         // Kernel postinst hooks may run with a PATH lacking the sbin directories.
         let searchPath = (Environment.value("PATH") ?? "").split(separator: ":").map(String.init)

@@ -84,12 +84,37 @@ final class FakeKernel: BootKernel {
     }
     func setHostName(_ name: String) throws(Errno) { events.record("hostname \(name)") }
     func writeFile(_ text: String, to path: String) throws(FileContents.Error) { files[path] = text }
+    /// Loading in the background, not yet claimed by a load that needs them.
+    private var pending: [ModuleName] = []
+    /// What a module needs, as far as the walks care.
+    private let dependencies: [ModuleName: [ModuleName]] = ["nfsv4": ["nfs"], "nfsv3": ["nfs"]]
     func loadModules(_ names: [ModuleName], plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
         events.record("modules \(names.map(\.rawValue).joined(separator: " "))")
+        let needed = Set(names.flatMap { (dependencies[$0] ?? []) + [$0] })
         var outcome = ModuleLoader.Outcome()
-        outcome.loaded = names
+        outcome.loaded = pending.filter { needed.contains($0) && !names.contains($0) } + names
+        pending.removeAll { needed.contains($0) }
         return outcome
     }
+    func loadModulesInBackground(_ names: [ModuleName], label: String, plan: ModulePlan, logger: Logger)
+        -> ModuleLoader.Outcome
+    {
+        events.record("background \(names.map(\.rawValue).joined(separator: " "))")
+        pending += names
+        return ModuleLoader.Outcome()
+    }
+    func settleDeviceDrivers(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        events.record("settle device drivers")
+        return ModuleLoader.Outcome()
+    }
+    func settleModules(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        if !pending.isEmpty { events.record("settle \(pending.map(\.rawValue).joined(separator: " "))") }
+        var outcome = ModuleLoader.Outcome()
+        outcome.loaded = pending
+        pending = []
+        return outcome
+    }
+    func takeBackgroundReports() -> [BackgroundModuleLoad.Report] { [] }
     func loadDriversForPresentDevices(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
         events.record("drivers")
         return ModuleLoader.Outcome()
@@ -199,11 +224,12 @@ struct FakeBoot {
         let context = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img rd.break=pre-mount")
         #expect(
             boot.events.lines == [
-                "modules nfs overlay", "drivers", "network ip=dhcp", "hostname dhcp-node",
+                "background nfs nfsv4 overlay", "drivers", "network ip=dhcp", "hostname dhcp-node",
                 "shell pause before-root-mount",
                 "modules nfsv4",
                 "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,addr=10.0.2.2",
                 "mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755",
+                "modules overlay",
                 "mount overlay overlay on /sysroot -o lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,"
                     + "workdir=/run/nodeinit/overlay/work,redirect_dir=off,metacopy=off,index=off,xino=off",
                 "tables from /run/nodeinit/lower", "agent 7070",
@@ -215,7 +241,8 @@ struct FakeBoot {
         #expect(boot.kernel.agentAllow == ["10.0.2.2"])
         #expect(boot.kernel.files["/run/resolv.conf"] == "# written by nodeinit\nnameserver 10.0.2.3\n")
         #expect(boot.kernel.files["/run/nodeinit/boot.json"]?.contains("\"outcome\":\"switch_root\"") == true)
-        #expect(context.loadedModules.map(\.rawValue) == ["nfs", "overlay", "nfsv4"])
+        // nfs and nfsv4 are claimed by the root mount that needs them, overlay by the overlay mount.
+        #expect(context.loadedModules.map(\.rawValue) == ["nfs", "nfsv4", "overlay"])
         // A DHCP server without host names must not leave every node with the same NFSv4 client owner.
         #expect(boot.kernel.files["/sys/module/nfs/parameters/nfs4_unique_id"] == "nodeinit-525400123456")
     }
@@ -266,7 +293,10 @@ struct FakeBoot {
                 $0.hasPrefix("mount nfs4 10.0.2.2:/var/lib/walt/nodes/") && $0.contains(" on /sysroot ")
             })
         #expect(boot.events.lines.last == "switch_root /sysroot /bin/walt-init")
-        #expect(context.loadedModules.map(\.rawValue).prefix(4) == ["nfs", "overlay", "nfsv3", "nfsv4"])
+        #expect(boot.events.lines.first == "background nfs nfsv4 overlay nfsv3")
+        // No overlay step: walt-init's overlay and /persist modules are claimed when the background ends.
+        #expect(context.loadedModules.map(\.rawValue) == ["nfs", "nfsv4", "overlay", "nfsv3"])
+        #expect(boot.events.lines.contains("settle overlay nfsv3"))
         #expect(context.overlay == nil)
     }
 

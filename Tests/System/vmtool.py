@@ -42,6 +42,7 @@ def main() -> int:
                        help="skip the initramfs-tools + overlayroot peer (its chroot takes minutes once)")
     bench.add_argument("--cpu", default=None,
                        help="QEMU -cpu model for every variant (e.g. max: RDRAND, as on hardware); default QEMU's")
+    bench.add_argument("--nic", default="virtio-net-pci", help="virtio-net-pci (default) or e1000, for every variant")
     storm = sub.add_parser("storm", help="N Debian nodes boot at once: time to multi-user, NFS requests per node")
     storm.add_argument("--nodes", type=int, default=3)
     storm.add_argument("--no-initramfs-tools", action="store_true", help="skip the initramfs-tools storm")
@@ -61,7 +62,7 @@ def main() -> int:
             if args.boots < 1:
                 parser.error("--boots must be at least 1")
             return run_bench(args.boots, with_dracut=not args.no_dracut,
-                             with_initramfs_tools=not args.no_initramfs_tools, cpu_model=args.cpu)
+                             with_initramfs_tools=not args.no_initramfs_tools, cpu_model=args.cpu, nic=args.nic)
         elif args.command == "storm":
             if args.nodes < 1:
                 parser.error("--nodes must be at least 1")

@@ -6,6 +6,11 @@ public enum BootPhase: String, Sendable, Hashable, CaseIterable {
     case pause
     case modules
     case deviceDrivers = "device-drivers"
+    /// The NFS client and overlay modules, loading on a thread of their own from the modules step on (boot.json
+    /// marks the entry `"background": true`; it overlaps the phases after it).
+    case modulesBackground = "modules-background"
+    /// Drivers for devices other than network cards, loading on a thread of their own from the device-drivers step.
+    case deviceDriversBackground = "device-drivers-background"
     case network
     /// Planning again with the lease (its host name, and the root-path for `root=dhcp`).
     case planFromLease = "plan-from-lease"

@@ -136,16 +136,28 @@ public final class BootSequence {
         do {
             let result = try body()
             timeline.record(phase, start: start, end: MonotonicInstant.now(), succeeded: true)
+            recordBackgroundWork()
             services.kernel.reapExited()
             return result
         } catch {
             timeline.record(phase, start: start, end: MonotonicInstant.now(), succeeded: false)
+            recordBackgroundWork()
             throw error
+        }
+    }
+
+    /// The module loads that ran beside the phases and were waited for meanwhile, each as its own entry.
+    private func recordBackgroundWork() {
+        for report in services.kernel.takeBackgroundReports() {
+            timeline.recordBackground(
+                report.modules ? .modulesBackground : .deviceDriversBackground, start: report.started,
+                end: report.finished, succeeded: report.failures == 0, waitedMilliseconds: report.waitedMilliseconds)
         }
     }
 
     /// The last moment before exec: the timeline is final.
     private func handingOver() {
+        recordBackgroundWork()
         let end = MonotonicInstant.now()
         timeline.outcome = .switchRoot
         timeline.initExecMilliseconds = end.milliseconds

@@ -8,6 +8,11 @@ public struct BootTimeline: Sendable, Equatable {
         public var startMilliseconds: UInt64
         public var durationMilliseconds: UInt64
         public var succeeded: Bool
+        /// Ran on a thread of its own beside the phases after its start (not part of the boot's critical path
+        /// unless a later phase waited for it).
+        public var background = false
+        /// For a background entry: how long the boot blocked waiting for it to end.
+        public var waitedMilliseconds: UInt64 = 0
     }
 
     public enum Outcome: String, Sendable, Equatable {
@@ -28,16 +33,32 @@ public struct BootTimeline: Sendable, Equatable {
     /// Adds a phase; a phase recorded right after an entry of the same phase extends that entry (the statelite steps
     /// form one phase).
     public mutating func record(_ phase: BootPhase, start: MonotonicInstant, end: MonotonicInstant, succeeded: Bool) {
-        if let last = entries.last, last.phase == phase, last.succeeded {
-            entries[entries.count - 1].durationMilliseconds =
-                end.milliseconds - min(last.startMilliseconds, end.milliseconds)
-            entries[entries.count - 1].succeeded = succeeded
+        // Background entries in between do not part two runs of one phase.
+        if let lastIndex = entries.lastIndex(where: { !$0.background }), entries[lastIndex].phase == phase,
+            entries[lastIndex].succeeded
+        {
+            entries[lastIndex].durationMilliseconds =
+                end.milliseconds - min(entries[lastIndex].startMilliseconds, end.milliseconds)
+            entries[lastIndex].succeeded = succeeded
             return
         }
         entries.append(
             Entry(
                 phase: phase, startMilliseconds: start.milliseconds,
                 durationMilliseconds: end.milliseconds(since: start), succeeded: succeeded))
+    }
+
+    /// Adds work that ran beside the phases: its own entry, placed by its start time, never merged.
+    public mutating func recordBackground(
+        _ phase: BootPhase, start: MonotonicInstant, end: MonotonicInstant, succeeded: Bool, waitedMilliseconds: UInt64
+    ) {
+        var entry = Entry(
+            phase: phase, startMilliseconds: start.milliseconds, durationMilliseconds: end.milliseconds(since: start),
+            succeeded: succeeded)
+        entry.background = true
+        entry.waitedMilliseconds = waitedMilliseconds
+        let index = entries.firstIndex { $0.startMilliseconds > entry.startMilliseconds } ?? entries.count
+        entries.insert(entry, at: index)
     }
 
     /// The JSON document: one object, phases in the order they ran, keys in a fixed order.
@@ -52,7 +73,8 @@ public struct BootTimeline: Sendable, Equatable {
         if let failure { fields.append("\"failure\":\(JSONText.quoted(failure))") }
         let phases = entries.map { entry in
             "{\"name\":\(JSONText.quoted(entry.phase.rawValue)),\"start_ms\":\(entry.startMilliseconds),"
-                + "\"duration_ms\":\(entry.durationMilliseconds),\"ok\":\(entry.succeeded)}"
+                + "\"duration_ms\":\(entry.durationMilliseconds),\"ok\":\(entry.succeeded)"
+                + (entry.background ? ",\"background\":true,\"waited_ms\":\(entry.waitedMilliseconds)}" : "}")
         }
         fields.append("\"phases\":[\(phases.joined(separator: ","))]")
         return "{" + fields.joined(separator: ",") + "}\n"
@@ -60,7 +82,9 @@ public struct BootTimeline: Sendable, Equatable {
 
     /// One line per phase for the console: "nfs-root 1234 ms".
     public var summary: String {
-        entries.map { "\($0.phase.rawValue) \($0.durationMilliseconds) ms\($0.succeeded ? "" : " (failed)")" }
+        entries.map {
+            "\($0.phase.rawValue) \($0.durationMilliseconds) ms\($0.background ? " (beside, waited \($0.waitedMilliseconds) ms)" : "")\($0.succeeded ? "" : " (failed)")"
+        }
             .joined(separator: ", ")
     }
 }

@@ -9,6 +9,7 @@ struct OverlayDeviceStep: BootStepExecutor {
         let plan = context.plan
         guard case .device(let device) = plan.overlay else { return }
         let logger = services.logger
+        settleDeviceDrivers(&context, services)
         var overlay = PersistentOverlay(
             plan: device, lowerDir: plan.root.mountPoint, server: plan.root.server ?? "-", exportPath: plan.root.path,
             image: plan.image, deviceTimeoutSeconds: plan.debug.deviceTimeoutSeconds
@@ -118,6 +119,8 @@ struct OverlayMountStep: BootStepExecutor {
                 phase: .overlay, action: "mounting the overlay root",
                 error: "no upper directory was prepared (the plan lacks its tmpfs or device step)")
         }
+        // Loaded in the background since the modules step: waits for it if it is not done, reports a failure.
+        load(["overlay"], what: "modules for the overlay", quietWhenNothing: true, &context, services)
         let overlay = Self.overlayMount(lowerDirs: layers.lowerDirs, writable: writable, mounts: mounts)
         do {
             try services.kernel.makeDirectory(mounts.target, mode: 0o755)

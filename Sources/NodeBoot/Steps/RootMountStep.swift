@@ -4,6 +4,11 @@ import NodeSys
 /// `mountRoot`: the NFS root, read-only, from the plan's server (else the `ip=` peer, DHCP next-server or server
 /// identifier), resolved by DNS when it is a name, each planned version tried until one mounts or `rd.retry` ends.
 struct RootMountStep: BootStepExecutor {
+    /// The NFS client module of a version: nfsv3 for 3 (and 2), nfsv4 for 4.x.
+    static func module(forVersion version: String) -> ModuleName {
+        version == "3" || version == "2" ? "nfsv3" : "nfsv4"
+    }
+
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         let plan = context.plan
         let logger = services.logger
@@ -48,7 +53,7 @@ struct RootMountStep: BootStepExecutor {
             retrySeconds: plan.debug.retrySeconds, kernel: services.kernel, logger: logger,
             seed: BootEntropy.seed(mixing: nodeBytes)
         ) { attempt in
-            let module: ModuleName = attempt.version == "3" || attempt.version == "2" ? "nfsv3" : "nfsv4"
+            let module = Self.module(forVersion: attempt.version)
             load([module], what: "modules for NFS \(attempt.version)", quietWhenNothing: true, &context, services)
         }
     }

@@ -51,6 +51,7 @@ struct MountStatemntStep: BootStepExecutor {
 struct MountLocalDiskStep: BootStepExecutor {
     func run(_ context: inout BootContext, _ services: BootServices) throws(BootFailure) {
         guard let disk = context.plan.statelite.localDisk else { return }
+        settleDeviceDrivers(&context, services)
         try statelite(.mountLocalDisk, context) { (operations) throws(StateliteError) in
             try operations.mountLocalDisk(disk)
         }

@@ -12,6 +12,8 @@ struct SwitchRootStep: BootStepExecutor {
             newRoot: plan.newRoot, initPath: plan.initPath, initArguments: plan.initArguments,
             environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", "TERM=linux"])
         let inputs: [BootFailure.Input] = [.init("root", plan.newRoot), .init("init", plan.initPath)]
+        // exec ends every other thread: the background module loads finish first.
+        settleModules(&context, services)
         do {
             try services.kernel.validateNewRoot(switcher)
         } catch {

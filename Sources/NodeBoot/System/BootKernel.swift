@@ -22,8 +22,20 @@ public protocol BootKernel: AnyObject {
     /// Loads modules by name with their dependencies; names already present are skipped. `plan` gives the
     /// parameters and the blacklist (the same for the whole boot: one command line).
     func loadModules(_ names: [ModuleName], plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
-    /// Loads drivers for devices present without one (modalias), honouring the blacklist.
+    /// Starts loading modules on a thread of their own; a later `loadModules` that needs one of them waits for it
+    /// and reports what it did for them. Returns what cannot be loaded at all (or, when no thread starts, the load).
+    func loadModulesInBackground(_ names: [ModuleName], label: String, plan: ModulePlan, logger: Logger)
+        -> ModuleLoader.Outcome
+    /// Loads drivers for devices present without one (modalias), honouring the blacklist: those of network and
+    /// unclassified devices now, the others (storage, display...) on a thread of their own.
     func loadDriversForPresentDevices(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
+    /// Waits for the background device drivers and loads drivers for any device still without one (a step that
+    /// needs local block devices calls it first).
+    func settleDeviceDrivers(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
+    /// Waits for every background load; returns what no step has claimed yet.
+    func settleModules(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
+    /// The background loads waited for since the last call (for boot.json).
+    func takeBackgroundReports() -> [BackgroundModuleLoad.Report]
     /// Runs the debug shell on the console until it exits.
     func shell(reason: String, logger: Logger)
     /// Starts the node-save agent and waits until it is inside the new root; returns its pid.
@@ -73,8 +85,31 @@ public final class LiveKernel: BootKernel {
         withLoader(plan, logger: logger) { $0.load(names, logger: logger) }
     }
 
+    public func loadModulesInBackground(_ names: [ModuleName], label: String, plan: ModulePlan, logger: Logger)
+        -> ModuleLoader.Outcome
+    {
+        withLoader(plan, logger: logger) { $0.loadInBackground(names, label: label, logger: logger) }
+    }
+
     public func loadDriversForPresentDevices(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
-        withLoader(plan, logger: logger) { $0.loadForPresentDevices(logger: logger) }
+        withLoader(plan, logger: logger) {
+            $0.loadForPresentDevices(logger: logger, deferring: ModuleLoader.isDeferrable(modalias:))
+        }
+    }
+
+    public func settleDeviceDrivers(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        withLoader(plan, logger: logger) { $0.settleDevices(logger: logger) }
+    }
+
+    public func settleModules(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        withLoader(plan, logger: logger) { $0.settleAll(logger: logger) }
+    }
+
+    public func takeBackgroundReports() -> [BackgroundModuleLoad.Report] {
+        guard var current = loader else { return [] }
+        let reports = current.takeBackgroundReports()
+        loader = current
+        return reports
     }
 
     public func shell(reason: String, logger: Logger) { DebugShell().run(reason: reason, logger: logger) }
@@ -104,8 +139,17 @@ public final class LiveKernel: BootKernel {
                 parameters[ModuleName(parameter.module), default: []].append(text)
             }
             do {
-                loader = try ModuleLoader(
+                let created = try ModuleLoader(
                     parameters: parameters, blacklist: Set(modulePlan.blacklist.map { ModuleName($0) }))
+                switch created.indexSource {
+                case .table:
+                    logger.info(
+                        "module table \(ModuleTable.fileName): \(created.table.modules.count) modules, \(created.table.aliases.count) aliases"
+                    )
+                case .text(let reason):
+                    logger.info("module index from modules.dep and modules.alias (\(reason))")
+                }
+                loader = created
             } catch {
                 loaderFailed = true
                 logger.warning("no kernel modules: \(error); relying on built-in drivers")

@@ -21,9 +21,23 @@ public struct NativeThread: @unchecked Sendable {
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
-    /// Starts `body` on a new thread that must be joined with `join()`.
-    public static func start(_ body: @escaping @Sendable () -> Void) throws(Error) -> NativeThread {
-        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    /// Starts `body` on a new thread that must be joined with `join()`. A `niceness` (0...19) lowers the new
+    /// thread's scheduling priority alone (Linux keeps a nice value per thread): such a thread runs when the others
+    /// wait, and yields to them when they are runnable.
+    public static func start(niceness: Int32? = nil, _ body: @escaping @Sendable () -> Void) throws(Error)
+        -> NativeThread
+    {
+        let run: @Sendable () -> Void
+        if let niceness {
+            run = {
+                // PRIO_PROCESS with id 0 is the calling thread on Linux. A refusal leaves the default priority.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+                body()
+            }
+        } else {
+            run = body
+        }
+        let context = Unmanaged.passRetained(Body(run)).toOpaque()
         var handle = pthread_t()
         let code = pthread_create(
             &handle, nil,

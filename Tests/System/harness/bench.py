@@ -54,8 +54,9 @@ def initramfs_sizes(path: str) -> tuple[int, int]:
     return compressed, compressed
 
 
-def boot_once(kernel: str, initrd: str, append: str, log: str, cpu_model: str | None = None) -> BootSample:
-    config = VMConfig(kernel=kernel, initrd=initrd, append=append, cpu_model=cpu_model)
+def boot_once(kernel: str, initrd: str, append: str, log: str, cpu_model: str | None = None,
+              nic: str = "virtio-net-pci") -> BootSample:
+    config = VMConfig(kernel=kernel, initrd=initrd, append=append, cpu_model=cpu_model, nic=nic)
     with VM(config, log) as vm:
         vm.wait_exit(BOOT_BOUND)
         output = vm.output
@@ -120,7 +121,7 @@ def build_initramfs_tools_initramfs() -> str:
 
 
 def run_bench(boots: int, with_dracut: bool = True, with_initramfs_tools: bool = True,
-              cpu_model: str | None = None) -> int:
+              cpu_model: str | None = None, nic: str = "virtio-net-pci") -> int:
     """cpu_model: QEMU's `-cpu` for every variant. `max` offers RDRAND as real x86 servers do, so the kernel's CRNG
     is ready at once; with QEMU's default model it is not until about 1 s into the initramfs under TCG, and whatever
     calls getrandom() first waits for it (the static Swift runtime does, seeding its hash function)."""
@@ -145,14 +146,14 @@ def run_bench(boots: int, with_dracut: bool = True, with_initramfs_tools: bool =
         for i in range(boots):
             for name, initrd, append in variants:
                 log = os.path.join(paths.logs_dir(), f"bench-{name.split()[0]}-{i + 1}.log")
-                sample = boot_once(kernel, initrd, append, log, cpu_model)
+                sample = boot_once(kernel, initrd, append, log, cpu_model, nic)
                 results[name].append(sample)
                 print(f"bench-boot: {name} boot {i + 1}/{boots}: image init at {fmt_ms(sample.image_init_ms)}"
                       f" (wall {sample.wall_s:.1f} s, root {sample.root})", flush=True)
 
     print()
     print(f"bench-boot: {boots} boots each, Debian kernel {os.path.basename(kernel)}, QEMU TCG "
-          f"(-cpu {cpu_model or 'default'}), virtio-net, "
+          f"(-cpu {cpu_model or 'default'}), {nic}, "
           f"NFSv4.2 root from loopback ganesha; medians, guest time since kernel start")
     ours_samples = results["nodeinit"]
     print("\nnodeinit:")
