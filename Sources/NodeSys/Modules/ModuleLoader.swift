@@ -240,7 +240,9 @@ public struct ModuleLoader: Sendable {
         logger: Logger, maxRounds: Int = 4, deferring: @escaping @Sendable (String) -> Bool = { _ in false }
     ) -> Outcome {
         var outcome = foregroundDeviceRounds(logger: logger, maxRounds: maxRounds) { !deferring($0) }
-        let deferred = Self.unboundModaliases().filter(deferring).filter { !candidates(for: $0).isEmpty }
+        let deferred = Self.unboundModaliases().filter(deferring).filter { modalias in
+            candidates(for: modalias).contains { !present.contains($0) && !builtin.contains($0) }
+        }
         if deferred.isEmpty { return outcome }
         let copy = workerCopy()
         let label = "device drivers"
