@@ -168,7 +168,8 @@ public struct ModuleTable: Sendable, Equatable {
         kernelRelease = ""
         sources = Sources(dependencies: 0, aliases: 0, builtin: 0)
         var lineNumber = 0
-        var aliasModules: [(Int, Int)] = []  // (alias index, module index) checked once all modules are read
+        var aliasModules: [(Int, Int)] = []  // (line, module index), checked once all modules are read
+        var dependencyLines: [Int] = []  // the line of each module
         var sawHeader = false
         var start = 0
         while start < bytes.count {
@@ -199,12 +200,12 @@ public struct ModuleTable: Sendable, Equatable {
                 guard fields.count >= 3 else { throw .malformed(line: lineNumber, "module needs a name and a path") }
                 var dependencies: [Int] = []
                 for field in fields[3...] {
-                    guard let index = Self.decimal(field), index < modules.count else {
-                        throw .malformed(
-                            line: lineNumber, "dependency \(Self.string(field)) is not the index of an earlier module")
+                    guard let index = Self.decimal(field) else {
+                        throw .malformed(line: lineNumber, "dependency \(Self.string(field)) is not a module index")
                     }
                     dependencies.append(index)
                 }
+                dependencyLines.append(lineNumber)
                 let name = ModuleName(Self.string(fields[1]))
                 guard indexes[name] == nil else { throw .malformed(line: lineNumber, "module \(name) listed twice") }
                 indexes[name] = modules.count
@@ -226,6 +227,13 @@ public struct ModuleTable: Sendable, Equatable {
         guard sawHeader else { throw .notATable }
         for (line, module) in aliasModules where module >= modules.count {
             throw .malformed(line: line, "alias names module index \(module), but there are \(modules.count)")
+        }
+        for (index, module) in modules.enumerated() {
+            if let bad = module.dependencies.first(where: { $0 >= modules.count || $0 == index }) {
+                throw .malformed(
+                    line: dependencyLines[index],
+                    "dependency \(bad) of \(module.name) is not the index of another module (there are \(modules.count))")
+            }
         }
         aliases.sort(by: Self.precedes)
         literalLengths = Self.lengths(of: aliases)
