@@ -31,6 +31,7 @@ import argparse
 import fnmatch
 import gzip
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -264,7 +265,84 @@ def stage_modules(index: ModuleIndex, kver: str, modules: list[str], stage_root:
         path = os.path.join(dest, fname)
         if os.path.exists(path):
             os.remove(path)
+    write_module_table(dest, kver)
     return dest
+
+
+def fnv1a64(data: bytes) -> int:
+    value = 0xCBF29CE484222325
+    for byte in data:
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value
+
+
+def write_module_table(dest: str, kver: str) -> None:
+    """modules.nodeinit, the boot's module table (format: Sources/NodeSys/Modules/ModuleTable.swift, version 1),
+    computed from the index depmod just wrote, as the Swift builder does."""
+    def read(name: str) -> bytes:
+        path = os.path.join(dest, name)
+        if not os.path.exists(path):
+            return b""
+        with open(path, "rb") as f:
+            return f.read()
+
+    dep_bytes, alias_bytes, builtin_bytes = read("modules.dep"), read("modules.alias"), read("modules.builtin")
+    entries: dict[str, tuple[str, list[str]]] = {}
+    for line in dep_bytes.decode().splitlines():
+        if ":" not in line:
+            continue
+        path, rest = line.split(":", 1)
+        path = path.strip(" \t\r")
+        if path:
+            entries[module_name_of(path)] = (path, [module_name_of(d) for d in rest.replace("\t", " ").split()])
+    names = sorted(entries)
+    index = {name: i for i, name in enumerate(names)}
+
+    def load_order(name: str) -> list[str]:
+        order: list[str] = []
+        done: set[str] = set()
+        stack: list[str] = []
+
+        def visit(current: str) -> None:
+            if current in done:
+                return
+            if current in stack:
+                raise BuildError(f"module {name}: modules.dep has a dependency cycle through {current}")
+            if current not in entries:
+                raise BuildError(f"module {name}: module {current} is not in modules.dep")
+            stack.append(current)
+            for dependency in entries[current][1]:
+                visit(dependency)
+            stack.pop()
+            done.add(current)
+            order.append(current)
+
+        visit(name)
+        return [n for n in order if n != name]
+
+    lines = ["nodeinit-module-table 1", f"kernel {kver}",
+             f"source {fnv1a64(dep_bytes):016x} {fnv1a64(alias_bytes):016x} {fnv1a64(builtin_bytes):016x}"]
+    for name in names:
+        lines.append(" ".join(["module", name, entries[name][0]] + [str(index[d]) for d in load_order(name)]))
+    builtin = set()
+    for line in builtin_bytes.decode().splitlines():
+        if line.strip(" \t\r"):
+            builtin.add(module_name_of(line.strip(" \t\r")))
+    lines += [f"builtin {name}" for name in sorted(builtin)]
+    aliases = []
+    ordinal = 0
+    for line in alias_bytes.decode().splitlines():
+        fields = line.replace("\t", " ").split()
+        if len(fields) != 3 or fields[0] != "alias":
+            continue
+        pattern, module = fields[1], normalize(fields[2])
+        if module in index:
+            literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0].encode()
+            aliases.append((literal, ordinal, pattern, index[module]))
+        ordinal += 1
+    lines += [f"alias {o} {p} {m}" for _, o, p, m in sorted(aliases)]
+    with open(os.path.join(dest, "modules.nodeinit"), "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def busybox_applets(busybox: str) -> list[str]:

@@ -40,7 +40,7 @@ struct InitramfsParityTests {
             "init", "proc/self/exe", "dev/console", "bin/busybox", "bin/sh", "etc/extra.conf",
             "\(kernel)/kernel/fs/nfs/nfsv4.ko", "\(kernel)/kernel/net/sunrpc/sunrpc.ko",
             "\(kernel)/kernel/crypto/crc32c_generic.ko", "\(kernel)/modules.dep", "\(kernel)/modules.alias",
-            "\(kernel)/modules.builtin", "\(kernel)/modules.order",
+            "\(kernel)/modules.builtin", "\(kernel)/modules.order", "\(kernel)/modules.nodeinit",
         ] {
             #expect(names.contains(expected), "\(expected) missing")
         }
