@@ -43,11 +43,13 @@ let package = Package(
     ],
     targets: [
         // Pure: text in, validated values out.
-        .target(name: "NetworkAddresses"),
+        .target(name: "NetworkAddresses", dependencies: ["TextSearch"]),
+        // Pure: substring search without _StringProcessing (which would bring the regex engine into /init).
+        .target(name: "TextSearch"),
         // A header only: the version string, which `make static` overrides with `git describe`.
         .target(name: "CBuildVersion"),
         .target(name: "RuntimeLayout", dependencies: ["CBuildVersion"]),
-        .target(name: "BootConfig", dependencies: ["NetworkAddresses", "RuntimeLayout"]),
+        .target(name: "BootConfig", dependencies: ["NetworkAddresses", "RuntimeLayout", "TextSearch"]),
         // Pure: Codable JSON without Foundation (FoundationEssentials would add megabytes to the node's /init).
         .target(name: "JSONCoding"),
 
@@ -88,7 +90,7 @@ let package = Package(
             name: "NodeNetwork",
             dependencies: ["NodeSys", "BootConfig", "JSONCoding", .product(name: "Logging", package: "swift-log")]),
         // Wraps zlib and libzstd (streaming gzip/zstd for OCI layers).
-        .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd"]),
+        .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd", "TextSearch"]),
         // Pure: the newc cpio writer, the initramfs layout and the compiled-in module list.
         .target(name: "InitramfsImage"),
         // `nodeinit initramfs`: the module closure, staging + depmod, the streamed compressed archive.
@@ -110,7 +112,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "NodeSys", "OverlayCapture", "RuntimeLayout", "JSONCoding",
+                "NodeSys", "OverlayCapture", "RuntimeLayout", "JSONCoding", "TextSearch",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),

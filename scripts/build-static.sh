@@ -2,7 +2,8 @@
 # Builds the statically linked, stripped binaries: build/nodeinit-node (the node's /init: the boot and the node-side
 # commands) and build/nodeinit (the full command: those plus pull, save, apply and initramfs, for servers).
 #
-# -static-executable is passed on the command line so the manifest stays free of unsafe flags;
+# -static-executable is passed on the command line so the manifest stays free of unsafe flags; -Osize because every
+# node unpacks the binary at every boot, and its hot paths are system calls (sendfile, reads), not Swift loops;
 # --product keeps the test targets out; a separate scratch path keeps this release build from
 # invalidating the debug build in .build. The static libmount.a/libblkid.a come from
 # scripts/build-static-libmount.sh (Debian 12 ships no libmount.a).
@@ -31,10 +32,10 @@ fi
 
 build_product() {
     local product=$1 out=$2
-    "$swift" build -c release --product "$product" --scratch-path .build-static \
+    "$swift" build -c release --product "$product" --scratch-path .build-static -Xswiftc -Osize \
         -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -L"$mbedtls_dir" -Xlinker -s "${version_flags[@]}"
     local bin
-    bin=$("$swift" build -c release --product "$product" --scratch-path .build-static --show-bin-path \
+    bin=$("$swift" build -c release --product "$product" --scratch-path .build-static -Xswiftc -Osize --show-bin-path \
         "${version_flags[@]}")/$product
     test -x "$bin" || { echo "build-static: $bin was not produced" >&2; exit 1; }
 
