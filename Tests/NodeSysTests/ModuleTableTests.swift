@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import Testing
 
 @testable import NodeSys
@@ -145,23 +146,33 @@ private let deviceModaliases = [
         let read = try ModuleTable(parsing: Array(original.text.utf8))
         #expect(read == original)
         #expect(read.text == original.text)
-        for modalias in deviceModaliases { #expect(read.modules(matching: modalias) == original.modules(matching: modalias)) }
+        for modalias in deviceModaliases {
+            #expect(read.modules(matching: modalias) == original.modules(matching: modalias))
+        }
         #expect(original.text.hasPrefix("nodeinit-module-table 1\nkernel 6.1.0-57-amd64\nsource "))
     }
 
     /// Each module's line lists its dependencies in load order; the load order is the one modules.dep gives.
     @Test(arguments: [
         (["nfsv4"], [] as [String], ["dns_resolver", "grace", "sunrpc", "lockd", "netfs", "fscache", "nfs", "nfsv4"]),
-        (["nfs", "overlay", "nfsv4"], [], ["grace", "sunrpc", "lockd", "netfs", "fscache", "nfs", "overlay", "dns_resolver", "nfsv4"]),
+        (
+            ["nfs", "overlay", "nfsv4"], [],
+            ["grace", "sunrpc", "lockd", "netfs", "fscache", "nfs", "overlay", "dns_resolver", "nfsv4"]
+        ),
         (["nfsv4"], ["sunrpc", "grace", "lockd"], ["dns_resolver", "netfs", "fscache", "nfs", "nfsv4"]),
-        (["virtio_net", "ata_piix"], ["virtio", "virtio_ring"], ["failover", "net_failover", "virtio_net", "scsi_common", "scsi_mod", "libata", "ata_piix"]),
+        (
+            ["virtio_net", "ata_piix"], ["virtio", "virtio_ring"],
+            ["failover", "net_failover", "virtio_net", "scsi_common", "scsi_mod", "libata", "ata_piix"]
+        ),
         (["ax88179_178a"], [], ["mii", "usb_common", "usbcore", "usbnet", "ax88179_178a"]),
     ])
     func loadOrderPutsDependenciesFirst(requested: [String], skip: [String], expected: [String]) throws {
         let names = requested.map { ModuleName($0) }
         let skipping = Set(skip.map { ModuleName($0) })
         #expect(try table.loadOrder(for: names, skipping: skipping) == expected.map { ModuleName($0) })
-        #expect(try table.loadOrder(for: names, skipping: skipping) == dependencies.loadOrder(for: names, skipping: skipping))
+        #expect(
+            try table.loadOrder(for: names, skipping: skipping)
+                == dependencies.loadOrder(for: names, skipping: skipping))
     }
 
     @Test func builtInAndUnknownModules() throws {
@@ -186,12 +197,24 @@ private let deviceModaliases = [
         ("", ModuleTable.Error.notATable),
         ("module a a.ko\n", .notATable),
         ("nodeinit-module-table 2\n", .unsupportedVersion("2")),
-        ("nodeinit-module-table 1\nmodule a a.ko 0\n", .malformed(line: 2, "dependency 0 of a is not the index of another module (there are 1)")),
-        ("nodeinit-module-table 1\nmodule a a.ko 1\nmodule b b.ko 2\n", .malformed(line: 3, "dependency 2 of b is not the index of another module (there are 2)")),
+        (
+            "nodeinit-module-table 1\nmodule a a.ko 0\n",
+            .malformed(line: 2, "dependency 0 of a is not the index of another module (there are 1)")
+        ),
+        (
+            "nodeinit-module-table 1\nmodule a a.ko 1\nmodule b b.ko 2\n",
+            .malformed(line: 3, "dependency 2 of b is not the index of another module (there are 2)")
+        ),
         ("nodeinit-module-table 1\nmodule a a.ko x\n", .malformed(line: 2, "dependency x is not a module index")),
         ("nodeinit-module-table 1\nmodule a a.ko\nmodule a b.ko\n", .malformed(line: 3, "module a listed twice")),
-        ("nodeinit-module-table 1\nmodule a a.ko\nalias 0 pci:* 1\n", .malformed(line: 3, "alias names module index 1, but there are 1")),
-        ("nodeinit-module-table 1\nalias 0 pci:*\n", .malformed(line: 2, "alias takes an ordinal, a pattern and a module index")),
+        (
+            "nodeinit-module-table 1\nmodule a a.ko\nalias 0 pci:* 1\n",
+            .malformed(line: 3, "alias names module index 1, but there are 1")
+        ),
+        (
+            "nodeinit-module-table 1\nalias 0 pci:*\n",
+            .malformed(line: 2, "alias takes an ordinal, a pattern and a module index")
+        ),
         ("nodeinit-module-table 1\nsource 12 34 56\n", .malformed(line: 2, "source takes three 16-digit hex hashes")),
         ("nodeinit-module-table 1\nsoftdep a pre: b\n", .malformed(line: 2, "unknown record softdep")),
     ])
@@ -227,17 +250,27 @@ private let deviceModaliases = [
         let fromTable = try ModuleLoader(directory: directory.path)
         #expect(fromTable.indexSource == .table)
         #expect(fromTable.table == written)
-        #expect(fromTable.table.modules(matching: deviceModaliases[2]) == missing.table.modules(matching: deviceModaliases[2]))
+        #expect(
+            fromTable.table.modules(matching: deviceModaliases[2])
+                == missing.table.modules(matching: deviceModaliases[2]))
 
         // Someone ran depmod again (another module set): the table no longer describes modules.dep.
         try FileContents.write(debianDependencies + "\nkernel/extra/new.ko:\n", to: directory.path + "/modules.dep")
         let stale = try ModuleLoader(directory: directory.path)
-        #expect(stale.indexSource == .text(reason: directory.path + "/modules.nodeinit was computed from other modules.dep, modules.alias or modules.builtin"))
+        #expect(
+            stale.indexSource
+                == .text(
+                    reason: directory.path
+                        + "/modules.nodeinit was computed from other modules.dep, modules.alias or modules.builtin"))
         #expect(stale.table.module("new") != nil)
 
         try FileContents.write("nodeinit-module-table 9\n", to: directory.path + "/modules.nodeinit")
         let future = try ModuleLoader(directory: directory.path)
-        #expect(future.indexSource == .text(reason: directory.path + "/modules.nodeinit: module table version 9 is not supported (this nodeinit reads version 1)"))
+        #expect(
+            future.indexSource
+                == .text(
+                    reason: directory.path
+                        + "/modules.nodeinit: module table version 9 is not supported (this nodeinit reads version 1)"))
     }
 
     @Test(arguments: [
@@ -263,11 +296,85 @@ private struct TemporaryDirectory {
         path = try PathOperations.makeUniqueDirectory(prefix: "/tmp/nodeinit-module-table-")
     }
 
+    /// Removes the directory and everything in it.
+    func removeTree() {
+        _ = try? ChildCommand.run(["/bin/rm", "-rf", "--one-file-system", path])
+    }
+
     /// Removes the index files the tests write, then the directory.
     func remove() {
         for name in ["modules.dep", "modules.alias", "modules.builtin", ModuleTable.fileName] {
             PathOperations.removeFile(path + "/" + name)
         }
         _ = rmdir(path)
+    }
+}
+
+/// Background loads on a real thread over files that are not modules: finit_module(2) refuses each (ENOEXEC, or
+/// EPERM without the capability), so every module is a failure, and the test follows who reports which.
+@Suite struct BackgroundModuleLoadTests {
+    let logger = Logger(label: "test")
+
+    fileprivate func loader(_ directory: TemporaryDirectory, blacklist: Set<ModuleName> = []) throws -> ModuleLoader {
+        let dependencies = ModuleDependencies(parsing: debianDependencies)
+        for module in dependencies.entries.values {
+            let path = directory.path + "/" + module.path
+            try FileSystem.makeDirectory(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
+            try FileContents.write("not a module\n", to: path)
+        }
+        let table = ModuleTable(
+            dependencies: dependencies, aliases: ModuleAliases(parsing: debianAliases),
+            builtin: KernelModuleLists.builtin(parsing: debianBuiltin), kernelRelease: "6.1.0-57-amd64",
+            sources: ModuleTable.Sources(dependencies: 0, aliases: 0, builtin: 0))
+        return ModuleLoader(table: table, directory: directory.path, present: ["failover"], blacklist: blacklist)
+    }
+
+    @Test func theLoadThatNeedsAModuleGetsWhatTheBackgroundDidForIt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.removeTree() }
+        var loader = try loader(directory)
+        let started = loader.loadInBackground(["nfsv4", "overlay"], label: "NFS client", logger: logger)
+        #expect(started.loaded.isEmpty && started.failures.isEmpty)
+
+        let root = loader.load(["nfsv4"], logger: logger)
+        let nfsv4Closure: Set<ModuleName> = [
+            "dns_resolver", "grace", "sunrpc", "lockd", "netfs", "fscache", "nfs", "nfsv4",
+        ]
+        #expect(root.loaded.isEmpty)
+        #expect(root.failures.compactMap(\.module).count == nfsv4Closure.count)
+        #expect(Set(root.failures.compactMap(\.module)) == nfsv4Closure)
+        // Failed in the background and reported once: not tried again.
+        let again = loader.load(["nfs"], logger: logger)
+        #expect(again.failures.isEmpty && again.loaded.isEmpty)
+
+        let rest = loader.settleAll(logger: logger)
+        #expect(rest.failures.compactMap(\.module) == ["overlay"])
+        let reports = loader.takeBackgroundReports()
+        #expect(reports.count == 1)
+        #expect(reports.first?.modules == true && reports.first?.failures == 9)
+        #expect(reports.first.map { $0.started <= $0.finished } == true)
+        #expect(loader.takeBackgroundReports().isEmpty)
+        #expect(loader.settleAll(logger: logger).failures.isEmpty)
+    }
+
+    @Test func blacklistedBuiltInLoadedAndUnknownNamesStartNoThread() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.removeTree() }
+        var loader = try loader(directory, blacklist: ["e1000"])
+        let started = loader.loadInBackground(["e1000", "loop", "failover", "nosuch"], label: "x", logger: logger)
+        #expect(started.failures == [.resolve(.unknownModule("nosuch"))])
+        #expect(loader.settleAll(logger: logger).failures.isEmpty)
+        #expect(loader.takeBackgroundReports().isEmpty)
+    }
+
+    /// A foreground load of modules the background does not have in hand does not wait for it.
+    @Test func unrelatedLoadsDoNotClaimTheBackgroundsResults() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.removeTree() }
+        var loader = try loader(directory)
+        _ = loader.loadInBackground(["overlay"], label: "overlay", logger: logger)
+        let nic = loader.load(["virtio_net"], logger: logger)
+        #expect(Set(nic.failures.compactMap(\.module)) == ["net_failover", "virtio_ring", "virtio", "virtio_net"])
+        #expect(loader.settleAll(logger: logger).failures.compactMap(\.module) == ["overlay"])
     }
 }
