@@ -377,4 +377,38 @@ private struct TemporaryDirectory {
         #expect(Set(nic.failures.compactMap(\.module)) == ["net_failover", "virtio_ring", "virtio", "virtio_net"])
         #expect(loader.settleAll(logger: logger).failures.compactMap(\.module) == ["overlay"])
     }
+
+    /// A table that describes the files (same hashes) but lacks a module modules.dep lists: the loader goes to the
+    /// text indexes for it, and a name neither knows stays an unknown module.
+    @Test func aModuleTheTableLacksIsFoundInTheTextIndexes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.removeTree() }
+        _ = try loader(directory)  // writes the module files
+        let dependencyText = debianDependencies + "\n"
+        try FileContents.write(dependencyText, to: directory.path + "/modules.dep")
+        try FileContents.write(debianAliases + "\n", to: directory.path + "/modules.alias")
+        try FileContents.write(debianBuiltin + "\n", to: directory.path + "/modules.builtin")
+        let withoutOverlay = dependencyText.split(separator: "\n").filter { !$0.hasPrefix("kernel/fs/overlayfs/") }
+            .joined(separator: "\n")
+        let lacking = ModuleTable(
+            dependencies: ModuleDependencies(parsing: withoutOverlay), aliases: ModuleAliases(parsing: debianAliases),
+            builtin: KernelModuleLists.builtin(parsing: debianBuiltin), kernelRelease: "6.1.0-57-amd64",
+            sources: ModuleTable.Sources(
+                dependencies: Array(dependencyText.utf8), aliases: Array((debianAliases + "\n").utf8),
+                builtin: Array((debianBuiltin + "\n").utf8)))
+        #expect(lacking.module("overlay") == nil && lacking.module("nfs") != nil)
+        try FileContents.write(lacking.text, to: directory.path + "/" + ModuleTable.fileName)
+
+        var loader = try ModuleLoader(directory: directory.path)
+        #expect(loader.indexSource == .table)
+        let unknown = loader.load(["nosuch"], logger: logger)
+        #expect(unknown.failures == [.resolve(.unknownModule("nosuch"))])
+        #expect(loader.indexSource == .table)
+
+        let overlay = loader.load(["overlay"], logger: logger)
+        // Tried from the path modules.dep gives (and refused by the kernel: the file is not a module).
+        #expect(overlay.failures.compactMap(\.module) == ["overlay"])
+        #expect(loader.indexSource == .text(reason: "\(ModuleTable.fileName) lacks module overlay"))
+        #expect(loader.table.module("overlay")?.path == "kernel/fs/overlayfs/overlay.ko")
+    }
 }

@@ -48,8 +48,8 @@ public struct ModuleLoader: Sendable {
 
     public let directory: String
     /// The index: the build-time table, or one built from the text files (`indexSource` says which).
-    public let table: ModuleTable
-    public let indexSource: IndexSource
+    public private(set) var table: ModuleTable
+    public private(set) var indexSource: IndexSource
     public var parameters: [ModuleName: [String]]
     /// Never loaded, neither by name nor by modalias (rd.driver.blacklist=, modprobe.blacklist=).
     public var blacklist: Set<ModuleName>
@@ -101,11 +101,8 @@ public struct ModuleLoader: Sendable {
         let builtinBytes = (try? FileContents.bytes(at: directory + "/modules.builtin")) ?? []
         let sources = ModuleTable.Sources(dependencies: dependencyBytes, aliases: aliasBytes, builtin: builtinBytes)
         let (table, source) = Self.readTable(directory: directory, sources: sources) {
-            ModuleTable(
-                dependencies: ModuleDependencies(parsing: String(decoding: dependencyBytes, as: UTF8.self)),
-                aliases: ModuleAliases(parsing: String(decoding: aliasBytes, as: UTF8.self)),
-                builtin: KernelModuleLists.builtin(parsing: String(decoding: builtinBytes, as: UTF8.self)),
-                kernelRelease: Self.lastComponent(directory), sources: sources)
+            Self.textTable(
+                directory: directory, dependencies: dependencyBytes, aliases: aliasBytes, builtin: builtinBytes)
         }
         self.init(
             table: table, indexSource: source, directory: directory,
@@ -146,6 +143,36 @@ public struct ModuleLoader: Sendable {
         }
     }
 
+    /// The table built at boot from the bytes of modules.dep, modules.alias and modules.builtin.
+    static func textTable(directory: String, dependencies: [UInt8], aliases: [UInt8], builtin: [UInt8]) -> ModuleTable {
+        ModuleTable(
+            dependencies: ModuleDependencies(parsing: String(decoding: dependencies, as: UTF8.self)),
+            aliases: ModuleAliases(parsing: String(decoding: aliases, as: UTF8.self)),
+            builtin: KernelModuleLists.builtin(parsing: String(decoding: builtin, as: UTF8.self)),
+            kernelRelease: Self.lastComponent(directory),
+            sources: ModuleTable.Sources(dependencies: dependencies, aliases: aliases, builtin: builtin))
+    }
+
+    /// True when the index knows `name`. A module the build-time table lacks sends the loader to the text files
+    /// (a table that describes modules.dep lists every module in it, so this only happens with a table written by
+    /// a writer that left some out): when modules.dep has it, the loader goes on with the table built from them.
+    mutating func knows(_ name: ModuleName, logger: Logger) -> Bool {
+        if table.index(of: name) != nil { return true }
+        guard indexSource == .table else { return false }
+        guard let dependencies = try? FileContents.bytes(at: directory + "/modules.dep") else { return false }
+        let text = Self.textTable(
+            directory: directory, dependencies: dependencies,
+            aliases: (try? FileContents.bytes(at: directory + "/modules.alias")) ?? [],
+            builtin: (try? FileContents.bytes(at: directory + "/modules.builtin")) ?? [])
+        guard text.index(of: name) != nil else { return false }
+        logger.warning(
+            "\(directory)/\(ModuleTable.fileName) lacks module \(name), which modules.dep lists; using the text indexes"
+        )
+        table = text
+        indexSource = .text(reason: "\(ModuleTable.fileName) lacks module \(name)")
+        return true
+    }
+
     private static func lastComponent(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
     }
@@ -162,10 +189,11 @@ public struct ModuleLoader: Sendable {
         }
         outcome.absorb(claim(needed))
         var wanted: [ModuleName] = []
-        for name in names where !builtin.contains(name) && !present.contains(name) && !failedInBackground.contains(name) {
+        for name in names where !builtin.contains(name) && !present.contains(name) && !failedInBackground.contains(name)
+        {
             if blacklist.contains(name) {
                 logger.info("module \(name) is blacklisted; not loading it")
-            } else if table.index(of: name) == nil {
+            } else if !knows(name, logger: logger) {
                 outcome.failures.append(.resolve(.unknownModule(name)))
             } else {
                 wanted.append(name)
@@ -202,7 +230,7 @@ public struct ModuleLoader: Sendable {
         for name in names where !builtin.contains(name) && !present.contains(name) {
             if blacklist.contains(name) {
                 logger.info("module \(name) is blacklisted; not loading it")
-            } else if table.index(of: name) == nil {
+            } else if !knows(name, logger: logger) {
                 outcome.failures.append(.resolve(.unknownModule(name)))
             } else {
                 wanted.append(name)
@@ -223,7 +251,8 @@ public struct ModuleLoader: Sendable {
                 return worker.load(order, logger: Self.silent)
             }
             background.append(job)
-            logger.info("loading \(order.count) \(label) in the background: \(order.map(\.rawValue).joined(separator: " "))")
+            logger.info(
+                "loading \(order.count) \(label) in the background: \(order.map(\.rawValue).joined(separator: " "))")
         } catch {
             logger.warning("\(error); loading \(label) now")
             outcome.absorb(load(order, logger: logger))
@@ -252,7 +281,9 @@ public struct ModuleLoader: Sendable {
                 return worker.foregroundDeviceRounds(logger: Self.silent, maxRounds: maxRounds, filter: deferring)
             }
             background.append(job)
-            logger.info("loading the drivers of \(deferred.count) other devices in the background: \(deferred.joined(separator: " "))")
+            logger.info(
+                "loading the drivers of \(deferred.count) other devices in the background: \(deferred.joined(separator: " "))"
+            )
         } catch {
             logger.warning("\(error); loading the other devices' drivers now")
             outcome.absorb(foregroundDeviceRounds(logger: logger, maxRounds: maxRounds, filter: deferring))
