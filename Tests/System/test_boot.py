@@ -85,6 +85,10 @@ def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
     assert len(envs) >= 2 and not any("SWIFT_DETERMINISTIC_HASHING" in line for line in envs), envs
     document = assert_boot_json(report, vm)
     assert document.get("outcome") == "switch_root", document
+    # The NFS client and overlay modules loaded beside the drivers, link and DHCP (issue 15), all of them.
+    background = [p for p in document["phases"] if p.get("background")]
+    assert [p["name"] for p in background].count("modules-background") == 1, document["phases"]
+    assert all(p.get("ok") is True for p in background), background
 
 
 def test_two_interfaces_boot_interface_first(boot, nfs_server, test_image):
