@@ -173,18 +173,23 @@ def run_bench(boots: int, with_dracut: bool = True, with_initramfs_tools: bool =
           "  (/proc/uptime in the image's init)")
 
     print("\nside by side:")
-    print(f"    {'initramfs':<28} {'compressed':>10} {'uncompressed':>13} {'to image init':>14}")
+    print(f"    {'initramfs':<28} {'compressed':>10} {'uncompressed':>13} {'to image init':>14} {'initramfs stage':>16}")
     rows = []
     for name, initrd, _ in variants:
         compressed, uncompressed = initramfs_sizes(initrd)
         to_init = median([s.image_init_ms for s in results[name]])
-        rows.append((name, compressed, uncompressed, to_init))
-        print(f"    {name:<28} {fmt_bytes(compressed):>10} {fmt_bytes(uncompressed):>13} {fmt_ms(to_init):>14}")
-    _, c0, u0, t0 = rows[0]
-    for name, c1, u1, t1 in rows[1:]:
+        # The initramfs stage: the kernel's "Run /init" to the image's init running.
+        stage = median([s.image_init_ms - s.kernel_to_init_ms for s in results[name]
+                        if s.image_init_ms is not None and s.kernel_to_init_ms is not None])
+        rows.append((name, compressed, uncompressed, to_init, stage))
+        print(f"    {name:<28} {fmt_bytes(compressed):>10} {fmt_bytes(uncompressed):>13} {fmt_ms(to_init):>14}"
+              f" {fmt_ms(stage):>16}")
+    _, c0, u0, t0, st0 = rows[0]
+    for name, c1, u1, t1, st1 in rows[1:]:
         ratio_t = f"{t0 / t1:.2f}" if t0 and t1 else "n/a"
+        ratio_st = f"{st0 / st1:.2f}" if st0 and st1 else "n/a"
         print(f"    ratio nodeinit / {name}: compressed {c0 / c1:.2f}, uncompressed {u0 / u1:.2f}, "
-              f"time to image init {ratio_t}")
+              f"time to image init {ratio_t}, initramfs stage {ratio_st}")
     print("    notes: the busybox script carries the same modules as nodeinit but does no DHCP (fixed address),"
           " no retries,\n    no module autodetection; dracut --no-hostonly carries every driver of the kernel and"
           " mounts the NFS root\n    read-only without an overlay; initramfs-tools (MODULES=netboot: every network driver) mounts it"
