@@ -225,6 +225,8 @@ struct FakeBoot {
         #expect(
             boot.events.lines == [
                 "background nfs nfsv4 overlay", "drivers", "network ip=dhcp", "hostname dhcp-node",
+                // The NFSv4 client identity is nfs's parameter: it waits for the background load of nfs.
+                "modules nfs",
                 "shell pause before-root-mount",
                 "modules nfsv4",
                 "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,addr=10.0.2.2",

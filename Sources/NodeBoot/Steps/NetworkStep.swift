@@ -40,7 +40,7 @@ struct ConfigureNetworkStep: BootStepExecutor {
                 logger.warning("cannot set the host name to \(name): \(error.report)")
             }
         }
-        setNFSClientIdentity(plan.nfsClientIdentity, lease: lease, services)
+        setNFSClientIdentity(plan.nfsClientIdentity, lease: lease, &context, services)
         do {
             try services.kernel.writeFile(lease.resolvConf, to: services.layout.resolvConf)
         } catch {
@@ -57,8 +57,15 @@ struct ConfigureNetworkStep: BootStepExecutor {
 /// kernel reads it whenever it makes a new NFSv4 client).
 let nfsUniquifierParameter = "/sys/module/nfs/parameters/nfs4_unique_id"
 
-/// Before the first mount: nodes booting together without host names must not share one NFSv4 client owner.
-func setNFSClientIdentity(_ identity: NFSClientIdentity, lease: BootLease, _ services: BootServices) {
+/// Before the first mount: nodes booting together without host names must not share one NFSv4 client owner. The
+/// parameter exists once `nfs` is loaded: when it is loading in the background (a fast link and DHCP finish first),
+/// this waits for it; the root mount would wait for it next anyway.
+func setNFSClientIdentity(
+    _ identity: NFSClientIdentity, lease: BootLease, _ context: inout BootContext, _ services: BootServices
+) {
+    if identity == .bootInterfaceMAC, context.plan.modules.load.contains(where: { $0.name == "nfs" }) {
+        load(["nfs"], what: "modules for the NFSv4 client identity", quietWhenNothing: true, &context, services)
+    }
     switch identity {
     case .commandLine(let value):
         services.logger.info("NFSv4 client identity \(value) (nfs.nfs4_unique_id= on the command line)")
