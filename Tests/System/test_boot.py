@@ -67,12 +67,14 @@ def assert_boot_json(report: ImageReport, vm: VM) -> dict:
 
 @pytest.mark.parametrize("nic", ["virtio-net-pci", "e1000"])
 def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
-    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60", nic=nic, dhcp_hostname="dhcp-node")
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image}:vers=4.2 rd.retry=60", nic=nic, dhcp_hostname="dhcp-node")
     report = booted(vm)
     assert report.init_pid == 1
     assert_overlay_root(report, vm)
     lower = nfs_lower(report, vm)
     assert lower.fstype == "nfs4" and "vers=4.2" in lower.options, lower
+    # The image cache options come with the user's vers= (issue 15).
+    assert "nocto" in lower.options and "acregmin=2592000" in lower.options, lower
     assert "ro" in lower.options, f"the NFS lower is not read-only: {lower}"
     assert report.interfaces.get("eth0", "").startswith("10.0.2.15/"), report.interfaces
     assert report.hostname == "dhcp-node", f"DHCP host name not applied: {report.hostname}"
@@ -102,6 +104,25 @@ def test_two_interfaces_boot_interface_first(boot, nfs_server, test_image):
     assert defaults == ["default via 10.0.2.2 dev eth0"], report.routes
 
 
+@pytest.mark.parametrize("variant", ["default", "live"])
+def test_default_root_mount_options(boot, nfs_server, test_image, variant):
+    """Issue 15: without options the image root is NFSv3 with nocto and a 30-day attribute cache (an image that does
+    not change under a booted node); nodeinit.nfs.rootcache=live and the user's own options choose otherwise."""
+    extra = {"default": "", "live": " nodeinit.nfs.rootcache=live nodeinit.nfs.versions=4.2"}[variant]
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60{extra}")
+    report = booted(vm)
+    assert_overlay_root(report, vm)
+    lower = nfs_lower(report, vm)
+    if variant == "default":
+        assert lower.fstype == "nfs" and "vers=3" in lower.options, lower
+        assert "nocto" in lower.options, lower
+        for option in ("acregmin", "acregmax", "acdirmin", "acdirmax"):
+            assert f"{option}=2592000" in lower.options, lower
+    else:
+        assert lower.fstype == "nfs4" and "vers=4.2" in lower.options, lower
+        assert "nocto" not in lower.options and "acregmin=3" in lower.options, lower
+
+
 def test_nfsv3(boot, nfs_server, test_image):
     vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image}:vers=3 rd.retry=60")
     report = booted(vm)
@@ -118,8 +139,9 @@ def test_names_as_owners_fall_back_to_nfsv3_or_stop(boot, nfs_server, test_image
     nfs_server.numeric_owners = False
     try:
         nfs_server.start()
-        # Versions not pinned: v4.2 mounts, its root shows the overflow owner, nodeinit says why and mounts v3.
-        vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60")
+        # v4.2 tried first (the root's default tries v3 first), v3 in the list: v4.2 mounts, its root shows the
+        # overflow owner, nodeinit says why and mounts v3.
+        vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60 nodeinit.nfs.versions=4.2,4.1,3")
         report = booted(vm)
         assert_overlay_root(report, vm)
         lower = nfs_lower(report, vm)
