@@ -118,6 +118,31 @@ import Testing
         #expect(plan.statelite.statemnt?.attempts.allSatisfy { !$0.options.contains("actimeo") } == true)
     }
 
+    /// A litetree on the root's own server and export, over the root's own NFSv3: the tree still gets the kernel's
+    /// caching (its options differ from the root's, so the kernel gives it a superblock of its own instead of
+    /// sharing the root's cached one), and the `ro` entry is bound from that tree, never from the cached image.
+    @Test func aTreeBesideTheImageRootStaysLive() throws {
+        let plan = try BootPlanner.plan(
+            BootInputs(
+                commandLine: KernelCommandLine(
+                    "root=nfs:10.0.0.1:/install/netboot/rhels9/x86_64/compute/rootimg ip=dhcp NODE=cn1 "
+                        + "nodeinit.nfs.rootcache=image"),
+                litefile: BootInputs.Table(
+                    name: "litefile", text: "ALL,/etc/motd,ro,,\nALL,/etc/ssh/,persistent,,\nALL,/etc/issue,,,\n"),
+                litetree: BootInputs.Table(
+                    name: "litetree",
+                    text: "1,,\"10.0.0.1:/install/netboot/rhels9/x86_64/compute\",\"vers=3\",,\n")))
+        #expect(plan.root.attempts.first?.options == "vers=3,ro,nolock,nocto,actimeo=2592000")
+        #expect(plan.statelite.treeMounts.map { $0.attempts.map(\.options) } == [["vers=3,ro,nolock"]])
+        let motd = plan.statelite.entries.first { $0.path == "/etc/motd" }
+        #expect(motd?.option == .readOnly)
+        #expect(motd?.sources.first == "/.statelite/mnt/10.0.0.1/install/netboot/rhels9/x86_64/compute/etc/motd")
+        // Only the root's attempts carry the image cache options.
+        let every = plan.root.attempts + plan.statelite.treeMounts.flatMap(\.attempts)
+        let cached = every.filter { $0.options.contains("nocto") || $0.options.contains("actimeo") }
+        #expect(cached == plan.root.attempts)
+    }
+
     @Test(arguments: ["forever", "", "IMAGE", "nocto"])
     func unknownCacheModesAreRefused(_ value: String) {
         let error = #expect(throws: ParameterError.self) {
