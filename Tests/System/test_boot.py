@@ -125,7 +125,9 @@ def test_root_cache_live(boot, nfs_server, test_image):
     assert_overlay_root(report, vm)
     lower = nfs_lower(report, vm)
     assert lower.fstype == "nfs4" and "vers=4.2" in lower.options, lower
-    assert "nocto" not in lower.options and "acregmin=3" in lower.options, lower
+    # The kernel shows ac* times only when they differ from its defaults (3-60 s).
+    assert "nocto" not in lower.options, lower
+    assert not any(o.startswith(("acregmin=", "acregmax=", "acdirmin=", "acdirmax=")) for o in lower.options), lower
 
 
 def test_nfsv3(boot, nfs_server, test_image):
