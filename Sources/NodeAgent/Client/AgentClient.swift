@@ -103,11 +103,13 @@ public struct HTTPClientResponse: Sendable {
     let connection: TCPStream
     let path: String
     let timeoutMilliseconds: Int32
-    private var pending: [UInt8]
     private var framing: Framing
-    /// Body bytes decoded but not yet handed out by `readBody`.
-    private var decoded: [UInt8] = []
-    private var decodedOffset = 0
+    /// Received bytes not decoded yet: `receiveBuffer[receivedStart..<receivedEnd]`. The buffer is allocated once
+    /// (at `receiveBufferSize`) and reused for every receive.
+    private var receiveBuffer: [UInt8]
+    private var receivedStart = 0
+    private var receivedEnd: Int
+    static var receiveBufferSize: Int { 1 << 20 }
     public private(set) var trailers = HTTPHeaders()
     public private(set) var bodyBytesReceived: UInt64 = 0
 
@@ -162,42 +164,21 @@ public struct HTTPClientResponse: Sendable {
         self.connection = connection
         self.path = path
         self.timeoutMilliseconds = timeoutMilliseconds
-        self.pending = pending
+        self.receiveBuffer = pending
+        self.receivedEnd = pending.count
         self.framing = framing
     }
 
     /// Reads the next body bytes into `buffer`; 0 at the end of the body. Throws `truncated` when the
     /// connection ends before the body does (chunked without its last chunk, or short of Content-Length).
+    /// Body bytes are copied once, from the receive buffer into `buffer`: at most `buffer.count` received bytes
+    /// are decoded at a time, and the framing only removes bytes, so their data always fits.
     public mutating func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         while true {
-            if decodedOffset < decoded.count {
-                let count = min(buffer.count, decoded.count - decodedOffset)
-                decoded.withUnsafeBytes { raw in
-                    buffer.copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: raw[decodedOffset..<(decodedOffset + count)]))
-                }
-                decodedOffset += count
-                return count
-            }
-            decoded.removeAll(keepingCapacity: true)
-            decodedOffset = 0
             if isFinished { return 0 }
-            var raw = pending
-            pending = []
-            if raw.isEmpty {
-                raw = [UInt8](repeating: 0, count: 256 * 1024)
-                let connection = self.connection
-                let timeout = timeoutMilliseconds
-                let received = raw.withUnsafeMutableBytes { buffer in
-                    Result { () throws(TCPStream.Error) in
-                        try connection.receive(into: buffer, timeoutMilliseconds: timeout)
-                    }
-                }
-                let count: Int
-                switch received {
-                case .success(let value): count = value
-                case .failure(let error): throw AgentClient.Error.connection(error)
-                }
+            if receivedStart == receivedEnd {
+                let count = try receive()
                 if count == 0 {
                     if case .untilClose = framing {
                         framing = .length(remaining: 0)
@@ -205,12 +186,45 @@ public struct HTTPClientResponse: Sendable {
                     }
                     throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
                 }
-                raw.removeSubrange(count...)
             }
-            var output = decoded
-            decoded = []
-            try raw.withUnsafeBytes { bytes in try consume(bytes) { output.append(contentsOf: $0) } }
-            decoded = output
+            let take = min(receivedEnd - receivedStart, buffer.count)
+            var produced = 0
+            do {
+                // A second reference to the storage, so decoding (which mutates the framing state) does not
+                // overlap an access to `receiveBuffer`; nothing writes to the buffer meanwhile, so it is not copied.
+                let raw = receiveBuffer
+                let start = receivedStart
+                try raw.withUnsafeBytes { bytes in
+                    try consume(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + take)])) { data in
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[produced..<(produced + data.count)])
+                            .copyMemory(from: data)
+                        produced += data.count
+                    }
+                }
+            }
+            receivedStart += take
+            if produced > 0 { return produced }
+        }
+    }
+
+    /// Receives into the (emptied) receive buffer; returns the byte count, 0 when the peer closed.
+    private mutating func receive() throws(AgentClient.Error) -> Int {
+        receivedStart = 0
+        receivedEnd = 0
+        if receiveBuffer.count < Self.receiveBufferSize {
+            receiveBuffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
+        }
+        let connection = self.connection
+        let timeout = timeoutMilliseconds
+        let received = receiveBuffer.withUnsafeMutableBytes { buffer in
+            Result { () throws(TCPStream.Error) in try connection.receive(into: buffer, timeoutMilliseconds: timeout) }
+        }
+        switch received {
+        case .success(let count):
+            receivedEnd = count
+            return count
+        case .failure(let error):
+            throw .connection(error)
         }
     }
 
