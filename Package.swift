@@ -14,7 +14,10 @@
 //   NodeBoot        the PID-1 boot: BootSequence walks the BootPlan's steps, one executor each (Steps/).
 //   OverlayCapture  overlay upper dir -> streamed OCI layer (PAX tar); layer apply.
 //   LayerCompression wraps zlib and libzstd (gzip/zstd layer streams).
-//   NodeInit        the thin `nodeinit` executable (init, plan, capture, agent, pull, apply, save).
+//   JSONCoding      pure: Codable JSON without Foundation (plan --json, capture summaries, the agent's replies).
+//   NodeCommands    the node-side commands (init, agent, capture, plan, network-up, shutdown) and their parser.
+//   NodeInitNode    the thin `nodeinit-node` executable: the node's /init (no ArgumentParser, no Foundation).
+//   NodeInit        the thin `nodeinit` executable: the node-side commands plus pull, save, apply, initramfs.
 //
 // The static /init is built with `make static` (-static-executable passed on the command line,
 // so no unsafe flags live in this manifest).
@@ -24,7 +27,11 @@ let package = Package(
     name: "nodeinit",
     platforms: [.macOS(.v15)],
     products: [
+        // The full command (servers and admins): the node-side commands plus pull, save, apply and initramfs.
         .executable(name: "nodeinit", targets: ["NodeInit"]),
+        // The node's /init: the boot, the shutdown and the node-side commands, without swift-argument-parser and
+        // FoundationEssentials (unpacked at every boot).
+        .executable(name: "nodeinit-node", targets: ["NodeInitNode"]),
         .library(name: "BootConfig", targets: ["BootConfig"]),
         .library(name: "OverlayCapture", targets: ["OverlayCapture"]),
     ],
@@ -32,14 +39,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
     ],
     targets: [
         // Pure: text in, validated values out.
-        .target(name: "NetworkAddresses"),
+        .target(name: "NetworkAddresses", dependencies: ["TextSearch"]),
+        // Pure: substring search without _StringProcessing (which would bring the regex engine into /init).
+        .target(name: "TextSearch"),
         // A header only: the version string, which `make static` overrides with `git describe`.
         .target(name: "CBuildVersion"),
         .target(name: "RuntimeLayout", dependencies: ["CBuildVersion"]),
-        .target(name: "BootConfig", dependencies: ["NetworkAddresses", "RuntimeLayout"]),
+        .target(name: "BootConfig", dependencies: ["NetworkAddresses", "RuntimeLayout", "TextSearch"]),
+        // Pure: Codable JSON without Foundation (FoundationEssentials would add megabytes to the node's /init).
+        .target(name: "JSONCoding"),
 
         // C: only what Swift cannot call (variadic syscall, prctl, reboot, makedev, openat2, ...).
         .target(name: "CNodeShim"),
@@ -76,9 +88,9 @@ let package = Package(
             dependencies: ["CLibNFS"]),
         .target(
             name: "NodeNetwork",
-            dependencies: ["NodeSys", "BootConfig", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["NodeSys", "BootConfig", "JSONCoding", .product(name: "Logging", package: "swift-log")]),
         // Wraps zlib and libzstd (streaming gzip/zstd for OCI layers).
-        .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd"]),
+        .target(name: "LayerCompression", dependencies: ["CZlib", "CZstd", "TextSearch"]),
         // Pure: the newc cpio writer, the initramfs layout and the compiled-in module list.
         .target(name: "InitramfsImage"),
         // `nodeinit initramfs`: the module closure, staging + depmod, the streamed compressed archive.
@@ -91,30 +103,43 @@ let package = Package(
         .target(
             name: "OverlayCapture",
             dependencies: [
-                "NodeSys", "LayerCompression", "RuntimeLayout",
+                "NodeSys", "LayerCompression", "RuntimeLayout", "JSONCoding",
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]),
         // The node-save agent (HTTP server on the node) and the server side (pull, save). Its own small
         // HTTP/1.1 over NodeSys sockets: SwiftNIO would add about 11 MB to the static /init.
         .target(
             name: "NodeAgent",
             dependencies: [
-                "NodeSys", "OverlayCapture", "RuntimeLayout",
+                "NodeSys", "OverlayCapture", "RuntimeLayout", "JSONCoding", "TextSearch",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]),
         .target(
             name: "NodeBoot",
             dependencies: [
                 "BootConfig", "RuntimeLayout", "NodeSys", "NodeNetwork", "BlockDevices", "NFSFiles", "OverlayCapture",
-                "NodeAgent", "TLSClient",
+                "NodeAgent", "TLSClient", "JSONCoding",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The node-side commands (init, agent, capture, plan, network-up, shutdown, version) and the entry both
+        // executables share; their options are parsed by its own small CommandSpec.
+        .target(
+            name: "NodeCommands",
+            dependencies: [
+                "BootConfig", "RuntimeLayout", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork", "NodeAgent",
+                "JSONCoding",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "NodeInitNode", dependencies: ["NodeCommands"]),
         .executableTarget(
             name: "NodeInit",
             dependencies: [
-                "BootConfig", "RuntimeLayout", "NodeBoot", "OverlayCapture", "NodeSys", "NodeNetwork", "NodeAgent",
+                "NodeCommands", "RuntimeLayout", "OverlayCapture", "NodeSys", "NodeAgent",
                 "InitramfsBuild", "InitramfsImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,12 +148,13 @@ let package = Package(
         // Helpers shared by the test targets (seeded random numbers, hex frames); never linked into nodeinit.
         .target(name: "TestSupport", dependencies: ["BootConfig"], path: "Tests/TestSupport"),
         .testTarget(name: "NetworkAddressesTests", dependencies: ["NetworkAddresses"]),
+        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "BootConfig", "OverlayCapture", "TestSupport"]),
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig", "TestSupport"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys", "TestSupport"]),
         .testTarget(
             name: "NodeBootTests",
             dependencies: [
-                "NodeBoot", "NodeSys", "NodeNetwork", "BootConfig", "RuntimeLayout",
+                "NodeBoot", "NodeSys", "NodeNetwork", "NodeAgent", "BootConfig", "RuntimeLayout",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys", "TestSupport"]),

@@ -3,7 +3,7 @@
 #   KVER         kernel version; with no MODULES_DIR the modules come from /lib/modules/KVER
 #   MODULES_DIR  the kernel's modules directory (an admin's own kernel)
 #   OUT          the archive to write (default build/initramfs.img)
-#   INIT         the /init to pack (default build/nodeinit, from `make static`)
+#   INIT         the /init to pack (default build/nodeinit-node, from `make static`)
 #   COMPRESS     zstd (default), gzip or none
 #   LEVEL        compression level (zstd default 19: 11 MB; LEVEL=3 gives 15 MB in a few seconds)
 #   FIRMWARE_DIR the firmware the modules declare, laid out as /lib/firmware (default: the image root's
@@ -31,7 +31,7 @@ if [ ! -f "$modules_dir/modules.dep" ]; then
     exit 1
 fi
 
-init=${INIT:-build/nodeinit}
+init=${INIT:-build/nodeinit-node}
 args=(--modules-dir "$modules_dir" --init "$init" --out "${OUT:-build/initramfs.img}"
       --compress "${COMPRESS:-zstd}")
 [ -n "$kver" ] && args+=(--kver "$kver")

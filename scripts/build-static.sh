@@ -1,7 +1,9 @@
 #!/bin/bash
-# Builds the statically linked, stripped init: build/nodeinit.
+# Builds the statically linked, stripped binaries: build/nodeinit-node (the node's /init: the boot and the node-side
+# commands) and build/nodeinit (the full command: those plus pull, save, apply and initramfs, for servers).
 #
-# -static-executable is passed on the command line so the manifest stays free of unsafe flags;
+# -static-executable is passed on the command line so the manifest stays free of unsafe flags; -Osize because every
+# node unpacks the binary at every boot, and its hot paths are system calls (sendfile, reads), not Swift loops;
 # --product keeps the test targets out; a separate scratch path keeps this release build from
 # invalidating the debug build in .build. The static libmount.a/libblkid.a come from
 # scripts/build-static-libmount.sh (Debian 12 ships no libmount.a).
@@ -28,21 +30,30 @@ if version=$(git describe --tags --always 2>/dev/null); then
     version_flags=(-Xcc "-DNODEINIT_VERSION=\"$version\"")
 fi
 
-"$swift" build -c release --product nodeinit --scratch-path .build-static \
-    -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -L"$mbedtls_dir" -Xlinker -s "${version_flags[@]}"
-bin=$("$swift" build -c release --product nodeinit --scratch-path .build-static --show-bin-path "${version_flags[@]}")/nodeinit
-test -x "$bin" || { echo "build-static: $bin was not produced" >&2; exit 1; }
+build_product() {
+    local product=$1 out=$2
+    "$swift" build -c release --product "$product" --scratch-path .build-static -Xswiftc -Osize \
+        -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -L"$mbedtls_dir" -Xlinker -s "${version_flags[@]}"
+    local bin
+    bin=$("$swift" build -c release --product "$product" --scratch-path .build-static -Xswiftc -Osize --show-bin-path \
+        "${version_flags[@]}")/$product
+    test -x "$bin" || { echo "build-static: $bin was not produced" >&2; exit 1; }
 
-mkdir -p "$(dirname "$out")"
-# Copy only when the binary changed, so make-style consumers (the initramfs) see a stable mtime.
-if ! cmp -s "$bin" "$out"; then
-    cp "$bin" "$out.tmp"
-    mv "$out.tmp" "$out"
-fi
+    mkdir -p "$(dirname "$out")"
+    # Copy only when the binary changed, so make-style consumers (the initramfs) see a stable mtime.
+    if ! cmp -s "$bin" "$out"; then
+        cp "$bin" "$out.tmp"
+        mv "$out.tmp" "$out"
+    fi
 
-description=$(file -b "$out")
-case "$description" in
-    *"statically linked"*) ;;
-    *) echo "build-static: $out is not statically linked: $description" >&2; exit 1 ;;
-esac
-echo "build-static: $out ($(stat -c %s "$out") bytes): $description"
+    local description
+    description=$(file -b "$out")
+    case "$description" in
+        *"statically linked"*) ;;
+        *) echo "build-static: $out is not statically linked: $description" >&2; exit 1 ;;
+    esac
+    echo "build-static: $out ($(stat -c %s "$out") bytes): $description"
+}
+
+build_product nodeinit-node "${NODEINIT_NODE_OUT:-build/nodeinit-node}"
+build_product nodeinit "$out"

@@ -1,3 +1,5 @@
+import TextSearch
+
 internal import CZlib
 internal import CZstd
 
@@ -139,7 +141,7 @@ public final class StreamDecompressor {
             return produced
         default:
             let message = zlib.msg.map { String(cString: $0) } ?? "inflate \(status)"
-            if completedUnits > 0 && consumed - unitStart <= 10 && message.contains("header") {
+            if completedUnits > 0 && consumed - unitStart <= 10 && message.containsBytes("header") {
                 throw CompressionError.streamFailed(
                     .gzip,
                     "trailing garbage at compressed byte \(unitStart), after \(completedUnits) complete gzip member(s)")

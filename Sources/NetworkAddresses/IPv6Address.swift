@@ -1,3 +1,5 @@
+import TextSearch
+
 /// An IPv6 address as sixteen network-order bytes.
 public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
     public var high: UInt64
@@ -23,7 +25,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: some StringProtocol) {
         let string = String(text)
         guard !string.isEmpty, string.utf8.count <= 45 else { return nil }
-        let halves = string.split(separator: "::", omittingEmptySubsequences: false)
+        let halves = string.split(atBytes: "::")
         guard halves.count <= 2 else { return nil }
         func groups(_ part: Substring, allowIPv4Tail: Bool) -> [UInt16]? {
             if part.isEmpty { return [] }

@@ -1,41 +1,15 @@
-import NodeBoot
-import NodeSys
-import RuntimeLayout
+import NodeCommands
 
-/// Entry point. As PID 1 (or when started as `/init`) the boot sequence runs; otherwise the
-/// command tree.
-///
-/// As PID 1, /proc is mounted before anything else (the Swift runtime and libmount both read it),
-/// and argv is re-read from /proc/self/cmdline, since a static Swift binary sees an empty
-/// CommandLine.arguments there.
-///
-/// Called as `shutdown` by PID 1 it is the end of the run: systemd-shutdown execs /run/initramfs/shutdown (a second
-/// name of this binary) after switching root back into /run/initramfs.
-///
-/// Called as `walt-dump-diff-layer` (the link the init leaves in /run/nodeinit on WalT boots) it is
-/// `nodeinit capture --walt`: what `walt node save` runs over ssh, which passes a single word as the command.
+/// `nodeinit`, the full command: the node-side commands (the same code as the node's `nodeinit-node`) and the
+/// server-side ones (pull, save, apply, initramfs) on swift-argument-parser. It still boots as `/init` too.
 @main
 enum EntryPoint {
     static func main() {
-        if (CommandLine.arguments.first ?? "").split(separator: "/").last.map(String.init) == WaltLayout.dumpCommandName
-        {
-            NodeInitCommand.runWithWholeMessages(["capture", "--walt"] + CommandLine.arguments.dropFirst())
-        }
-        let startedAsInit = EarlyProcess.isPID1 || (CommandLine.arguments.first ?? "").hasSuffix("/init")
-        if startedAsInit {
-            let fixedHashSeed = EarlyProcess.tookFixedHashSeed()
-            EarlyProcess.mountProc()
-            let arguments = EarlyProcess.arguments()
-            // systemd-shutdown's hand-over: /run/initramfs/shutdown VERB, exec'd as PID 1.
-            if EarlyProcess.isPID1, (arguments.first ?? "").split(separator: "/").last == "shutdown" {
-                ShutdownCommand.runAsPID1(arguments)
+        NodeEntry.main { arguments in
+            if let name = arguments.first, NodeCommands.command(named: name) != nil {
+                NodeCommands.run(arguments)
             }
-            // `/init <subcommand> ...` outside PID 1 still reaches the command tree (debugging in the shell).
-            if EarlyProcess.isPID1 || arguments.count <= 1 {
-                InitCommand.boot(fixedHashSeed: fixedHashSeed)
-            }
-            NodeInitCommand.runWithWholeMessages(Array(arguments.dropFirst()))
+            NodeInitCommand.runWithWholeMessages(arguments)
         }
-        NodeInitCommand.runWithWholeMessages()
     }
 }

@@ -6,8 +6,9 @@ import SystemPackage
 
 extension InitramfsCompression: ExpressibleByArgument {}
 
-/// `nodeinit initramfs`: writes the nodeinit initramfs for a kernel's modules, packing this very binary as
-/// /init by default, so a WalT image's kernel postinst hook needs nothing but the static nodeinit.
+/// `nodeinit initramfs`: writes the nodeinit initramfs for a kernel's modules, packing the node's binary
+/// (`nodeinit-node` beside this one, else this very binary) as /init by default, so a WalT image's kernel postinst
+/// hook needs nothing but the two static binaries.
 struct InitramfsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "initramfs",
@@ -26,8 +27,8 @@ struct InitramfsCommand: ParsableCommand {
     @Option(help: "The kernel's modules directory (default: /lib/modules/KVER).")
     var modulesDir: String?
 
-    @Option(help: "The executable to pack as /init (default: this nodeinit binary).")
-    var `init`: String = "/proc/self/exe"
+    @Option(help: "The executable to pack as /init (default: nodeinit-node beside this binary, else this binary).")
+    var `init`: String?
 
     @Option(help: "A statically linked busybox, for the debug shell.")
     var busybox: String = "/bin/busybox"
@@ -88,7 +89,7 @@ struct InitramfsCommand: ParsableCommand {
         var options = InitramfsOptions()
         options.kernelVersion = kver
         options.modulesDirectory = modulesDir
-        options.initPath = `init`
+        options.initPath = `init` ?? Self.nodeBinaryBesideThisOne() ?? "/proc/self/exe"
         options.busyboxPath = withoutBusybox ? nil : busybox
         if let modulesList {
             options.listedModules = ModuleList.names(parsing: try FileContents.string(at: modulesList))
@@ -130,5 +131,15 @@ struct InitramfsCommand: ParsableCommand {
         text +=
             "\(summary.uncompressedBytes) bytes uncompressed, \(summary.compressedBytes) bytes \(summary.compression)\n"
         _ = try? FileDescriptor.standardOutput.writeAll(Array(text.utf8))
+    }
+
+    /// The node's binary (`nodeinit-node`, no server-side commands, a third of the size) next to this one, as
+    /// `make static` and a package install both place it.
+    static func nodeBinaryBesideThisOne() -> String? {
+        guard let this = FileSystem.resolvedPath("/proc/self/exe"), let slash = this.lastIndex(of: "/") else {
+            return nil
+        }
+        let candidate = String(this[..<slash]) + "/nodeinit-node"
+        return FileSystem.exists(candidate) ? candidate : nil
     }
 }

@@ -1,35 +1,27 @@
 import ArgumentParser
-import Glibc
+import NodeCommands
+import NodeSys
 import RuntimeLayout
 import SystemPackage
 
-private func exitProcess(_ code: Int32) -> Never { exit(code) }
-
-/// The `nodeinit` command tree. Each subcommand lives in its own file and stays thin:
-/// it parses arguments and calls one library entry point.
+/// The server-side `nodeinit` command tree. Each subcommand lives in its own file and stays thin:
+/// it parses arguments and calls one library entry point. The node-side commands (`NodeCommands`: init, agent,
+/// capture, plan, network-up, shutdown, version) are dispatched before this parser sees them (`EntryPoint`).
 ///
 /// Subcommands register themselves in `subcommands` below (one line each).
 struct NodeInitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodeinit",
         abstract: "Boot layer for diskless NFS-root nodes: the initramfs /init, boot plans and node save.",
+        discussion: "Node-side commands (also in the node's /init, nodeinit-node): "
+            + NodeCommands.names.joined(separator: ", ") + ". See 'nodeinit <command> --help'.",
+        version: "nodeinit \(NodeinitVersion.text)",
         subcommands: [
-            VersionCommand.self,
-            PlanCommand.self,
-            CaptureCommand.self,
             ApplyCommand.self,
             InitramfsCommand.self,
-            NetworkUpCommand.self,
-            AgentCommand.self, PullCommand.self, SaveCommand.self,
-            ShutdownCommand.self,
-            InitCommand.self,
+            PullCommand.self, SaveCommand.self,
         ]
     )
-}
-
-struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
-    func run() { print("nodeinit \(NodeinitVersion.text)") }
 }
 
 extension NodeInitCommand {
@@ -40,14 +32,14 @@ extension NodeInitCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
-            exitProcess(0)
+            ProcessExit.now(0)
         } catch {
             let code = exitCode(for: error)
             var message = fullMessage(for: error)
             if !message.isEmpty && !message.hasSuffix("\n") { message += "\n" }
             let output: FileDescriptor = code == .success ? .standardOutput : .standardError
             if !message.isEmpty { _ = try? output.writeAll(Array(message.utf8)) }
-            exitProcess(code.rawValue)
+            ProcessExit.now(code.rawValue)
         }
     }
 }

@@ -125,10 +125,10 @@ struct WaltHookTests {
             #expect(names.contains(expected), "\(expected) missing")
         }
         #expect(names.contains("bin/busybox") == withBusybox)
-        // The packed /init is the nodeinit that ran.
+        // The packed /init is the node's binary beside the nodeinit that ran.
         let entries = try Support.entries(try Support.plainArchive(initrd))
         let packed = entries.first { $0.name == "init" }?.data
-        #expect(packed == [UInt8](try Data(contentsOf: URL(fileURLWithPath: Support.nodeinit))))
+        #expect(packed == [UInt8](try Data(contentsOf: URL(fileURLWithPath: Support.nodeinit + "-node"))))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/boot") == ["initrd.img-\(version)"])
     }
 

@@ -301,14 +301,15 @@ struct AgentDaemonTests {
         try writeFile(directory + "/token", "daemon-token\n", mode: 0o600)
         let port = 20000 + Int(getpid() % 20000)
         var arguments = AgentLaunch.arguments(
-            newRoot: "/", port: port, allow: ["127.0.0.1"], tokenFile: directory + "/token", upper: directory + "/upper"
+            port: port, allow: ["127.0.0.1"], tokenFile: directory + "/token", upper: directory + "/upper"
         )
         arguments += ["--listen", "127.0.0.1"]
         #expect(
             arguments.starts(with: [
-                "nodeinit", "agent", "--root", "/", "--port", String(port), "--allow", "127.0.0.1", "--token-file",
+                "nodeinit", "agent", "--root-fd", "3", "--port", String(port), "--allow", "127.0.0.1", "--token-file",
             ]))
-        let pid = try AgentLaunch.start(binary: builtNodeinit, arguments: arguments, logPath: directory + "/agent.log")
+        let pid = try AgentLaunch.start(
+            binary: builtNodeinit, arguments: arguments, logPath: directory + "/agent.log", newRoot: "/")
         defer {
             kill(pid, SIGTERM)
             var status: Int32 = 0
@@ -332,7 +333,7 @@ struct AgentDaemonTests {
             arguments: [
                 "nodeinit", "agent", "--port", "20999", "--allow", "127.0.0.1", "--token-file", directory + "/token",
             ],
-            logPath: directory + "/agent.log")
+            logPath: directory + "/agent.log", newRoot: "/")
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         #expect(status != 0)

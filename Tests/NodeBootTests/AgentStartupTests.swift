@@ -1,4 +1,5 @@
 import BootConfig
+import NodeAgent
 import NodeSys
 import SystemPackage
 import Testing
@@ -26,7 +27,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         ArgumentsCase(
             commandLine: "ip=dhcp root=nfs:10.0.2.2:/srv/image", bootServer: "10.0.2.2",
             expected: [
-                "nodeinit", "agent", "--root", "/sysroot", "--port", "7070", "--allow", "10.0.2.2",
+                "nodeinit", "agent", "--root-fd", "3", "--port", "7070", "--allow", "10.0.2.2",
                 "--upper", "/run/nodeinit/overlay/upper", "--merged", "/",
             ]),
         // An explicit allowlist replaces the boot server; port, token and exclusions pass through.
@@ -35,7 +36,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
                 + "nodeinit.agent.token=/etc/nodeinit/agent.token nodeinit.save.exclude=/var/log",
             bootServer: "10.0.2.2",
             expected: [
-                "nodeinit", "agent", "--root", "/sysroot", "--port", "7171", "--allow", "192.0.2.0/24",
+                "nodeinit", "agent", "--root-fd", "3", "--port", "7171", "--allow", "192.0.2.0/24",
                 "--allow", "198.51.100.7/32", "--token-file", "/etc/nodeinit/agent.token",
                 "--upper", "/run/nodeinit/overlay/upper", "--merged", "/", "--exclude", "/var/log",
             ]),
@@ -62,7 +63,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: nil)
         #expect(
             startup.arguments == [
-                "nodeinit", "agent", "--root", "/sysroot", "--port", "7070", "--allow", "10.0.2.2", "--walt",
+                "nodeinit", "agent", "--root-fd", "3", "--port", "7070", "--allow", "10.0.2.2", "--walt",
                 "--merged", "/",
             ])
     }
@@ -113,31 +114,24 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         #expect(!FileSystem.exists(directory + "/nodeinit.new"))
     }
 
-    @Test func waitingSeesTheRootOrTheExit() throws {
-        // A process whose root is already "/" is ready at once for a plan whose new root is "/".
-        var plan = try plan("root=nfs:10.0.2.2:/srv/image")
-        plan.switchRoot.newRoot = "/"
-        let startup = AgentStartup(
-            plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"),
-            upperDirectory: "/run/nodeinit/overlay/upper", readyTimeoutMilliseconds: 5000)
-        let sleeper = try ProcessSpawn(path: "/bin/sleep", arguments: ["30"], environment: []).start()
-        defer {
-            kill(sleeper, SIGKILL)
-            reap(sleeper)
+    /// The agent gets its new root as descriptor 3 (what `--root-fd 3` reads), open on that directory, so the init
+    /// does not wait for it to chroot before switch_root moves the mount.
+    @Test func theNewRootIsHandedOverAsDescriptor3() throws {
+        let directory = "/tmp/nodeinit-agent-root-\(getpid())"
+        #expect(mkdir(directory, 0o700) == 0)
+        defer { rmdir(directory) }
+        let log = directory + ".log"
+        defer { unlink(log) }
+        let pid = try NodeAgent.AgentLaunch.start(
+            binary: "/bin/sh", arguments: ["sh", "-c", "readlink /proc/self/fd/3; cd /proc/self/fd/3 && pwd -P"],
+            logPath: log, newRoot: directory)
+        reap(pid)
+        let text = String(decoding: try FileContents.bytes(at: log, limit: 1 << 16), as: UTF8.self)
+        #expect(text == "\(directory)\n\(directory)\n", "\(text)")
+        // A new root that cannot be opened is reported with its path, and nothing starts.
+        #expect(throws: NodeAgent.AgentLaunch.Error.self) {
+            try NodeAgent.AgentLaunch.start(binary: "/bin/true", arguments: ["true"], logPath: log, newRoot: directory + "/none")
         }
-        try startup.waitUntilInNewRoot(pid: sleeper)
-
-        // A process that ends at once is reported as exited, not waited for until the timeout.
-        let quitter = try ProcessSpawn(path: "/bin/false", arguments: [], environment: []).start()
-        var waiting = startup
-        waiting.plan.switchRoot.newRoot = "/sysroot"
-        do {
-            try waiting.waitUntilInNewRoot(pid: quitter)
-            Issue.record("a process that exited counted as ready")
-        } catch {
-            #expect("\(error)".contains("exited at start"), "\(error)")
-        }
-        reap(quitter)
     }
 }
 

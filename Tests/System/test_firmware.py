@@ -56,7 +56,7 @@ def firmware_initramfs():
         os.symlink("ice-9.9.9.9.pkg", os.path.join(firmware, "intel/ice/ddp/ice.pkg"))
         out = os.path.join(paths.BUILD, "firmware-test-initramfs.img")
         result = subprocess.run(
-            [nodeinit, "initramfs", "--modules-dir", paths.modules_dir(), "--init", nodeinit, "--out", out,
+            [nodeinit, "initramfs", "--modules-dir", paths.modules_dir(), "--init", os.path.join(paths.BUILD, "nodeinit-node"), "--out", out,
              "--compress", "zstd", "--level", "3", "--firmware-dir", firmware, "--add-module", "test_firmware",
              "--verbose"],
             capture_output=True, text=True, timeout=600)

@@ -1,3 +1,5 @@
+import TextSearch
+
 /// The overlay parameters: `rd.overlay` (boolean or value), `rd.overlay.reset`, `rd.overlay.readonly`, and the
 /// deprecated `rd.live.overlay`, `rd.live.overlay.overlayfs`, `rd.live.overlay.reset`, `rd.live.overlay.readonly`
 /// (accepted with a warning, as dracut-ng 110 does), plus nodeinit's `nodeinit.overlay.mismatch=` and
@@ -125,7 +127,7 @@ public struct OverlaySpec: Equatable, Sendable {
             deviceText = String(String.UnicodeScalarView(scalars[0..<split]))
             let after = String(String.UnicodeScalarView(scalars[(split + 1)...]))
             path = after == "auto" ? nil : after
-            if let path, path.containsWhitespaceOrControl || path.contains("/../") || path.hasSuffix("/..") {
+            if let path, path.containsWhitespaceOrControl || path.containsBytes("/../") || path.hasSuffix("/..") {
                 throw ParameterError(
                     parameter: parameter, value: value, problem: "bad overlay path \(quotedForMessage(path))")
             }

@@ -1,4 +1,5 @@
 import RuntimeLayout
+import TextSearch
 
 /// Everything the planner reads. Tables are passed as text with the name used in error messages.
 public struct BootInputs: Sendable {
@@ -236,7 +237,7 @@ public enum BootPlanner {
         }
         var path = spec.path
         var substitution = false
-        if let range = path.firstRange(of: "%s") {
+        if let range = path.range(ofBytes: "%s") {
             if let hostName {
                 path.replaceSubrange(range, with: hostName)
             } else {

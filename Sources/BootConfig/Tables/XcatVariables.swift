@@ -1,3 +1,5 @@
+import TextSearch
+
 /// xCAT's variable substitution in litetree directories and statemnt values (`SvrUtils::subVars`), done on the
 /// node from the attributes it knows:
 ///
@@ -27,7 +29,7 @@ public struct XcatVariables: Sendable {
 
     /// Substitutes variables in `text`. Returns the result and warnings, or a failure.
     public func substitute(_ text: String) -> Result<(String, [String]), FailureBox> {
-        if text.contains("#CMD=") { return .failure(FailureBox(.commandSubstitution)) }
+        if text.containsBytes("#CMD=") { return .failure(FailureBox(.commandSubstitution)) }
         let scalars = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
         var warnings: [String] = []

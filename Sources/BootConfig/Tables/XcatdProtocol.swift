@@ -1,3 +1,5 @@
+import TextSearch
+
 /// xcatd's XML protocol as a statelite node speaks it (xCAT `rc.statelite` `xCATCmd`, `xcatd` `get_request` /
 /// `send_response`): pure request encoding and a bounded, incremental reply parser.
 ///
@@ -367,7 +369,7 @@ public struct XcatdAnswer: Equatable, Sendable {
                 throw .malformedEntry(
                     command: command, index: index, problem: "a control character in \(quotedForMessage(info))")
             }
-            guard let separator = info.firstRange(of: ": ") else {
+            guard let separator = info.range(ofBytes: ": ") else {
                 throw .malformedEntry(
                     command: command, index: index, problem: "expected `NODE: ...`, got \(quotedForMessage(info))")
             }

@@ -1,4 +1,5 @@
-import FoundationEssentials
+import ExtrasBase64
+import JSONCoding
 import Logging
 import NodeSys
 import OverlayCapture
@@ -266,7 +267,7 @@ struct ConnectionHandler: Sendable {
         switch outcome.value.withLock({ $0 }) {
         case .success(let report)?:
             var trailers = HTTPHeaders()
-            trailers.append(AgentHeaders.report, Data(report).base64EncodedString())
+            trailers.append(AgentHeaders.report, Base64.encodeToString(bytes: report))
             do {
                 try connection.send(
                     ChunkedEncoding.lastChunk(trailers: trailers),
@@ -329,8 +330,6 @@ struct ConnectionHandler: Sendable {
     }
 
     static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return ((try? encoder.encode(value)).map { Array($0) } ?? Array("{}".utf8)) + [10]
+        ((try? JSONCoding.encode(value)) ?? Array("{}".utf8)) + [10]
     }
 }

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSONCoding
 import OverlayCapture
 import SystemPackage
 
@@ -47,8 +47,6 @@ public struct OverlayCaptureProducer: LayerProducer {
 
     public func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
         let summary = try OverlayCapture.capture(try options(recordPaths: false), to: fd, compression: compression)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(summary))
+        return try JSONCoding.encode(summary)
     }
 }

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSONCoding
 import NodeSys
 import OverlayCapture
 
@@ -299,7 +299,7 @@ public struct HTTPClientResponse: Sendable {
         guard head.status != 200 else { return }
         struct ErrorBody: Decodable { var error: String }
         let message =
-            (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error
+            (try? JSONCoding.decode(ErrorBody.self, from: body, parser: JSONParser(maximumBytes: 1 << 20)))?.error
             ?? String(decoding: body.prefix(200), as: UTF8.self)
         throw .status(from: connection.peer, path: path, status: head.status, message: message)
     }

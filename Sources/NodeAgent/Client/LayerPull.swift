@@ -1,4 +1,4 @@
-import FoundationEssentials
+import ExtrasBase64
 import NodeSys
 import OverlayCapture
 import SystemPackage
@@ -92,7 +92,7 @@ public struct LayerPull {
             layer = tee.response
             response = layer
             progress.streamBytes = tee.streamBytes
-            let report = layer.trailers[AgentHeaders.report].flatMap { Data(base64Encoded: $0) }.map { Array($0) }
+            let report = layer.trailers[AgentHeaders.report].flatMap { try? Base64.decode(string: $0) }
             layer.close()
             response = nil
             do { try output.commit() } catch { throw Error.output(error) }

@@ -2,6 +2,7 @@ import NodeSys
 import OverlayCapture
 import Synchronization
 import SystemPackage
+import TextSearch
 
 /// What one node's pull or save gave, for the progress display and the summary table.
 public struct NodeOutcome: Sendable, Equatable {
@@ -307,10 +308,10 @@ public struct MultiNodeSaveJob: Sendable {
     public init(image: String, targetTemplate: String, keepLayerTemplate: String?, pull: MultiNodePullJob)
         throws(Error)
     {
-        guard targetTemplate.contains(Self.placeholder) else {
+        guard targetTemplate.containsBytes(Self.placeholder) else {
             throw .templateWithoutNode(option: "--to", targetTemplate)
         }
-        if let keepLayerTemplate, !keepLayerTemplate.contains(Self.placeholder) {
+        if let keepLayerTemplate, !keepLayerTemplate.containsBytes(Self.placeholder) {
             throw .templateWithoutNode(option: "--keep-layer", keepLayerTemplate)
         }
         self.image = image
@@ -322,7 +323,7 @@ public struct MultiNodeSaveJob: Sendable {
     public func target(for node: String) -> String { Self.fill(targetTemplate, node) }
 
     static func fill(_ template: String, _ node: String) -> String {
-        template.split(separator: placeholder, omittingEmptySubsequences: false).joined(separator: node)
+        template.split(atBytes: placeholder).joined(separator: node)
     }
 
     public func run(_ node: String, progress: @escaping (String) -> Void) throws -> NodeTransfer {

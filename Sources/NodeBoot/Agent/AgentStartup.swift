@@ -11,10 +11,11 @@ import SystemPackage
 /// Why each piece:
 /// - The init's own binary is copied to /run/nodeinit (mode 0700): /run moves into the new root, so the
 ///   agent's executable stays reachable (and /proc/<pid>/exe meaningful) after the initramfs is freed.
-/// - The agent chroots into the new root (`--root`) before switch_root. switch_root then moves that very
-///   mount to "/" and moves /run, /proc, /dev into it, so the agent's "/" is the booted system's "/" and its
-///   `--upper` (/run/nodeinit/overlay/upper) resolves there. The init waits until the chroot happened:
-///   a chroot attempted after the move would find an empty /sysroot in the freed initramfs.
+/// - The agent gets a descriptor of the new root (fd 3, `--root-fd`) and chroots through it (fchdir + chroot(".")).
+///   switch_root moves that very mount to "/" and moves /run, /proc, /dev into it, so the agent's "/" is the booted
+///   system's "/" and its `--upper` (/run/nodeinit/overlay/upper) resolves there, whether its chroot comes before or
+///   after the move. So the init does not wait for it: the agent's start, which blocks until the kernel's random
+///   pool is ready (the Swift runtime seeds its hashing), overlaps the rest of the boot.
 /// - It runs in its own session with stdio on /run/nodeinit/agent.log, detached from the console.
 ///
 /// Starting the agent is never fatal: a node that cannot be saved still boots, with a warning in boot.log.
@@ -31,16 +32,12 @@ public struct AgentStartup {
     var binaryCopy = RuntimeLayout.node.agentBinary
     var logPath = RuntimeLayout.node.agentLog
     var waltDumpCommand = RuntimeLayout.node.waltDumpCommand
-    /// How long the init waits for the agent to enter the new root (TCG guests are slow to exec).
-    var readyTimeoutMilliseconds: UInt64 = 10_000
 
     public enum Error: Swift.Error, CustomStringConvertible {
         case noOverlay
         case noAllowedClient
         case copy(source: String, target: String, Errno)
         case system(String)
-        case exited(pid: Int32, log: String)
-        case notReady(pid: Int32, milliseconds: UInt64, root: String)
 
         public var description: String {
             switch self {
@@ -52,10 +49,6 @@ public struct AgentStartup {
                 "cannot copy \(source) to \(target): \(errno.report)"
             case .system(let message):
                 message
-            case .exited(let pid, let log):
-                "the agent (pid \(pid)) exited at start; agent.log: \(log.isEmpty ? "empty" : log)"
-            case .notReady(let pid, let milliseconds, let root):
-                "the agent (pid \(pid)) did not enter the new root within \(milliseconds) ms (its root is \(root))"
             }
         }
     }
@@ -82,13 +75,13 @@ public struct AgentStartup {
     var arguments: [String]? {
         guard waltUpper || upperDirectory != nil else { return nil }
         var arguments = NodeAgent.AgentLaunch.arguments(
-            newRoot: plan.switchRoot.newRoot, port: port, allow: allowList, tokenFile: plan.agent.tokenPath,
+            port: port, allow: allowList, tokenFile: plan.agent.tokenPath,
             upper: upperDirectory ?? "", waltUpper: waltUpper)
         for pattern in plan.saveExclude { arguments += ["--exclude", pattern] }
         return arguments
     }
 
-    /// Starts the agent and waits until it is inside the new root. Returns its pid.
+    /// Starts the agent, handing it the new root, and returns its pid without waiting for it.
     func start(logger: Logger) throws(Error) -> Int32 {
         guard let arguments else { throw .noOverlay }
         guard !allowList.isEmpty else { throw .noAllowedClient }
@@ -96,12 +89,12 @@ public struct AgentStartup {
         if waltUpper { try linkWaltDumpCommand() }
         let pid: Int32
         do {
-            pid = try NodeAgent.AgentLaunch.start(binary: binaryCopy, arguments: arguments, logPath: logPath)
+            pid = try NodeAgent.AgentLaunch.start(
+                binary: binaryCopy, arguments: arguments, logPath: logPath, newRoot: plan.switchRoot.newRoot)
         } catch {
             throw .system("\(error)")
         }
         logger.info("node-save agent pid \(pid): \(arguments.joined(separator: " ")) (log \(logPath))")
-        try waitUntilInNewRoot(pid: pid)
         return pid
     }
 
@@ -126,32 +119,5 @@ public struct AgentStartup {
         } catch {
             throw .system("cannot link \(waltDumpCommand) for walt node save: \(error)")
         }
-    }
-
-    /// Polls /proc/<pid>/root until it names the new root; fails if the agent ends first.
-    func waitUntilInNewRoot(pid: Int32) throws(Error) {
-        let start = MonotonicInstant.now()
-        var root = "?"
-        while true {
-            if ProcessSignals.hasEnded(pid) {
-                throw .exited(pid: pid, log: Self.tail(of: logPath))
-            }
-            if let directory = try? FileTree.openAnchor(FilePath("/proc/\(pid)")) {
-                root = (try? FileTree.readLink(in: directory, "root")) ?? root
-                FileTree.closeQuietly(directory)
-            }
-            if root == plan.switchRoot.newRoot { return }
-            let elapsed = MonotonicInstant.now().milliseconds(since: start)
-            if elapsed >= readyTimeoutMilliseconds {
-                throw .notReady(pid: pid, milliseconds: elapsed, root: root)
-            }
-            Pause.sleep(milliseconds: 20)
-        }
-    }
-
-    /// The last lines of the agent's log, one line, for the boot log.
-    static func tail(of path: String) -> String {
-        let text = (try? FileContents.string(at: path, limit: 1 << 20)) ?? ""
-        return text.split(separator: "\n").suffix(3).joined(separator: " | ")
     }
 }

@@ -1,3 +1,4 @@
+import JSONCoding
 import NodeSys
 
 /// Per-phase timings of one boot, written to /run/nodeinit/boot.json. Times are milliseconds on

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSONCoding
 import NodeSys
 import OverlayCapture
 
@@ -38,15 +38,13 @@ public final class BootPlacedRecorder {
         }
         var manifest = BootPlacedManifest(entries: [])
         if let text = try? FileContentsReader.read(manifestPath),
-            let existing = try? JSONDecoder().decode(BootPlacedManifest.self, from: Data(text))
+            let existing = try? JSONCoding.decode(BootPlacedManifest.self, from: text)
         {
             manifest = existing
         }
         let replaced = Set(records.map(\.path))
         manifest.entries = manifest.entries.filter { !replaced.contains($0.path) } + records
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(manifest)
+        let data = try JSONCoding.encode(manifest)
         let slash = manifestPath.lastIndex(of: "/").map { String(manifestPath[..<$0]) } ?? "."
         let directory = try ConfinedTree(slash.isEmpty ? "/" : slash)
         let name = String(

@@ -1,3 +1,4 @@
+import JSONCoding
 import NodeSys
 
 /// The result of bringing the network up: what the node is now configured with.

@@ -85,13 +85,20 @@ public enum ChildCommand {
     /// Starts `program` (an absolute path) with `arguments` (argv[0] first) in a new session (setsid),
     /// stdin from /dev/null and stdout and stderr appended to `logPath` (created 0600), without
     /// waiting: how the init leaves the node-save agent running across switch_root. Returns its pid.
-    public static func startDaemon(program: String, arguments: [String], logPath: String) throws(Error) -> pid_t {
+    /// `passing` gives descriptors of the parent's the child gets at fixed numbers (dup2, so without close-on-exec).
+    public static func startDaemon(
+        program: String, arguments: [String], logPath: String,
+        passing descriptors: [(FileDescriptor, as: CInt)] = []
+    ) throws(Error) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        for (descriptor, number) in descriptors {
+            posix_spawn_file_actions_adddup2(&actions, descriptor.rawValue, number)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

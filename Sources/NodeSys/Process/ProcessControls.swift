@@ -65,4 +65,21 @@ extension ProcessControls {
         if chroot(path) == -1 { throw .chroot(path: path, Errno(rawValue: errno)) }
         if chdir("/") == -1 { throw .chroot(path: path, Errno(rawValue: errno)) }
     }
+
+    /// fchdir(directory), chroot("."), chdir("/"), then closes `directory`: the root is the directory the
+    /// descriptor was opened on, wherever that mount has moved since. The init hands the agent its new root this
+    /// way, so it need not wait for the agent to get there before switch_root moves the mount to "/".
+    public static func changeRoot(toDirectory directory: FileDescriptor) throws(RootChangeError) {
+        defer { _ = close(directory.rawValue) }
+        let what = "descriptor \(directory.rawValue)"
+        if fchdir(directory.rawValue) == -1 { throw .chroot(path: what, Errno(rawValue: errno)) }
+        if chroot(".") == -1 { throw .chroot(path: what, Errno(rawValue: errno)) }
+        if chdir("/") == -1 { throw .chroot(path: what, Errno(rawValue: errno)) }
+    }
+}
+
+/// Ending a command-line process.
+public enum ProcessExit {
+    /// exit(3): stdio buffers (what `print` wrote) are flushed first.
+    public static func now(_ status: Int32) -> Never { exit(status) }
 }

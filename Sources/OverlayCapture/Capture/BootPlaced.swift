@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSONCoding
 import NodeSys
 import RuntimeLayout
 import SystemPackage
@@ -78,8 +78,6 @@ extension BootPlacedManifest {
 
     /// The manifest as JSON, as `OverlayCapture.loadBootPlaced` reads it.
     public func json() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self))
+        try JSONCoding.encode(self)
     }
 }

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import ExtrasBase64
 import NodeSys
 
 /// What a capture wrote, JSON-encodable (served by the agent, printed by `nodeinit capture --summary`).
@@ -44,13 +44,13 @@ public struct CaptureSummary: Sendable, Codable, Equatable {
     /// `(text, nil)` for a UTF-8 name, `(display form, base64 of the bytes)` for any other.
     static func encode(_ path: PathBytes) -> (String, String?) {
         if let text = path.string { return (text, nil) }
-        return (path.description, Data(path.bytes).base64EncodedString())
+        return (path.description, Base64.encodeToString(bytes: path.bytes))
     }
 
     /// The exact bytes a summary path stands for.
     public static func decode(path: String, pathBase64: String?) -> PathBytes? {
         guard let pathBase64 else { return PathBytes(path) }
-        return Data(base64Encoded: pathBase64).map { PathBytes(Array($0)) }
+        return (try? Base64.decode(string: pathBase64)).map { PathBytes($0) }
     }
 
     public var regularFiles = Tally()

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSONCoding
 import NodeSys
 import SystemPackage
 
@@ -97,7 +97,7 @@ public enum OverlayCapture {
             })
         else { return [] }
         do {
-            return try JSONDecoder().decode(BootPlacedManifest.self, from: Data(text.utf8)).entries
+            return try JSONCoding.decode(BootPlacedManifest.self, from: Array(text.utf8)).entries
         } catch {
             throw Error.setup("\(path): invalid boot-placed manifest: \(error)")
         }
@@ -105,8 +105,6 @@ public enum OverlayCapture {
 
     /// The summary as pretty JSON.
     public static func json(_ summary: CaptureSummary) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+        String(decoding: try JSONCoding.encode(summary, pretty: true), as: UTF8.self)
     }
 }

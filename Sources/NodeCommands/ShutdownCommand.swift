@@ -1,44 +1,41 @@
-import ArgumentParser
 import NodeBoot
 import NodeSys
 import SystemPackage
 
 /// `nodeinit shutdown VERB`: the end of the run (`NodeShutdown`). systemd images need nothing: systemd-shutdown
-/// runs the init's /run/initramfs/shutdown (this binary, as PID 1, `EntryPoint`). Images without systemd run
+/// runs the init's /run/initramfs/shutdown (this binary, as PID 1, `NodeEntry`). Images without systemd run
 /// `/run/nodeinit/nodeinit shutdown poweroff` (or reboot, halt) as their last shutdown step (docs/shutdown.md).
-struct ShutdownCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "shutdown",
+public enum ShutdownCommand: NodeCommand {
+    public static let spec = CommandSpec(
+        name: "shutdown",
         abstract: "Stop the agent, unmount the image, leave writable devices clean, then power off or reboot.",
-        discussion: "Run as the last step of a non-systemd image's shutdown; systemd runs it by itself.")
+        discussion: "Run as the last step of a non-systemd image's shutdown; systemd runs it by itself.",
+        options: [
+            .flag(
+                "--unmount-only",
+                help: "Stop, unmount and clean, then return: the image's init powers off (busybox ::shutdown:).")
+        ],
+        positionalUsage: "[<verb>]   (reboot, poweroff, halt or kexec: systemd's verbs)",
+        // systemd-shutdown's own arguments after the verb are accepted and ignored.
+        maximumPositionals: Int.max)
 
-    @Argument(help: "reboot, poweroff, halt or kexec (systemd's verbs).")
-    var verb: String?
-
-    @Flag(help: "Stop, unmount and clean, then return: the image's init powers off (busybox ::shutdown:).")
-    var unmountOnly = false
-
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var ignored: [String] = []
-
-    func validate() throws {
-        if unmountOnly && verb != nil { throw ValidationError("--unmount-only takes no verb") }
-        if !unmountOnly && verb == nil { throw ValidationError("a verb is needed: reboot, poweroff, halt or kexec") }
+    public static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let unmountOnly = arguments.flag("--unmount-only")
+        let verb = arguments.positionals.first
+        if unmountOnly && verb != nil { throw arguments.invalid("--unmount-only takes no verb") }
+        if !unmountOnly && verb == nil { throw arguments.invalid("a verb is needed: reboot, poweroff, halt or kexec") }
         if let verb, Power.Action(rawValue: verb) == nil {
-            throw ValidationError("unknown shutdown verb \(verb): expected reboot, poweroff, halt or kexec")
+            throw arguments.invalid("unknown shutdown verb \(verb): expected reboot, poweroff, halt or kexec")
         }
-    }
-
-    func run() throws {
         let action = verb.flatMap { Power.Action(rawValue: $0) } ?? .poweroff
-        let shutdown: NodeShutdown = NodeShutdown.live(action: action, report: Self.report)
+        let shutdown: NodeShutdown = NodeShutdown.live(action: action, report: report)
         if unmountOnly {
             shutdown.settle()
-            Self.report("done; the image's init ends the run")
-            return
+            report("done; the image's init ends the run")
+            return 0
         }
         let refusal = shutdown.run()
-        throw ValidationError("the kernel refused \(action.rawValue): \(refusal.report)")
+        throw CommandFailure("the kernel refused \(action.rawValue): \(refusal.report)")
     }
 
     static func report(_ line: String) {
