@@ -104,12 +104,9 @@ public struct HTTPClientResponse: Sendable {
     let path: String
     let timeoutMilliseconds: Int32
     private var framing: Framing
-    /// Received bytes not decoded yet: `receiveBuffer[receivedStart..<receivedEnd]`. The buffer is allocated once
-    /// (at `receiveBufferSize`) and reused for every receive.
-    private var receiveBuffer: [UInt8]
-    private var receivedStart = 0
-    private var receivedEnd: Int
-    static var receiveBufferSize: Int { 1 << 20 }
+    /// Body bytes that came with the head, not decoded yet: `leftover[leftoverStart...]`.
+    private let leftover: [UInt8]
+    private var leftoverStart = 0
     public private(set) var trailers = HTTPHeaders()
     public private(set) var bodyBytesReceived: UInt64 = 0
 
@@ -164,21 +161,39 @@ public struct HTTPClientResponse: Sendable {
         self.connection = connection
         self.path = path
         self.timeoutMilliseconds = timeoutMilliseconds
-        self.receiveBuffer = pending
-        self.receivedEnd = pending.count
+        self.leftover = pending
         self.framing = framing
     }
 
     /// Reads the next body bytes into `buffer`; 0 at the end of the body. Throws `truncated` when the
     /// connection ends before the body does (chunked without its last chunk, or short of Content-Length).
-    /// Body bytes are copied once, from the receive buffer into `buffer`: at most `buffer.count` received bytes
-    /// are decoded at a time, and the framing only removes bytes, so their data always fits.
+    ///
+    /// Each receive goes straight into `buffer` and is decoded there: the framing (chunk size lines, CRLFs) is
+    /// squeezed out by moving the data after it down, so body bytes are copied only in the rare receive that
+    /// holds a chunk boundary, never through a buffer of this response's own.
     public mutating func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard buffer.count > 0 else { return 0 }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         while true {
             if isFinished { return 0 }
-            if receivedStart == receivedEnd {
-                let count = try receive()
+            var produced = 0
+            if leftoverStart < leftover.count {
+                // What the head's read brought along: at most `buffer.count` bytes of it, whose data fits.
+                let take = min(leftover.count - leftoverStart, buffer.count)
+                let start = leftoverStart
+                let bytes = leftover
+                try bytes.withUnsafeBytes { raw in
+                    try consume(UnsafeRawBufferPointer(rebasing: raw[start..<(start + take)])) { data in
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[produced..<(produced + data.count)])
+                            .copyMemory(from: data)
+                        produced += data.count
+                    }
+                }
+                leftoverStart += take
+            } else {
+                let count: Int
+                do { count = try connection.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds) } catch {
+                    throw AgentClient.Error.connection(error)
+                }
                 if count == 0 {
                     if case .untilClose = framing {
                         framing = .length(remaining: 0)
@@ -186,45 +201,16 @@ public struct HTTPClientResponse: Sendable {
                     }
                     throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
                 }
-            }
-            let take = min(receivedEnd - receivedStart, buffer.count)
-            var produced = 0
-            do {
-                // A second reference to the storage, so decoding (which mutates the framing state) does not
-                // overlap an access to `receiveBuffer`; nothing writes to the buffer meanwhile, so it is not copied.
-                let raw = receiveBuffer
-                let start = receivedStart
-                try raw.withUnsafeBytes { bytes in
-                    try consume(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + take)])) { data in
-                        UnsafeMutableRawBufferPointer(rebasing: buffer[produced..<(produced + data.count)])
-                            .copyMemory(from: data)
-                        produced += data.count
+                // Data runs come out in order and never ahead of the bytes still to decode, so moving each down
+                // to the end of the previous one (memmove: the ranges may overlap) overwrites only decoded bytes.
+                try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { data in
+                    if let from = data.baseAddress, from != UnsafeRawPointer(base + produced) {
+                        (base + produced).copyMemory(from: from, byteCount: data.count)
                     }
+                    produced += data.count
                 }
             }
-            receivedStart += take
             if produced > 0 { return produced }
-        }
-    }
-
-    /// Receives into the (emptied) receive buffer; returns the byte count, 0 when the peer closed.
-    private mutating func receive() throws(AgentClient.Error) -> Int {
-        receivedStart = 0
-        receivedEnd = 0
-        if receiveBuffer.count < Self.receiveBufferSize {
-            receiveBuffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
-        }
-        let connection = self.connection
-        let timeout = timeoutMilliseconds
-        let received = receiveBuffer.withUnsafeMutableBytes { buffer in
-            Result { () throws(TCPStream.Error) in try connection.receive(into: buffer, timeoutMilliseconds: timeout) }
-        }
-        switch received {
-        case .success(let count):
-            receivedEnd = count
-            return count
-        case .failure(let error):
-            throw .connection(error)
         }
     }
 
