@@ -1,6 +1,7 @@
 import JSONCoding
 import NodeSys
 import OverlayCapture
+import SystemPackage
 
 /// A minimal HTTP/1.1 client for the agent: one GET per connection, over NodeSys sockets.
 /// No AsyncHTTPClient/NIO for the same reason as the server: `pull` lives in the same static binary.
@@ -107,6 +108,8 @@ public struct HTTPClientResponse: Sendable {
     /// Body bytes that came with the head, not decoded yet: `leftover[leftoverStart...]`.
     private let leftover: [UInt8]
     private var leftoverStart = 0
+    /// Cleared when the output's file system refuses splice(2): `spliceBody` then copies through memory.
+    private var splicesToFile = true
     public private(set) var trailers = HTTPHeaders()
     public private(set) var bodyBytesReceived: UInt64 = 0
 
@@ -211,6 +214,142 @@ public struct HTTPClientResponse: Sendable {
                 }
             }
             if produced > 0 { return produced }
+        }
+    }
+
+    /// Moves the next body bytes into `file` at its offset without bringing them into this process: a chunk's data
+    /// (or a Content-Length body) is spliced from the socket into `pipe` and from the pipe into the file; only the
+    /// framing (size lines, CRLFs, trailers) is received into memory, and the bytes that came with the head are
+    /// written from memory (through `scratch`). Returns how many body bytes went to the file, 0 at the end of the
+    /// body. `pipe` must be empty, `maxCount` at most its capacity. Throws like `readBody`, and `FileTree.Error`
+    /// when the file cannot be written; a file system that takes no splice (EINVAL) gets its bytes through
+    /// `scratch` from then on.
+    public mutating func spliceBody(
+        to file: FileDescriptor, path: String, through pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor),
+        maxCount: Int, scratch: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
+        while true {
+            if isFinished { return 0 }
+            if leftoverStart < leftover.count || !splicesToFile {
+                let count = try readBody(into: scratch)
+                if count > 0 {
+                    try Self.write(UnsafeRawBufferPointer(rebasing: scratch[0..<count]), to: file, path: path)
+                }
+                return count
+            }
+            let available: UInt64
+            switch framing {
+            case .length(let remaining): available = remaining
+            case .untilClose: available = UInt64(maxCount)
+            case .chunked(let decoder):
+                available = decoder.dataRemaining
+                if available == 0 {
+                    try receiveFraming()
+                    continue
+                }
+            }
+            let count: Int
+            do {
+                count = try connection.receive(
+                    toPipe: pipe.writeEnd, maxCount: Int(min(available, UInt64(max(1, maxCount)))),
+                    timeoutMilliseconds: timeoutMilliseconds)
+            } catch {
+                throw AgentClient.Error.connection(error)
+            }
+            if count == 0 {
+                if case .untilClose = framing {
+                    framing = .length(remaining: 0)
+                    return 0
+                }
+                throw AgentClient.Error.truncated(from: connection.peer, path: self.path, received: bodyBytesReceived)
+            }
+            let spliced = Result { () throws(FileTree.Error) in
+                try FileTree.splice(from: pipe.readEnd, to: file, count: count, path: path)
+            }
+            if case .failure(let error) = spliced {
+                guard case .system(_, _, .invalidArgument) = error else { throw error }
+                splicesToFile = false
+                try Self.copy(count, from: pipe.readEnd, to: file, path: path, scratch: scratch)
+            }
+            switch framing {
+            case .length(let remaining): framing = .length(remaining: remaining - UInt64(count))
+            case .untilClose: break
+            case .chunked(var decoder):
+                decoder.skipData(UInt64(count))
+                framing = .chunked(decoder)
+            }
+            bodyBytesReceived &+= UInt64(count)
+            return count
+        }
+    }
+
+    /// Receives a chunk's framing up to where its data begins (or to the end of the trailers), and not a byte
+    /// further: the bytes are peeked, fed to the decoder one at a time, and then exactly those are received.
+    private mutating func receiveFraming() throws {
+        guard case .chunked(var decoder) = framing else { return }
+        var peeked = [UInt8](repeating: 0, count: 512)
+        let count = try receive(into: &peeked, range: 0..<peeked.count, peek: true)
+        if count == 0 { throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived) }
+        var consumed = 0
+        do {
+            while consumed < count, decoder.dataRemaining == 0, !decoder.isComplete {
+                // One byte at a time, so the decoder stops where the data begins; it emits no data from these.
+                try peeked.withUnsafeBytes { raw in
+                    try decoder.feed(UnsafeRawBufferPointer(rebasing: raw[consumed..<(consumed + 1)])) { _ in }
+                }
+                consumed += 1
+            }
+        } catch let error as ChunkedDecoder.Error {
+            throw AgentClient.Error.malformedResponse(from: connection.peer, error.description)
+        }
+        var taken = 0
+        while taken < consumed {
+            let step = try receive(into: &peeked, range: taken..<consumed, peek: false)
+            if step == 0 {
+                throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
+            }
+            taken += step
+        }
+        if decoder.isComplete { trailers = decoder.trailers }
+        framing = .chunked(decoder)
+    }
+
+    private func receive(into bytes: inout [UInt8], range: Range<Int>, peek: Bool) throws(AgentClient.Error) -> Int {
+        let connection = self.connection
+        let timeout = timeoutMilliseconds
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(TCPStream.Error) in
+                try connection.receive(
+                    into: UnsafeMutableRawBufferPointer(rebasing: raw[range]), peek: peek, timeoutMilliseconds: timeout)
+            }
+        }
+        switch result {
+        case .success(let count): return count
+        case .failure(let error): throw .connection(error)
+        }
+    }
+
+    private static func write(_ bytes: UnsafeRawBufferPointer, to file: FileDescriptor, path: String)
+        throws(FileTree.Error)
+    {
+        do { _ = try file.writeAll(bytes) } catch {
+            throw .system(operation: "write", path: path, errno: (error as? Errno) ?? .ioError)
+        }
+    }
+
+    /// The pipe's `count` bytes into the file through `scratch`.
+    private static func copy(
+        _ count: Int, from pipe: FileDescriptor, to file: FileDescriptor, path: String,
+        scratch: UnsafeMutableRawBufferPointer
+    ) throws(FileTree.Error) {
+        var left = count
+        while left > 0 {
+            let step: Int
+            do { step = try pipe.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(left, scratch.count)])) }
+            catch { throw .system(operation: "read", path: "the receive pipe", errno: (error as? Errno) ?? .ioError) }
+            if step == 0 { throw .system(operation: "read (pipe empty)", path: "the receive pipe", errno: .ioError) }
+            try write(UnsafeRawBufferPointer(rebasing: scratch[0..<step]), to: file, path: path)
+            left -= step
         }
     }
 

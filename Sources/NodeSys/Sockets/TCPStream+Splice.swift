@@ -34,7 +34,56 @@ extension TCPStream {
     }
 }
 
+extension TCPStream {
+    /// Receives up to `maxCount` bytes into `pipe` with splice(2): the kernel queues the received pages in the pipe
+    /// instead of copying them to user space. Returns the byte count, 0 when the peer closed. `pipe` must have room
+    /// for `maxCount` bytes (an emptied pipe of at least that size), or this may wait on a full pipe until the
+    /// timeout. Waits at most `timeoutMilliseconds` for the first byte.
+    public func receive(toPipe pipe: FileDescriptor, maxCount: Int, timeoutMilliseconds: Int32 = 60_000)
+        throws(Error) -> Int
+    {
+        guard maxCount > 0 else { return 0 }
+        let flags = UInt32(NODEINIT_SPLICE_MOVE) | UInt32(NODEINIT_SPLICE_NONBLOCK)
+        while true {
+            switch valueOrErrno({ nodeinit_splice(fd.rawValue, pipe.rawValue, maxCount, flags) }) {
+            case .success(let moved):
+                return moved
+            case .failure(.resourceTemporarilyUnavailable):
+                switch Waiting.wait(
+                    for: Int16(POLLIN), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
+                {
+                case .failure(let e): throw .receive(peer, e)
+                case .success(.timedOut): throw .receiveTimedOut(peer, milliseconds: timeoutMilliseconds)
+                case .success(.ready): continue
+                }
+            case .failure(let saved):
+                throw .receive(peer, saved)
+            }
+        }
+    }
+}
+
 extension FileTree {
+    /// Moves exactly `count` bytes the pipe holds into `file` at its current offset with splice(2) (the kernel
+    /// copies the pipe's pages into the file's; nothing passes through user space). EINVAL means the file system
+    /// takes no splice: the caller reads the pipe and writes instead.
+    public static func splice(from pipe: FileDescriptor, to file: FileDescriptor, count: Int, path: String)
+        throws(Error)
+    {
+        var moved = 0
+        while moved < count {
+            let step = try retrying("splice", path) { nodeinit_splice(pipe.rawValue, file.rawValue, count - moved, 0) }
+            if step == 0 { throw .system(operation: "splice (pipe empty)", path: path, errno: .ioError) }
+            moved += step
+        }
+    }
+
+    /// The capacity of a pipe (F_GETPIPE_SZ), nil when `fd` is not one.
+    public static func pipeCapacity(_ fd: FileDescriptor) -> Int? {
+        let size = fcntl(fd.rawValue, 1032 /* F_GETPIPE_SZ */)
+        return size > 0 ? Int(size) : nil
+    }
+
     /// Waits, without a time limit, until the pipe read end `pipe` holds data, and returns how many bytes it holds
     /// (FIONREAD); 0 once every writer has closed and the pipe is empty.
     public static func waitForPipeData(_ pipe: FileDescriptor, path: String) throws(Error) -> Int {

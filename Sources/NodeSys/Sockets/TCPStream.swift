@@ -142,12 +142,14 @@ public struct TCPStream: Sendable {
 
     /// Receives up to `buffer.count` bytes; returns 0 at end of stream. Waits at most
     /// `timeoutMilliseconds` for the first byte.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error)
-        -> Int
-    {
+    /// With `peek` (MSG_PEEK) the bytes stay queued: the next receive returns them again.
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer, peek: Bool = false, timeoutMilliseconds: Int32 = 60_000
+    ) throws(Error) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let flags = Int32(MSG_DONTWAIT) | (peek ? Int32(MSG_PEEK) : 0)
         while true {
-            switch valueOrErrno({ recv(fd.rawValue, base, buffer.count, Int32(MSG_DONTWAIT)) }) {
+            switch valueOrErrno({ recv(fd.rawValue, base, buffer.count, flags) }) {
             case .success(let count):
                 return count
             case .failure(.resourceTemporarilyUnavailable):
