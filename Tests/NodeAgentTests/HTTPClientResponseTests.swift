@@ -1,5 +1,6 @@
 import NodeSys
 import Synchronization
+import SystemPackage
 import TestSupport
 import Testing
 
@@ -18,8 +19,9 @@ import Testing
 
     /// Serves `pieces` on one connection (pausing `pauseMilliseconds` after each), closes it, and reads the
     /// response with reads of at most `readSize` bytes (varying between 1 and `readSize` when `varyReads`).
+    /// With `splice`, the body goes through `spliceBody` into a file (pipe capacity `readSize`) and is read back.
     func exchange(
-        _ pieces: [[UInt8]], readSize: Int, varyReads: Bool = false, pauseMilliseconds: Int = 15
+        _ pieces: [[UInt8]], readSize: Int, varyReads: Bool = false, pauseMilliseconds: Int = 15, splice: Bool = false
     ) throws -> Outcome {
         let listener = try TCPListener.listen(on: IPAddress("127.0.0.1"), port: 0)
         defer { listener.close() }
@@ -42,6 +44,10 @@ import Testing
             outcome.error = error
             return outcome
         }
+        if splice {
+            try spliceAll(&response, into: &outcome, maxCount: readSize)
+            return outcome
+        }
         var random = SplitMix64(seed: UInt64(readSize))
         var buffer = [UInt8](repeating: 0xee, count: readSize)
         do {
@@ -62,6 +68,38 @@ import Testing
         return outcome
     }
 
+    func spliceAll(_ response: inout HTTPClientResponse, into outcome: inout Outcome, maxCount: Int) throws {
+        let directory = try makeTemporaryDirectory("splice-body")
+        defer { removeTree(directory) }
+        let path = directory + "/body"
+        let file = try FileDescriptor.open(
+            path, .readWrite, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        defer { try? file.close() }
+        let pipe = try FileDescriptor.pipe()
+        defer {
+            try? pipe.readEnd.close()
+            try? pipe.writeEnd.close()
+        }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 3, alignment: 16)
+        defer { scratch.deallocate() }
+        var total = 0
+        do {
+            while true {
+                let count = try response.spliceBody(
+                    to: file, path: path, through: pipe, maxCount: maxCount, scratch: scratch)
+                #expect(count <= max(maxCount, scratch.count))
+                if count == 0 { break }
+                total += count
+            }
+        } catch let error as AgentClient.Error {
+            outcome.error = error
+        }
+        outcome.body = try readFile(path)
+        #expect(outcome.body.count == total)
+        outcome.trailers = response.trailers
+        outcome.received = response.bodyBytesReceived
+    }
+
     static let chunkedHead = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Nodeinit-Report\r\n\r\n"
 
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -75,15 +113,21 @@ import Testing
     /// trailer field name and the final CRLF cut; the first byte of the body arriving with the head.
     @Test(arguments: [1, 2, 3, 5, 16, 4096])
     func framingSplitAcrossReceives(readSize: Int) throws {
+        for splice in [false, true] {
+            try framingSplitAcrossReceives(readSize: readSize, splice: splice)
+        }
+    }
+
+    func framingSplitAcrossReceives(readSize: Int, splice: Bool) throws {
         let data = Self.bytes("0123456789abcdef")
         let pieces: [[UInt8]] = [
             Self.bytes(Self.chunkedHead + "1"), Self.bytes("0;name=va"), Self.bytes("lue\r"),
             Self.bytes("\n") + data[0..<5], data[5...] + Self.bytes("\r"),
             Self.bytes("\n3\r\nxyz\r\n0\r\nNodeinit-Rep"), Self.bytes("ort: e30=\r\n\r"), Self.bytes("\n"),
         ]
-        let outcome = try exchange(pieces, readSize: readSize)
+        let outcome = try exchange(pieces, readSize: readSize, splice: splice)
         #expect(outcome.error == nil, "\(String(describing: outcome.error))")
-        #expect(outcome.body == data + Self.bytes("xyz"))
+        #expect(outcome.body == data + Self.bytes("xyz"), "splice \(splice)")
         #expect(outcome.received == 19)
         #expect(outcome.trailers["nodeinit-report"] == "e30=")
     }
@@ -115,12 +159,15 @@ import Testing
             pieces.append(Array(wire[index..<(index + piece)]))
             index += piece
         }
-        let outcome = try exchange(pieces, readSize: readSize, varyReads: true, pauseMilliseconds: 0)
-        #expect(outcome.error == nil, "\(String(describing: outcome.error))")
-        #expect(outcome.body.count == payload.count)
-        #expect(outcome.body == payload)
-        #expect(outcome.received == UInt64(payload.count))
-        #expect(outcome.trailers["nodeinit-report"] == "eyJ4IjoxfQ==")
+        for splice in [false, true] {
+            let outcome = try exchange(
+                pieces, readSize: readSize, varyReads: true, pauseMilliseconds: 0, splice: splice)
+            #expect(outcome.error == nil, "\(String(describing: outcome.error))")
+            #expect(outcome.body.count == payload.count)
+            #expect(outcome.body == payload, "splice \(splice)")
+            #expect(outcome.received == UInt64(payload.count))
+            #expect(outcome.trailers["nodeinit-report"] == "eyJ4IjoxfQ==")
+        }
     }
 
     /// The connection closing before the body ends is `truncated`, with what came before it delivered and counted:
@@ -133,9 +180,9 @@ import Testing
         (["5\r\nhello\r"], "hello"),
     ])
     func chunkedBodyCutShortIsTruncated(body: [String], expected: String) throws {
-        for readSize in [1, 3, 65536] {
+        for (readSize, splice) in [(1, false), (3, false), (65536, false), (1, true), (4096, true)] {
             let pieces = [Self.bytes(Self.chunkedHead)] + body.map(Self.bytes)
-            let outcome = try exchange(pieces, readSize: readSize)
+            let outcome = try exchange(pieces, readSize: readSize, splice: splice)
             #expect(outcome.body == Self.bytes(expected), "read size \(readSize)")
             #expect(
                 Self.isTruncated(outcome.error, received: UInt64(expected.utf8.count)),
@@ -144,10 +191,13 @@ import Testing
     }
 
     @Test func contentLengthCutShortIsTruncatedAndUntilCloseIsNot() throws {
-        let short = try exchange(
-            [Self.bytes("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n123"), Self.bytes("45")], readSize: 2)
-        #expect(short.body == Self.bytes("12345"))
-        #expect(Self.isTruncated(short.error, received: 5), "\(String(describing: short.error))")
+        for splice in [false, true] {
+            let short = try exchange(
+                [Self.bytes("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n123"), Self.bytes("45")], readSize: 2,
+                splice: splice)
+            #expect(short.body == Self.bytes("12345"))
+            #expect(Self.isTruncated(short.error, received: 5), "\(String(describing: short.error))")
+        }
 
         let exact = try exchange(
             [Self.bytes("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n123"), Self.bytes("456789")], readSize: 4)

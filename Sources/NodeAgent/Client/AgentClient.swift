@@ -289,7 +289,9 @@ public struct HTTPClientResponse: Sendable {
         guard case .chunked(var decoder) = framing else { return }
         var peeked = [UInt8](repeating: 0, count: 512)
         let count = try receive(into: &peeked, range: 0..<peeked.count, peek: true)
-        if count == 0 { throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived) }
+        if count == 0 {
+            throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
+        }
         var consumed = 0
         do {
             while consumed < count, decoder.dataRemaining == 0, !decoder.isComplete {
@@ -345,8 +347,10 @@ public struct HTTPClientResponse: Sendable {
         var left = count
         while left > 0 {
             let step: Int
-            do { step = try pipe.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(left, scratch.count)])) }
-            catch { throw .system(operation: "read", path: "the receive pipe", errno: (error as? Errno) ?? .ioError) }
+            do {
+                step = try pipe.read(
+                    into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(left, scratch.count)]))
+            } catch { throw .system(operation: "read", path: "the receive pipe", errno: (error as? Errno) ?? .ioError) }
             if step == 0 { throw .system(operation: "read (pipe empty)", path: "the receive pipe", errno: .ioError) }
             try write(UnsafeRawBufferPointer(rebasing: scratch[0..<step]), to: file, path: path)
             left -= step
