@@ -47,9 +47,14 @@ demo: static initramfs images
 	python3 Tests/System/vmtool.py demo
 	python3 Tests/System/vmtool.py demo-save
 
-# N boots (default 5): median kernel-start-to-image-init time, per-phase breakdown, initramfs sizes.
+# N boots (default 5) of each initramfs on virtio-net and e1000: nodeinit, the hand-written busybox script and
+# initramfs-tools + overlayroot (DRACUT=1 adds dracut) on the test image (initramfs stage, per-phase breakdown,
+# sizes), then nodeinit and initramfs-tools on the Debian 12 systemd image (DEBIAN_N= boots, default N: initramfs
+# stage, time to multi-user, NFS requests, nodeinit's before issue 15's mount options). BENCH_ARGS= passes more
+# (e.g. "--nic e1000 --no-debian"; Tests/System/vmtool.py bench --help).
 bench-boot: static initramfs images
-	python3 Tests/System/vmtool.py bench --boots $(or $(N),5) $(if $(CPU),--cpu $(CPU))
+	python3 Tests/System/vmtool.py bench --boots $(or $(N),5) $(if $(CPU),--cpu $(CPU)) $(if $(DRACUT),--dracut) \
+		$(if $(DEBIAN_N),--debian-boots $(DEBIAN_N)) $(BENCH_ARGS)
 
 # N Debian 12 nodes (default 3) boot at once from one ganesha: time to multi-user and NFS requests per node, nodeinit
 # beside initramfs-tools + overlayroot.

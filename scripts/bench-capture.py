@@ -4,7 +4,9 @@
 Builds an upper directory on a fresh tmpfs (as a node's upper is) with SMALL_FILES small files and LARGE_COUNT
 files of LARGE_SIZE bytes, then streams it with each tool into a pipe read by this script, which measures time to
 first byte, total time, throughput and the tool's peak RSS (GNU time's %M, as /usr/bin/time -v prints it). Then the same over loopback: the node-save
-agent and `nodeinit pull` against each tar piped into a TCP connection (busybox nc). A pipe rather than /dev/null because GNU tar skips reading file data when its output is /dev/null.
+agent and `nodeinit pull` against each tar piped into a TCP connection (busybox nc). A pipe rather than /dev/null because GNU tar skips reading file data when its output is /dev/null. For the agent, also its CPU seconds per GiB
+streamed (utime + stime from /proc/<pid>/stat around the pull) and both sides' peak RSS, with the large files and
+on the small files alone.
 
 Environment: SMALL_FILES (50000), LARGE_COUNT (3), LARGE_SIZE (1073741824), BENCH_RUNS (2, best kept).
 """
@@ -88,10 +90,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def cpu_seconds(pid):
+    """utime + stime of a running process, from /proc/<pid>/stat (fields 14 and 15)."""
+    with open("/proc/%d/stat" % pid) as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def loopback_nodeinit(nodeinit, upper, out_dir):
     """Agent on 127.0.0.1 and `nodeinit pull` into a file on tmpfs: what a server does to save a node.
 
-    Returns (layer bytes, total s, agent peak RSS KiB); the pull's own time is the figure (no TTFB: pull writes a file).
+    Returns (layer bytes, total s, agent peak RSS KiB, agent CPU s, pull CPU s, pull peak RSS KiB); the pull's own
+    time is the figure (no TTFB: pull writes a file). The agent's CPU time (utime + stime, all its threads) is read
+    from /proc before and after the pull, so it covers the summary walk and the layer stream of that pull; the
+    pull's CPU time and peak RSS come from GNU time.
     """
     port = free_port()
     # The agent runs directly (not under /usr/bin/time) so terminate() reaches it; its peak RSS is read from
@@ -111,9 +123,17 @@ def loopback_nodeinit(nodeinit, upper, out_dir):
                 if time.monotonic() > deadline or agent.poll() is not None:
                     raise SystemExit("bench: the agent did not start listening on 127.0.0.1:%d" % port)
                 time.sleep(0.1)
+        rss_file = tempfile.NamedTemporaryFile(prefix="capture-bench-pull-", delete=False)
+        rss_file.close()
+        agent_cpu = cpu_seconds(agent.pid)
         start = time.monotonic()
-        subprocess.run([nodeinit, "pull", "127.0.0.1:%d" % port, "--quiet", "-o", output], check=True)
+        subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file.name, nodeinit, "pull",
+                        "127.0.0.1:%d" % port, "--quiet", "-o", output], check=True)
         elapsed = time.monotonic() - start
+        agent_cpu = cpu_seconds(agent.pid) - agent_cpu
+        with open(rss_file.name) as handle:
+            pull_rss, pull_user, pull_system = handle.read().split()[-3:]
+        os.unlink(rss_file.name)
         size = os.path.getsize(output)
         rss = 0
         with open("/proc/%d/status" % agent.pid) as status:
@@ -129,7 +149,7 @@ def loopback_nodeinit(nodeinit, upper, out_dir):
             agent.wait()
         if os.path.exists(output):
             os.unlink(output)
-    return size, elapsed, rss
+    return size, elapsed, rss, agent_cpu, float(pull_user) + float(pull_system), int(pull_rss)
 
 
 def loopback_tar(tar_command, out_dir):
@@ -215,6 +235,8 @@ def main():
             loop_ours = loopback_nodeinit(nodeinit, upper, out_dir)
             loop_gnu = loopback_tar("tar -C %s -cf - ." % upper, out_dir)
             loop_busybox = loopback_tar("busybox tar -C %s -cf - ." % upper, out_dir)
+            # Memory must not grow with the data: the same pull of the small files alone.
+            loop_small = loopback_nodeinit(nodeinit, os.path.join(upper, "data"), out_dir)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
         # Memory must not grow with the data: the same capture on the small files alone.
@@ -239,8 +261,18 @@ def main():
         for name, (total, elapsed) in (("nodeinit agent + pull", loop_ours[:2]), ("GNU tar | nc", loop_gnu),
                                        ("busybox tar | nc", loop_busybox)):
             print("%-34s %12.1f %10.2f %10.1f" % (name, total / 1048576, elapsed, data / 1048576 / elapsed))
-        print("loopback throughput ratio nodeinit/GNU tar: %.2f   nodeinit/busybox tar: %.2f   agent peak RSS %.1f MiB" % (
-            loop_gnu[1] / loop_ours[1], loop_busybox[1] / loop_ours[1], loop_ours[2] / 1024))
+        print("loopback throughput ratio nodeinit/GNU tar: %.2f   nodeinit/busybox tar: %.2f" % (
+            loop_gnu[1] / loop_ours[1], loop_busybox[1] / loop_ours[1]))
+        gib = loop_ours[0] / (1 << 30)
+        print("node side (agent) CPU: %.2f s for %.2f GiB of stream = %.2f s/GiB; pull CPU: %.2f s/GiB" % (
+            loop_ours[3], gib, loop_ours[3] / gib, loop_ours[4] / gib))
+        print("peak RSS: agent %.1f MiB, pull %.1f MiB with the large files; agent %.1f MiB, pull %.1f MiB on the "
+              "small files alone (%.1f MiB of stream)" % (
+                  loop_ours[2] / 1024, loop_ours[5] / 1024, loop_small[2] / 1024, loop_small[5] / 1024,
+                  loop_small[0] / 1048576))
+        print("agent + pull on the small files alone: %.1f MiB of stream in %.2f s (%.1f MiB/s; the capture's six system "
+              "calls per file, at idle priority, bound it)" % (
+                  loop_small[0] / 1048576, loop_small[1], loop_small[0] / 1048576 / loop_small[1]))
     finally:
         if mounted:
             if subprocess.run(["umount", upper]).returncode != 0:

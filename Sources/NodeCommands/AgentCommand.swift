@@ -30,11 +30,18 @@ public enum AgentCommand: NodeCommand {
             .value(
                 "--root-fd", "fd",
                 help: "chroot into the directory open on this descriptor first: the init hands over its new root "
-                    + "(/sysroot) so the agent sees the booted system after switch_root, wherever the mount moved."),
+                    + "(/sysroot) so the agent sees the booted system after switch_root, wherever the mount moved. "
+                    + "Done before the Swift runtime starts (CNodeShim process.c)."),
+            .value(
+                "--ready-fd", "fd",
+                help:
+                    "Descriptor closed once inside the --root-fd root (by the C constructor): the init waits for that."),
             .value(
                 "--placed", "placed", help: "Boot-placed manifest; entries still as the init placed them are left out.",
                 default: BootPlacedManifest.defaultPath),
-            .value("--exclude", "exclude", repeatable: true, help: "Extra exclusion pattern for every capture. Repeatable."),
+            .value(
+                "--exclude", "exclude", repeatable: true, help: "Extra exclusion pattern for every capture. Repeatable."
+            ),
         ])
 
     public static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -54,15 +61,13 @@ public enum AgentCommand: NodeCommand {
         }
         var listenAddress: IPAddress?
         if let listen = arguments.value("--listen") {
-            guard let address = IPAddress(listen) else { throw arguments.invalid("--listen \(listen) is not an IP address") }
+            guard let address = IPAddress(listen) else {
+                throw arguments.invalid("--listen \(listen) is not an IP address")
+            }
             listenAddress = address
         }
-        let rootDescriptor: CInt? = try arguments.value("--root-fd").map { text throws(UsageError) in
-            guard let number = CInt(text), number >= 0 else {
-                throw arguments.invalid("--root-fd takes a descriptor number, not '\(text)'")
-            }
-            return number
-        }
+        let rootDescriptor = try descriptor("--root-fd", in: arguments)
+        let readyDescriptor = try descriptor("--ready-fd", in: arguments)
         let merged = arguments.value("--merged") ?? "/"
         let captureUpper: CaptureUpper =
             arguments.flag("--walt")
@@ -71,7 +76,18 @@ public enum AgentCommand: NodeCommand {
 
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "nodeinit-agent")
-        if let rootDescriptor { try ProcessControls.changeRoot(toDirectory: FileDescriptor(rawValue: rootDescriptor)) }
+        if let rootDescriptor {
+            // The C constructor has normally entered it already, before the runtime started.
+            switch EarlyProcess.handedRoot {
+            case .entered: break
+            case .failed(let errno):
+                throw ProcessControls.RootChangeError.chroot(path: "descriptor \(rootDescriptor)", errno)
+            case .notAsked: try ProcessControls.changeRoot(toDirectory: FileDescriptor(rawValue: rootDescriptor))
+            }
+        }
+        // --ready-fd was closed by the constructor too; closing it again here could close a descriptor the runtime
+        // has opened under that number since.
+        _ = readyDescriptor
         if let root = arguments.value("--root") { try ProcessControls.changeRoot(to: root) }
         let token = try arguments.value("--token-file").map { path throws(TokenFile.Error) in try TokenFile.load(path) }
         let access = AccessPolicy(allowlist: allowList, token: token)
@@ -85,5 +101,14 @@ public enum AgentCommand: NodeCommand {
         let server = try NodeAgentServer(configuration: configuration, producer: producer, logger: logger)
         server.run()
         return 0
+    }
+
+    /// A `--root-fd`/`--ready-fd` value: a descriptor number.
+    static func descriptor(_ name: String, in arguments: ParsedArguments) throws(UsageError) -> CInt? {
+        guard let text = arguments.value(name) else { return nil }
+        guard let number = CInt(text), number >= 0 else {
+            throw arguments.invalid("\(name) takes a descriptor number, not '\(text)'")
+        }
+        return number
     }
 }

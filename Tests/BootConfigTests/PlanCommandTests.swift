@@ -56,7 +56,8 @@ import Testing
             run.stdout.contains(
                 "mount NFS root 10.187.1.150:/install/netboot/centos7-statelite/x86_64/login/rootimg on /run/nodeinit/lower"
             ))
-        #expect(run.stdout.contains("try NFSv3: -t nfs -o vers=3,ro,nolock,addr=<server address>"))
+        #expect(
+            run.stdout.contains("try NFSv3: -t nfs -o vers=3,ro,nolock,nocto,actimeo=2592000,addr=<server address>"))
         #expect(run.stderr.isEmpty)
     }
 

@@ -29,7 +29,7 @@ import Testing
             ])
         #expect(plan.root.server == "10.187.1.150" && plan.root.serverIsAddress)
         #expect(plan.root.path == "/install/netboot/centos7-statelite/x86_64/login/rootimg")
-        #expect(plan.root.versions == ["4.2", "4.1", "3"])
+        #expect(plan.root.versions == ["3", "4.2", "4.1"])
         #expect(plan.statelite.enabled)
         #expect(plan.statelite.xcatServer == "10.187.1.150:3001")
         #expect(

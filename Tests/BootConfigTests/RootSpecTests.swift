@@ -11,21 +11,27 @@ struct RootCase: CustomStringConvertible, Sendable {
     var description: String { commandLine }
 }
 
+/// The image root's attempts when nothing chooses versions or caching: NFSv3 first (no OPEN/CLOSE per open(2)), then
+/// 4.2 and 4.1, each with the cache options of an image that does not change under a booted node.
+let defaultRootAttempts = [
+    "vers=3,ro,nolock,nocto,actimeo=2592000", "vers=4.2,ro,nocto,actimeo=2592000", "vers=4.1,ro,nocto,actimeo=2592000",
+]
+
 @Suite struct RootSpecTests {
     static let cases: [RootCase] = [
         RootCase(
             commandLine: "root=nfs:10.187.1.150:/install/netboot/centos7-statelite/x86_64/login/rootimg:ro",
             syntax: "root=nfs:", server: "10.187.1.150",
             path: "/install/netboot/centos7-statelite/x86_64/login/rootimg",
-            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            options: defaultRootAttempts),
         RootCase(
             commandLine: "NFSROOT=172.10.0.1:/install/netboot/centos5.3/x86_64/all",
             syntax: "NFSROOT", server: "172.10.0.1", path: "/install/netboot/centos5.3/x86_64/all/rootimg",
-            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            options: defaultRootAttempts),
         RootCase(
             commandLine: "NFSROOT=mgmt:/install/netboot/rhels9/x86_64/compute/",
             syntax: "NFSROOT", server: "mgmt", path: "/install/netboot/rhels9/x86_64/compute/rootimg",
-            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            options: defaultRootAttempts),
         RootCase(
             commandLine:
                 "root=/dev/nfs nfsroot=192.168.152.1:/var/lib/walt/nodes/52:54:00:12:34:56/fs,ro,vers=3,nolock,nocto,acregmin=157680000",
@@ -34,48 +40,53 @@ struct RootCase: CustomStringConvertible, Sendable {
         RootCase(
             commandLine: "root=nfs4:[2001:DB8::1]:/export/img:ro,noac",
             syntax: "root=nfs4:", server: "2001:db8::1", path: "/export/img",
-            options: ["vers=4.2,ro,noac", "vers=4.1,ro,noac", "vers=4.0,ro,noac"]),
+            options: ["vers=4.2,ro,nocto,noac", "vers=4.1,ro,nocto,noac", "vers=4.0,ro,nocto,noac"]),
         RootCase(
             commandLine:
                 "root=nfs:server.example:/srv/%s/root,vers=4.1,lock ip=10.0.0.5::10.0.0.1:255.255.255.0:node5:eth0:none",
-            syntax: "root=nfs:", server: "server.example", path: "/srv/node5/root", options: ["vers=4.1,ro,lock"]),
+            syntax: "root=nfs:", server: "server.example", path: "/srv/node5/root",
+            options: ["vers=4.1,ro,lock,nocto,actimeo=2592000"]),
         RootCase(
             commandLine: "root=nfs:/images/base ip=10.0.0.5:10.0.0.9:10.0.0.1:24::eth0:none",
             syntax: "root=nfs:", server: "10.0.0.9", path: "/images/base",
-            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            options: defaultRootAttempts),
         RootCase(
             commandLine: "root=nfs://nfs.example:2050/export nodeinit.nfs.versions=3",
-            syntax: "root=nfs://", server: "nfs.example", path: "/export", options: ["vers=3,ro,nolock,port=2050"]),
+            syntax: "root=nfs://", server: "nfs.example", path: "/export",
+            options: ["vers=3,ro,nolock,nocto,actimeo=2592000,port=2050"]),
         RootCase(
             commandLine: "root=10.1.1.1:/legacy/path:nfsvers=3,lock,tcp",
-            syntax: "root=nfs:", server: "10.1.1.1", path: "/legacy/path", options: ["vers=3,ro,nolock,tcp"]),
+            syntax: "root=nfs:", server: "10.1.1.1", path: "/legacy/path",
+            options: ["vers=3,ro,nolock,nocto,actimeo=2592000,tcp"]),
         // root=/dev/nfs without nfsroot= and only a static ip=: no lease will bring a root-path, so the kernel's
         // default path at once, from the ip= server field.
         RootCase(
             commandLine: "root=/dev/nfs ip=10.0.0.5:10.0.0.9:10.0.0.1:255.255.255.0:cn5:eth0:off",
             syntax: "root=/dev/nfs", server: "10.0.0.9", path: "/tftpboot/cn5",
-            options: ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            options: defaultRootAttempts),
         // xCAT's nfs_root_options.t: an IPv6 clientaddr= is kept (option values may contain colons).
         RootCase(
             commandLine: "root=nfs:192.0.2.1:/install/netboot/test/rootimg:ro,clientaddr=2001:db8::1",
             syntax: "root=nfs:", server: "192.0.2.1", path: "/install/netboot/test/rootimg",
             options: [
-                "vers=4.2,ro,clientaddr=2001:db8::1", "vers=4.1,ro,clientaddr=2001:db8::1",
-                "vers=3,ro,nolock,clientaddr=2001:db8::1",
+                "vers=3,ro,nolock,nocto,actimeo=2592000,clientaddr=2001:db8::1",
+                "vers=4.2,ro,nocto,actimeo=2592000,clientaddr=2001:db8::1",
+                "vers=4.1,ro,nocto,actimeo=2592000,clientaddr=2001:db8::1",
             ]),
         RootCase(
             commandLine: "root=nfs4:[2001:db8::10]:/img:clientaddr=2001:db8::42,noac",
             syntax: "root=nfs4:", server: "2001:db8::10", path: "/img",
             options: [
-                "vers=4.2,ro,clientaddr=2001:db8::42,noac", "vers=4.1,ro,clientaddr=2001:db8::42,noac",
-                "vers=4.0,ro,clientaddr=2001:db8::42,noac",
+                "vers=4.2,ro,nocto,clientaddr=2001:db8::42,noac", "vers=4.1,ro,nocto,clientaddr=2001:db8::42,noac",
+                "vers=4.0,ro,nocto,clientaddr=2001:db8::42,noac",
             ]),
         RootCase(
             commandLine: "root=/dev/nfs nfsroot=10.0.0.1:/export,vers=4.1,clientaddr=10.0.0.42",
-            syntax: "nfsroot", server: "10.0.0.1", path: "/export", options: ["vers=4.1,ro,clientaddr=10.0.0.42"]),
+            syntax: "nfsroot", server: "10.0.0.1", path: "/export",
+            options: ["vers=4.1,ro,nocto,actimeo=2592000,clientaddr=10.0.0.42"]),
         RootCase(
             commandLine: "root=nfs:srv:/e:vers=4,minorversion=1",
-            syntax: "root=nfs:", server: "srv", path: "/e", options: ["vers=4.1,ro"]),
+            syntax: "root=nfs:", server: "srv", path: "/e", options: ["vers=4.1,ro,nocto,actimeo=2592000"]),
     ]
 
     @Test(arguments: cases)
@@ -136,16 +147,19 @@ struct RootCase: CustomStringConvertible, Sendable {
             // ISC dhcpd / dnsmasq root-path as sites write it, and dracut's nfs-lib forms.
             (
                 "10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute",
-                ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]
+                defaultRootAttempts
             ),
-            ("nfs:10.0.0.1:/srv/img:vers=3,nolock", "10.0.0.1", "/srv/img", ["vers=3,ro,nolock"]),
+            ("nfs:10.0.0.1:/srv/img:vers=3,nolock", "10.0.0.1", "/srv/img", ["vers=3,ro,nolock,nocto,actimeo=2592000"]),
             (
                 "nfs4:nfs-1.cluster:/exports/img", "nfs-1.cluster", "/exports/img",
-                ["vers=4.2,ro", "vers=4.1,ro", "vers=4.0,ro"]
+                [
+                    "vers=4.2,ro,nocto,actimeo=2592000", "vers=4.1,ro,nocto,actimeo=2592000",
+                    "vers=4.0,ro,nocto,actimeo=2592000",
+                ]
             ),
-            ("nfs://10.0.0.1/srv/img", "10.0.0.1", "/srv/img", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
-            ("  /srv/images/%s ", nil, "/srv/images/%s", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
-            ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", ["vers=4.2,ro"]),
+            ("nfs://10.0.0.1/srv/img", "10.0.0.1", "/srv/img", defaultRootAttempts),
+            ("  /srv/images/%s ", nil, "/srv/images/%s", defaultRootAttempts),
+            ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", ["vers=4.2,ro,nocto,actimeo=2592000"]),
         ] as [(String, String?, String, [String])])
     func rootPathForms(rootPath: String, server: String?, path: String, options: [String]) throws {
         let plan = try BootPlanner.plan(
@@ -194,15 +208,18 @@ struct RootCase: CustomStringConvertible, Sendable {
             // What ISC dhcpd's `option root-path` and dnsmasq's `dhcp-option=17,...` carry for kernel nfsroot.
             (
                 "10.0.0.1:/srv/images/compute", "10.0.0.1", "/srv/images/compute", nil,
-                ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]
+                defaultRootAttempts
             ),
-            ("10.0.0.1:/srv/nodes/%s,vers=3,nocto", "10.0.0.1", "/srv/nodes/cn7", "cn7", ["vers=3,ro,nolock,nocto"]),
-            ("/srv/nodes/%s", nil, "/srv/nodes/cn7", "cn7", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
-            ("nfs:10.0.0.1:/srv/img:vers=3", "10.0.0.1", "/srv/img", nil, ["vers=3,ro,nolock"]),
-            ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", nil, ["vers=4.2,ro"]),
+            (
+                "10.0.0.1:/srv/nodes/%s,vers=3,nocto", "10.0.0.1", "/srv/nodes/cn7", "cn7",
+                ["vers=3,ro,nolock,actimeo=2592000,nocto"]
+            ),
+            ("/srv/nodes/%s", nil, "/srv/nodes/cn7", "cn7", defaultRootAttempts),
+            ("nfs:10.0.0.1:/srv/img:vers=3", "10.0.0.1", "/srv/img", nil, ["vers=3,ro,nolock,nocto,actimeo=2592000"]),
+            ("[fd00::1]:/img,vers=4.2", "fd00::1", "/img", nil, ["vers=4.2,ro,nocto,actimeo=2592000"]),
             // Blank or empty option 17: none, so the kernel's default.
-            ("", nil, "/tftpboot/cn7", "cn7", ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
-            ("   ", nil, "/tftpboot/%s", nil, ["vers=4.2,ro", "vers=4.1,ro", "vers=3,ro,nolock"]),
+            ("", nil, "/tftpboot/cn7", "cn7", defaultRootAttempts),
+            ("   ", nil, "/tftpboot/%s", nil, defaultRootAttempts),
         ] as [(String, String?, String, String?, [String])])
     func withTheLease(rootPath: String, server: String?, path: String, hostName: String?, options: [String]) throws {
         let plan = try BootPlanner.plan(

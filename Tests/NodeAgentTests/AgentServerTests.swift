@@ -306,15 +306,17 @@ struct AgentDaemonTests {
         arguments += ["--listen", "127.0.0.1"]
         #expect(
             arguments.starts(with: [
-                "nodeinit", "agent", "--root-fd", "3", "--port", String(port), "--allow", "127.0.0.1", "--token-file",
+                "nodeinit", "agent", "--root-fd", "3", "--ready-fd", "4", "--port", String(port), "--allow",
+                "127.0.0.1", "--token-file",
             ]))
-        let pid = try AgentLaunch.start(
+        let (pid, ready) = try AgentLaunch.start(
             binary: builtNodeinit, arguments: arguments, logPath: directory + "/agent.log", newRoot: "/")
         defer {
             kill(pid, SIGTERM)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
+        #expect(ready)
         #expect(getsid(pid) == pid)
         let endpoint = SocketAddress(.v4(IPv4Address(127, 0, 0, 1)), port: UInt16(port))
         let client = AgentClient(endpoint: endpoint, token: BearerToken("daemon-token"))
@@ -324,11 +326,36 @@ struct AgentDaemonTests {
         #expect(log.contains("token required"))
     }
 
+    /// The agent is inside the root it was handed by the time the start returns: its C constructor chroots before
+    /// the Swift runtime starts, so an image init that pivots its root (walt-init) finds it there.
+    @Test func isInsideTheHandedRootWhenTheStartReturns() throws {
+        let directory = try makeTemporaryDirectory("handed-root")
+        defer { removeTree(directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/root", withIntermediateDirectories: true)
+        let port = 20000 + Int((getpid() + 7) % 20000)
+        let arguments = AgentLaunch.arguments(port: port, allow: ["127.0.0.1"], tokenFile: nil, upper: "/upper")
+        let (pid, ready) = try AgentLaunch.start(
+            binary: builtNodeinit, arguments: arguments, logPath: directory + "/agent.log", newRoot: directory + "/root"
+        )
+        defer {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        #expect(ready)
+        var target = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/\(pid)/root", &target, target.count - 1)
+        #expect(length > 0)
+        #expect(
+            String(decoding: target.prefix(max(length, 0)).map { UInt8(bitPattern: $0) }, as: UTF8.self) == directory
+                + "/root")
+    }
+
     @Test func refusesToStartWithATokenFileOthersCanRead() throws {
         let directory = try makeTemporaryDirectory("daemon")
         defer { removeTree(directory) }
         try writeFile(directory + "/token", "daemon-token\n", mode: 0o644)
-        let pid = try AgentLaunch.start(
+        let (pid, _) = try AgentLaunch.start(
             binary: builtNodeinit,
             arguments: [
                 "nodeinit", "agent", "--port", "20999", "--allow", "127.0.0.1", "--token-file", directory + "/token",

@@ -3,6 +3,7 @@ import NodeSys
 import OverlayCapture
 import Synchronization
 import SystemPackage
+import TestSupport
 import Testing
 
 @testable import NodeAgent
@@ -62,6 +63,45 @@ func compressed(_ bytes: [UInt8], _ compression: LayerCompressionFormat) throws 
             do { _ = try pull.run(to: directory + "/node.tar") } catch { message = "\(error)" }
             #expect(message.contains("without its end-of-archive marker"), "\(message)")
             #expect(directoryNames(directory) == [])
+        }
+    }
+
+    /// A plain layer with large members goes to the file by splice and is read back only where it is parsed:
+    /// the file holds the stream byte for byte, every entry is counted, and a tar cut inside a large member's data
+    /// (the HTTP stream itself complete) fails and leaves no file.
+    @Test func plainPullWithLargeMembersSplicesAndSkips() throws {
+        var writer = TarWriter(sink: MemorySink())
+        var random = SplitMix64(seed: 0x1a7e)
+        let sizes: [Int] = [3 << 20, 100, 70_000, (1 << 20) + 1, 0, 5 << 20]
+        for (index, size) in sizes.enumerated() {
+            let data = (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            try writer.append(
+                TarEntry(
+                    path: "big\(index)", kind: .regular, permissions: 0o644, uid: getuid(), gid: getgid(),
+                    size: Int64(data.count)))
+            try data.withUnsafeBytes { try writer.appendData($0) }
+        }
+        try writer.finish()
+        let tar = writer.sink.bytes
+        let directory = try makeTemporaryDirectory("splice-pull")
+        defer { removeTree(directory) }
+        try withAgent(producer: FixedLayerProducer(bytes: tar)) { server, _ in
+            let pull = LayerPull(client: AgentClient(endpoint: server.localAddress), compression: .none)
+            let result = try pull.run(to: directory + "/node.tar")
+            #expect(result.progress.entries == 6)
+            #expect(result.progress.streamBytes == UInt64(tar.count))
+            let contentBytes: UInt64 = (3 << 20) + 100 + 70_000 + (1 << 20) + 1 + (5 << 20)
+            #expect(result.progress.contentBytes == contentBytes)
+            #expect(try readFile(directory + "/node.tar") == tar)
+        }
+        // Cut inside the last member's data.
+        let cut = Array(tar.prefix(tar.count - (3 << 20)))
+        try withAgent(producer: FixedLayerProducer(bytes: cut)) { server, _ in
+            let pull = LayerPull(client: AgentClient(endpoint: server.localAddress), compression: .none)
+            var message = "no error"
+            do { _ = try pull.run(to: directory + "/cut.tar") } catch { message = "\(error)" }
+            #expect(message.contains("tar stream ends early"), "\(message)")
+            #expect(directoryNames(directory) == ["node.tar"])
         }
     }
 

@@ -27,7 +27,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         ArgumentsCase(
             commandLine: "ip=dhcp root=nfs:10.0.2.2:/srv/image", bootServer: "10.0.2.2",
             expected: [
-                "nodeinit", "agent", "--root-fd", "3", "--port", "7070", "--allow", "10.0.2.2",
+                "nodeinit", "agent", "--root-fd", "3", "--ready-fd", "4", "--port", "7070", "--allow", "10.0.2.2",
                 "--upper", "/run/nodeinit/overlay/upper", "--merged", "/",
             ]),
         // An explicit allowlist replaces the boot server; port, token and exclusions pass through.
@@ -36,7 +36,7 @@ private func plan(_ commandLine: String) throws -> BootPlan {
                 + "nodeinit.agent.token=/etc/nodeinit/agent.token nodeinit.save.exclude=/var/log",
             bootServer: "10.0.2.2",
             expected: [
-                "nodeinit", "agent", "--root-fd", "3", "--port", "7171", "--allow", "192.0.2.0/24",
+                "nodeinit", "agent", "--root-fd", "3", "--ready-fd", "4", "--port", "7171", "--allow", "192.0.2.0/24",
                 "--allow", "198.51.100.7/32", "--token-file", "/etc/nodeinit/agent.token",
                 "--upper", "/run/nodeinit/overlay/upper", "--merged", "/", "--exclude", "/var/log",
             ]),
@@ -63,7 +63,8 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             plan: plan, port: 7070, bootServerAddress: IPAddress("10.0.2.2"), upperDirectory: nil)
         #expect(
             startup.arguments == [
-                "nodeinit", "agent", "--root-fd", "3", "--port", "7070", "--allow", "10.0.2.2", "--walt",
+                "nodeinit", "agent", "--root-fd", "3", "--ready-fd", "4", "--port", "7070", "--allow", "10.0.2.2",
+                "--walt",
                 "--merged", "/",
             ])
     }
@@ -114,23 +115,25 @@ private func plan(_ commandLine: String) throws -> BootPlan {
         #expect(!FileSystem.exists(directory + "/nodeinit.new"))
     }
 
-    /// The agent gets its new root as descriptor 3 (what `--root-fd 3` reads), open on that directory, so the init
-    /// does not wait for it to chroot before switch_root moves the mount.
+    /// The agent gets its new root as descriptor 3 (what `--root-fd 3` reads), open on that directory, and the ready
+    /// pipe as descriptor 4: the start returns once every copy of it is closed (here: when sh exits).
     @Test func theNewRootIsHandedOverAsDescriptor3() throws {
         let directory = "/tmp/nodeinit-agent-root-\(getpid())"
         #expect(mkdir(directory, 0o700) == 0)
         defer { rmdir(directory) }
         let log = directory + ".log"
         defer { unlink(log) }
-        let pid = try NodeAgent.AgentLaunch.start(
+        let (pid, ready) = try NodeAgent.AgentLaunch.start(
             binary: "/bin/sh", arguments: ["sh", "-c", "readlink /proc/self/fd/3; cd /proc/self/fd/3 && pwd -P"],
             logPath: log, newRoot: directory)
         reap(pid)
+        #expect(ready)
         let text = String(decoding: try FileContents.bytes(at: log, limit: 1 << 16), as: UTF8.self)
         #expect(text == "\(directory)\n\(directory)\n", "\(text)")
         // A new root that cannot be opened is reported with its path, and nothing starts.
         #expect(throws: NodeAgent.AgentLaunch.Error.self) {
-            try NodeAgent.AgentLaunch.start(binary: "/bin/true", arguments: ["true"], logPath: log, newRoot: directory + "/none")
+            try NodeAgent.AgentLaunch.start(
+                binary: "/bin/true", arguments: ["true"], logPath: log, newRoot: directory + "/none")
         }
     }
 }

@@ -224,12 +224,12 @@ struct FakeBoot {
         let context = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img rd.break=pre-mount")
         #expect(
             boot.events.lines == [
-                "background nfs nfsv4 overlay", "drivers", "network ip=dhcp", "hostname dhcp-node",
+                "background nfs nfsv3 overlay", "drivers", "network ip=dhcp", "hostname dhcp-node",
                 // The NFSv4 client identity is nfs's parameter: it waits for the background load of nfs.
                 "modules nfs",
                 "shell pause before-root-mount",
-                "modules nfsv4",
-                "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,addr=10.0.2.2",
+                "modules nfsv3",
+                "mount nfs 10.0.2.2:/img on /run/nodeinit/lower -o vers=3,ro,nolock,nocto,actimeo=2592000,addr=10.0.2.2",
                 "mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755",
                 "modules overlay",
                 "mount overlay overlay on /sysroot -o lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,"
@@ -243,23 +243,24 @@ struct FakeBoot {
         #expect(boot.kernel.agentAllow == ["10.0.2.2"])
         #expect(boot.kernel.files["/run/resolv.conf"] == "# written by nodeinit\nnameserver 10.0.2.3\n")
         #expect(boot.kernel.files["/run/nodeinit/boot.json"]?.contains("\"outcome\":\"switch_root\"") == true)
-        // nfs and nfsv4 are claimed by the root mount that needs them, overlay by the overlay mount.
-        #expect(context.loadedModules.map(\.rawValue) == ["nfs", "nfsv4", "overlay"])
+        // nfs is claimed by the NFSv4 client identity, nfsv3 by the root mount, overlay by the overlay mount.
+        #expect(context.loadedModules.map(\.rawValue) == ["nfs", "nfsv3", "overlay"])
         // A DHCP server without host names must not leave every node with the same NFSv4 client owner.
         #expect(boot.kernel.files["/sys/module/nfs/parameters/nfs4_unique_id"] == "nodeinit-525400123456")
     }
 
-    /// ganesha's default: owners as names. Unpinned, the root falls back to NFSv3 at once; pinned, the boot stops.
+    /// ganesha's default: owners as names. With NFSv3 among the versions (v4.2 tried first here), the root falls back
+    /// to NFSv3 at once; pinned, the boot stops.
     @Test func ownersSentAsNamesFallBackToNFSv3() throws {
         let boot = FakeBoot()
         boot.kernel.nfsRootOwner = (4_294_967_294, 4_294_967_294)
-        _ = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img")
+        _ = try boot.walk("ip=dhcp root=nfs:10.0.2.2:/img nodeinit.nfs.versions=4.2,4.1,3")
         let mounts = boot.events.lines.filter { $0.hasPrefix("mount nfs") || $0.hasPrefix("unmount") }
         #expect(
             mounts == [
-                "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,addr=10.0.2.2",
+                "mount nfs4 10.0.2.2:/img on /run/nodeinit/lower -o vers=4.2,ro,nocto,actimeo=2592000,addr=10.0.2.2",
                 "unmount /run/nodeinit/lower",
-                "mount nfs 10.0.2.2:/img on /run/nodeinit/lower -o vers=3,ro,nolock,addr=10.0.2.2",
+                "mount nfs 10.0.2.2:/img on /run/nodeinit/lower -o vers=3,ro,nolock,nocto,actimeo=2592000,addr=10.0.2.2",
             ])
 
         let pinned = FakeBoot()
@@ -307,7 +308,7 @@ struct FakeBoot {
         let context = try boot.walk("ip=dhcp root=dhcp")
         #expect(context.plan.root.server == "10.0.2.9")
         #expect(
-            boot.events.only("mount nfs").first?.hasPrefix("mount nfs4 10.0.2.9:/srv/from-dhcp on /run/nodeinit/lower")
+            boot.events.only("mount nfs").first?.hasPrefix("mount nfs 10.0.2.9:/srv/from-dhcp on /run/nodeinit/lower")
                 == true)
     }
 
@@ -342,7 +343,7 @@ struct FakeBoot {
             #expect(context.plan.root.path == "/tftpboot/cn7")
             #expect(context.plan.root.dhcpRootPath == "")
             #expect(
-                boot.events.only("mount nfs").first?.hasPrefix("mount nfs4 10.0.2.4:/tftpboot/cn7 on /sysroot") == true,
+                boot.events.only("mount nfs").first?.hasPrefix("mount nfs 10.0.2.4:/tftpboot/cn7 on /sysroot") == true,
                 "\(boot.events.only("mount nfs"))")
         }
     }

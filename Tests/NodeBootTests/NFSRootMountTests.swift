@@ -17,12 +17,15 @@ private func plan(_ commandLine: String) throws -> BootPlan {
             attempts: root.attempts, server: "nfs.example", address: IPAddress("10.0.2.2")!, path: root.path,
             target: root.mountPoint)
         let mounts = root.attempts.map { mount.mount(for: $0) }
-        #expect(mounts.map(\.fileSystemType) == ["nfs4", "nfs4", "nfs"])
+        #expect(mounts.map(\.fileSystemType) == ["nfs", "nfs4", "nfs4"])
         #expect(mounts.allSatisfy { $0.source == "10.0.2.2:/srv/image" && $0.target == "/run/nodeinit/lower" })
         #expect(mounts.allSatisfy { $0.options.options.last == .init(key: "addr", value: "10.0.2.2") })
         #expect(mounts.allSatisfy { $0.options.contains("ro") && $0.options.value(of: "rsize") == .some("65536") })
-        #expect(mounts[2].options.contains("nolock"))
-        #expect(mounts[0].options.value(of: "vers") == .some("4.2"))
+        #expect(mounts[0].options.contains("nolock") && !mounts[1].options.contains("nolock"))
+        #expect(mounts.map { $0.options.value(of: "vers") } == ["3", "4.2", "4.1"])
+        // The image cache options reach mount(2) before the user's own.
+        #expect(
+            mounts.allSatisfy { $0.options.contains("nocto") && $0.options.value(of: "actimeo") == .some("2592000") })
     }
 
     /// Rounds after the first wait as the schedule says from the seed (the first round starts at once); the same

@@ -67,12 +67,14 @@ def assert_boot_json(report: ImageReport, vm: VM) -> dict:
 
 @pytest.mark.parametrize("nic", ["virtio-net-pci", "e1000"])
 def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
-    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60", nic=nic, dhcp_hostname="dhcp-node")
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image}:vers=4.2 rd.retry=60", nic=nic, dhcp_hostname="dhcp-node")
     report = booted(vm)
     assert report.init_pid == 1
     assert_overlay_root(report, vm)
     lower = nfs_lower(report, vm)
     assert lower.fstype == "nfs4" and "vers=4.2" in lower.options, lower
+    # The image cache options come with the user's vers= (issue 15).
+    assert "nocto" in lower.options and "acregmin=2592000" in lower.options, lower
     assert "ro" in lower.options, f"the NFS lower is not read-only: {lower}"
     assert report.interfaces.get("eth0", "").startswith("10.0.2.15/"), report.interfaces
     assert report.hostname == "dhcp-node", f"DHCP host name not applied: {report.hostname}"
@@ -104,6 +106,32 @@ def test_two_interfaces_boot_interface_first(boot, nfs_server, test_image):
     assert report.interfaces.get("mgmt", "").startswith("10.0.3.15/24"), report.interfaces
     defaults = [r for r in report.routes if r.startswith("default")]
     assert defaults == ["default via 10.0.2.2 dev eth0"], report.routes
+    # Issue 15: a root without options is the image root, NFSv3 first with nocto and a 30-day attribute cache
+    # (checked here rather than in a boot of its own, to keep `make vm-test` within CI's budget).
+    assert_image_cache_options(nfs_lower(report, vm))
+
+
+def assert_image_cache_options(lower) -> None:
+    assert lower.fstype == "nfs" and "vers=3" in lower.options, lower
+    assert "nocto" in lower.options, lower
+    for option in ("acregmin", "acregmax", "acdirmin", "acdirmax"):
+        assert f"{option}=2592000" in lower.options, lower
+
+
+# Issue 15's default (NFSv3, nocto, actimeo=2592000) is asserted in test_two_interfaces_boot_interface_first; this
+# boot only in `make vm-test-full`, so the issue adds no boot to `make vm-test`.
+@pytest.mark.full
+def test_root_cache_live(boot, nfs_server, test_image):
+    """nodeinit.nfs.rootcache=live: the kernel's close-to-open caching and attribute-cache times on the image root."""
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60 nodeinit.nfs.rootcache=live "
+              "nodeinit.nfs.versions=4.2")
+    report = booted(vm)
+    assert_overlay_root(report, vm)
+    lower = nfs_lower(report, vm)
+    assert lower.fstype == "nfs4" and "vers=4.2" in lower.options, lower
+    # The kernel shows ac* times only when they differ from its defaults (3-60 s).
+    assert "nocto" not in lower.options, lower
+    assert not any(o.startswith(("acregmin=", "acregmax=", "acdirmin=", "acdirmax=")) for o in lower.options), lower
 
 
 def test_nfsv3(boot, nfs_server, test_image):
@@ -122,8 +150,9 @@ def test_names_as_owners_fall_back_to_nfsv3_or_stop(boot, nfs_server, test_image
     nfs_server.numeric_owners = False
     try:
         nfs_server.start()
-        # Versions not pinned: v4.2 mounts, its root shows the overflow owner, nodeinit says why and mounts v3.
-        vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60")
+        # v4.2 tried first (the root's default tries v3 first), v3 in the list: v4.2 mounts, its root shows the
+        # overflow owner, nodeinit says why and mounts v3.
+        vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} rd.retry=60 nodeinit.nfs.versions=4.2,4.1,3")
         report = booted(vm)
         assert_overlay_root(report, vm)
         lower = nfs_lower(report, vm)

@@ -22,7 +22,8 @@ enum KnownParameters {
         // nodeinit
         "nodeinit.image", "nodeinit.litefile", "nodeinit.litetree", "nodeinit.statelite", "nodeinit.agent",
         "nodeinit.agent.allow", "nodeinit.agent.token", "nodeinit.overlay.mismatch", "nodeinit.overlay.required",
-        "nodeinit.save.exclude", "nodeinit.modules", "nodeinit.nfs.versions", "nodeinit.groups", "nodeinit.localdisk",
+        "nodeinit.save.exclude", "nodeinit.modules", "nodeinit.nfs.versions", "nodeinit.nfs.rootcache",
+        "nodeinit.groups", "nodeinit.localdisk",
     ]
 
     /// Common parameters of the kernel, bootloaders, xCAT and other tools that are close to a known name

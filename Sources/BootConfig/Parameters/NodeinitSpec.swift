@@ -1,3 +1,14 @@
+/// How the client caches the read-only NFS root (`nodeinit.nfs.rootcache=`).
+public enum NFSRootCache: String, Equatable, Sendable {
+    /// The image does not change under a booted node (the default): `nocto` and a 30-day attribute cache, unless the
+    /// root's own options choose (`cto`, `ac*=`, `noac`). A file changed on the server is seen after a remount or a
+    /// reboot.
+    case image
+    /// The kernel's defaults: close-to-open revalidation and a 3-60 s attribute cache, so a change on the server
+    /// shows on the node within a minute.
+    case live
+}
+
 /// nodeinit's own `nodeinit.*` parameters (see README "Boot parameters").
 public struct NodeinitSpec: Equatable, Sendable {
     public var image: String?
@@ -12,6 +23,8 @@ public struct NodeinitSpec: Equatable, Sendable {
     public var modules: [String]
     /// `nodeinit.nfs.versions=`: versions tried when the root's options request none.
     public var nfsVersions: [String]?
+    /// `nodeinit.nfs.rootcache=image|live`: how the NFS root's client caches (nil: `image`).
+    public var nfsRootCache: NFSRootCache? = nil
     /// `nodeinit.groups=`: xCAT groups of this node (for statelite table rows keyed by group).
     public var groups: [String]
     /// `nodeinit.attr.<table>.<column>=<value>`: node attributes for `$table.column` in litetree/statemnt.
@@ -99,6 +112,17 @@ public struct NodeinitSpec: Equatable, Sendable {
             }
             versions = list
         }
+        var rootCache: NFSRootCache? = nil
+        if let parameter = commandLine.lastParameter("nodeinit.nfs.rootcache") {
+            let value = parameter.value ?? ""
+            guard let cache = NFSRootCache(rawValue: value) else {
+                throw ParameterError(
+                    parameter: "nodeinit.nfs.rootcache", value: value,
+                    problem: "expected image (the image does not change under a booted node: nocto, long attribute "
+                        + "cache) or live (the kernel's close-to-open caching)")
+            }
+            rootCache = cache
+        }
         var groups: [String] = []
         for value in commandLine.values("nodeinit.groups") {
             for item in value.commaList() {
@@ -138,7 +162,7 @@ public struct NodeinitSpec: Equatable, Sendable {
             statelite: try tableLocation(commandLine, "nodeinit.statelite"),
             agentPort: port, agentAllow: allow, agentToken: token,
             saveExclude: Array(Set(exclude)).sorted(), modules: modules, nfsVersions: versions,
-            groups: groups, attributes: attributes, localDisk: localDisk)
+            nfsRootCache: rootCache, groups: groups, attributes: attributes, localDisk: localDisk)
     }
 
     static func checkAbsolutePath(_ value: String, parameter: String) throws(ParameterError) {

@@ -244,12 +244,17 @@ public enum BootPlanner {
                 substitution = true
             }
         }
-        let options = try NFSMountOptions(spec.options, parameter: spec.parameter, whole: spec.rawValue, readOnly: true)
+        var options = try NFSMountOptions(spec.options, parameter: spec.parameter, whole: spec.rawValue, readOnly: true)
         warnings += options.warnings
+        // The image root does not change under a booted node unless the site says so: no close-to-open GETATTRs,
+        // a long attribute cache (the root alone: STATEMNT and litetree mounts keep the kernel's live caching).
+        if (nodeinit.nfsRootCache ?? .image) == .image {
+            options = options.addingImageCacheDefaults()
+        }
         var versions = options.versions(
             fallback: spec.v4Only
                 ? NFSMountOptions.v4Versions
-                : spec.v3Only ? ["3"] : (nodeinit.nfsVersions ?? NFSMountOptions.defaultVersions))
+                : spec.v3Only ? ["3"] : (nodeinit.nfsVersions ?? NFSMountOptions.rootVersions))
         if spec.v4Only {
             if let requested = options.requestedVersion, requested == "3" {
                 throw ParameterError(

@@ -13,6 +13,7 @@
 #include "CNodeShimRandom.h"
 #include "CNodeShimReboot.h"
 #include "CNodeShimSocket.h"
+#include "CNodeShimSplice.h"
 #include "CNodeShimXattr.h"
 
 #endif

@@ -22,4 +22,16 @@ int nodeinit_terminal_columns(int fd);
 /// POSIX_SPAWN_SETSID, defined by glibc only under _GNU_SOURCE.
 short nodeinit_posix_spawn_setsid_flag(void);
 
+/// The process's argv as glibc handed it to the constructors (process.c), or NULL with *count 0 when no constructor
+/// saw it. The static Swift runtime reads its CommandLine.arguments from /proc/self/cmdline, which is missing in
+/// PID 1 before /proc is mounted and in the agent, whose /proc moves into the new root at switch_root.
+char *const *nodeinit_saved_arguments(int *count);
+
+/// What the constructor did with `agent --root-fd N` (process.c): -1 not asked, 0 entered the root (and closed N),
+/// else the errno of the failed fchdir/chroot (N left open).
+int nodeinit_handed_root_status(void);
+
+/// pipe2(ends, O_CLOEXEC) (a _GNU_SOURCE declaration): 0, or -1 with errno.
+int nodeinit_pipe_cloexec(int ends[2]);
+
 #endif

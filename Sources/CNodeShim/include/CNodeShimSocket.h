@@ -3,7 +3,7 @@
 #define CNODESHIM_SOCKET_H
 
 struct sockaddr;
-/// accept4(fd, addr, len, SOCK_CLOEXEC).
-int nodeinit_accept_cloexec(int fd, struct sockaddr *address, unsigned int *length);
+/// accept4(fd, addr, len, SOCK_CLOEXEC | SOCK_NONBLOCK): TCPStream waits with poll itself.
+int nodeinit_accept_stream(int fd, struct sockaddr *address, unsigned int *length);
 
 #endif

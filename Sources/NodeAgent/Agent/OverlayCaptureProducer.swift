@@ -34,10 +34,11 @@ public struct OverlayCaptureProducer: LayerProducer {
             bootPlaced: try OverlayCapture.loadBootPlaced(bootPlacedManifest), recordPaths: recordPaths)
     }
 
-    /// A summary needs the same walk as the layer (the tar is produced and thrown away, at idle
-    /// priority): it is exact, including names skipped or changed while read.
+    /// The same walk as the layer's, at idle priority, without reading file data (sizes come from lstat): the
+    /// counts, sizes, skipped names and the exact stream size, at the cost of a directory walk rather than of
+    /// reading every byte twice. Files that change while read show up in the layer's own report.
     public func summary(includePaths: Bool) throws -> LayerSummary {
-        let (summary, _) = try OverlayCapture.capture(try options(recordPaths: includePaths), into: DiscardingSink())
+        let summary = try OverlayCapture.summarize(try options(recordPaths: includePaths))
         return LayerSummary(
             json: Array((try OverlayCapture.json(summary) + "\n").utf8),
             entryCount: UInt64(max(0, summary.totalEntries)),
@@ -48,11 +49,4 @@ public struct OverlayCaptureProducer: LayerProducer {
         let summary = try OverlayCapture.capture(try options(recordPaths: false), to: fd, compression: compression)
         return try JSONCoding.encode(summary)
     }
-}
-
-/// Counts and drops the bytes of a capture made only for its summary.
-struct DiscardingSink: ByteSink {
-    private(set) var bytesWritten: Int64 = 0
-    mutating func write(_ bytes: UnsafeRawBufferPointer) throws { bytesWritten &+= Int64(bytes.count) }
-    mutating func flush() throws {}
 }

@@ -1,6 +1,7 @@
 import JSONCoding
 import NodeSys
 import OverlayCapture
+import SystemPackage
 
 /// A minimal HTTP/1.1 client for the agent: one GET per connection, over NodeSys sockets.
 /// No AsyncHTTPClient/NIO for the same reason as the server: `pull` lives in the same static binary.
@@ -103,11 +104,12 @@ public struct HTTPClientResponse: Sendable {
     let connection: TCPStream
     let path: String
     let timeoutMilliseconds: Int32
-    private var pending: [UInt8]
     private var framing: Framing
-    /// Body bytes decoded but not yet handed out by `readBody`.
-    private var decoded: [UInt8] = []
-    private var decodedOffset = 0
+    /// Body bytes that came with the head, not decoded yet: `leftover[leftoverStart...]`.
+    private let leftover: [UInt8]
+    private var leftoverStart = 0
+    /// Cleared when the output's file system refuses splice(2): `spliceBody` then copies through memory.
+    private var splicesToFile = true
     public private(set) var trailers = HTTPHeaders()
     public private(set) var bodyBytesReceived: UInt64 = 0
 
@@ -162,41 +164,38 @@ public struct HTTPClientResponse: Sendable {
         self.connection = connection
         self.path = path
         self.timeoutMilliseconds = timeoutMilliseconds
-        self.pending = pending
+        self.leftover = pending
         self.framing = framing
     }
 
     /// Reads the next body bytes into `buffer`; 0 at the end of the body. Throws `truncated` when the
     /// connection ends before the body does (chunked without its last chunk, or short of Content-Length).
+    ///
+    /// Each receive goes straight into `buffer` and is decoded there: the framing (chunk size lines, CRLFs) is
+    /// squeezed out by moving the data after it down, so body bytes are copied only in the rare receive that
+    /// holds a chunk boundary, never through a buffer of this response's own.
     public mutating func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         while true {
-            if decodedOffset < decoded.count {
-                let count = min(buffer.count, decoded.count - decodedOffset)
-                decoded.withUnsafeBytes { raw in
-                    buffer.copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: raw[decodedOffset..<(decodedOffset + count)]))
-                }
-                decodedOffset += count
-                return count
-            }
-            decoded.removeAll(keepingCapacity: true)
-            decodedOffset = 0
             if isFinished { return 0 }
-            var raw = pending
-            pending = []
-            if raw.isEmpty {
-                raw = [UInt8](repeating: 0, count: 256 * 1024)
-                let connection = self.connection
-                let timeout = timeoutMilliseconds
-                let received = raw.withUnsafeMutableBytes { buffer in
-                    Result { () throws(TCPStream.Error) in
-                        try connection.receive(into: buffer, timeoutMilliseconds: timeout)
+            var produced = 0
+            if leftoverStart < leftover.count {
+                // What the head's read brought along: at most `buffer.count` bytes of it, whose data fits.
+                let take = min(leftover.count - leftoverStart, buffer.count)
+                let start = leftoverStart
+                let bytes = leftover
+                try bytes.withUnsafeBytes { raw in
+                    try consume(UnsafeRawBufferPointer(rebasing: raw[start..<(start + take)])) { data in
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[produced..<(produced + data.count)])
+                            .copyMemory(from: data)
+                        produced += data.count
                     }
                 }
+                leftoverStart += take
+            } else {
                 let count: Int
-                switch received {
-                case .success(let value): count = value
-                case .failure(let error): throw AgentClient.Error.connection(error)
+                do { count = try connection.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds) } catch {
+                    throw AgentClient.Error.connection(error)
                 }
                 if count == 0 {
                     if case .untilClose = framing {
@@ -205,12 +204,156 @@ public struct HTTPClientResponse: Sendable {
                     }
                     throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
                 }
-                raw.removeSubrange(count...)
+                // Data runs come out in order and never ahead of the bytes still to decode, so moving each down
+                // to the end of the previous one (memmove: the ranges may overlap) overwrites only decoded bytes.
+                try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { data in
+                    if let from = data.baseAddress, from != UnsafeRawPointer(base + produced) {
+                        (base + produced).copyMemory(from: from, byteCount: data.count)
+                    }
+                    produced += data.count
+                }
             }
-            var output = decoded
-            decoded = []
-            try raw.withUnsafeBytes { bytes in try consume(bytes) { output.append(contentsOf: $0) } }
-            decoded = output
+            if produced > 0 { return produced }
+        }
+    }
+
+    /// Moves the next body bytes into `file` at its offset without bringing them into this process: a chunk's data
+    /// (or a Content-Length body) is spliced from the socket into `pipe` and from the pipe into the file; only the
+    /// framing (size lines, CRLFs, trailers) is received into memory, and the bytes that came with the head are
+    /// written from memory (through `scratch`). Returns how many body bytes went to the file, 0 at the end of the
+    /// body. `pipe` must be empty, `maxCount` at most its capacity. Throws like `readBody`, and `FileTree.Error`
+    /// when the file cannot be written; a file system that takes no splice (EINVAL) gets its bytes through
+    /// `scratch` from then on.
+    public mutating func spliceBody(
+        to file: FileDescriptor, path: String, through pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor),
+        maxCount: Int, scratch: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
+        while true {
+            if isFinished { return 0 }
+            if leftoverStart < leftover.count || !splicesToFile {
+                let count = try readBody(into: scratch)
+                if count > 0 {
+                    try Self.write(UnsafeRawBufferPointer(rebasing: scratch[0..<count]), to: file, path: path)
+                }
+                return count
+            }
+            let available: UInt64
+            switch framing {
+            case .length(let remaining): available = remaining
+            case .untilClose: available = UInt64(maxCount)
+            case .chunked(let decoder):
+                available = decoder.dataRemaining
+                if available == 0 {
+                    try receiveFraming()
+                    continue
+                }
+            }
+            let count: Int
+            do {
+                count = try connection.receive(
+                    toPipe: pipe.writeEnd, maxCount: Int(min(available, UInt64(max(1, maxCount)))),
+                    timeoutMilliseconds: timeoutMilliseconds)
+            } catch {
+                throw AgentClient.Error.connection(error)
+            }
+            if count == 0 {
+                if case .untilClose = framing {
+                    framing = .length(remaining: 0)
+                    return 0
+                }
+                throw AgentClient.Error.truncated(from: connection.peer, path: self.path, received: bodyBytesReceived)
+            }
+            let spliced = Result { () throws(FileTree.Error) in
+                try FileTree.splice(from: pipe.readEnd, to: file, count: count, path: path)
+            }
+            if case .failure(let error) = spliced {
+                guard case .system(_, _, .invalidArgument) = error else { throw error }
+                splicesToFile = false
+                try Self.copy(count, from: pipe.readEnd, to: file, path: path, scratch: scratch)
+            }
+            switch framing {
+            case .length(let remaining): framing = .length(remaining: remaining - UInt64(count))
+            case .untilClose: break
+            case .chunked(var decoder):
+                decoder.skipData(UInt64(count))
+                framing = .chunked(decoder)
+            }
+            bodyBytesReceived &+= UInt64(count)
+            return count
+        }
+    }
+
+    /// Receives a chunk's framing up to where its data begins (or to the end of the trailers), and not a byte
+    /// further: the bytes are peeked, fed to the decoder one at a time, and then exactly those are received.
+    private mutating func receiveFraming() throws {
+        guard case .chunked(var decoder) = framing else { return }
+        var peeked = [UInt8](repeating: 0, count: 512)
+        let count = try receive(into: &peeked, range: 0..<peeked.count, peek: true)
+        if count == 0 {
+            throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
+        }
+        var consumed = 0
+        do {
+            while consumed < count, decoder.dataRemaining == 0, !decoder.isComplete {
+                // One byte at a time, so the decoder stops where the data begins; it emits no data from these.
+                try peeked.withUnsafeBytes { raw in
+                    try decoder.feed(UnsafeRawBufferPointer(rebasing: raw[consumed..<(consumed + 1)])) { _ in }
+                }
+                consumed += 1
+            }
+        } catch let error as ChunkedDecoder.Error {
+            throw AgentClient.Error.malformedResponse(from: connection.peer, error.description)
+        }
+        var taken = 0
+        while taken < consumed {
+            let step = try receive(into: &peeked, range: taken..<consumed, peek: false)
+            if step == 0 {
+                throw AgentClient.Error.truncated(from: connection.peer, path: path, received: bodyBytesReceived)
+            }
+            taken += step
+        }
+        if decoder.isComplete { trailers = decoder.trailers }
+        framing = .chunked(decoder)
+    }
+
+    private func receive(into bytes: inout [UInt8], range: Range<Int>, peek: Bool) throws(AgentClient.Error) -> Int {
+        let connection = self.connection
+        let timeout = timeoutMilliseconds
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(TCPStream.Error) in
+                try connection.receive(
+                    into: UnsafeMutableRawBufferPointer(rebasing: raw[range]), peek: peek, timeoutMilliseconds: timeout)
+            }
+        }
+        switch result {
+        case .success(let count): return count
+        case .failure(let error): throw .connection(error)
+        }
+    }
+
+    private static func write(_ bytes: UnsafeRawBufferPointer, to file: FileDescriptor, path: String)
+        throws(FileTree.Error)
+    {
+        do { _ = try file.writeAll(bytes) } catch {
+            throw .system(operation: "write", path: path, errno: (error as? Errno) ?? .ioError)
+        }
+    }
+
+    /// The pipe's `count` bytes into the file through `scratch`.
+    private static func copy(
+        _ count: Int, from pipe: FileDescriptor, to file: FileDescriptor, path: String,
+        scratch: UnsafeMutableRawBufferPointer
+    ) throws(FileTree.Error) {
+        var left = count
+        while left > 0 {
+            let step: Int
+            do {
+                step = try pipe.read(
+                    into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(left, scratch.count)]))
+            } catch { throw .system(operation: "read", path: "the receive pipe", errno: (error as? Errno) ?? .ioError) }
+            if step == 0 { throw .system(operation: "read (pipe empty)", path: "the receive pipe", errno: .ioError) }
+            try write(UnsafeRawBufferPointer(rebasing: scratch[0..<step]), to: file, path: path)
+            left -= step
         }
     }
 

@@ -63,9 +63,8 @@ public struct LayerPull {
                 throw Error.unexpectedMediaType(type, expected: compression.mediaType)
             }
 
-            let tee = TeeSource(response: layer, output: output.fd, path: output.temporaryPath)
             let started = ContinuousClock.now
-            tee.onRead = { streamBytes in
+            let report: (UInt64) -> Void = { streamBytes in
                 progress.streamBytes = streamBytes
                 let elapsed = ContinuousClock.now - started
                 progress.elapsedSeconds =
@@ -74,33 +73,146 @@ public struct LayerPull {
             }
             // The stream goes to the file as it is; reading it as tar on the way (decompressed if
             // need be) counts entries for the display and proves the layer is well formed.
-            var reader = TarReader(source: try AutoDecompressingSource(tee))
-            defer { reader.close() }
-            do {
-                // An entry's content counts as done once the reader has moved past it.
-                var previousSize: UInt64 = 0
-                while let entry = try reader.next() {
+            if compression == .none {
+                // Plain tar: the body goes from the socket to the file in the kernel (splice), and the reader
+                // reads back from the file only what it parses (headers, small files), skipping large data.
+                let spliced = try SplicedLayerSource(
+                    response: layer, output: output.fd, path: output.temporaryPath)
+                defer { spliced.close() }
+                spliced.onRead = report
+                var reader = TarReader(source: spliced)
+                defer { reader.close() }
+                progress.contentBytes &+= try Self.readEntries(&reader) { previousSize in
                     progress.entries &+= 1
                     progress.contentBytes &+= previousSize
-                    previousSize = UInt64(max(0, entry.size))
                 }
-                progress.contentBytes &+= previousSize
-            } catch let error as TarReader<AutoDecompressingSource<TeeSource>>.Error {
-                throw Error.layer(error.description)
+                try spliced.drain()
+                layer = spliced.response
+                progress.streamBytes = spliced.streamBytes
+            } else {
+                let tee = TeeSource(response: layer, output: output.fd, path: output.temporaryPath)
+                tee.onRead = report
+                var reader = TarReader(source: try AutoDecompressingSource(tee))
+                defer { reader.close() }
+                progress.contentBytes &+= try Self.readEntries(&reader) { previousSize in
+                    progress.entries &+= 1
+                    progress.contentBytes &+= previousSize
+                }
+                try tee.drain()
+                layer = tee.response
+                progress.streamBytes = tee.streamBytes
             }
-            try tee.drain()
-            layer = tee.response
             response = layer
-            progress.streamBytes = tee.streamBytes
-            let report = layer.trailers[AgentHeaders.report].flatMap { try? Base64.decode(string: $0) }
+            let captureReport = layer.trailers[AgentHeaders.report].flatMap { try? Base64.decode(string: $0) }
             layer.close()
             response = nil
             do { try output.commit() } catch { throw Error.output(error) }
-            return Result(summary: summary, progress: progress, report: report)
+            return Result(summary: summary, progress: progress, report: captureReport)
         } catch {
             response?.close()
             output.discard()
             throw error
+        }
+    }
+}
+
+extension LayerPull {
+    /// Reads every entry's header. `onEntry` gets, as each entry begins, the content size of the one before it
+    /// (0 for the first), whose content counts as done once the reader has moved past it; the last entry's size
+    /// is returned.
+    static func readEntries<Source: ByteSource>(_ reader: inout TarReader<Source>, onEntry: (UInt64) -> Void) throws
+        -> UInt64
+    {
+        do {
+            var previousSize: UInt64 = 0
+            while let entry = try reader.next() {
+                onEntry(previousSize)
+                previousSize = UInt64(max(0, entry.size))
+            }
+            return previousSize
+        } catch let error as TarReader<Source>.Error {
+            throw Error.layer(error.description)
+        }
+    }
+}
+
+/// A plain layer body spliced from the agent's socket into the output file (through a pipe, in the kernel), read
+/// back from the file for the tar reader: `read` preads what the file holds past the reader's position, `skip`
+/// only moves the position. The body is received only as far as the reader asks (and to its end by `drain`).
+final class SplicedLayerSource: SkippingByteSource {
+    var response: HTTPClientResponse
+    let output: FileDescriptor
+    let path: String
+    private let pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+    private let capacity: Int
+    /// For bytes that cannot be spliced (those that came with the response head, or a file system without splice).
+    private let scratch: UnsafeMutableRawBufferPointer
+    /// Body bytes in the file; the reader's position in it.
+    private(set) var streamBytes: UInt64 = 0
+    private var position: Int64 = 0
+    private var ended = false
+    var onRead: (UInt64) -> Void = { _ in }
+
+    init(response: HTTPClientResponse, output: FileDescriptor, path: String) throws {
+        self.response = response
+        self.output = output
+        self.path = path
+        do { pipe = try FileDescriptor.pipe() } catch {
+            throw LayerPull.Error.write(path: "a pipe for the layer", (error as? Errno) ?? .ioError)
+        }
+        FileTree.enlargePipeBuffer(pipe.readEnd, to: 1 << 20)
+        capacity = FileTree.pipeCapacity(pipe.readEnd) ?? 65536
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    }
+
+    /// Closes the pipe and frees the scratch buffer; once, when done.
+    func close() {
+        try? pipe.readEnd.close()
+        try? pipe.writeEnd.close()
+        scratch.deallocate()
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
+        try fill(through: position + 1)
+        let available = Int64(streamBytes) - position
+        guard available > 0 else { return 0 }
+        let want = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), available))])
+        let count: Int
+        do { count = try output.read(fromAbsoluteOffset: position, into: want, retryOnInterrupt: true) } catch {
+            throw LayerPull.Error.write(path: path, (error as? Errno) ?? .ioError)
+        }
+        guard count > 0 else { throw LayerPull.Error.write(path: path, .ioError) }
+        position += Int64(count)
+        return count
+    }
+
+    func skip(_ count: Int64) throws -> Int64 {
+        try fill(through: position + count)
+        let skipped = min(count, Int64(streamBytes) - position)
+        position += skipped
+        return skipped
+    }
+
+    /// Receives the rest of the body, whatever follows the tar end marker (padding).
+    func drain() throws { try fill(through: Int64.max) }
+
+    private func fill(through target: Int64) throws {
+        while Int64(streamBytes) < target, !ended {
+            let count: Int
+            do {
+                count = try response.spliceBody(
+                    to: output, path: path, through: pipe, maxCount: capacity, scratch: scratch)
+            } catch let error as FileTree.Error {
+                if case .system(_, _, let errno) = error { throw LayerPull.Error.write(path: path, errno) }
+                throw error
+            }
+            if count == 0 {
+                ended = true
+            } else {
+                streamBytes &+= UInt64(count)
+                onRead(streamBytes)
+            }
         }
     }
 }

@@ -52,6 +52,17 @@ public struct ChunkedDecoder: Sendable {
 
     public init() {}
 
+    /// Data bytes of the current chunk still to come (0 outside a chunk's data). A caller may take them from the
+    /// connection itself (splice) and count them with `skipData`.
+    public var dataRemaining: UInt64 { if case .data(let remaining) = state { remaining } else { 0 } }
+
+    /// Counts `count` data bytes of the current chunk (at most `dataRemaining`) that were taken without `feed`.
+    public mutating func skipData(_ count: UInt64) {
+        guard case .data(let remaining) = state else { return }
+        let left = remaining - min(count, remaining)
+        state = left == 0 ? .dataCR : .data(remaining: left)
+    }
+
     /// Feeds received bytes; `onData` gets each run of body bytes. Bytes after the end are ignored.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) throws -> Void) throws {
         var index = 0

@@ -87,15 +87,21 @@ public struct AgentStartup {
         guard !allowList.isEmpty else { throw .noAllowedClient }
         try copyBinary()
         if waltUpper { try linkWaltDumpCommand() }
-        let pid: Int32
+        let started: (pid: Int32, ready: Bool)
         do {
-            pid = try NodeAgent.AgentLaunch.start(
+            started = try NodeAgent.AgentLaunch.start(
                 binary: binaryCopy, arguments: arguments, logPath: logPath, newRoot: plan.switchRoot.newRoot)
         } catch {
             throw .system("\(error)")
         }
-        logger.info("node-save agent pid \(pid): \(arguments.joined(separator: " ")) (log \(logPath))")
-        return pid
+        logger.info("node-save agent pid \(started.pid): \(arguments.joined(separator: " ")) (log \(logPath))")
+        if !started.ready {
+            let limit = NodeAgent.AgentLaunch.readyTimeoutMilliseconds
+            logger.warning(
+                "node-save agent pid \(started.pid) did not signal it entered \(plan.switchRoot.newRoot) within \(limit) ms; see \(logPath)"
+            )
+        }
+        return started.pid
     }
 
     /// Streams the running binary to `binaryCopy` (`InitBinaryCopy`).

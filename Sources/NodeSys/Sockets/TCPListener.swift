@@ -2,7 +2,8 @@ import CNodeShim
 import Glibc
 import SystemPackage
 
-/// A listening TCP socket. Accepted connections are blocking sockets with close-on-exec set.
+/// A listening TCP socket. Accepted connections are non-blocking (TCPStream waits with poll itself) and
+/// close-on-exec.
 public struct TCPListener: Sendable {
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
         case socket(Errno)
@@ -72,7 +73,7 @@ public struct TCPListener: Sendable {
             let accepted = valueOrErrno {
                 withUnsafeMutablePointer(to: &storage) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        nodeinit_accept_cloexec(fd.rawValue, $0, &length)
+                        nodeinit_accept_stream(fd.rawValue, $0, &length)
                     }
                 }
             }

@@ -1,7 +1,8 @@
 import Glibc
 import SystemPackage
 
-/// A connected TCP socket with the peer's address.
+/// A connected TCP socket with the peer's address. The socket is non-blocking (from `connect`, and from
+/// `TCPListener.accept`); every call waits for readiness with poll, up to its timeout.
 ///
 /// Every send uses MSG_NOSIGNAL, so a peer that disconnects mid-stream yields EPIPE/ECONNRESET as an
 /// error instead of a SIGPIPE that would kill the process. Sends and receives take a timeout: a peer
@@ -17,6 +18,8 @@ public struct TCPStream: Sendable {
         case receive(SocketAddress, Errno)
         case receiveTimedOut(SocketAddress, milliseconds: Int32)
         case closedEarly(SocketAddress, expected: Int, received: Int)
+        /// The pipe spliced into the socket ended (every writer closed) before the bytes it was to hold.
+        case pipeEnded(SocketAddress, expected: Int, sent: Int)
 
         public var description: String {
             switch self {
@@ -30,6 +33,8 @@ public struct TCPStream: Sendable {
             case .receiveTimedOut(let a, let ms): "\(a) sent nothing for \(ms) ms"
             case .closedEarly(let a, let expected, let received):
                 "\(a) closed the connection after \(received) of \(expected) bytes"
+            case .pipeEnded(let a, let expected, let sent):
+                "the pipe feeding the stream to \(a) ended after \(sent) of \(expected) bytes"
             }
         }
 
@@ -90,22 +95,24 @@ public struct TCPStream: Sendable {
             }
             if pending != 0 { throw .connect(address, Errno(rawValue: pending)) }
         }
-        // Back to blocking mode: every later call passes MSG_DONTWAIT and waits with poll itself.
-        let flags = fcntl(fd.rawValue, F_GETFL)
-        if flags != -1 { _ = fcntl(fd.rawValue, F_SETFL, flags & ~Int32(O_NONBLOCK)) }
+        // Left non-blocking, like accepted sockets: every later call waits with poll itself, and splice(2)
+        // into the socket, which takes no MSG_DONTWAIT, must not block past its timeout either.
         keep = true
         return TCPStream(fd: fd, peer: address)
     }
 
     /// Sends every byte, retrying EINTR and partial writes; waits for buffer space on EAGAIN up to
     /// `timeoutMilliseconds` of no progress.
-    public func send(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error) {
+    /// `more` (MSG_MORE) tells the kernel more data follows at once, so it may hold a partial segment back until
+    /// the next send; the last send of a burst must go without it.
+    public func send(_ bytes: UnsafeRawBufferPointer, more: Bool = false, timeoutMilliseconds: Int32 = 60_000)
+        throws(Error)
+    {
         guard let base = bytes.baseAddress else { return }
+        let flags = Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT) | (more ? Int32(MSG_MORE) : 0)
         var offset = 0
         while offset < bytes.count {
-            switch valueOrErrno({
-                systemSend(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            }) {
+            switch valueOrErrno({ systemSend(fd, base + offset, bytes.count - offset, flags) }) {
             case .success(let sent):
                 offset += sent
             case .failure(.resourceTemporarilyUnavailable):
@@ -122,9 +129,9 @@ public struct TCPStream: Sendable {
         }
     }
 
-    public func send(_ bytes: [UInt8], timeoutMilliseconds: Int32 = 60_000) throws(Error) {
+    public func send(_ bytes: [UInt8], more: Bool = false, timeoutMilliseconds: Int32 = 60_000) throws(Error) {
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(Error) in try send(raw, timeoutMilliseconds: timeoutMilliseconds) }
+            Result { () throws(Error) in try send(raw, more: more, timeoutMilliseconds: timeoutMilliseconds) }
         }
         try result.get()
     }
@@ -135,12 +142,14 @@ public struct TCPStream: Sendable {
 
     /// Receives up to `buffer.count` bytes; returns 0 at end of stream. Waits at most
     /// `timeoutMilliseconds` for the first byte.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32 = 60_000) throws(Error)
-        -> Int
-    {
+    /// With `peek` (MSG_PEEK) the bytes stay queued: the next receive returns them again.
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer, peek: Bool = false, timeoutMilliseconds: Int32 = 60_000
+    ) throws(Error) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let flags = Int32(MSG_DONTWAIT) | (peek ? Int32(MSG_PEEK) : 0)
         while true {
-            switch valueOrErrno({ recv(fd.rawValue, base, buffer.count, Int32(MSG_DONTWAIT)) }) {
+            switch valueOrErrno({ recv(fd.rawValue, base, buffer.count, flags) }) {
             case .success(let count):
                 return count
             case .failure(.resourceTemporarilyUnavailable):

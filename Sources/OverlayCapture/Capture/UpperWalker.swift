@@ -241,7 +241,9 @@ final class UpperWalker<Sink: ByteSink> {
     {
         let file = try FileTree.openForReading(in: directory, name)
         defer { FileTree.closeQuietly(file) }
-        let attributes = try FileTree.extendedAttributes(of: file, path: relative.description, keep: { _ in true })
+        // The display form (escaped) for error messages, built once per file rather than for every call.
+        let displayPath = relative.description
+        let attributes = try FileTree.extendedAttributes(of: file, path: displayPath, keep: { _ in true })
         if status.size == 0, UpperWalker.overlayAttribute(attributes, "whiteout") != nil {
             try emitWhiteout(relative: relative, status: status)
             return
@@ -258,7 +260,7 @@ final class UpperWalker<Sink: ByteSink> {
             let opened = try MergedView.open(relative, in: mergedRoot)
             mergedFile = opened
             source = opened
-            sourceStatus = try FileTree.status(of: opened, path: relative.description)
+            sourceStatus = try FileTree.status(of: opened, path: displayPath)
             sourceStatus.permissions = status.permissions
         }
         let size = sourceStatus.size
@@ -272,8 +274,8 @@ final class UpperWalker<Sink: ByteSink> {
             record("/" + relative, "file", size)
             return
         }
-        let torn = try copyData(source, size: size, mayHaveHoles: sourceStatus.mayHaveHoles, path: relative.description)
-        let after = try FileTree.status(of: source, path: relative.description)
+        let torn = try copyData(source, size: size, mayHaveHoles: sourceStatus.mayHaveHoles, path: displayPath)
+        let after = try FileTree.status(of: source, path: displayPath)
         if torn || after.size != sourceStatus.size || after.mtime != sourceStatus.mtime {
             summary.addChangedWhileReading("/" + relative)
         }

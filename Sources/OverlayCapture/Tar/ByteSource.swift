@@ -6,6 +6,13 @@ public protocol ByteSource {
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
+/// A source that can pass over bytes without handing them out, so a reader that skips a large member's data does
+/// not have it copied to it (`pull` writes the layer to its file in the kernel and reads back only what it parses).
+public protocol SkippingByteSource: AnyObject, ByteSource {
+    /// Passes over up to `count` bytes; returns how many, fewer only at the end of the stream.
+    func skip(_ count: Int64) throws -> Int64
+}
+
 /// Reads a file descriptor (a file, a pipe, stdin).
 public struct FileDescriptorSource: ByteSource {
     public let descriptor: FileDescriptor

@@ -57,6 +57,8 @@ public struct TarReader<Source: ByteSource> {
     private var lastPath: PathBytes?
     private var globals: [String: [UInt8]] = [:]
     private static var metadataLimit: Int64 { 16 << 20 }
+    /// Runs shorter than this are read through the buffer even from a `SkippingByteSource`.
+    private static var skipThreshold: Int64 { 64 << 10 }
     /// Global (`g`) records apply to every later entry and are kept for the whole stream: 1 MiB in all.
     private static var globalRecordsLimit: Int { 1 << 20 }
     private static func recordBytes(_ records: [String: [UInt8]]) -> Int {
@@ -219,6 +221,14 @@ public struct TarReader<Source: ByteSource> {
     private mutating func skip(_ count: Int64) throws {
         var left = count
         while left > 0 {
+            // Past what is buffered, a source that can skip passes over large runs without reading them.
+            if start == end, left >= Self.skipThreshold, let skipping = source as? any SkippingByteSource {
+                let skipped = try skipping.skip(left)
+                if skipped == 0 { throw Error.truncated(offset: offset, afterPath: lastPath) }
+                offset += skipped
+                left -= skipped
+                continue
+            }
             if start == end {
                 try refill()
                 if start == end { throw Error.truncated(offset: offset, afterPath: lastPath) }

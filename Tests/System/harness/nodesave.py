@@ -40,6 +40,7 @@ if [ "$phase" = change ]; then
     ln -s created.txt $D/link
     sync
     for pid in $(pidof nodeinit); do echo "$M agent pid=$pid exe=$(readlink /proc/$pid/exe) root=$(readlink /proc/$pid/root) ppid=$(cut -d' ' -f4 /proc/$pid/stat)"; done
+    [ -f /run/nodeinit/agent.log ] && sed "s/^/$M agent-log /" /run/nodeinit/agent.log
     echo "$M changes-done"
     while true; do sleep 3600; done
 fi

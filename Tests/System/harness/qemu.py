@@ -18,6 +18,15 @@ from .procs import HarnessError, die_with_parent, stop_process
 
 GUEST_HOST_ADDR = "10.0.2.2"  # the host's loopback as QEMU's user-mode network shows it
 GUEST_DHCP_ADDR = "10.0.2.15"  # what QEMU's built-in DHCP server hands out first
+NICS = ("virtio-net-pci", "e1000")  # the NIC models the harness boots (VMConfig.nic)
+RUN_INIT = re.compile(r"^\[\s*(\d+\.\d+)\] Run /init as init process", re.MULTILINE)
+
+
+def run_init_ms(console: str) -> float | None:
+    """The kernel's printk stamp of "Run /init as init process": when it hands over to the initramfs (ms since
+    kernel start)."""
+    match = RUN_INIT.search(console)
+    return float(match.group(1)) * 1000 if match else None
 
 
 @dataclass
