@@ -329,6 +329,22 @@ private struct TemporaryDirectory {
         return ModuleLoader(table: table, directory: directory.path, present: ["failover"], blacklist: blacklist)
     }
 
+    /// The device drivers' background load waits for the named one (the NFS client) before it starts its work.
+    @Test func aLaterLoadWaitsUntilTheEarlierHasFinished() throws {
+        let first = try BackgroundModuleLoad(label: "NFS client", modules: ["nfs"], niceness: 0) {
+            Pause.sleep(milliseconds: 200)
+            return ModuleLoader.Outcome()
+        }
+        let second = try BackgroundModuleLoad(label: "device drivers", modules: nil, niceness: 0) {
+            first.waitUntilFinished()
+            #expect(first.isFinished)
+            return ModuleLoader.Outcome()
+        }
+        let (_, secondReport) = second.wait()
+        let (_, firstReport) = first.wait()
+        #expect(secondReport.finished >= firstReport.finished)
+    }
+
     @Test func theLoadThatNeedsAModuleGetsWhatTheBackgroundDidForIt() throws {
         let directory = try TemporaryDirectory()
         defer { directory.removeTree() }

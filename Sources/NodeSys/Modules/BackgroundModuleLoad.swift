@@ -62,6 +62,13 @@ public final class BackgroundModuleLoad: Sendable {
     /// True once the work has returned.
     public var isFinished: Bool { shared.state.withLock { $0.finished != nil } }
 
+    /// Waits until the work has returned, without joining the thread (another background load that must come after
+    /// this one calls it; only the owner joins). Polls every 5 ms: the state sits behind a Mutex, which has no
+    /// condition to wait on, and the caller is a lowest-priority thread that may wait a second or two anyway.
+    public func waitUntilFinished() {
+        while !isFinished { Pause.sleep(milliseconds: 5) }
+    }
+
     /// Waits for the thread to end (joining it) and returns its outcome with the report; call it once.
     func wait() -> (ModuleLoader.Outcome, Report) {
         let waitStart = MonotonicInstant.now()
@@ -71,7 +78,9 @@ public final class BackgroundModuleLoad: Sendable {
         }
         thread?.join()
         let waited = isFinishedBefore(waitStart) ? 0 : MonotonicInstant.now().milliseconds(since: waitStart)
-        let (outcome, finished) = shared.state.withLock { ($0.outcome ?? ModuleLoader.Outcome(), $0.finished ?? .now()) }
+        let (outcome, finished) = shared.state.withLock {
+            ($0.outcome ?? ModuleLoader.Outcome(), $0.finished ?? .now())
+        }
         let report = Report(
             label: label, modules: modules != nil, started: started, finished: finished, loaded: outcome.loaded,
             failures: outcome.failures.count, waitedMilliseconds: waited)

@@ -275,8 +275,12 @@ public struct ModuleLoader: Sendable {
         if deferred.isEmpty { return outcome }
         let copy = workerCopy()
         let label = "device drivers"
+        // The named loads (the NFS client, the overlay) go first: the root mount waits for them, nothing waits for
+        // a disk controller's or a display's driver on a network boot, and on one CPU the two would share it.
+        let before = background.filter { $0.modules != nil }
         do {
             let job = try BackgroundModuleLoad(label: label, modules: nil, niceness: Self.backgroundNiceness) {
+                for load in before { load.waitUntilFinished() }
                 var worker = copy
                 return worker.foregroundDeviceRounds(logger: Self.silent, maxRounds: maxRounds, filter: deferring)
             }
