@@ -188,22 +188,7 @@ public struct ModuleLoader: Sendable {
             settle(job, logger: logger)
         }
         outcome.absorb(claim(needed))
-        var wanted: [ModuleName] = []
-        for name in names where !builtin.contains(name) && !present.contains(name) && !failedInBackground.contains(name)
-        {
-            if blacklist.contains(name) {
-                logger.info("module \(name) is blacklisted; not loading it")
-            } else if !knows(name, logger: logger) {
-                outcome.failures.append(.resolve(.unknownModule(name)))
-            } else {
-                wanted.append(name)
-            }
-        }
-        let order: [ModuleName]
-        do {
-            order = try table.loadOrder(for: wanted, skipping: builtin.union(present).union(failedInBackground))
-        } catch {
-            outcome.failures.append(.resolve(error))
+        guard let order = loadOrder(for: names, skipping: failedInBackground, &outcome, logger: logger) else {
             return outcome
         }
         for name in order {
@@ -221,13 +206,14 @@ public struct ModuleLoader: Sendable {
         return outcome
     }
 
-    /// Starts loading `names` and their dependencies on a thread of their own (`BackgroundModuleLoad`); a later
-    /// `load` that needs one of them waits for it. Returns at once what cannot be loaded at all (unknown names);
-    /// when no thread can start, the modules are loaded here and this is their outcome.
-    public mutating func loadInBackground(_ names: [ModuleName], label: String, logger: Logger) -> Outcome {
-        var outcome = Outcome()
+    /// `names` not built in or loaded yet, with the dependencies they need, in load order, leaving out `skipping`
+    /// (a module that failed in the background, or one loading there now). Blacklisted names are logged and left
+    /// out, unknown ones and an unresolvable order are added to `outcome` (nil for the latter).
+    private mutating func loadOrder(
+        for names: [ModuleName], skipping: Set<ModuleName>, _ outcome: inout Outcome, logger: Logger
+    ) -> [ModuleName]? {
         var wanted: [ModuleName] = []
-        for name in names where !builtin.contains(name) && !present.contains(name) {
+        for name in names where !builtin.contains(name) && !present.contains(name) && !skipping.contains(name) {
             if blacklist.contains(name) {
                 logger.info("module \(name) is blacklisted; not loading it")
             } else if !knows(name, logger: logger) {
@@ -236,14 +222,22 @@ public struct ModuleLoader: Sendable {
                 wanted.append(name)
             }
         }
-        let order: [ModuleName]
         do {
-            order = try table.loadOrder(for: wanted, skipping: builtin.union(present).union(inFlight))
+            return try table.loadOrder(for: wanted, skipping: builtin.union(present).union(skipping))
         } catch {
             outcome.failures.append(.resolve(error))
+            return nil
+        }
+    }
+
+    /// Starts loading `names` and their dependencies on a thread of their own (`BackgroundModuleLoad`); a later
+    /// `load` that needs one of them waits for it. Returns at once what cannot be loaded at all (unknown names);
+    /// when no thread can start, the modules are loaded here and this is their outcome.
+    public mutating func loadInBackground(_ names: [ModuleName], label: String, logger: Logger) -> Outcome {
+        var outcome = Outcome()
+        guard let order = loadOrder(for: names, skipping: inFlight, &outcome, logger: logger), !order.isEmpty else {
             return outcome
         }
-        if order.isEmpty { return outcome }
         let copy = workerCopy()
         do {
             let job = try BackgroundModuleLoad(label: label, modules: Set(order), niceness: Self.backgroundNiceness) {

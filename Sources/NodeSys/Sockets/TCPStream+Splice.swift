@@ -20,13 +20,7 @@ extension TCPStream {
             case .success(let moved):
                 sent += moved
             case .failure(.resourceTemporarilyUnavailable):
-                switch Waiting.wait(
-                    for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
-                {
-                case .failure(let e): throw .send(peer, e)
-                case .success(.timedOut): throw .sendTimedOut(peer, milliseconds: timeoutMilliseconds)
-                case .success(.ready): continue
-                }
+                try waitUntilWritable(timeoutMilliseconds: timeoutMilliseconds)
             case .failure(let saved):
                 throw .send(peer, saved)
             }

@@ -116,13 +116,7 @@ public struct TCPStream: Sendable {
             case .success(let sent):
                 offset += sent
             case .failure(.resourceTemporarilyUnavailable):
-                switch Waiting.wait(
-                    for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
-                {
-                case .failure(let e): throw .send(peer, e)
-                case .success(.timedOut): throw .sendTimedOut(peer, milliseconds: timeoutMilliseconds)
-                case .success(.ready): continue
-                }
+                try waitUntilWritable(timeoutMilliseconds: timeoutMilliseconds)
             case .failure(let saved):
                 throw .send(peer, saved)
             }
@@ -221,4 +215,17 @@ private func systemConnect(_ fd: FileDescriptor, _ address: UnsafePointer<sockad
 
 private func systemSend(_ fd: FileDescriptor, _ bytes: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
     send(fd.rawValue, bytes, count, flags)
+}
+
+extension TCPStream {
+    /// After EAGAIN on a send: waits until the socket takes more, or throws the poll's failure or the timeout.
+    func waitUntilWritable(timeoutMilliseconds: Int32) throws(Error) {
+        switch Waiting.wait(
+            for: Int16(POLLOUT), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
+        {
+        case .failure(let e): throw .send(peer, e)
+        case .success(.timedOut): throw .sendTimedOut(peer, milliseconds: timeoutMilliseconds)
+        case .success(.ready): return
+        }
+    }
 }
