@@ -43,13 +43,7 @@ extension TCPStream {
             case .success(let moved):
                 return moved
             case .failure(.resourceTemporarilyUnavailable):
-                switch Waiting.wait(
-                    for: Int16(POLLIN), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
-                {
-                case .failure(let e): throw .receive(peer, e)
-                case .success(.timedOut): throw .receiveTimedOut(peer, milliseconds: timeoutMilliseconds)
-                case .success(.ready): continue
-                }
+                try waitUntilReadable(timeoutMilliseconds: timeoutMilliseconds)
             case .failure(let saved):
                 throw .receive(peer, saved)
             }

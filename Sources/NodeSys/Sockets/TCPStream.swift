@@ -147,13 +147,7 @@ public struct TCPStream: Sendable {
             case .success(let count):
                 return count
             case .failure(.resourceTemporarilyUnavailable):
-                switch Waiting.wait(
-                    for: Int16(POLLIN), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
-                {
-                case .failure(let e): throw .receive(peer, e)
-                case .success(.timedOut): throw .receiveTimedOut(peer, milliseconds: timeoutMilliseconds)
-                case .success(.ready): continue
-                }
+                try waitUntilReadable(timeoutMilliseconds: timeoutMilliseconds)
             case .failure(let saved):
                 throw .receive(peer, saved)
             }
@@ -218,6 +212,17 @@ private func systemSend(_ fd: FileDescriptor, _ bytes: UnsafeRawPointer, _ count
 }
 
 extension TCPStream {
+    /// After EAGAIN on a receive: waits until data (or the end) arrives, or throws the poll's failure or the timeout.
+    func waitUntilReadable(timeoutMilliseconds: Int32) throws(Error) {
+        switch Waiting.wait(
+            for: Int16(POLLIN), on: fd, deadline: Waiting.deadline(afterMilliseconds: timeoutMilliseconds))
+        {
+        case .failure(let e): throw .receive(peer, e)
+        case .success(.timedOut): throw .receiveTimedOut(peer, milliseconds: timeoutMilliseconds)
+        case .success(.ready): return
+        }
+    }
+
     /// After EAGAIN on a send: waits until the socket takes more, or throws the poll's failure or the timeout.
     func waitUntilWritable(timeoutMilliseconds: Int32) throws(Error) {
         switch Waiting.wait(
