@@ -67,7 +67,9 @@ public enum AgentCommand: NodeCommand {
             listenAddress = address
         }
         let rootDescriptor = try descriptor("--root-fd", in: arguments)
-        let readyDescriptor = try descriptor("--ready-fd", in: arguments)
+        // Only checked: the C constructor closed --ready-fd already, and closing it again here could close a
+        // descriptor the runtime has opened under that number since.
+        _ = try descriptor("--ready-fd", in: arguments)
         let merged = arguments.value("--merged") ?? "/"
         let captureUpper: CaptureUpper =
             arguments.flag("--walt")
@@ -85,9 +87,6 @@ public enum AgentCommand: NodeCommand {
             case .notAsked: try ProcessControls.changeRoot(toDirectory: FileDescriptor(rawValue: rootDescriptor))
             }
         }
-        // --ready-fd was closed by the constructor too; closing it again here could close a descriptor the runtime
-        // has opened under that number since.
-        _ = readyDescriptor
         if let root = arguments.value("--root") { try ProcessControls.changeRoot(to: root) }
         let token = try arguments.value("--token-file").map { path throws(TokenFile.Error) in try TokenFile.load(path) }
         let access = AccessPolicy(allowlist: allowList, token: token)
