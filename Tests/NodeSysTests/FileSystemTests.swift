@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 @testable import NodeSys
@@ -20,6 +21,23 @@ import Testing
         #expect(removed == 3)  // a, a/b, a/file
         #expect(try FileSystem.entries(of: base).isEmpty)
         _ = SwitchRootTestAccess.removeDirectory(base)
+    }
+
+    /// switch_root's child frees the old root while the image's init starts: everything below goes, a symlink's
+    /// target outside stays, the descriptor the parent holds stays usable.
+    @Test func theBackgroundRemovalEmptiesTheTreeWithoutFollowingLinks() throws {
+        let base = "/tmp/initcore-nodesys-bgremove-\(MonotonicInstant.now().nanoseconds)"
+        let outside = base + "-outside"
+        try FileSystem.makeDirectory(base + "/lib/modules/6.1/kernel", mode: 0o700)
+        try FileContents.write("kept\n", to: outside)
+        for index in 0..<300 { try FileContents.write("\(index)\n", to: base + "/lib/modules/6.1/kernel/m\(index).ko") }
+        try FileContents.write("init\n", to: base + "/init")
+        #expect(symlink(outside, base + "/lib/link") == 0)
+        #expect(SwitchRootTestAccess.removeContentsInChild(base) == 0)  // exited 0
+        #expect(try FileSystem.entries(of: base).isEmpty)
+        #expect(try FileContents.string(at: outside) == "kept\n")
+        _ = SwitchRootTestAccess.removeDirectory(base)
+        _ = unlink(outside)
     }
 
     @Test func procReadsWithoutSize() throws {

@@ -14,6 +14,7 @@
 #include "CNodeShimReboot.h"
 #include "CNodeShimSocket.h"
 #include "CNodeShimSplice.h"
+#include "CNodeShimTreeRemoval.h"
 #include "CNodeShimXattr.h"
 
 #endif

@@ -1,0 +1,16 @@
+// Freeing the initramfs after switch_root without holding up the image's init. A threaded Swift process must not
+// run Swift (or malloc-heavy libc) code in a forked child, so the child's whole life is here, in raw system calls.
+#ifndef CNODESHIM_TREE_REMOVAL_H
+#define CNODESHIM_TREE_REMOVAL_H
+
+#include <sys/types.h>
+
+/// Forks a child that removes everything below the directory `directory` on the device `device` (entries on another
+/// device, mount points, are left alone; at most 64 levels deep), at nice 19, with every other descriptor closed,
+/// then exits. The parent keeps `directory` open and gets the child's pid, or -1 with errno when fork failed.
+pid_t nodeinit_remove_tree_in_child(int directory, dev_t device);
+
+/// The same removal in the calling process: the number of entries removed.
+long nodeinit_remove_tree(int directory, dev_t device);
+
+#endif
