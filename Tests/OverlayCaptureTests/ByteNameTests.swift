@@ -3,6 +3,7 @@ import NodeSys
 import SystemPackage
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Linux names are bytes: names that are not UTF-8 survive capture, the layer, Python's tarfile, umoci and

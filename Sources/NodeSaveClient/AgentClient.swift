@@ -1,3 +1,4 @@
+import NodeAgent
 import JSONCoding
 import NodeSys
 import OverlayCapture

@@ -1,3 +1,4 @@
+import OverlayCapture
 import NodeSys
 import SystemPackage
 

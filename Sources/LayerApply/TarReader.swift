@@ -1,3 +1,4 @@
+import OverlayCapture
 import NodeSys
 
 /// Streaming reader for ustar, PAX (`x` and `g` headers) and GNU long names (`L`/`K`).

@@ -1,3 +1,5 @@
+import LayerApply
+import NodeAgent
 import ExtrasBase64
 import NodeSys
 import OverlayCapture
