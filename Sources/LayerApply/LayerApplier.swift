@@ -1,5 +1,5 @@
-import OverlayCapture
 import NodeSys
+import OverlayCapture
 import SystemPackage
 
 /// What an apply did, JSON-encodable.

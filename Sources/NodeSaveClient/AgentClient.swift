@@ -1,5 +1,5 @@
-import NodeAgent
 import JSONCoding
+import NodeAgent
 import NodeSys
 import OverlayCapture
 import SystemPackage

@@ -1,6 +1,6 @@
+import ExtrasBase64
 import LayerApply
 import NodeAgent
-import ExtrasBase64
 import NodeSys
 import OverlayCapture
 import SystemPackage
