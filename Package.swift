@@ -12,12 +12,17 @@
 //   TLSClient       wraps mbedtls (the TLS session to xcatd for the litefile/litetree tables).
 //   NodeNetwork     DHCPv4 client, DNS resolver, interface setup (protocol codecs are pure).
 //   NodeBoot        the PID-1 boot: BootSequence walks the BootPlan's steps, one executor each (Steps/).
-//   OverlayCapture  overlay upper dir -> streamed OCI layer (PAX tar); layer apply.
+//   OverlayCapture  overlay upper dir -> streamed OCI layer (PAX tar writer, compressing sink): the node's capture.
 //   LayerCompression wraps zlib and libzstd (gzip/zstd layer streams).
+//   LayerApply      server side: the tar reader, the decompressing source, layer apply (`nodeinit apply`, pull, save).
 //   JSONCoding      pure: Codable JSON without Foundation (plan --json, capture summaries, the agent's replies).
 //   NodeCommands    the node-side commands (init, agent, capture, plan, network-up, shutdown) and their parser.
 //   NodeInitNode    the thin `nodeinit-node` executable: the node's /init (no ArgumentParser, no Foundation).
 //   NodeInit        the thin `nodeinit` executable: the node-side commands plus pull, save, apply, initramfs.
+//   NodeSaveClient  server side of node save: the agent client, pull, save, multi-node runs, progress.
+//
+// Server-only code lives in modules the node's /init does not link (LayerApply, NodeSaveClient, InitramfsBuild):
+// Swift keeps every type of a linked module alive through its metadata records, even past --gc-sections.
 //
 // The static /init is built with `make static` (-static-executable passed on the command line,
 // so no unsafe flags live in this manifest).
@@ -107,14 +112,29 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]),
-        // The node-save agent (HTTP server on the node) and the server side (pull, save). Its own small
-        // HTTP/1.1 over NodeSys sockets: SwiftNIO would add about 11 MB to the static /init.
+        // Server side: reads and applies OCI layers (`nodeinit apply`, pull, save); never linked into the node's /init.
+        .target(
+            name: "LayerApply",
+            dependencies: [
+                "NodeSys", "OverlayCapture", "LayerCompression",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        // The node-save agent (HTTP server on the node) and the HTTP codecs it shares with NodeSaveClient. Its own
+        // small HTTP/1.1 over NodeSys sockets: SwiftNIO would add about 11 MB to the static /init.
         .target(
             name: "NodeAgent",
             dependencies: [
-                "NodeSys", "OverlayCapture", "RuntimeLayout", "JSONCoding", "TextSearch",
+                "NodeSys", "OverlayCapture", "RuntimeLayout", "JSONCoding",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]),
+        // Server side of node save (pull, save, multi-node runs); never linked into the node's /init.
+        .target(
+            name: "NodeSaveClient",
+            dependencies: [
+                "NodeSys", "NodeAgent", "OverlayCapture", "LayerApply", "JSONCoding", "TextSearch",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]),
         .target(
@@ -139,8 +159,8 @@ let package = Package(
         .executableTarget(
             name: "NodeInit",
             dependencies: [
-                "NodeCommands", "RuntimeLayout", "OverlayCapture", "NodeSys", "NodeAgent",
-                "InitramfsBuild", "InitramfsImage",
+                "NodeCommands", "RuntimeLayout", "OverlayCapture", "NodeSys", "NodeAgent", "NodeSaveClient",
+                "LayerApply", "InitramfsBuild", "InitramfsImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -148,7 +168,9 @@ let package = Package(
         // Helpers shared by the test targets (seeded random numbers, hex frames); never linked into nodeinit.
         .target(name: "TestSupport", dependencies: ["BootConfig"], path: "Tests/TestSupport"),
         .testTarget(name: "NetworkAddressesTests", dependencies: ["NetworkAddresses"]),
-        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "BootConfig", "OverlayCapture", "TestSupport"]),
+        .testTarget(
+            name: "JSONCodingTests",
+            dependencies: ["JSONCoding", "BootConfig", "OverlayCapture", "TestSupport"]),
         .testTarget(name: "BootConfigTests", dependencies: ["BootConfig", "TestSupport"]),
         .testTarget(name: "NodeSysTests", dependencies: ["NodeSys", "TestSupport"]),
         .testTarget(
@@ -159,17 +181,19 @@ let package = Package(
             ]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "NodeSys", "TestSupport"]),
         .testTarget(
-            name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "NodeSys", "LayerCompression"],
+            name: "OverlayCaptureTests", dependencies: ["OverlayCapture", "LayerApply", "NodeSys", "LayerCompression"],
             exclude: ["Scripts"]),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSys", "OverlayCapture", "TestSupport"]),
+        .testTarget(
+            name: "NodeAgentTests",
+            dependencies: ["NodeAgent", "NodeSaveClient", "NodeSys", "OverlayCapture", "LayerApply", "TestSupport"]),
         // At least 1,000,000 generated inputs per run over the parsers that take remote or admin-written data
         // (tar/PAX, HTTP head, chunked, kernel command line + planner, xCAT tables, DHCP, DNS). Seeded:
         // NODEINIT_FUZZ_SEED replays a run, NODEINIT_FUZZ_SCALE scales the input counts.
         .testTarget(
             name: "ParserFuzzTests",
             dependencies: [
-                "OverlayCapture", "NodeAgent", "BootConfig", "NodeNetwork", "NetworkAddresses", "NodeSys",
-                "LayerCompression", "TestSupport",
+                "OverlayCapture", "LayerApply", "NodeAgent", "NodeSaveClient", "BootConfig", "NodeNetwork",
+                "NetworkAddresses", "NodeSys", "LayerCompression", "TestSupport",
             ]),
         .testTarget(
             name: "InitramfsTests",

@@ -11,7 +11,7 @@ public enum AgentCommand: NodeCommand {
         name: "agent",
         abstract: "Serve the node's overlay changes (health, summary, OCI layer) to allowlisted clients over HTTP.",
         options: [
-            .value("--port", "port", help: "TCP port.", default: String(NodeEndpoint.defaultPort)),
+            .value("--port", "port", help: "TCP port.", default: String(AgentConfiguration.defaultPort)),
             .value("--listen", "listen", help: "Address to listen on (default: every IPv4 and IPv6 address)."),
             .value(
                 "--allow", "allow", repeatable: true,
@@ -45,7 +45,7 @@ public enum AgentCommand: NodeCommand {
         ])
 
     public static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let port = try arguments.integer("--port", default: Int(NodeEndpoint.defaultPort))
+        let port = try arguments.integer("--port", default: Int(AgentConfiguration.defaultPort))
         guard (1...65535).contains(port) else { throw arguments.invalid("--port must be 1-65535, not \(port)") }
         let allow = arguments.values("--allow")
         guard !allow.isEmpty else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LayerApply
 import OverlayCapture
 import SystemPackage
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NodeAgent
+import NodeSaveClient
 import OverlayCapture
 import SystemPackage
 

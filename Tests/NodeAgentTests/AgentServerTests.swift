@@ -3,6 +3,7 @@ import NodeSys
 import Testing
 
 @testable import NodeAgent
+@testable import NodeSaveClient
 
 #if canImport(Glibc)
     import Glibc

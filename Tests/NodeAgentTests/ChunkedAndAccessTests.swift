@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import NodeAgent
+@testable import NodeSaveClient
 
 @Suite struct ChunkedDecoderTests {
     @Test(arguments: [1, 2, 7, 64, 100_000])

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import NodeAgent
+@testable import NodeSaveClient
 
 /// `HTTPClientResponse.readBody` decodes each receive in the caller's buffer: these feed it real sockets on
 /// 127.0.0.1, the response sent in pieces (each after a pause, so each lands in a receive of its own) and read with

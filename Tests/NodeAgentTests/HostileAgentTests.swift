@@ -7,6 +7,7 @@ import TestSupport
 import Testing
 
 @testable import NodeAgent
+@testable import NodeSaveClient
 
 #if canImport(Glibc)
     import Glibc

@@ -6,6 +6,7 @@ import SystemPackage
 import Testing
 
 @testable import NodeAgent
+@testable import NodeSaveClient
 
 #if canImport(Glibc)
     import Glibc

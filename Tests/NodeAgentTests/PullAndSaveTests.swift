@@ -5,6 +5,7 @@ import SystemPackage
 import Testing
 
 @testable import NodeAgent
+@testable import NodeSaveClient
 
 /// A hand-made overlay upper over a small image: modified, deleted (whiteout char 0/0), created
 /// with an xattr, an opaque directory, an empty directory and a symlink. Needs root (mknod, trusted.*).

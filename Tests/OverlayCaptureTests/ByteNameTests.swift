@@ -3,6 +3,7 @@ import NodeSys
 import SystemPackage
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Linux names are bytes: names that are not UTF-8 survive capture, the layer, Python's tarfile, umoci and
@@ -182,9 +183,9 @@ struct ByteNameLayerTests {
         FileTree.closeQuietly(directory)
         let me = (uid: getuid(), gid: getgid())
         let layer = try TestSupport.tar([
-            (TarEntry(path: LayerPath.whiteoutPrefix + bad(0xff), kind: .regular, uid: me.uid, gid: me.gid), []),
+            (TarEntry(path: OCIWhiteout.prefix + bad(0xff), kind: .regular, uid: me.uid, gid: me.gid), []),
             (TarEntry(path: opaque + "/", kind: .directory, permissions: 0o755, uid: me.uid, gid: me.gid), []),
-            (TarEntry(path: opaque + "/" + LayerPath.opaqueMarker, kind: .regular, uid: me.uid, gid: me.gid), []),
+            (TarEntry(path: opaque + "/" + OCIWhiteout.opaqueMarker, kind: .regular, uid: me.uid, gid: me.gid), []),
             (TarEntry(path: opaque + "/" + Self.fe, kind: .regular, uid: me.uid, gid: me.gid), []),
         ])
         _ = try LayerApplier.apply(MemorySource(layer), to: FilePath(image))

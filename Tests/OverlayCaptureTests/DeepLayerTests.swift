@@ -3,6 +3,7 @@ import NodeSys
 import SystemPackage
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Deep layers go through the parent chain of open directories (`DirectoryChain`): the result must be the same

@@ -3,6 +3,7 @@ import NodeSys
 import SystemPackage
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Layers crafted to escape the image directory: each must be refused with an error naming the entry, and

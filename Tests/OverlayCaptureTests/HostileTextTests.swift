@@ -3,6 +3,7 @@ import NodeSys
 import SystemPackage
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Names and records from a hostile layer reach messages escaped and bounded, and PAX records are bounded.

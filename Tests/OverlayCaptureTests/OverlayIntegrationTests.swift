@@ -3,6 +3,7 @@ import NodeSys
 import SystemPackage
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Captures a real overlayfs after every kind of change, then checks the layer three independent ways:

@@ -4,6 +4,7 @@ import NodeSys
 import SystemPackage
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import NodeSys
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 struct LayerPathTests {

@@ -2,6 +2,7 @@ import Foundation
 import NodeSys
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Header encoding checked byte for byte against Python's tarfile (USTAR format) and hand-computed PAX records.

@@ -3,6 +3,7 @@ import LayerCompression
 import NodeSys
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// Writer → our reader and writer → Python's tarfile, over every feature the layer format needs.

@@ -1,4 +1,5 @@
 import NodeAgent
+import NodeSaveClient
 import TestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import NodeSys
 import TestSupport
 import Testing
 
+@testable import LayerApply
 @testable import OverlayCapture
 
 /// The layer reader (`nodeinit apply`, `pull`, `save` read layers a hostile node wrote): valid archives built by

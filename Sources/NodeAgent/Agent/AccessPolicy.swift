@@ -88,7 +88,8 @@ public struct BearerToken: Sendable {
 }
 
 extension UInt8 {
-    var isASCIIAlphanumeric: Bool {
+    /// `package`: NodeSaveClient checks host names with it.
+    package var isASCIIAlphanumeric: Bool {
         (self >= 48 && self <= 57) || (self >= 65 && self <= 90) || (self >= 97 && self <= 122)
     }
 }

@@ -2,6 +2,9 @@ import NodeSys
 
 /// Everything the agent runs with; `nodeinit agent` builds it from its options.
 public struct AgentConfiguration: Sendable {
+    /// The agent's port when none is given (`nodeinit.agent=` and `nodeinit agent --port` default).
+    public static let defaultPort: UInt16 = 7070
+
     /// nil: every address, IPv4 and IPv6.
     public var listenAddress: IPAddress?
     /// 0 picks an ephemeral port (tests).

@@ -21,15 +21,16 @@ public struct HTTPHeaders: Equatable, Sendable {
     }
 }
 
-/// Byte classes of RFC 9110/9112, shared by the request and response parsers.
-enum HTTPSyntax {
-    static let cr: UInt8 = 13
-    static let lf: UInt8 = 10
-    static let space: UInt8 = 32
-    static let tab: UInt8 = 9
+/// Byte classes of RFC 9110/9112, shared by the request and response parsers (`package`: the response parser and
+/// the chunked decoder live in NodeSaveClient).
+package enum HTTPSyntax {
+    package static let cr: UInt8 = 13
+    package static let lf: UInt8 = 10
+    package static let space: UInt8 = 32
+    package static let tab: UInt8 = 9
 
     /// tchar: the characters of a token (method, header name).
-    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+    package static func isTokenCharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -40,12 +41,12 @@ enum HTTPSyntax {
     }
 
     /// field-vchar, space and tab: what a header value may hold (obs-text allowed, controls not).
-    static func isFieldValueCharacter(_ byte: UInt8) -> Bool {
+    package static func isFieldValueCharacter(_ byte: UInt8) -> Bool {
         byte == space || byte == tab || (byte >= 0x21 && byte != 0x7f)
     }
 
     /// Characters of an origin-form target: pchar, "/" and "?" (RFC 3986); "%" is checked separately.
-    static func isTargetCharacter(_ byte: UInt8) -> Bool {
+    package static func isTargetCharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -55,7 +56,7 @@ enum HTTPSyntax {
         }
     }
 
-    static func hexValue(_ byte: UInt8) -> UInt8? {
+    package static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
@@ -64,12 +65,13 @@ enum HTTPSyntax {
         }
     }
 
-    static func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+    package static func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 }
 
-/// Splits a message head into lines and parses header fields: the part requests and responses share.
-enum HTTPHeadLines {
-    enum Failure: Error, Equatable {
+/// Splits a message head into lines and parses header fields: the part requests (here) and responses
+/// (NodeSaveClient) share.
+package enum HTTPHeadLines {
+    package enum Failure: Error, Equatable {
         case bareLineFeed
         case bareCarriageReturn
         case headTooLarge
@@ -81,7 +83,7 @@ enum HTTPHeadLines {
         case invalidHeaderValue(name: String)
     }
 
-    enum Outcome: Equatable {
+    package enum Outcome: Equatable {
         case incomplete
         /// The lines before the empty line, and the byte count of the whole head (empty line included).
         case complete(lines: [ArraySlice<UInt8>], headLength: Int)
@@ -89,7 +91,7 @@ enum HTTPHeadLines {
 
     /// Finds the head in `bytes`: lines ending in CRLF, up to the first empty line. Any CR not followed
     /// by LF, or LF not preceded by CR, is an error (request smuggling relies on such leniency).
-    static func split(_ bytes: [UInt8], maxHeadBytes: Int, maxLineBytes: Int) -> Result<Outcome, Failure> {
+    package static func split(_ bytes: [UInt8], maxHeadBytes: Int, maxLineBytes: Int) -> Result<Outcome, Failure> {
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = 0
         var index = 0
@@ -116,7 +118,7 @@ enum HTTPHeadLines {
     }
 
     /// Parses `name: value` lines (no folding, no space before the colon, value trimmed of spaces and tabs).
-    static func parseFields(_ lines: [ArraySlice<UInt8>], maxCount: Int) -> Result<HTTPHeaders, Failure> {
+    package static func parseFields(_ lines: [ArraySlice<UInt8>], maxCount: Int) -> Result<HTTPHeaders, Failure> {
         if lines.count > maxCount { return .failure(.tooManyHeaders) }
         var headers = HTTPHeaders()
         for line in lines {

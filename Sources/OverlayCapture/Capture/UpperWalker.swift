@@ -111,7 +111,7 @@ final class UpperWalker<Sink: ByteSink> {
             summary.excluded += 1
             return
         }
-        if name.hasPrefix(LayerPath.whiteoutPrefix) {
+        if name.hasPrefix(OCIWhiteout.prefix) {
             summary.skipped.append(.init(path: relative, reason: "names starting with .wh. are reserved for whiteouts"))
             return
         }
@@ -174,7 +174,7 @@ final class UpperWalker<Sink: ByteSink> {
     /// A deleted path: an empty regular file `.wh.<name>` in the same directory (mode 0600, as moby writes it).
     private func emitWhiteout(relative: PathBytes, status: FileStatus) throws {
         let (parent, name) = relative.parentAndName
-        var entry = header(parent + LayerPath.whiteoutPrefix + name, status, .regular)
+        var entry = header(parent + OCIWhiteout.prefix + name, status, .regular)
         entry.permissions = 0o600
         try writer.append(entry)
         summary.whiteouts.add(0)
@@ -199,7 +199,7 @@ final class UpperWalker<Sink: ByteSink> {
         }
         if UpperWalker.overlayAttribute(attributes, "opaque") == Array("y".utf8) {
             // Written right after the directory, before any sibling, as the OCI spec recommends.
-            var marker = header(relative + "/" + LayerPath.opaqueMarker, status, .regular)
+            var marker = header(relative + "/" + OCIWhiteout.opaqueMarker, status, .regular)
             marker.permissions = 0o600
             try writer.append(marker)
             summary.opaqueDirectories.add(0)

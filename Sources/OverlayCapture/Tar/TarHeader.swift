@@ -8,10 +8,11 @@ import NodeSys
 public enum TarHeader {
     public static let blockSize = 512
 
-    enum Offset {
-        static let name = 0, mode = 100, uid = 108, gid = 116, size = 124, mtime = 136, checksum = 148
-        static let typeflag = 156, linkname = 157, magic = 257, version = 263, uname = 265, gname = 297
-        static let devmajor = 329, devminor = 337, prefix = 345
+    /// Field offsets in a ustar header block (`package`: LayerApply's reader parses the blocks this module writes).
+    package enum Offset {
+        package static let name = 0, mode = 100, uid = 108, gid = 116, size = 124, mtime = 136, checksum = 148
+        package static let typeflag = 156, linkname = 157, magic = 257, version = 263, uname = 265, gname = 297
+        package static let devmajor = 329, devminor = 337, prefix = 345
     }
 
     /// The type flag byte for a kind.

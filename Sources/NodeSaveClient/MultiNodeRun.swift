@@ -1,3 +1,4 @@
+import NodeAgent
 import NodeSys
 import OverlayCapture
 import Synchronization

@@ -1,4 +1,6 @@
 import ExtrasBase64
+import LayerApply
+import NodeAgent
 import NodeSys
 import OverlayCapture
 import SystemPackage

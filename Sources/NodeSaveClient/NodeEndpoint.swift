@@ -1,3 +1,4 @@
+import NodeAgent
 import NodeSys
 import SystemPackage
 
@@ -6,7 +7,7 @@ import SystemPackage
 /// /etc/hosts, which is read here directly.
 public enum NodeEndpoint {
     /// The agent's port when none is given (`nodeinit.agent=` default).
-    public static let defaultPort: UInt16 = 7070
+    public static let defaultPort: UInt16 = AgentConfiguration.defaultPort
 
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
         case invalidPort(String)

@@ -1,4 +1,5 @@
 import NodeSys
+import OverlayCapture
 import SystemPackage
 
 /// What an apply did, JSON-encodable.

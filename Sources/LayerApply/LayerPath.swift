@@ -1,4 +1,5 @@
 import NodeSys
+import OverlayCapture
 
 /// Validation of member names in a layer being applied.
 ///
@@ -45,10 +46,8 @@ public enum LayerPath {
         case opaque
     }
 
-    public static let opaqueMarker: PathBytes = ".wh..wh..opq"
-    public static let whiteoutPrefix: PathBytes = ".wh."
-
     public static func meaning(of component: PathBytes, in name: PathBytes) throws(Error) -> Meaning {
+        let opaqueMarker = OCIWhiteout.opaqueMarker, whiteoutPrefix = OCIWhiteout.prefix
         if component == opaqueMarker { return .opaque }
         guard component.hasPrefix(whiteoutPrefix) else { return .entry(component) }
         let target = component.dropFirst(whiteoutPrefix.count)

@@ -1,4 +1,5 @@
 import NodeSys
+import OverlayCapture
 import SystemPackage
 
 /// The open directories from the image root down to the directory the last entry was applied in.

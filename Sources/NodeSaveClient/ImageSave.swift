@@ -1,3 +1,4 @@
+import LayerApply
 import NodeSys
 import OverlayCapture
 import SystemPackage

@@ -1,4 +1,5 @@
 import NodeSys
+import OverlayCapture
 
 /// Streaming reader for ustar, PAX (`x` and `g` headers) and GNU long names (`L`/`K`).
 /// `next()` returns each member's header; its data is read with `readData(into:)` or skipped automatically

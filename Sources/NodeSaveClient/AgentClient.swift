@@ -1,4 +1,5 @@
 import JSONCoding
+import NodeAgent
 import NodeSys
 import OverlayCapture
 import SystemPackage
