@@ -60,21 +60,39 @@ long nodeinit_remove_tree(int directory, dev_t device) {
   return removed;
 }
 
-pid_t nodeinit_remove_tree_in_child(int directory, dev_t device) {
-  // _Fork (glibc 2.34): no atfork handlers run (libdispatch registers some), as a signal handler's fork would.
-  pid_t pid = _Fork();
-  if (pid != 0) return pid;
-  // The child: no console (the image's init owns it), no descriptor but the old root's, the lowest CPU priority.
-  int keep = directory;
-  if (keep != 3) {
-    if (dup2(directory, 3) < 0) _exit(1);
-    keep = 3;
-  }
+// The child's side of both forks: `directory` as descriptor 3, every other descriptor closed, the lowest CPU
+// priority. 0 or -1 (dup2 failed).
+static int become_successor(int directory) {
+  if (directory != 3 && dup2(directory, 3) < 0) return -1;
   for (int fd = 0; fd < 3; fd++) close(fd);
   if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
     for (int fd = 4; fd < 1024; fd++) close(fd);
   }
   setpriority(PRIO_PROCESS, 0, 19);
-  nodeinit_remove_tree(keep, device);
+  return 0;
+}
+
+pid_t nodeinit_remove_tree_in_child(int directory, dev_t device) {
+  // _Fork (glibc 2.34): no atfork handlers run (libdispatch registers some), as a signal handler's fork would.
+  pid_t pid = _Fork();
+  if (pid != 0) return pid;
+  // The child: no console (the image's init owns it), no descriptor but the old root's, the lowest CPU priority.
+  if (become_successor(directory) != 0) _exit(1);
+  nodeinit_remove_tree(3, device);
   _exit(0);
+}
+
+pid_t nodeinit_fork_successor(int directory) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  if (become_successor(directory) != 0) _exit(1);
+  // Ordinary code runs next: standard streams that exist (writes to them are lost, not failures).
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    for (int fd = 0; fd < 3; fd++) {
+      if (null != fd) dup2(null, fd);
+    }
+    if (null > 3) close(null);
+  }
+  return 0;
 }

@@ -107,7 +107,7 @@ final class FakeKernel: BootKernel {
         events.record("settle device drivers")
         return ModuleLoader.Outcome()
     }
-    func settleModules(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+    func settleModulesBeforeSwitchRoot(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
         if !pending.isEmpty { events.record("settle \(pending.map(\.rawValue).joined(separator: " "))") }
         var outcome = ModuleLoader.Outcome()
         outcome.loaded = pending

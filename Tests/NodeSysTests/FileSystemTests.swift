@@ -40,6 +40,21 @@ import Testing
         _ = unlink(outside)
     }
 
+    /// The process that loads the remaining drivers after switch_root: its descriptor 3 is the old root, its standard
+    /// streams /dev/null, every other descriptor closed.
+    @Test func theSuccessorKeepsOnlyTheOldRoot() throws {
+        let base = "/tmp/initcore-nodesys-successor-\(MonotonicInstant.now().nanoseconds)"
+        try FileSystem.makeDirectory(base, mode: 0o700)
+        let probe = open("/", O_RDONLY | O_DIRECTORY)
+        defer { close(probe) }
+        #expect(probe > 3)
+        #expect(SwitchRootTestAccess.successorChild(root: base, probe: probe) == 0)
+        #expect(FileSystem.exists(base + "/marker"))
+        #expect(!SwitchRoot.isSingleThreaded())  // Swift Testing's threads: switch_root would do the work itself.
+        _ = SwitchRootTestAccess.removeContents(base)
+        _ = SwitchRootTestAccess.removeDirectory(base)
+    }
+
     @Test func procReadsWithoutSize() throws {
         let text = try FileContents.string(at: "/proc/self/status")
         #expect(text.hasPrefix("Name:"))

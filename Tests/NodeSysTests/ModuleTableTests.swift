@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import SystemPackage
 import Testing
 
 @testable import NodeSys
@@ -331,11 +332,11 @@ private struct TemporaryDirectory {
 
     /// The device drivers' background load waits for the named one (the NFS client) before it starts its work.
     @Test func aLaterLoadWaitsUntilTheEarlierHasFinished() throws {
-        let first = try BackgroundModuleLoad(label: "NFS client", modules: ["nfs"], niceness: 0) {
+        let first = try BackgroundModuleLoad(label: "NFS client", modules: ["nfs"], niceness: 0) { _ in
             Pause.sleep(milliseconds: 200)
             return ModuleLoader.Outcome()
         }
-        let second = try BackgroundModuleLoad(label: "device drivers", modules: nil, niceness: 0) {
+        let second = try BackgroundModuleLoad(label: "device drivers", modules: nil, niceness: 0) { _ in
             first.waitUntilFinished()
             #expect(first.isFinished)
             return ModuleLoader.Outcome()
@@ -343,6 +344,77 @@ private struct TemporaryDirectory {
         let (_, secondReport) = second.wait()
         let (_, firstReport) = first.wait()
         #expect(secondReport.finished >= firstReport.finished)
+    }
+
+    /// switch_root asks the device drivers' load to stop: the work sees the request and returns.
+    @Test func aStopRequestReachesTheWork() throws {
+        let job = try BackgroundModuleLoad(label: "device drivers", modules: nil, niceness: 0) { stopRequested in
+            var outcome = ModuleLoader.Outcome()
+            // Bounded: a request that never arrives fails the test after 10 s instead of hanging it.
+            for _ in 0..<2000 where !stopRequested() { Pause.sleep(milliseconds: 5) }
+            if stopRequested() { outcome.loaded = ["stopped"] }
+            return outcome
+        }
+        Pause.sleep(milliseconds: 20)
+        #expect(!job.isFinished)
+        job.requestStop()
+        let (outcome, report) = job.wait()
+        #expect(outcome.loaded == ["stopped"])
+        #expect(report.modules == false)
+    }
+
+    /// A load told to stop returns before its next module: the two it tried are its whole outcome.
+    @Test func aLoadStopsBeforeTheNextModule() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.removeTree() }
+        var loader = try loader(directory)
+        var asked = 0
+        let outcome = loader.load(["nfsv4"], logger: logger) {
+            asked += 1
+            return asked > 2
+        }
+        #expect(outcome.failures.count == 2)
+        #expect(outcome.loaded.isEmpty)
+    }
+
+    /// The process that outlives switch_root opens module files below the initramfs's root, not below "/": the
+    /// same absolute paths resolve below the descriptor it is given.
+    @Test func moduleFilesOpenBelowTheFilesRoot() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.removeTree() }
+        let empty = try TemporaryDirectory()
+        defer { empty.removeTree() }
+        var found = try loader(directory)
+        let root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { close(root) }
+        found.filesRoot = FileDescriptor(rawValue: root)
+        let opened = found.load(["overlay"], logger: logger)
+        guard case .finit = opened.failures.first else {
+            Issue.record("expected finit_module to refuse the file, got \(opened.failures)")
+            return
+        }
+
+        var elsewhere = try loader(directory)
+        let other = open(empty.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { close(other) }
+        elsewhere.filesRoot = FileDescriptor(rawValue: other)
+        let missing = elsewhere.load(["overlay"], logger: logger)
+        #expect(
+            missing.failures.first
+                == .open(
+                    module: "overlay", path: directory.path + "/kernel/fs/overlayfs/overlay.ko", .noSuchFileOrDirectory)
+        )
+    }
+
+    /// Without device drivers left to the background there is nothing to hand on at switch_root.
+    @Test func switchRootHandsOnNothingWhenNoDeviceLoadRan() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.removeTree() }
+        var loader = try loader(directory)
+        _ = loader.loadInBackground(["overlay"], label: "overlay", logger: logger)
+        let (outcome, successor) = loader.settleForSwitchRoot(logger: logger)
+        #expect(outcome.failures.compactMap(\.module) == ["overlay"])
+        #expect(successor == nil)
     }
 
     @Test func theLoadThatNeedsAModuleGetsWhatTheBackgroundDidForIt() throws {

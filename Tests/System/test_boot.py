@@ -93,6 +93,25 @@ def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
     assert all(p.get("ok") is True for p in background), background
 
 
+def test_device_drivers_left_at_switch_root_load_beside_the_image_init(boot, nfs_server, test_image):
+    """On virtio-net the root is mounted before QEMU's IDE and CD-ROM drivers have loaded in the background (issue
+    15): PID 1 does not wait for them; its successor, the process that frees the initramfs, loads them after the
+    exec, then exits."""
+    vm = boot(f"ip=dhcp root=nfs:{SERVER}:{test_image} harness.await-successor")
+    report = booted(vm)
+    assert report.init_pid == 1
+    handed = re.search(r"nodeinit: the drivers of (\d+) devices load after switch_root, beside the image's init: (.*)",
+                       vm.output)
+    assert handed, f"no drivers were left to load after switch_root; see {vm.log_path}"
+    assert "pci:v00008086d00007010" in handed.group(2), handed.group(0)
+    assert re.search(r"switch_root: the remaining device drivers, then freeing the initramfs, in the background "
+                     r"\(pid \d+\), exec /sbin/init", vm.output), vm.log_path
+    line = re.search(r"NODEINIT-TEST: successor ide-driver=(\S*) running=(\S+) polls=(\d+)", vm.output)
+    assert line, vm.log_path
+    assert line.group(1) == "ata_piix", f"the IDE controller has no driver after switch_root: {line.group(0)}"
+    assert line.group(2) == "none", f"the successor process is still running after 60 s: {line.group(0)}"
+
+
 def test_two_interfaces_boot_interface_first(boot, nfs_server, test_image):
     # Two NICs on two QEMU user networks, each with its own DHCP server and router. ifname= renames the second NIC
     # (by its MAC) to mgmt; bootdev= makes the second ip= the boot interface: eth0 gets the default route, mgmt,

@@ -66,9 +66,10 @@ func settleDeviceDrivers(_ context: inout BootContext, _ services: BootServices)
     record(outcome, what: "device drivers", &context, services.logger)
 }
 
-/// Before switch_root: every background load ends; what no step claimed is recorded here.
-func settleModules(_ context: inout BootContext, _ services: BootServices) {
-    let outcome = services.kernel.settleModules(plan: context.plan.modules, logger: services.logger)
+/// Before switch_root: the background loads end (the device drivers' after the module in hand: the rest load beside
+/// the image's init); what no step claimed is recorded here.
+func settleModulesBeforeSwitchRoot(_ context: inout BootContext, _ services: BootServices) {
+    let outcome = services.kernel.settleModulesBeforeSwitchRoot(plan: context.plan.modules, logger: services.logger)
     if outcome.loaded.isEmpty && outcome.failures.isEmpty { return }
     record(outcome, what: "modules loaded in the background", &context, services.logger)
 }

@@ -12,13 +12,14 @@ struct SwitchRootStep: BootStepExecutor {
             newRoot: plan.newRoot, initPath: plan.initPath, initArguments: plan.initArguments,
             environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", "TERM=linux"])
         let inputs: [BootFailure.Input] = [.init("root", plan.newRoot), .init("init", plan.initPath)]
-        // exec ends every other thread: the background module loads finish first.
-        settleModules(&context, services)
         do {
             try services.kernel.validateNewRoot(switcher)
         } catch {
             throw BootFailure(phase: .switchRoot, action: "checking the new root", inputs: inputs, error: "\(error)")
         }
+        // exec ends every other thread: the background module loads end first (checked above, so a bad root leaves
+        // them running for the emergency shell).
+        settleModulesBeforeSwitchRoot(&context, services)
         services.kernel.reapExited()
         onPointOfNoReturn()
         services.logger.info("switching root to \(plan.newRoot), exec \(plan.initPath)")

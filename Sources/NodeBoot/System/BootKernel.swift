@@ -32,8 +32,9 @@ public protocol BootKernel: AnyObject {
     /// Waits for the background device drivers and loads drivers for any device still without one (a step that
     /// needs local block devices calls it first).
     func settleDeviceDrivers(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
-    /// Waits for every background load; returns what no step has claimed yet.
-    func settleModules(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
+    /// Before switch_root: waits for the named background loads and stops the device drivers' after the module in
+    /// hand (what they had left loads after the exec, `switchRoot`); returns what no step has claimed yet.
+    func settleModulesBeforeSwitchRoot(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome
     /// The background loads waited for since the last call (for boot.json).
     func takeBackgroundReports() -> [BackgroundModuleLoad.Report]
     /// Runs the debug shell on the console until it exits.
@@ -53,6 +54,8 @@ public final class LiveKernel: BootKernel {
     /// Built on first use (reading modules.dep costs time); nil after it could not be read.
     private var loader: ModuleLoader?
     private var loaderFailed = false
+    /// The device drivers still to load at switch_root (`ModuleLoader.settleForSwitchRoot`).
+    private var driversAfterSwitchRoot: (@Sendable (FileDescriptor) -> Void)?
 
     /// False in host tests: reaping there would take the test runner's own children.
     private let reapsChildren: Bool
@@ -101,8 +104,12 @@ public final class LiveKernel: BootKernel {
         withLoader(plan, logger: logger) { $0.settleDevices(logger: logger) }
     }
 
-    public func settleModules(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
-        withLoader(plan, logger: logger) { $0.settleAll(logger: logger) }
+    public func settleModulesBeforeSwitchRoot(plan: ModulePlan, logger: Logger) -> ModuleLoader.Outcome {
+        withLoader(plan, logger: logger) {
+            let (outcome, successor) = $0.settleForSwitchRoot(logger: logger)
+            driversAfterSwitchRoot = successor
+            return outcome
+        }
     }
 
     public func takeBackgroundReports() -> [BackgroundModuleLoad.Report] {
@@ -125,6 +132,8 @@ public final class LiveKernel: BootKernel {
     public func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error) { try switcher.validate() }
 
     public func switchRoot(_ switcher: SwitchRoot, logger: Logger) throws(SwitchRoot.Error) {
+        var switcher = switcher
+        switcher.successorWork = driversAfterSwitchRoot
         try switcher.perform(logger: logger)
     }
 

@@ -6,7 +6,8 @@ import Synchronization
 /// takes the CPU when the boot waits (a link negotiating, a DHCP answer) and yields it when the boot runs.
 ///
 /// Only the `ModuleLoader` that started it waits for it and takes its outcome (`wait()`, once); the thread touches
-/// nothing else. finit_module(2) may run on several threads at once: the kernel orders the loads, and one that
+/// nothing else. `requestStop()` asks the work to end after the module it has in hand (switch_root hands the device
+/// drivers still to load to the process that outlives the exec, `ModuleLoader.settleForSwitchRoot`). finit_module(2) may run on several threads at once: the kernel orders the loads, and one that
 /// finds its module loading or loaded already returns EEXIST, which the loader counts as loaded.
 public final class BackgroundModuleLoad: Sendable {
     /// What the load did and when, for the boot's timeline.
@@ -33,6 +34,7 @@ public final class BackgroundModuleLoad: Sendable {
         var outcome: ModuleLoader.Outcome?
         var finished: MonotonicInstant?
         var thread: NativeThread?
+        var stopRequested = false
     }
     /// Shared with the thread (a Mutex cannot be captured by itself).
     private final class Shared: Sendable {
@@ -40,16 +42,17 @@ public final class BackgroundModuleLoad: Sendable {
     }
     private let shared = Shared()
 
-    /// Starts `work` on a new thread with the given niceness.
+    /// Starts `work` on a new thread with the given niceness. `work` polls its argument between modules: true once
+    /// `requestStop()` was called.
     init(
         label: String, modules: Set<ModuleName>?, niceness: Int32,
-        work: @escaping @Sendable () -> ModuleLoader.Outcome
+        work: @escaping @Sendable (_ stopRequested: @Sendable () -> Bool) -> ModuleLoader.Outcome
     ) throws(NativeThread.Error) {
         self.label = label
         self.modules = modules
         started = .now()
         let thread = try NativeThread.start(niceness: niceness) { [shared] in
-            let outcome = work()
+            let outcome = work { shared.state.withLock { $0.stopRequested } }
             let end = MonotonicInstant.now()
             shared.state.withLock {
                 $0.outcome = outcome
@@ -58,6 +61,9 @@ public final class BackgroundModuleLoad: Sendable {
         }
         shared.state.withLock { $0.thread = thread }
     }
+
+    /// Asks the work to return after the module it is loading now.
+    public func requestStop() { shared.state.withLock { $0.stopRequested = true } }
 
     /// True once the work has returned.
     public var isFinished: Bool { shared.state.withLock { $0.finished != nil } }

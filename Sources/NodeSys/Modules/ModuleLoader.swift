@@ -63,6 +63,12 @@ public struct ModuleLoader: Sendable {
     private var failedInBackground: Set<ModuleName> = []
     /// Background loads waited for, for the timeline (`takeBackgroundReports`).
     private var reports: [BackgroundModuleLoad.Report] = []
+    /// The devices whose drivers `loadForPresentDevices` left to the background (`settleForSwitchRoot` hands the
+    /// ones still without a driver on).
+    private var deferredDevices: (@Sendable (String) -> Bool)?
+    /// When set, module files are opened below this directory (the initramfs's root, for the process that outlives
+    /// switch_root: its "/" is the image's by then) rather than from "/".
+    var filesRoot: FileDescriptor?
 
     public var builtin: Set<ModuleName> { table.builtin }
 
@@ -182,6 +188,11 @@ public struct ModuleLoader: Sendable {
     /// then names the missing symbol in its log). A background load that loads any of them is waited for first,
     /// and what it did for them is part of this outcome.
     public mutating func load(_ names: [ModuleName], logger: Logger) -> Outcome {
+        load(names, logger: logger, until: { false })
+    }
+
+    /// `load`, returning before the next module once `stopRequested()` is true (a background load asked to stop).
+    mutating func load(_ names: [ModuleName], logger: Logger, until stopRequested: () -> Bool) -> Outcome {
         var outcome = Outcome()
         let needed = Set((try? table.loadOrder(for: names.filter { table.index(of: $0) != nil })) ?? [])
         for job in background where job.modules.map({ !$0.isDisjoint(with: needed) }) ?? false {
@@ -192,6 +203,7 @@ public struct ModuleLoader: Sendable {
             return outcome
         }
         for name in order {
+            if stopRequested() { break }
             guard let module = table.module(name) else { continue }
             do {
                 try insert(name, path: directory + "/" + module.path)
@@ -241,6 +253,7 @@ public struct ModuleLoader: Sendable {
         let copy = workerCopy()
         do {
             let job = try BackgroundModuleLoad(label: label, modules: Set(order), niceness: Self.backgroundNiceness) {
+                _ in
                 var worker = copy
                 return worker.load(order, logger: Self.silent)
             }
@@ -263,10 +276,9 @@ public struct ModuleLoader: Sendable {
         logger: Logger, maxRounds: Int = 4, deferring: @escaping @Sendable (String) -> Bool = { _ in false }
     ) -> Outcome {
         var outcome = foregroundDeviceRounds(logger: logger, maxRounds: maxRounds) { !deferring($0) }
-        let deferred = Self.unboundModaliases().filter(deferring).filter { modalias in
-            candidates(for: modalias).contains { !present.contains($0) && !builtin.contains($0) }
-        }
+        let deferred = devicesWaiting(deferring)
         if deferred.isEmpty { return outcome }
+        deferredDevices = deferring
         let copy = workerCopy()
         let label = "device drivers"
         // The named loads (the NFS client, the overlay) go first: the root mount waits for them, nothing waits for
@@ -274,9 +286,11 @@ public struct ModuleLoader: Sendable {
         let before = background.filter { $0.modules != nil }
         do {
             let job = try BackgroundModuleLoad(label: label, modules: nil, niceness: Self.backgroundNiceness) {
+                stopRequested in
                 for load in before { load.waitUntilFinished() }
                 var worker = copy
-                return worker.foregroundDeviceRounds(logger: Self.silent, maxRounds: maxRounds, filter: deferring)
+                return worker.foregroundDeviceRounds(
+                    logger: Self.silent, maxRounds: maxRounds, filter: deferring, until: stopRequested)
             }
             background.append(job)
             logger.info(
@@ -302,6 +316,35 @@ public struct ModuleLoader: Sendable {
     public mutating func settleAll(logger: Logger) -> Outcome {
         for job in background { settle(job, logger: logger) }
         return claimAll()
+    }
+
+    /// Before switch_root (exec ends every thread): waits for the named loads, asks the device-driver loads to stop
+    /// after the module in hand and waits for that. Returns what no load has claimed and, when devices the
+    /// background would have served are still without a driver, the work that loads theirs: the process that frees
+    /// the initramfs runs it after PID 1's exec (`SwitchRoot.successorWork`), with the initramfs's root as the place
+    /// of the module files. Nothing in the initramfs needs those drivers (a step that does settles them first), and
+    /// under QEMU TCG PID 1 waited up to a second for the IDE and CD-ROM drivers here.
+    public mutating func settleForSwitchRoot(logger: Logger)
+        -> (Outcome, successor: (@Sendable (FileDescriptor) -> Void)?)
+    {
+        for job in background where job.modules == nil { job.requestStop() }
+        for job in background { settle(job, logger: logger) }
+        let outcome = claimAll()
+        guard let deferring = deferredDevices else { return (outcome, nil) }
+        let waiting = devicesWaiting(deferring)
+        if waiting.isEmpty { return (outcome, nil) }
+        logger.info(
+            "the drivers of \(waiting.count) devices load after switch_root, beside the image's init: \(waiting.joined(separator: " "))"
+        )
+        var handedOn = workerCopy()
+        handedOn.failedInBackground = failedInBackground
+        let copy = handedOn
+        let successor: @Sendable (FileDescriptor) -> Void = { initramfsRoot in
+            var worker = copy
+            worker.filesRoot = initramfsRoot
+            _ = worker.foregroundDeviceRounds(logger: Self.silent, maxRounds: 4, filter: deferring)
+        }
+        return (outcome, successor)
     }
 
     /// The background loads waited for since the last call, for the timeline.
@@ -399,13 +442,23 @@ public struct ModuleLoader: Sendable {
         table.modules(matching: modalias).filter { !blacklist.contains($0) && table.index(of: $0) != nil }
     }
 
-    /// The rounds of `loadForPresentDevices` over the devices `filter` accepts.
-    private mutating func foregroundDeviceRounds(logger: Logger, maxRounds: Int, filter: (String) -> Bool)
-        -> Outcome
-    {
+    /// The unbound devices `filter` accepts that a shipped module not loaded (nor failed) yet would drive.
+    private func devicesWaiting(_ filter: (String) -> Bool) -> [String] {
+        Self.unboundModaliases().filter(filter).filter { modalias in
+            candidates(for: modalias).contains {
+                !present.contains($0) && !builtin.contains($0) && !failedInBackground.contains($0)
+            }
+        }
+    }
+
+    /// The rounds of `loadForPresentDevices` over the devices `filter` accepts, ending early once `stopRequested()`.
+    private mutating func foregroundDeviceRounds(
+        logger: Logger, maxRounds: Int, filter: (String) -> Bool, until stopRequested: () -> Bool = { false }
+    ) -> Outcome {
         var outcome = Outcome()
         var tried: Set<ModuleName> = []
         for _ in 0..<maxRounds {
+            if stopRequested() { break }
             var candidates: [ModuleName] = []
             for modalias in Self.unboundModaliases() where filter(modalias) {
                 for module in self.candidates(for: modalias)
@@ -416,7 +469,7 @@ public struct ModuleLoader: Sendable {
                 }
             }
             if candidates.isEmpty { break }
-            let round = load(candidates, logger: logger)
+            let round = load(candidates, logger: logger, until: stopRequested)
             outcome.absorb(round)
             if round.loaded.isEmpty { break }
         }
@@ -442,10 +495,17 @@ public struct ModuleLoader: Sendable {
 
     private func insert(_ name: ModuleName, path: String) throws(Error) {
         let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-        } catch {
-            throw .open(module: name, path: path, Errno(thrown: error))
+        if let filesRoot {
+            let below = String(path.drop(while: { $0 == "/" }))
+            let raw = openat(filesRoot.rawValue, below, O_RDONLY | O_CLOEXEC)
+            guard raw >= 0 else { throw .open(module: name, path: path, .captured) }
+            fd = FileDescriptor(rawValue: raw)
+        } else {
+            do {
+                fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+            } catch {
+                throw .open(module: name, path: path, Errno(thrown: error))
+            }
         }
         defer { try? fd.close() }
         let parameterText = (parameters[name] ?? []).joined(separator: " ")

@@ -11,6 +11,8 @@ import SystemPackage
 /// The freeing runs in a child at nice 19 while the image's init starts: unlinking the tens of megabytes of an
 /// initramfs took 350 to 980 ms of the boot under QEMU TCG, and nothing after the exec needs that memory at once.
 /// The image's init inherits the child and reaps it as it reaps every orphan. When fork fails, PID 1 frees inline.
+/// With `successorWork` (the device drivers still loading), the child runs it first: a plain fork, since PID 1 has
+/// no other thread left by then (checked; with one, PID 1 does the work itself before the exec).
 ///
 /// The moves call mount(2) directly: libmount reads /proc/self/mountinfo to prepare each mount,
 /// and /proc is one of the things moving away.
@@ -42,6 +44,9 @@ public struct SwitchRoot: Sendable {
     public var initArguments: [String]
     public var environment: [String]
     public var movedMounts: [String] = ["/dev", "/proc", "/sys", "/run"]
+    /// Work for the process that frees the initramfs, done before the freeing while the image's init starts. Its
+    /// argument is the initramfs's root: after the chroot, the initramfs's files are reachable only through it.
+    public var successorWork: (@Sendable (FileDescriptor) -> Void)?
 
     public init(newRoot: String, initPath: String, initArguments: [String] = [], environment: [String]) {
         self.newRoot = newRoot
@@ -85,6 +90,24 @@ public struct SwitchRoot: Sendable {
         if chroot(".") == -1 { throw .chroot(.captured) }
         if chdir("/") == -1 { throw .chdir("/", .captured) }
 
+        if let work = successorWork {
+            if Self.isSingleThreaded() {
+                let successor = nodeinit_fork_successor(oldRoot.rawValue)
+                if successor == 0 {
+                    work(FileDescriptor(rawValue: 3))
+                    _ = nodeinit_remove_tree(3, rootInfo.st_dev)
+                    _exit(0)
+                }
+                if successor > 0 {
+                    try? oldRoot.close()
+                    logger.info(
+                        "switch_root: the remaining device drivers, then freeing the initramfs, in the background (pid \(successor)), exec \(initPath)"
+                    )
+                    try exec()
+                }
+            }
+            work(oldRoot)
+        }
         let freeing = nodeinit_remove_tree_in_child(oldRoot.rawValue, rootInfo.st_dev)
         if freeing > 0 {
             try? oldRoot.close()
@@ -96,7 +119,10 @@ public struct SwitchRoot: Sendable {
             logger.info(
                 "switch_root: freed \(freed) initramfs entries (no child: \(forkFailure.report)), exec \(initPath)")
         }
+        try exec()
+    }
 
+    private func exec() throws(Error) -> Never {
         try? Console.attachStandardStreams()
         let argv = ([initPath] + initArguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
@@ -105,6 +131,11 @@ public struct SwitchRoot: Sendable {
         for pointer in argv { free(pointer) }
         for pointer in envp { free(pointer) }
         throw .exec(path: initPath, savedErrno)
+    }
+
+    /// True when /proc/self/task lists one thread: a forked child may then run ordinary code.
+    static func isSingleThreaded() -> Bool {
+        ((try? FileSystem.entries(of: "/proc/self/task")) ?? []).count == 1
     }
 
     /// Unlinks everything below the directory `directory` that lives on `device` (CNodeShim's tree removal, the
