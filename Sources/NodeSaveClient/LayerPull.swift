@@ -75,6 +75,10 @@ public struct LayerPull {
             }
             // The stream goes to the file as it is; reading it as tar on the way (decompressed if
             // need be) counts entries for the display and proves the layer is well formed.
+            let countEntry: (UInt64) -> Void = { previousSize in
+                progress.entries &+= 1
+                progress.contentBytes &+= previousSize
+            }
             if compression == .none {
                 // Plain tar: the body goes from the socket to the file in the kernel (splice), and the reader
                 // reads back from the file only what it parses (headers, small files), skipping large data.
@@ -84,10 +88,7 @@ public struct LayerPull {
                 spliced.onRead = report
                 var reader = TarReader(source: spliced)
                 defer { reader.close() }
-                progress.contentBytes &+= try Self.readEntries(&reader) { previousSize in
-                    progress.entries &+= 1
-                    progress.contentBytes &+= previousSize
-                }
+                progress.contentBytes &+= try Self.readEntries(&reader, onEntry: countEntry)
                 try spliced.drain()
                 layer = spliced.response
                 progress.streamBytes = spliced.streamBytes
@@ -96,10 +97,7 @@ public struct LayerPull {
                 tee.onRead = report
                 var reader = TarReader(source: try AutoDecompressingSource(tee))
                 defer { reader.close() }
-                progress.contentBytes &+= try Self.readEntries(&reader) { previousSize in
-                    progress.entries &+= 1
-                    progress.contentBytes &+= previousSize
-                }
+                progress.contentBytes &+= try Self.readEntries(&reader, onEntry: countEntry)
                 try tee.drain()
                 layer = tee.response
                 progress.streamBytes = tee.streamBytes
