@@ -152,4 +152,31 @@ import Testing
         #expect(error.map { "\($0)" }?.contains("nodeinit.nfs.rootcache") == true)
         #expect(error.map { "\($0)" }?.contains("expected image") == true)
     }
+
+    /// The image root's readahead: 1 MiB (one largest READ per fault) unless the site chooses; `live` keeps the
+    /// kernel's, as it keeps the kernel's caching.
+    @Test(
+        arguments: [
+            ("root=nfs:10.0.0.1:/img ip=dhcp", 1024),
+            ("root=/dev/nfs nfsroot=10.0.0.1:/var/lib/walt/nodes/%s/fs,ro,nocto boot=walt init=/bin/walt-init", 1024),
+            ("NFSROOT=10.0.0.1:/install/netboot/rhels9/x86_64/compute NODE=cn1 STATEMNT=10.0.0.1:/statelite", 1024),
+            ("root=nfs:10.0.0.1:/img nodeinit.nfs.rootcache=live", nil),
+            ("root=nfs:10.0.0.1:/img nodeinit.nfs.rootcache=live nodeinit.nfs.readahead=512", 512),
+            ("root=nfs:10.0.0.1:/img nodeinit.nfs.readahead=kernel", nil),
+            ("root=nfs:10.0.0.1:/img nodeinit.nfs.readahead=0", 0),
+            ("root=nfs:10.0.0.1:/img nodeinit.nfs.readahead=4096 nodeinit.nfs.readahead=16384", 16384),
+        ] as [(String, Int?)])
+    func readaheadOfTheRoot(line: String, kibibytes: Int?) throws {
+        #expect(try BootPlanner.plan(BootInputs(commandLine: KernelCommandLine(line))).root.readaheadKiB == kibibytes)
+    }
+
+    @Test(arguments: ["", "1M", "-1", "1048577", "99999999999999999999", "Kernel", "1024k"])
+    func badReadaheadsAreRefused(_ value: String) {
+        let error = #expect(throws: ParameterError.self) {
+            try BootPlanner.plan(
+                BootInputs(commandLine: KernelCommandLine("root=nfs:10.0.0.1:/img nodeinit.nfs.readahead=\(value)")))
+        }
+        #expect(error.map { "\($0)" }?.contains("nodeinit.nfs.readahead") == true)
+        #expect(error.map { "\($0)" }?.contains("in KiB") == true)
+    }
 }

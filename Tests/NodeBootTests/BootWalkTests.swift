@@ -132,6 +132,10 @@ final class FakeKernel: BootKernel {
         events.record("shutdown handover agent \(handover.agentPID.map(String.init) ?? "-")")
     }
     func validateNewRoot(_ switcher: SwitchRoot) throws(SwitchRoot.Error) {}
+    func setReadahead(_ kibibytes: Int, ofMountAt path: String) throws(MountReadahead.Error) -> Int {
+        events.record("readahead \(path) \(kibibytes)")
+        return 128
+    }
     func switchRoot(_ switcher: SwitchRoot, logger: Logger) throws(SwitchRoot.Error) {
         events.record("switch_root \(switcher.newRoot) \(switcher.initPath)")
     }
@@ -230,6 +234,7 @@ struct FakeBoot {
                 "shell pause before-root-mount",
                 "modules nfsv3",
                 "mount nfs 10.0.2.2:/img on /run/nodeinit/lower -o vers=3,ro,nolock,nocto,actimeo=2592000,addr=10.0.2.2",
+                "readahead /run/nodeinit/lower 1024",
                 "mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755",
                 "modules overlay",
                 "mount overlay overlay on /sysroot -o lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,"

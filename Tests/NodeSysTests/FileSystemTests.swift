@@ -1,3 +1,4 @@
+import CNodeShim
 import Glibc
 import Testing
 
@@ -58,5 +59,30 @@ import Testing
     @Test func procReadsWithoutSize() throws {
         let text = try FileContents.string(at: "/proc/self/status")
         #expect(text.hasPrefix("Name:"))
+    }
+}
+
+/// The NFS root's readahead goes to the backing device of the mount, found by its device number.
+@Suite struct MountReadaheadTests {
+    @Test func theBackingDevicesFileIsSetAndTheOldValueReturned() throws {
+        let base = "/tmp/initcore-nodesys-readahead-\(MonotonicInstant.now().nanoseconds)"
+        let mounted = base + "/mounted"
+        try FileSystem.makeDirectory(mounted, mode: 0o700)
+        var info = stat()
+        #expect(stat(mounted, &info) == 0)
+        let device = "\(nodeinit_major(info.st_dev)):\(nodeinit_minor(info.st_dev))"
+        let sysfs = base + "/sys"
+        try FileSystem.makeDirectory(sysfs + "/class/bdi/" + device, mode: 0o700)
+        try FileContents.write("128\n", to: sysfs + "/class/bdi/\(device)/read_ahead_kb")
+
+        #expect(
+            try MountReadahead.controlFile(ofMountAt: mounted, sysfs: sysfs)
+                == "\(sysfs)/class/bdi/\(device)/read_ahead_kb")
+        #expect(try MountReadahead.set(1024, ofMountAt: mounted, sysfs: sysfs) == 128)
+        #expect(try FileContents.string(at: sysfs + "/class/bdi/\(device)/read_ahead_kb") == "1024\n")
+        #expect(throws: MountReadahead.Error.stat(path: base + "/missing", .noSuchFileOrDirectory)) {
+            try MountReadahead.set(1024, ofMountAt: base + "/missing", sysfs: sysfs)
+        }
+        _ = try ChildCommand.run(["/bin/rm", "-rf", "--one-file-system", base])
     }
 }

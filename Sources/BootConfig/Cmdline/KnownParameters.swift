@@ -23,6 +23,7 @@ enum KnownParameters {
         "nodeinit.image", "nodeinit.litefile", "nodeinit.litetree", "nodeinit.statelite", "nodeinit.agent",
         "nodeinit.agent.allow", "nodeinit.agent.token", "nodeinit.overlay.mismatch", "nodeinit.overlay.required",
         "nodeinit.save.exclude", "nodeinit.modules", "nodeinit.nfs.versions", "nodeinit.nfs.rootcache",
+        "nodeinit.nfs.readahead",
         "nodeinit.groups", "nodeinit.localdisk",
     ]
 

@@ -9,6 +9,13 @@ public enum NFSRootCache: String, Equatable, Sendable {
     case live
 }
 
+/// The NFS root's readahead (`nodeinit.nfs.readahead=`).
+public enum NFSReadahead: Equatable, Sendable {
+    /// Leave the kernel's (128 KiB for NFS since Linux 5.4).
+    case kernel
+    case kibibytes(Int)
+}
+
 /// nodeinit's own `nodeinit.*` parameters (see README "Boot parameters").
 public struct NodeinitSpec: Equatable, Sendable {
     public var image: String?
@@ -25,6 +32,9 @@ public struct NodeinitSpec: Equatable, Sendable {
     public var nfsVersions: [String]?
     /// `nodeinit.nfs.rootcache=image|live`: how the NFS root's client caches (nil: `image`).
     public var nfsRootCache: NFSRootCache? = nil
+    /// `nodeinit.nfs.readahead=<KiB>|kernel`: the NFS root's readahead (nil: the cache mode's default,
+    /// `RootPlan.readaheadKiB`).
+    public var nfsReadahead: NFSReadahead? = nil
     /// `nodeinit.groups=`: xCAT groups of this node (for statelite table rows keyed by group).
     public var groups: [String]
     /// `nodeinit.attr.<table>.<column>=<value>`: node attributes for `$table.column` in litetree/statemnt.
@@ -34,6 +44,8 @@ public struct NodeinitSpec: Equatable, Sendable {
 
     /// The agent's default TCP port.
     public static let defaultAgentPort = 7070
+    /// The largest `nodeinit.nfs.readahead=` (1 GiB): more is a typo, not a choice.
+    public static let maximumReadaheadKiB = 1 << 20
 
     public static func parse(_ commandLine: KernelCommandLine) throws(ParameterError) -> NodeinitSpec {
         var image: String? = nil
@@ -123,6 +135,20 @@ public struct NodeinitSpec: Equatable, Sendable {
             }
             rootCache = cache
         }
+        var readahead: NFSReadahead? = nil
+        if let parameter = commandLine.lastParameter("nodeinit.nfs.readahead") {
+            let value = parameter.value ?? ""
+            if value == "kernel" {
+                readahead = .kernel
+            } else if let kibibytes = Int(value), (0...maximumReadaheadKiB).contains(kibibytes) {
+                readahead = .kibibytes(kibibytes)
+            } else {
+                throw ParameterError(
+                    parameter: "nodeinit.nfs.readahead", value: value,
+                    problem: "expected the NFS root's readahead in KiB (0-\(maximumReadaheadKiB)) or kernel (leave the "
+                        + "kernel's, 128 KiB)")
+            }
+        }
         var groups: [String] = []
         for value in commandLine.values("nodeinit.groups") {
             for item in value.commaList() {
@@ -162,7 +188,8 @@ public struct NodeinitSpec: Equatable, Sendable {
             statelite: try tableLocation(commandLine, "nodeinit.statelite"),
             agentPort: port, agentAllow: allow, agentToken: token,
             saveExclude: Array(Set(exclude)).sorted(), modules: modules, nfsVersions: versions,
-            nfsRootCache: rootCache, groups: groups, attributes: attributes, localDisk: localDisk)
+            nfsRootCache: rootCache, nfsReadahead: readahead, groups: groups, attributes: attributes,
+            localDisk: localDisk)
     }
 
     static func checkAbsolutePath(_ value: String, parameter: String) throws(ParameterError) {

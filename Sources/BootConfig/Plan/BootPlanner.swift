@@ -273,7 +273,18 @@ public enum BootPlanner {
         return RootPlan(
             syntax: spec.syntax, server: server, serverIsAddress: isAddress, path: path,
             hostnameSubstitution: substitution, versions: versions, attempts: attempts, mountPoint: mountPoint,
-            dhcpRootPath: spec.dhcpRootPath, rootPathFallback: spec.rootPathFallback)
+            dhcpRootPath: spec.dhcpRootPath, rootPathFallback: spec.rootPathFallback,
+            readaheadKiB: readahead(nodeinit))
+    }
+
+    /// `nodeinit.nfs.readahead=`, else 1 MiB for an image root and the kernel's for a live one (`live` keeps the
+    /// kernel's defaults throughout).
+    static func readahead(_ nodeinit: NodeinitSpec) -> Int? {
+        switch nodeinit.nfsReadahead {
+        case .kernel: nil
+        case .kibibytes(let kibibytes): kibibytes
+        case nil: (nodeinit.nfsRootCache ?? .image) == .image ? RootPlan.defaultImageReadaheadKiB : nil
+        }
     }
 
     // MARK: - Overlay

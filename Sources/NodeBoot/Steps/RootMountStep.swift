@@ -56,5 +56,14 @@ struct RootMountStep: BootStepExecutor {
             let module = Self.module(forVersion: attempt.version)
             load([module], what: "modules for NFS \(attempt.version)", quietWhenNothing: true, &context, services)
         }
+        if let kibibytes = plan.root.readaheadKiB {
+            // A slower boot, not a broken one: the root works with the kernel's readahead.
+            do {
+                let previous = try services.kernel.setReadahead(kibibytes, ofMountAt: plan.root.mountPoint)
+                logger.info("NFS root readahead \(kibibytes) KiB (the kernel's: \(previous) KiB)")
+            } catch {
+                logger.warning("NFS root readahead left as the kernel set it: \(error)")
+            }
+        }
     }
 }

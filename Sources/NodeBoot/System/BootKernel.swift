@@ -17,6 +17,8 @@ public protocol BootKernel: AnyObject {
     func unmount(_ path: String) throws(Errno)
     /// The owner of a mounted tree's top directory (nil when unreadable).
     func rootOwner(_ path: String) -> (uid: UInt32, gid: UInt32)?
+    /// Sets the readahead (KiB) of the file system mounted at `path`; returns the one it had.
+    func setReadahead(_ kibibytes: Int, ofMountAt path: String) throws(MountReadahead.Error) -> Int
     func setHostName(_ name: String) throws(Errno)
     func writeFile(_ text: String, to path: String) throws(FileContents.Error)
     /// Loads modules by name with their dependencies; names already present are skipped. `plan` gives the
@@ -77,6 +79,10 @@ public final class LiveKernel: BootKernel {
     public func unmount(_ path: String) throws(Errno) { try Mount.detach(path) }
 
     public func rootOwner(_ path: String) -> (uid: UInt32, gid: UInt32)? { Mount.rootOwner(path) }
+
+    public func setReadahead(_ kibibytes: Int, ofMountAt path: String) throws(MountReadahead.Error) -> Int {
+        try MountReadahead.set(kibibytes, ofMountAt: path)
+    }
 
     public func setHostName(_ name: String) throws(Errno) { try Hostname.set(name) }
 

@@ -138,6 +138,10 @@ def fmt_span_ms(values: list[float | None]) -> str:
     return f"[{found[0]:.0f}-{found[1]:.0f}]" if found else "[n/a]"
 
 
+def fmt_mib(value: float | None) -> str:
+    return f"{value / (1 << 20):.1f} MiB" if value is not None else "n/a"
+
+
 def fmt_s(value: float | None) -> str:
     return f"{value:6.1f} s" if value is not None else "    n/a"
 
@@ -255,7 +259,8 @@ def run_bench(boots: int, with_dracut: bool = False, with_initramfs_tools: bool 
                         shown = f"{sample.multi_user_s:.1f} s" if sample.multi_user_s is not None else "none"
                         print(f"bench-boot: Debian, {variant.name} on {nic}, boot {i + 1}/{debian_boots}: "
                               f"initramfs stage {fmt_ms(sample.initramfs_stage_ms)}, multi-user {shown}, "
-                              f"{sample.requests} NFS requests ({sample.top_ops()}), state {sample.state or '?'}",
+                              f"{sample.requests} NFS requests ({sample.top_ops()}; READ replies "
+                              f"{fmt_mib(sample.read_bytes)}), state {sample.state or '?'}",
                               flush=True)
 
     print(f"\nbench-boot: Debian kernel {os.path.basename(kernel)}, QEMU TCG (-cpu {cpu_model or 'default'}), "
@@ -350,7 +355,7 @@ def report_debian(variants: list[Variant], results: dict[tuple[str, str], list[D
                   f"{fmt_s(multi_user):>10} {fmt_span_s([s.multi_user_s for s in samples]):>11} "
                   f"{shown_requests:>9} "
                   f"{f'[{requests_span[0]:.0f}-{requests_span[1]:.0f}]' if requests_span else '[n/a]':>12}  "
-                  f"{format_ops(ops, 5)}")
+                  f"{format_ops(ops, 5)}; READ replies {fmt_mib(median(s.read_bytes for s in samples))}")
         for variant in variants:
             shown = sorted({s.root_mount for s in results.get((variant.name, nic), []) if s.root_mount})
             if shown:

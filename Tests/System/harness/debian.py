@@ -70,11 +70,13 @@ class DebianConsole:
         return state.strip().splitlines()[-1] if state.strip() else "", failed.strip()
 
 
-# The NFS per-op counts of every NFS mount, summed (`total N` then `OP N` lines): the requests this node's client sent,
-# the root's and those of any other NFS mount of the boot.
+# The NFS per-op counts of every NFS mount, summed (`total N`, `read_bytes N` (the READ replies' bytes, the per-op
+# line's fifth number) then `OP N` lines): the requests this node's client sent, the root's and those of any other
+# NFS mount of the boot.
 COUNT_REQUESTS = (
-    "awk '/^device /{on=($8 ~ /^nfs/)} on && /^[ \\t]*[A-Z_0-9]+: [0-9]/{sub(\":\",\"\",$1); n[$1]+=$2; t+=$2} "
-    "END{print \"total\", t; for (k in n) if (n[k] > 0) print k, n[k]}' /proc/self/mountstats")
+    "awk '/^device /{on=($8 ~ /^nfs/)} on && /^[ \\t]*[A-Z_0-9]+: [0-9]/{sub(\":\",\"\",$1); n[$1]+=$2; t+=$2; "
+    "if ($1 == \"READ\") rb+=$6} "
+    "END{print \"total\", t; print \"read_bytes\", rb+0; for (k in n) if (n[k] > 0) print k, n[k]}' /proc/self/mountstats")
 # The first NFS mount (the image root under the overlay): type and options as the kernel shows them.
 ROOT_NFS_MOUNT = "awk '$3 ~ /^nfs/ {print $3, $4; exit}' /proc/mounts"
 
@@ -95,6 +97,7 @@ class DebianBootSample:
     multi_user_s: float | None  # kernel start -> multi-user (systemd-analyze: kernel + userspace)
     requests: int | None  # NFS requests the client sent (every NFS mount's per-op counts, summed)
     ops: dict[str, int] = field(default_factory=dict)  # the per-op counts behind `requests`
+    read_bytes: int | None = None  # the bytes the READ replies carried
     state: str = ""  # `systemctl is-system-running --wait`
     run_init_ms: float | None = None  # the kernel's "Run /init" printk stamp
     image_init_ms: float | None = None  # kernel start -> the image's systemd started (systemd-analyze's "kernel")
@@ -133,8 +136,10 @@ def measure_boot(vm: VM, timeout: float = MULTI_USER_BOUND * 2) -> DebianBootSam
     _, counted = console.run(COUNT_REQUESTS, check=False)
     counts = dict(line.split(" ", 1) for line in counted.splitlines() if " " in line)
     total = int(counts.pop("total")) if counts.get("total", "").isdigit() else None
+    read_bytes = counts.pop("read_bytes", "")
     ops = {k: int(v) for k, v in counts.items() if v.isdigit()}
     _, root_mount = console.run(ROOT_NFS_MOUNT, check=False)
     return DebianBootSample(
-        multi_user_s=multi_user, requests=total, ops=ops, state=state, run_init_ms=run_init_ms(vm.output),
+        multi_user_s=multi_user, requests=total, ops=ops, read_bytes=int(read_bytes) if read_bytes.isdigit() else None,
+        state=state, run_init_ms=run_init_ms(vm.output),
         image_init_ms=kernel_s * 1000 if kernel_s is not None else None, root_mount=root_mount.strip())
