@@ -1,7 +1,6 @@
-import TextSearch
-
 internal import CZlib
 internal import CZstd
+import TextSearch
 
 /// Streaming decompressor for gzip and zstd that never holds more than the caller's output buffer: the caller
 /// `supply`s compressed bytes, pulls plain bytes with `decompress(into:)` until `needsInput`, and calls `finish`
@@ -44,8 +43,8 @@ public final class StreamDecompressor {
     /// Members or frames completely decoded.
     public private(set) var completedUnits = 0
 
-    /// A convenience init, so that it is no entry of the class's method table: the table would keep it, and
-    /// through it the decoders, in every binary that links this module.
+    /// A convenience init, so that the class's metadata holds no method descriptor for it (a designated init gets
+    /// one), which would keep it, and through it the decoders, in every binary that links this module.
     public convenience init(_ format: CompressionFormat) throws {
         switch format {
         case .gzip:
