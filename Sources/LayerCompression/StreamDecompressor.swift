@@ -1,7 +1,6 @@
-import TextSearch
-
 internal import CZlib
 internal import CZstd
+import TextSearch
 
 /// Streaming decompressor for gzip and zstd that never holds more than the caller's output buffer: the caller
 /// `supply`s compressed bytes, pulls plain bytes with `decompress(into:)` until `needsInput`, and calls `finish`
@@ -21,6 +20,17 @@ public final class StreamDecompressor {
     public let format: CompressionFormat
     private var zlib = z_stream()
     private var zstd: OpaquePointer?
+    /// The library call that frees this stream's state, chosen by `init`. `deinit` calls it through this pointer,
+    /// not by name: a class's metadata keeps its deinit in every binary that links the module, so a direct
+    /// `inflateEnd`/`ZSTD_freeDCtx` there would keep zlib's inflate and libzstd's whole decoder (about 240 KB) in
+    /// the node's /init, which only compresses. Only `init` and the decoding methods name the decoders, and the
+    /// linker drops those from a binary that never creates a `StreamDecompressor`.
+    private let release: Release
+
+    private enum Release {
+        case zlib(@convention(c) (z_streamp?) -> Int32)
+        case zstd(@convention(c) (OpaquePointer?) -> Int)
+    }
     private var zstdInput = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
     /// Compressed bytes supplied before the current input buffer.
     private var suppliedBefore: Int64 = 0
@@ -33,13 +43,17 @@ public final class StreamDecompressor {
     /// Members or frames completely decoded.
     public private(set) var completedUnits = 0
 
-    public init(_ format: CompressionFormat) throws {
-        self.format = format
+    /// A convenience init, so that the class's metadata holds no method descriptor for it (a designated init gets
+    /// one), which would keep it, and through it the decoders, in every binary that links this module.
+    public convenience init(_ format: CompressionFormat) throws {
         switch format {
         case .gzip:
+            // inflateEnd on a stream whose inflateInit2 failed is harmless (Z_STREAM_ERROR, nothing freed).
+            self.init(format: format, release: .zlib(inflateEnd))
             let status = nodeinit_inflate_init_gzip(&zlib)
             guard status == Z_OK else { throw CompressionError.initFailed(format, "inflateInit2 \(status)") }
         case .zstd:
+            self.init(format: format, release: .zstd(ZSTD_freeDCtx))
             guard let context = ZSTD_createDCtx() else { throw CompressionError.initFailed(format, "ZSTD_createDCtx") }
             zstd = context
             let result = ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, Limits.zstdWindowLog)
@@ -49,10 +63,15 @@ public final class StreamDecompressor {
         }
     }
 
+    private init(format: CompressionFormat, release: Release) {
+        self.format = format
+        self.release = release
+    }
+
     deinit {
-        switch format {
-        case .gzip: inflateEnd(&zlib)
-        case .zstd: ZSTD_freeDCtx(zstd)
+        switch release {
+        case .zlib(let end): _ = end(&zlib)
+        case .zstd(let free): _ = free(zstd)
         }
     }
 
