@@ -157,9 +157,9 @@ import Testing
     /// kernel's, as it keeps the kernel's caching.
     @Test(
         arguments: [
-            ("root=nfs:10.0.0.1:/img ip=dhcp", 1024),
-            ("root=/dev/nfs nfsroot=10.0.0.1:/var/lib/walt/nodes/%s/fs,ro,nocto boot=walt init=/bin/walt-init", 1024),
-            ("NFSROOT=10.0.0.1:/install/netboot/rhels9/x86_64/compute NODE=cn1 STATEMNT=10.0.0.1:/statelite", 1024),
+            ("root=nfs:10.0.0.1:/img ip=dhcp", 512),
+            ("root=/dev/nfs nfsroot=10.0.0.1:/var/lib/walt/nodes/%s/fs,ro,nocto boot=walt init=/bin/walt-init", 512),
+            ("NFSROOT=10.0.0.1:/install/netboot/rhels9/x86_64/compute NODE=cn1 STATEMNT=10.0.0.1:/statelite", 512),
             ("root=nfs:10.0.0.1:/img nodeinit.nfs.rootcache=live", nil),
             ("root=nfs:10.0.0.1:/img nodeinit.nfs.rootcache=live nodeinit.nfs.readahead=512", 512),
             ("root=nfs:10.0.0.1:/img nodeinit.nfs.readahead=kernel", nil),

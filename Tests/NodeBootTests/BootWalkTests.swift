@@ -234,7 +234,7 @@ struct FakeBoot {
                 "shell pause before-root-mount",
                 "modules nfsv3",
                 "mount nfs 10.0.2.2:/img on /run/nodeinit/lower -o vers=3,ro,nolock,nocto,actimeo=2592000,addr=10.0.2.2",
-                "readahead /run/nodeinit/lower 1024",
+                "readahead /run/nodeinit/lower 512",
                 "mount tmpfs tmpfs on /run/nodeinit/overlay -o mode=0755",
                 "modules overlay",
                 "mount overlay overlay on /sysroot -o lowerdir=/run/nodeinit/lower,upperdir=/run/nodeinit/overlay/upper,"

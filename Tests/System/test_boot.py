@@ -76,8 +76,8 @@ def test_dhcp_nfs42_tmpfs_overlay(boot, nfs_server, test_image, nic):
     # The image cache options come with the user's vers= (issue 15).
     assert "nocto" in lower.options and "acregmin=2592000" in lower.options, lower
     assert "ro" in lower.options, f"the NFS lower is not read-only: {lower}"
-    # 1 MiB of readahead on the image root instead of the kernel's 128 KiB: fewer, larger READs.
-    assert "nodeinit: NFS root readahead 1024 KiB (the kernel's: 128 KiB)" in vm.output, vm.log_path
+    # 512 KiB of readahead on the image root instead of the kernel's 128 KiB: fewer, larger READs.
+    assert "nodeinit: NFS root readahead 512 KiB (the kernel's: 128 KiB)" in vm.output, vm.log_path
     assert report.interfaces.get("eth0", "").startswith("10.0.2.15/"), report.interfaces
     assert report.hostname == "dhcp-node", f"DHCP host name not applied: {report.hostname}"
     # One NFSv4 client owner per node (issue 14): the boot NIC's MAC, still set in the booted system.

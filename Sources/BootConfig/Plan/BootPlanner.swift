@@ -277,7 +277,7 @@ public enum BootPlanner {
             readaheadKiB: readahead(nodeinit))
     }
 
-    /// `nodeinit.nfs.readahead=`, else 1 MiB for an image root and the kernel's for a live one (`live` keeps the
+    /// `nodeinit.nfs.readahead=`, else 512 KiB for an image root and the kernel's for a live one (`live` keeps the
     /// kernel's defaults throughout).
     static func readahead(_ nodeinit: NodeinitSpec) -> Int? {
         switch nodeinit.nfsReadahead {

@@ -40,6 +40,15 @@ if [ "$phase" = change ]; then
     ln -s created.txt $D/link
     sync
     for pid in $(pidof nodeinit); do echo "$M agent pid=$pid exe=$(readlink /proc/$pid/exe) root=$(readlink /proc/$pid/root) ppid=$(cut -d' ' -f4 /proc/$pid/stat)"; done
+    # The agent listens once the Swift runtime has its random seed (the kernel's CRNG, about 1 s into the booted
+    # system under TCG): wait (at most 60 s) for its socket, port 7070 (1B9E) in state LISTEN (0A), so the host's
+    # pull does not race it.
+    tries=0
+    while [ "$tries" -lt 120 ] && ! grep -q ':1B9E [0-9A-F:]* 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+        sleep 0.5
+        tries=$((tries + 1))
+    done
+    echo "$M agent-listening polls=$tries"
     [ -f /run/nodeinit/agent.log ] && sed "s/^/$M agent-log /" /run/nodeinit/agent.log
     echo "$M changes-done"
     while true; do sleep 3600; done
