@@ -1,5 +1,6 @@
 // Freeing the initramfs after switch_root without holding up the image's init. A threaded Swift process must not
-// run Swift (or malloc-heavy libc) code in a forked child, so the child's whole life is here, in raw system calls.
+// run Swift (or malloc-heavy libc) code in a forked child, so `nodeinit_remove_tree_in_child`'s child lives here, in
+// raw system calls; `nodeinit_fork_successor` is for a caller with no other thread, whose child goes on in Swift.
 #ifndef CNODESHIM_TREE_REMOVAL_H
 #define CNODESHIM_TREE_REMOVAL_H
 
