@@ -328,8 +328,7 @@ public struct ModuleLoader: Sendable {
         -> (Outcome, successor: (@Sendable (FileDescriptor) -> Void)?)
     {
         for job in background where job.modules == nil { job.requestStop() }
-        for job in background { settle(job, logger: logger) }
-        let outcome = claimAll()
+        let outcome = settleAll(logger: logger)
         guard let deferring = deferredDevices else { return (outcome, nil) }
         let waiting = devicesWaiting(deferring)
         if waiting.isEmpty { return (outcome, nil) }
