@@ -8,40 +8,57 @@ public struct PullProgress: Sendable, Equatable {
     /// Tar entries seen so far, and file content bytes among them.
     public var entries: UInt64 = 0
     public var contentBytes: UInt64 = 0
-    /// Totals from the summary.
-    public var totalEntries: UInt64 = 0
-    public var totalContentBytes: UInt64 = 0
+    /// Totals from the summary: nil until it arrives (the pull asks for it beside the layer).
+    public var totals: Totals?
     public var elapsedSeconds: Double = 0
     /// True for gzip/zstd layers, whose received size says little about the content done.
     public var compressed = false
 
-    public init() {}
+    /// What the node's summary says the whole layer holds.
+    public struct Totals: Sendable, Equatable {
+        public var entries: UInt64
+        public var contentBytes: UInt64
 
-    /// One line: "  12.0 MiB of 40.0 MiB  1234/5000 entries  8.0 MiB/s  ETA 0:04".
-    /// Rate and ETA use file content bytes, which the summary knows in advance, so the estimate
-    /// holds for compressed layers too.
-    /// Content bytes done: entries passed, or for a plain tar the bytes received (headers make
-    /// that a slight overestimate, capped at the total).
-    public var contentDone: UInt64 {
-        let passed = min(contentBytes, totalContentBytes)
-        return compressed ? passed : max(passed, min(streamBytes, totalContentBytes))
+        public init(entries: UInt64, contentBytes: UInt64) {
+            self.entries = entries
+            self.contentBytes = contentBytes
+        }
     }
 
+    public init() {}
+
+    /// Content bytes done: entries passed, or for a plain tar the bytes received (headers make
+    /// that a slight overestimate, capped at the total once it is known).
+    public var contentDone: UInt64 {
+        guard let totals else { return compressed ? contentBytes : max(contentBytes, streamBytes) }
+        let passed = min(contentBytes, totals.contentBytes)
+        return compressed ? passed : max(passed, min(streamBytes, totals.contentBytes))
+    }
+
+    /// One line: "[#####...............] 25%  12.0 MiB of 40.0 MiB  1234/5000 entries  8.0 MiB/s  ETA 0:04";
+    /// before the summary has come, "12.0 MiB  1234 entries  8.0 MiB/s".
+    /// Rate and ETA use file content bytes, which the summary knows in advance, so the estimate
+    /// holds for compressed layers too.
     public var line: String {
         var parts: [String] = []
         let done = contentDone
-        if totalContentBytes > 0 {
-            let percent = Int(Double(done) / Double(totalContentBytes) * 100)
-            parts.append("\(Self.bar(fraction: Double(done) / Double(totalContentBytes))) \(percent)%")
+        if let totals {
+            if totals.contentBytes > 0 {
+                let fraction = Double(done) / Double(totals.contentBytes)
+                parts.append("\(Self.bar(fraction: fraction)) \(Int(fraction * 100))%")
+            }
+            parts.append("\(Self.size(done)) of \(Self.size(totals.contentBytes))")
+            parts.append("\(entries)/\(totals.entries) entries")
+        } else {
+            parts.append(Self.size(done))
+            parts.append("\(entries) entries")
         }
-        parts.append("\(Self.size(done)) of \(Self.size(totalContentBytes))")
-        parts.append("\(entries)/\(totalEntries) entries")
         if compressed { parts.append("\(Self.size(streamBytes)) received") }
         if elapsedSeconds > 0.2 {
             let rate = Double(done) / elapsedSeconds
             parts.append("\(Self.size(UInt64(rate)))/s")
-            if rate > 0, totalContentBytes > done {
-                parts.append("ETA \(Self.clock(Double(totalContentBytes - done) / rate))")
+            if rate > 0, let total = totals?.contentBytes, total > done {
+                parts.append("ETA \(Self.clock(Double(total - done) / rate))")
             }
         }
         return parts.joined(separator: "  ")

@@ -140,11 +140,9 @@ import Testing
             let body = try second.readAll(limit: 4096)
             second.close()
             #expect(second.head.status == 429)
-            #expect(String(decoding: body, as: UTF8.self).contains("already running"))
-            var summary = try client.get("/v1/summary")
-            _ = try summary.readAll(limit: 4096)
-            summary.close()
-            #expect(summary.head.status == 429)
+            #expect(String(decoding: body, as: UTF8.self).contains("a layer capture for 127.0.0.1 is already running"))
+            // A summary may run beside the layer: `nodeinit pull` asks for both at once.
+            _ = try client.getSmall("/v1/summary")
 
             // Another client address is not blocked by the first one's capture.
             let otherClient = AgentClient(endpoint: server.localAddress, source: IPAddress("127.0.0.2"))
@@ -157,6 +155,30 @@ import Testing
             #expect(total == 40 * 65536)
             // Once the first stream has ended, the same client may capture again at once.
             _ = try client.getSmall("/v1/summary")
+        }
+    }
+
+    @Test func secondConcurrentSummaryFromTheSameClientGets429() throws {
+        let producer = PatternProducer(layerSize: 65536, summaryMilliseconds: 1500)
+        try withAgent(producer: producer, allow: ["127.0.0.0/8"]) { server, _ in
+            let client = AgentClient(endpoint: server.localAddress)
+            let first = try ThreadedValue { try client.getSmall("/v1/summary").body }
+            #expect(eventually { server.activeCaptures == 1 })
+            var second = try client.get("/v1/summary")
+            let body = try second.readAll(limit: 4096)
+            second.close()
+            #expect(second.head.status == 429)
+            #expect(
+                String(decoding: body, as: UTF8.self).contains("a summary capture for 127.0.0.1 is already running"))
+            // The layer slot is free meanwhile.
+            var layer = try client.get("/v1/layer")
+            defer { layer.close() }
+            #expect(layer.head.status == 200)
+            var total = 0
+            try layer.streamBody { total += $0.count }
+            #expect(total == 65536)
+            #expect(try first.wait().get() == Array(#"{"entries":3}"#.utf8))
+            #expect(eventually { server.activeCaptures == 0 })
         }
     }
 

@@ -15,21 +15,25 @@ import SystemPackage
 final class PatternProducer: LayerProducer {
     let layerSize: Int
     let pauseMilliseconds: Int
+    /// How long a summary takes, so a test can act while one runs.
+    let summaryMilliseconds: Int
     let failAfter: Int?
     let writes = Atomic<Int>(0)
     let finishedWithError = Atomic<Int>(0)
     let niceDuringCapture = Atomic<Int32>(-100)
     let ioClassDuringCapture = Atomic<Int32>(-100)
 
-    init(layerSize: Int, pauseMilliseconds: Int = 0, failAfter: Int? = nil) {
+    init(layerSize: Int, pauseMilliseconds: Int = 0, summaryMilliseconds: Int = 0, failAfter: Int? = nil) {
         self.layerSize = layerSize
         self.pauseMilliseconds = pauseMilliseconds
+        self.summaryMilliseconds = summaryMilliseconds
         self.failAfter = failAfter
     }
 
     static func byte(at index: Int) -> UInt8 { UInt8(truncatingIfNeeded: index &* 31 &+ index >> 9) }
 
     func summary(includePaths: Bool) throws -> LayerSummary {
+        if summaryMilliseconds > 0 { Pause.sleep(milliseconds: summaryMilliseconds) }
         let json = includePaths ? #"{"entries":3,"paths":["/a","/b","/c"]}"# : #"{"entries":3}"#
         return LayerSummary(json: Array(json.utf8), entryCount: 3, contentBytes: UInt64(layerSize))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NodeSys
 import OverlayCapture
+import Synchronization
 import SystemPackage
 import Testing
 
@@ -105,8 +106,75 @@ struct TruncatingProducer: LayerProducer {
     }
 }
 
+/// A real capture whose summary and layer each wait on the other having started: the summary runs only once
+/// the layer is streaming, and the layer's data comes only while the summary runs, so a pull that fetched them
+/// one after the other would fail instead of finishing.
+final class OverlappingProducer: LayerProducer {
+    let inner: OverlayCaptureProducer
+    init(inner: OverlayCaptureProducer) { self.inner = inner }
+    let layerStarted = Atomic<Bool>(false)
+    let summaryRunning = Atomic<Bool>(false)
+    let overlapped = Atomic<Bool>(false)
+    struct NotOverlapped: Error, CustomStringConvertible {
+        var description: String { "the summary was not asked for while the layer streamed" }
+    }
+    func summary(includePaths: Bool) throws -> LayerSummary {
+        summaryRunning.store(true, ordering: .sequentiallyConsistent)
+        defer { summaryRunning.store(false, ordering: .sequentiallyConsistent) }
+        // Held until the layer has seen it (or 5 s): a pull asking for the summary first would wait here in vain.
+        for _ in 0..<500 where !overlapped.load(ordering: .sequentiallyConsistent) {
+            Pause.sleep(milliseconds: 10)
+        }
+        return try inner.summary(includePaths: includePaths)
+    }
+    func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
+        layerStarted.store(true, ordering: .sequentiallyConsistent)
+        for _ in 0..<500 where !summaryRunning.load(ordering: .sequentiallyConsistent) {
+            Pause.sleep(milliseconds: 10)
+        }
+        guard summaryRunning.load(ordering: .sequentiallyConsistent) else { throw NotOverlapped() }
+        overlapped.store(true, ordering: .sequentiallyConsistent)
+        return try inner.writeLayer(to: fd, compression: compression)
+    }
+}
+
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root: mknod whiteouts, trusted.* xattrs, chown"))
 struct PullAndSaveTests {
+    @Test func pullAsksForTheSummaryWhileTheLayerStreams() throws {
+        let fixture = try UpperFixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(atPath: fixture.base + "/out", withIntermediateDirectories: true)
+        let producer = OverlappingProducer(inner: fixture.producer)
+        try withAgent(producer: producer) { server, _ in
+            let pull = LayerPull(client: AgentClient(endpoint: server.localAddress))
+            let result = try pull.run(to: fixture.base + "/out/node.tar")
+            let overlapped = producer.overlapped.load(ordering: .sequentiallyConsistent)
+            #expect(overlapped)
+            #expect(result.progress.totals?.entries == result.progress.entries)
+            #expect(String(decoding: result.summary, as: UTF8.self).contains("\"whiteouts\""))
+        }
+    }
+
+    @Test func summaryRefusedBesideTheLayerIsFetchedAfterIt() throws {
+        // What an agent with one capture slot per client answers to the summary asked for beside the layer.
+        let fixture = try UpperFixture()
+        defer { fixture.remove() }
+        try withAgent(producer: fixture.producer) { server, _ in
+            let client = AgentClient(endpoint: server.localAddress)
+            let refused = try ThreadedValue<(head: HTTPResponseHead, body: [UInt8])> {
+                throw AgentClient.Error.status(from: server.localAddress, path: "/v1/summary", status: 429, message: "")
+            }
+            let summary = try LayerPull.summary(after: refused, from: client)
+            #expect(summary.head.status == 200)
+            #expect(LayerPull.totals(summary.head).entries >= 8)
+            // Any other failure is the pull's failure.
+            let forbidden = try ThreadedValue<(head: HTTPResponseHead, body: [UInt8])> {
+                throw AgentClient.Error.status(from: server.localAddress, path: "/v1/summary", status: 403, message: "")
+            }
+            #expect(throws: AgentClient.Error.self) { try LayerPull.summary(after: forbidden, from: client) }
+        }
+    }
+
     @Test(arguments: [LayerCompressionFormat.none, .gzip, .zstd])
     func pullWritesTheLayerUnderATemporaryNameThenRenames(compression: LayerCompressionFormat) throws {
         let fixture = try UpperFixture()
@@ -127,8 +195,8 @@ struct PullAndSaveTests {
             #expect(directoryNames(fixture.base + "/out") == ["node.tar"])
             // a.txt, b.txt whiteout, c.txt, d + opaque marker, d/z, e, link (+ the root directory, if listed)
             #expect(result.progress.entries >= 8)
-            #expect(result.progress.totalEntries == result.progress.entries)
-            #expect(result.progress.contentBytes == result.progress.totalContentBytes)
+            #expect(result.progress.totals?.entries == result.progress.entries)
+            #expect(result.progress.totals?.contentBytes == result.progress.contentBytes)
             #expect(result.progress.contentBytes >= 3 << 20)
             let report = try #require(result.report)
             #expect(String(decoding: report, as: UTF8.self).contains("\"whiteouts\""))
@@ -273,8 +341,7 @@ struct PullAndSaveTests {
 @Suite struct PullProgressTests {
     @Test func lineShowsSizesEntriesRateAndETA() {
         var progress = PullProgress()
-        progress.totalContentBytes = 40 << 20
-        progress.totalEntries = 5000
+        progress.totals = .init(entries: 5000, contentBytes: 40 << 20)
         progress.contentBytes = 10 << 20
         progress.streamBytes = 10 << 20
         progress.entries = 1234
@@ -291,10 +358,23 @@ struct PullAndSaveTests {
         #expect(PullProgress.clock(seconds) == expected)
     }
 
+    @Test func lineBeforeTheSummaryArrivesShowsWhatCameSoFar() {
+        var progress = PullProgress()
+        progress.contentBytes = 3 << 20
+        progress.streamBytes = 4 << 20
+        progress.entries = 17
+        progress.elapsedSeconds = 2
+        #expect(progress.contentDone == 4 << 20)
+        #expect(progress.line == "4.0 MiB  17 entries  2.0 MiB/s")
+        progress.compressed = true
+        #expect(progress.contentDone == 3 << 20)
+        #expect(progress.line == "3.0 MiB  17 entries  4.0 MiB received  1.5 MiB/s")
+    }
+
     @Test func stalledCompressedPullShowsNoBogusETA() {
         var progress = PullProgress()
         progress.compressed = true
-        progress.totalContentBytes = 1 << 50
+        progress.totals = .init(entries: 0, contentBytes: 1 << 50)
         progress.contentBytes = 1
         progress.streamBytes = 100
         progress.elapsedSeconds = 1e6

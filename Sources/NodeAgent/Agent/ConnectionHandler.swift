@@ -139,12 +139,12 @@ struct ConnectionHandler: Sendable {
             respondError(400, "paths must be 0 or 1, not \"\(other)\"", head: head)
             return
         }
-        guard acquireSlot(head) else { return }
+        guard acquireSlot(head, .summary) else { return }
         if let failure = ProcessControls.lowerCurrentThreadPriority() {
             logger.warning("cannot lower capture priority: \(failure)")
         }
         let result = Result { try server.producer.summary(includePaths: includePaths) }
-        server.slots.release(peer)
+        server.slots.release(peer, .summary)
         switch result {
         case .success(let summary):
             respond(
@@ -158,10 +158,10 @@ struct ConnectionHandler: Sendable {
         }
     }
 
-    private func acquireSlot(_ head: HTTPRequestHead) -> Bool {
-        if server.slots.acquire(peer) { return true }
+    private func acquireSlot(_ head: HTTPRequestHead, _ kind: CaptureSlots.Kind) -> Bool {
+        if server.slots.acquire(peer, kind) { return true }
         respondError(
-            429, "a capture for \(peer) is already running; retry when it ends", head: head,
+            429, "a \(kind.rawValue) capture for \(peer) is already running; retry when it ends", head: head,
             extra: [("Retry-After", "5")])
         return false
     }
@@ -181,9 +181,9 @@ struct ConnectionHandler: Sendable {
             respondError(400, "compress must be one of \(names), not \"\(compressionName)\"", head: head)
             return
         }
-        guard acquireSlot(head) else { return }
+        guard acquireSlot(head, .layer) else { return }
         var slotHeld = true
-        defer { if slotHeld { server.slots.release(peer) } }
+        defer { if slotHeld { server.slots.release(peer, .layer) } }
 
         let pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
         do { pipe = try FileDescriptor.pipe() } catch {
@@ -261,7 +261,7 @@ struct ConnectionHandler: Sendable {
         readEndOpen = false
         // Free the slot before the last chunk: a client that sends its next request as soon as the
         // stream ends must not race the release and get a spurious 429.
-        server.slots.release(peer)
+        server.slots.release(peer, .layer)
         slotHeld = false
         let elapsed = ContinuousClock.now - started
         switch outcome.value.withLock({ $0 }) {

@@ -6,19 +6,22 @@ extension FileTree {
     public struct Listing: Sendable {
         /// Every entry, byte for byte (names need not be UTF-8).
         public var entries: [PathBytes]
-        /// The entries whose names are valid UTF-8, as text (for callers that only handle such names).
-        public var names: [String]
+        /// The entries whose names are valid UTF-8, as text (for callers that only handle such names). Computed
+        /// on use: a capture walk reads only `entries`, and decoding every name of every directory cost it.
+        public var names: [String] { entries.compactMap(\.string) }
         /// Entries whose names are not valid UTF-8 (shown with replacement characters).
-        public var undecodableNames: [String]
+        public var undecodableNames: [String] {
+            entries.filter { $0.string == nil }.map { String(decoding: $0.bytes, as: UTF8.self) }
+        }
     }
 
     /// Lists `directory` through a duplicate descriptor, so the caller's descriptor stays usable for *at calls.
-    public static func list(_ directory: FileDescriptor, path: String) throws(Error) -> Listing {
-        let copy = try retrying("dup", path) { fcntl(directory.rawValue, F_DUPFD_CLOEXEC, 0) }
+    public static func list(_ directory: FileDescriptor, path: @autoclosure () -> String) throws(Error) -> Listing {
+        let copy = try retrying("dup", path()) { fcntl(directory.rawValue, F_DUPFD_CLOEXEC, 0) }
         guard let stream = fdopendir(copy) else {
             let code = Glibc.errno
             close(copy)
-            throw .system(operation: "fdopendir", path: path, errno: Errno(rawValue: code))
+            throw .system(operation: "fdopendir", path: path(), errno: Errno(rawValue: code))
         }
         defer { closedir(stream) }
         rewinddir(stream)
@@ -27,7 +30,7 @@ extension FileTree {
             Glibc.errno = 0
             guard let entry = readdir(stream) else {
                 let code = Glibc.errno
-                if code != 0 { throw .system(operation: "readdir", path: path, errno: Errno(rawValue: code)) }
+                if code != 0 { throw .system(operation: "readdir", path: path(), errno: Errno(rawValue: code)) }
                 break
             }
             let bytes: [UInt8] = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -38,14 +41,6 @@ extension FileTree {
             entries.append(PathBytes(bytes))
         }
         entries.sort()
-        var listing = Listing(entries: entries, names: [], undecodableNames: [])
-        for entry in entries {
-            if let name = entry.string {
-                listing.names.append(name)
-            } else {
-                listing.undecodableNames.append(String(decoding: entry.bytes, as: UTF8.self))
-            }
-        }
-        return listing
+        return Listing(entries: entries)
     }
 }

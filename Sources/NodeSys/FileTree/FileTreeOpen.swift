@@ -3,19 +3,22 @@ import SystemPackage
 
 extension FileTree {
     /// `valueOrErrno` (EINTR retried there) with the failure as `Error.system` naming `operation` and `path`.
-    static func retrying<I: FixedWidthInteger>(_ operation: String, _ path: String, _ body: () -> I) throws(Error) -> I
-    {
+    /// `path` is built only when the call fails: a capture walk makes several calls per file, and building each
+    /// one's escaped display path up front cost more than the system calls themselves.
+    static func retrying<I: FixedWidthInteger>(
+        _ operation: @autoclosure () -> String, _ path: @autoclosure () -> String, _ body: () -> I
+    ) throws(Error) -> I {
         switch valueOrErrno(body) {
         case .success(let value): return value
-        case .failure(let errno): throw .system(operation: operation, path: path, errno: errno)
+        case .failure(let errno): throw .system(operation: operation(), path: path(), errno: errno)
         }
     }
 
     /// The same for a name given as bytes: the message shows its escaped display form.
-    static func retrying<I: FixedWidthInteger>(_ operation: String, _ name: PathBytes, _ body: () -> I) throws(Error)
-        -> I
-    {
-        try retrying(operation, name.description, body)
+    static func retrying<I: FixedWidthInteger>(
+        _ operation: @autoclosure () -> String, _ name: PathBytes, _ body: () -> I
+    ) throws(Error) -> I {
+        try retrying(operation(), name.description, body)
     }
 
     /// Opens the directory at `path` (the anchor of a walk; symlinks in this user-given path are followed).
@@ -92,9 +95,9 @@ extension FileTree {
     }
 
     /// `fstat` of an open descriptor.
-    public static func status(of fd: FileDescriptor, path: String) throws(Error) -> FileStatus {
+    public static func status(of fd: FileDescriptor, path: @autoclosure () -> String) throws(Error) -> FileStatus {
         var st = stat()
-        _ = try retrying("stat", path) { fstat(fd.rawValue, &st) }
+        _ = try retrying("stat", path()) { fstat(fd.rawValue, &st) }
         return FileStatus(st)
     }
 

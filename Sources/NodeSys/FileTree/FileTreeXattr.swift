@@ -29,7 +29,7 @@ extension FileTree {
         try checkComponent(name)
         let path = procPath(directory, name)
         return try readAttributes(
-            path: name.description,
+            path: { name.description },
             list: { buffer, size in path.withCString { nodeinit_llistxattr($0, buffer, size) } },
             get: { attribute, buffer, size in path.withCString { nodeinit_lgetxattr($0, attribute, buffer, size) } },
             keep: keep)
@@ -37,7 +37,7 @@ extension FileTree {
 
     /// Same as `extendedAttributes(in:_:keep:)` on an open descriptor (cheaper: no /proc lookup).
     public static func extendedAttributes(
-        of fd: FileDescriptor, path: String, keep: (String) -> Bool
+        of fd: FileDescriptor, path: @autoclosure () -> String, keep: (String) -> Bool
     ) throws(Error) -> [ExtendedAttribute] {
         try readAttributes(
             path: path,
@@ -47,7 +47,7 @@ extension FileTree {
     }
 
     private static func readAttributes(
-        path: String,
+        path: () -> String,
         list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
         get: (String, UnsafeMutableRawPointer?, Int) -> Int,
         keep: (String) -> Bool
@@ -62,7 +62,7 @@ extension FileTree {
             case .success(let value): count = value
             case .failure(.outOfRange) where capacity < 1 << 20: capacity *= 8; continue
             case .failure(.notSupported): return []
-            case .failure(let errno): throw .system(operation: "listxattr", path: path, errno: errno)
+            case .failure(let errno): throw .system(operation: "listxattr", path: path(), errno: errno)
             }
             if count == 0 { return [] }
             var start = 0
@@ -85,7 +85,7 @@ extension FileTree {
                 case .failure(.outOfRange) where valueCapacity < 1 << 20: valueCapacity *= 16; continue
                 case .failure(.noData): break reading  // removed between list and get
                 case .failure(let errno):
-                    throw .system(operation: "getxattr \(PathBytes(attribute))", path: path, errno: errno)
+                    throw .system(operation: "getxattr \(PathBytes(attribute))", path: path(), errno: errno)
                 }
                 value.removeSubrange(count...)
                 attributes.append(ExtendedAttribute(name: attribute, value: value))

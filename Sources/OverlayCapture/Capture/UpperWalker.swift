@@ -115,7 +115,8 @@ final class UpperWalker<Sink: ByteSink> {
             summary.skipped.append(.init(path: relative, reason: "names starting with .wh. are reserved for whiteouts"))
             return
         }
-        let unchangedPlacement = placed["/" + relative]?.isUnchanged(status) ?? false
+        // Most captures have no boot-placed records: skip building the lookup key for every entry then.
+        let unchangedPlacement = !placed.isEmpty && (placed["/" + relative]?.isUnchanged(status) ?? false)
         if unchangedPlacement { summary.unchangedBootPlaced += 1 }
 
         do {
@@ -241,9 +242,8 @@ final class UpperWalker<Sink: ByteSink> {
     {
         let file = try FileTree.openForReading(in: directory, name)
         defer { FileTree.closeQuietly(file) }
-        // The display form (escaped) for error messages, built once per file rather than for every call.
-        let displayPath = relative.description
-        let attributes = try FileTree.extendedAttributes(of: file, path: displayPath, keep: { _ in true })
+        // The display form (escaped) is built only for an error message: FileTree takes it as an autoclosure.
+        let attributes = try FileTree.extendedAttributes(of: file, path: relative.description, keep: { _ in true })
         if status.size == 0, UpperWalker.overlayAttribute(attributes, "whiteout") != nil {
             try emitWhiteout(relative: relative, status: status)
             return
@@ -260,7 +260,7 @@ final class UpperWalker<Sink: ByteSink> {
             let opened = try MergedView.open(relative, in: mergedRoot)
             mergedFile = opened
             source = opened
-            sourceStatus = try FileTree.status(of: opened, path: displayPath)
+            sourceStatus = try FileTree.status(of: opened, path: relative.description)
             sourceStatus.permissions = status.permissions
         }
         let size = sourceStatus.size
@@ -274,8 +274,9 @@ final class UpperWalker<Sink: ByteSink> {
             record("/" + relative, "file", size)
             return
         }
-        let torn = try copyData(source, size: size, mayHaveHoles: sourceStatus.mayHaveHoles, path: displayPath)
-        let after = try FileTree.status(of: source, path: displayPath)
+        let torn = try copyData(
+            source, size: size, mayHaveHoles: sourceStatus.mayHaveHoles, path: relative.description)
+        let after = try FileTree.status(of: source, path: relative.description)
         if torn || after.size != sourceStatus.size || after.mtime != sourceStatus.mtime {
             summary.addChangedWhileReading("/" + relative)
         }
@@ -285,13 +286,15 @@ final class UpperWalker<Sink: ByteSink> {
 
     /// Copies exactly `size` bytes of `file` into the open tar entry. Holes (SEEK_HOLE) are written as zeros
     /// without reading them. Returns true when the file ended early and the rest was padded with zeros.
-    private func copyData(_ file: FileDescriptor, size: Int64, mayHaveHoles: Bool, path: String) throws -> Bool {
+    private func copyData(
+        _ file: FileDescriptor, size: Int64, mayHaveHoles: Bool, path: @autoclosure () -> String
+    ) throws -> Bool {
         var offset: Int64 = 0
         if size >= 1 << 20 { FileTree.adviseSequential(file) }
         while offset < size {
             var dataEnd = size
             if mayHaveHoles {
-                guard let dataStart = try FileTree.nextData(file, from: offset, path: path) else {
+                guard let dataStart = try FileTree.nextData(file, from: offset, path: path()) else {
                     try writer.appendZeros(size - offset)  // only a hole remains
                     return false
                 }
@@ -300,10 +303,11 @@ final class UpperWalker<Sink: ByteSink> {
                     offset = min(dataStart, size)
                     if offset >= size { break }
                 }
-                dataEnd = min(try FileTree.nextHole(file, from: offset, path: path) ?? size, size)
+                dataEnd = min(try FileTree.nextHole(file, from: offset, path: path()) ?? size, size)
             }
             if dataEnd - offset >= UpperWalker.inKernelCopyThreshold,
-                let copied = try writer.appendFileData(from: file, offset: offset, count: dataEnd - offset, path: path)
+                let copied = try writer.appendFileData(
+                    from: file, offset: offset, count: dataEnd - offset, path: path())
             {
                 offset += copied
                 if offset < dataEnd {
@@ -316,7 +320,7 @@ final class UpperWalker<Sink: ByteSink> {
                 let want = Int(min(Int64(buffer.count), dataEnd - offset))
                 let count = try FileTree.read(
                     file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
-                    at: offset, path: path)
+                    at: offset, path: path())
                 if count == 0 {
                     try writer.appendZeros(size - offset)  // shrank while read: keep the header's promise
                     return true

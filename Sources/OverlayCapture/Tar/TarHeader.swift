@@ -1,5 +1,8 @@
 import NodeSys
 
+private let ustarMagic = Array("ustar".utf8)
+private let paxNamePrefix = Array("PaxHeaders/".utf8)
+
 /// Encoding of ustar header blocks and PAX extended-header records (POSIX.1-2001 pax format).
 ///
 /// Anything a ustar field cannot hold exactly (names over 100/155 bytes, links over 100, sizes of 8 GiB and more,
@@ -70,9 +73,15 @@ public enum TarHeader {
 
         if !records.isEmpty {
             // The `x` header's own name is informational: ASCII only, so no reader has to decode it.
-            var paxName = Array("PaxHeaders/".utf8)
-            let baseName = pathBytes.split(separator: UInt8(ascii: "/")).last ?? []
-            paxName += baseName.prefix(100 - paxName.count).map { $0 >= 0x20 && $0 < 0x7f ? $0 : UInt8(ascii: "_") }
+            var paxName = paxNamePrefix
+            // The last non-empty component (a directory's path ends in "/").
+            var end = pathBytes.count
+            while end > 0 && pathBytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            var start = end
+            while start > 0 && pathBytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
+            for byte in pathBytes[start..<min(end, start + 100 - paxName.count)] {
+                paxName.append(byte >= 0x20 && byte < 0x7f ? byte : UInt8(ascii: "_"))
+            }
             appendUstar(
                 &out, path: paxName, split: 0, typeflag: UInt8(ascii: "x"), permissions: 0o644, uid: 0, gid: 0,
                 size: Int64(records.count), mtimeSeconds: max(0, entry.modified.seconds), linkname: [],
@@ -268,11 +277,18 @@ public enum TarHeader {
             putNumber(block, Offset.mtime, fitsOctal(mtimeSeconds, width: 12) ? mtimeSeconds : 0, width: 12)
             block[Offset.typeflag] = typeflag
             put(linkname[...], at: Offset.linkname, limit: 100)
-            put(ArraySlice("ustar".utf8), at: Offset.magic, limit: 5)
+            put(ustarMagic[...], at: Offset.magic, limit: 5)
             block[Offset.version] = UInt8(ascii: "0")
             block[Offset.version + 1] = UInt8(ascii: "0")
-            put(ArraySlice(userName.utf8), at: Offset.uname, limit: 32)
-            put(ArraySlice(groupName.utf8), at: Offset.gname, limit: 32)
+            // Through the strings' own UTF-8 storage: an array made from each name cost two allocations per entry.
+            func putText(_ text: String, at offset: Int) {
+                var text = text
+                text.withUTF8 { bytes in
+                    for index in 0..<min(bytes.count, 32) { block[offset + index] = bytes[index] }
+                }
+            }
+            putText(userName, at: Offset.uname)
+            putText(groupName, at: Offset.gname)
             if typeflag == UInt8(ascii: "3") || typeflag == UInt8(ascii: "4") {
                 // Only device entries fill the device fields (Python and GNU tar leave them NUL otherwise).
                 putNumber(block, Offset.devmajor, Int64(major), width: 8)
