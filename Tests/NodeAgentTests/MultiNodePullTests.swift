@@ -12,7 +12,8 @@ import Testing
     import Glibc
 #endif
 
-/// Counts requests being served at once across several agents: the bound of a multi-node pull.
+/// Counts nodes being served at once across several agents (the bound of a multi-node pull), and the
+/// requests served in all.
 final class ConcurrencyGauge: Sendable {
     private let current = Atomic<Int>(0)
     let highest = Atomic<Int>(0)
@@ -20,7 +21,6 @@ final class ConcurrencyGauge: Sendable {
 
     func enter() {
         let now = current.add(1, ordering: .sequentiallyConsistent).newValue
-        served.add(1, ordering: .relaxed)
         var seen = highest.load(ordering: .sequentiallyConsistent)
         while now > seen {
             let (exchanged, original) = highest.compareExchange(
@@ -33,24 +33,42 @@ final class ConcurrencyGauge: Sendable {
     func leave() { current.subtract(1, ordering: .sequentiallyConsistent) }
 }
 
-/// Serves a fixed, valid layer in 64 KiB pieces with a pause after each, so pulls overlap in time, and
-/// counts concurrent summary and layer requests in a gauge shared by all agents.
-struct PacedLayerProducer: LayerProducer {
+/// One node's agent: serves a fixed, valid layer in 64 KiB pieces with a pause after each, so pulls overlap in
+/// time. The gauge, shared by all nodes, counts this node once while any of its requests runs (a pull asks for
+/// the summary beside the layer).
+final class PacedLayerProducer: LayerProducer {
     let layer: [UInt8]
     let entries: UInt64
     let pauseMilliseconds: Int
     let gauge: ConcurrencyGauge
+    private let active = Atomic<Int>(0)
+
+    init(layer: [UInt8], entries: UInt64, pauseMilliseconds: Int, gauge: ConcurrencyGauge) {
+        self.layer = layer
+        self.entries = entries
+        self.pauseMilliseconds = pauseMilliseconds
+        self.gauge = gauge
+    }
+
+    private func begin() {
+        gauge.served.add(1, ordering: .relaxed)
+        if active.add(1, ordering: .sequentiallyConsistent).newValue == 1 { gauge.enter() }
+    }
+
+    private func end() {
+        if active.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 { gauge.leave() }
+    }
 
     func summary(includePaths: Bool) throws -> LayerSummary {
-        gauge.enter()
-        defer { gauge.leave() }
+        begin()
+        defer { end() }
         return LayerSummary(
             json: Array(#"{"entries":\#(entries)}"#.utf8), entryCount: entries, contentBytes: UInt64(layer.count))
     }
 
     func writeLayer(to fd: FileDescriptor, compression: LayerCompressionFormat) throws -> [UInt8] {
-        gauge.enter()
-        defer { gauge.leave() }
+        begin()
+        defer { end() }
         var offset = 0
         while offset < layer.count {
             let end = min(layer.count, offset + 64 * 1024)
@@ -239,19 +257,20 @@ final class RecordingObserver: MultiNodeObserver {
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root: pulls bind reserved source ports"))
 struct MultiNodePullTests {
     /// Six agents, two at a time, plus a dead port and an agent that answers 403: every good layer arrives
-    /// byte for byte, the two bad nodes are reported by name and kind, and no more than two requests are
+    /// byte for byte, the two bad nodes are reported by name and kind, and no more than two nodes are
     /// ever served at once.
     @Test func pullsSixNodesTwoAtATimeAndReportsTheBadOnes() throws {
         let layer = try sampleLayer()
         let gauge = ConcurrencyGauge()
-        let producer = PacedLayerProducer(
-            layer: layer.bytes, entries: layer.entries, pauseMilliseconds: 15, gauge: gauge)
+        let producers = (0..<7).map { _ in
+            PacedLayerProducer(layer: layer.bytes, entries: layer.entries, pauseMilliseconds: 15, gauge: gauge)
+        }
         let output = try makeTemporaryDirectory("multi-pull")
         defer { removeTree(output) }
         let deadPort = try DeadPort()
         let dead = deadPort.endpoint
         // Agent 6 admits only another address: it answers 403 at accept.
-        try withAgents(Array(repeating: producer, count: 7), allow: { $0 == 6 ? ["10.255.0.1"] : ["127.0.0.1"] }) {
+        try withAgents(producers, allow: { $0 == 6 ? ["10.255.0.1"] : ["127.0.0.1"] }) {
             servers in
             let good = servers.prefix(6).map { "\($0.localAddress)" }
             let forbidden = "\(servers[6].localAddress)"
@@ -302,11 +321,12 @@ struct MultiNodePullTests {
     @Test func parallelPullsEachBindTheirOwnReservedPort() throws {
         let layer = try sampleLayer()
         let gauge = ConcurrencyGauge()
-        let producer = PacedLayerProducer(
-            layer: layer.bytes, entries: layer.entries, pauseMilliseconds: 0, gauge: gauge)
+        let producers = (0..<32).map { _ in
+            PacedLayerProducer(layer: layer.bytes, entries: layer.entries, pauseMilliseconds: 0, gauge: gauge)
+        }
         let output = try makeTemporaryDirectory("multi-ports")
         defer { removeTree(output) }
-        try withAgents(Array(repeating: producer, count: 32), requireReservedPort: true) { servers in
+        try withAgents(producers, requireReservedPort: true) { servers in
             let nodes = servers.map { "\($0.localAddress)" }
             let job = MultiNodePullJob(directory: output)
             let outcomes = try MultiNodeRun(nodes: nodes, parallel: 8).run { node, progress in
