@@ -3,7 +3,6 @@ import JSONCoding
 import Logging
 import NodeSys
 import OverlayCapture
-import Synchronization
 import SystemPackage
 
 /// Serves one connection: reads one request head, checks access, answers, closes.
@@ -168,11 +167,6 @@ struct ConnectionHandler: Sendable {
 
     // MARK: - Layer streaming
 
-    /// Where the capture thread leaves its result for the connection thread.
-    private final class CaptureOutcome: Sendable {
-        let value = Mutex<Result<[UInt8], any Error>?>(nil)
-    }
-
     private func layer(_ head: HTTPRequestHead) {
         guard checkQuery(head, allowed: ["compress"]) else { return }
         let compressionName = head.queryValue("compress") ?? "none"
@@ -194,17 +188,15 @@ struct ConnectionHandler: Sendable {
         // 1 MiB chunks at most: fewer wake-ups and system calls per byte on both sides.
         FileTree.enlargePipeBuffer(pipe.readEnd, to: 1 << 20)
         defer { if readEndOpen { try? pipe.readEnd.close() } }
-        let outcome = CaptureOutcome()
         let producer = server.producer
         let writeEnd = pipe.writeEnd
         let started = ContinuousClock.now
-        let captureThread: NativeThread
+        let capture: ThreadedValue<[UInt8]>
         do {
-            captureThread = try NativeThread.start {
+            capture = try ThreadedValue {
+                defer { try? writeEnd.close() }
                 ProcessControls.lowerCurrentThreadPriority()
-                let result = Result { try producer.writeLayer(to: writeEnd, compression: compression) }
-                try? writeEnd.close()
-                outcome.value.withLock { $0 = result }
+                return try producer.writeLayer(to: writeEnd, compression: compression)
             }
         } catch {
             try? writeEnd.close()
@@ -218,7 +210,7 @@ struct ConnectionHandler: Sendable {
         func abandon(_ reason: String) {
             try? pipe.readEnd.close()
             readEndOpen = false
-            captureThread.join()
+            _ = capture.wait()
             logger.notice("\(connection.peer) GET \(head.path): stream ended after \(sentBytes) bytes: \(reason)")
         }
 
@@ -256,7 +248,7 @@ struct ConnectionHandler: Sendable {
             }
             sentBytes &+= UInt64(count)
         }
-        captureThread.join()
+        let outcome = capture.wait()
         try? pipe.readEnd.close()
         readEndOpen = false
         // Free the slot before the last chunk: a client that sends its next request as soon as the
@@ -264,8 +256,8 @@ struct ConnectionHandler: Sendable {
         server.slots.release(peer, .layer)
         slotHeld = false
         let elapsed = ContinuousClock.now - started
-        switch outcome.value.withLock({ $0 }) {
-        case .success(let report)?:
+        switch outcome {
+        case .success(let report):
             var trailers = HTTPHeaders()
             trailers.append(AgentHeaders.report, Base64.encodeToString(bytes: report))
             do {
@@ -279,11 +271,9 @@ struct ConnectionHandler: Sendable {
             logger.info(
                 "\(connection.peer) GET \(head.path)?compress=\(compression.rawValue) -> 200, \(sentBytes) bytes in \(elapsed); report \(String(decoding: report, as: UTF8.self))"
             )
-        case .failure(let error)?:
+        case .failure(let error):
             // No last chunk: the client sees a truncated transfer, never a short layer that looks complete.
             logger.error("\(connection.peer) GET \(head.path): capture failed after \(sentBytes) bytes: \(error)")
-        case nil:
-            logger.error("\(connection.peer) GET \(head.path): capture thread ended without a result")
         }
     }
 
