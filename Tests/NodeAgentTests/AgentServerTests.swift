@@ -322,7 +322,7 @@ struct AgentDaemonTests {
         defer { removeTree(directory) }
         try FileManager.default.createDirectory(atPath: directory + "/upper", withIntermediateDirectories: true)
         try writeFile(directory + "/token", "daemon-token\n", mode: 0o600)
-        let port = 20000 + Int(getpid() % 20000)
+        let port = try unusedLoopbackPort()
         var arguments = AgentLaunch.arguments(
             port: port, allow: ["127.0.0.1"], tokenFile: directory + "/token", upper: directory + "/upper"
         )
@@ -355,7 +355,7 @@ struct AgentDaemonTests {
         let directory = try makeTemporaryDirectory("handed-root")
         defer { removeTree(directory) }
         try FileManager.default.createDirectory(atPath: directory + "/root", withIntermediateDirectories: true)
-        let port = 20000 + Int((getpid() + 7) % 20000)
+        let port = try unusedLoopbackPort()
         let arguments = AgentLaunch.arguments(port: port, allow: ["127.0.0.1"], tokenFile: nil, upper: "/upper")
         let (pid, ready) = try AgentLaunch.start(
             binary: builtNodeinit, arguments: arguments, logPath: directory + "/agent.log", newRoot: directory + "/root"
@@ -401,7 +401,7 @@ struct AgentAcrossSwitchRootTests {
     /// finds the upper directory at its usual path. Done in a private mount namespace with
     /// `mount --move`, as switch_root does.
     @Test func agentStartedWithRootSeesTheUpperAfterTheMoves() throws {
-        let port = 21000 + Int(getpid() % 20000)
+        let port = try unusedLoopbackPort()
         let script = """
             set -eu
             B=$1; P=$2; T=/tmp/agent-switchroot-$$
@@ -411,9 +411,9 @@ struct AgentAcrossSwitchRootTests {
             mount -t tmpfs agent-run $T/run
             mkdir -p $T/run/nodeinit/overlay/upper/etc
             echo changed > $T/run/nodeinit/overlay/upper/etc/motd
-            "$B" agent --root $T/sysroot --port $P --listen 127.0.0.1 --allow 127.0.0.1 2>/dev/null &
+            "$B" agent --root $T/sysroot --port $P --listen 127.0.0.1 --allow 127.0.0.1 2>$T/agent.err &
             AGENT=$!
-            trap 'set +e; kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; umount -R $T/final $T/run $T/sysroot 2>/dev/null; rm -rf $T' EXIT
+            trap 'set +e; kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; sed "s/^/agent: /" $T/agent.err; umount -R $T/final $T/run $T/sysroot 2>/dev/null; rm -rf $T' EXIT
             # From a reserved source port, as `nodeinit pull` run by root does: without a token the agent refuses others.
             get() { python3 -c 'import sys, random, http.client
             error = None

@@ -86,6 +86,16 @@ final class LogCollector: Sendable {
     }
 }
 
+/// A loopback port nothing listens on, chosen by the kernel, for tests that start the agent as a separate process.
+/// A port computed from the pid can land in the ephemeral range and collide with a connection another test in the
+/// same run holds (in CI an agent on port 39100 exited before its first request, its error discarded); the kernel does not hand a port it just gave out to
+/// the next ephemeral bind.
+func unusedLoopbackPort() throws -> Int {
+    let probe = try TCPListener.listen(on: IPAddress("127.0.0.1"), port: 0)
+    defer { probe.close() }
+    return Int(probe.localAddress.port)
+}
+
 /// Starts an agent on 127.0.0.1 with an ephemeral port, runs `body`, stops it.
 func withAgent<T>(
     producer: any LayerProducer = PatternProducer(layerSize: 1000),
