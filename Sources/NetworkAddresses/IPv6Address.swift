@@ -62,6 +62,16 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         self = parsed
     }
 
+    /// The link-local address Linux gives an Ethernet interface in its default `addr_gen_mode` (EUI-64): fe80::/64
+    /// with the interface identifier made from the MAC as RFC 4291 appendix A says: ff:fe inserted in the middle, the
+    /// universal/local bit inverted. Nil for hardware addresses that are not 6 bytes (InfiniBand's are 20).
+    public static func linkLocal(modifiedEUI64Of mac: MACAddress) -> IPv6Address? {
+        guard mac.bytes.count == 6 else { return nil }
+        let m = mac.bytes
+        let identifier: [UInt8] = [m[0] ^ 0x02, m[1], m[2], 0xFF, 0xFE, m[3], m[4], m[5]]
+        return IPv6Address(bytes: [0xFE, 0x80, 0, 0, 0, 0, 0, 0] + identifier)
+    }
+
     public var bytes: [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(16)

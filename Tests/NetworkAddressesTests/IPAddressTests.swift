@@ -51,4 +51,23 @@ import Testing
     func macParsing(text: String, expected: String?) {
         #expect(MACAddress(text)?.description == expected)
     }
+
+    /// Linux's EUI-64 link-local addresses (`addr_gen_mode` 0), as `ip -6 addr` shows them for these MACs.
+    @Test(
+        arguments: [
+            ("52:54:00:12:34:56", "fe80::5054:ff:fe12:3456"),  // QEMU's default NIC
+            ("02:42:ac:11:00:02", "fe80::42:acff:fe11:2"),  // a Docker container: the local bit set, then cleared
+            ("00:00:00:00:00:00", "fe80::200:ff:fe00:0"),
+            ("ff:ff:ff:ff:ff:ff", "fe80::fdff:ffff:feff:ffff"),
+        ] as [(String, String)])
+    func linkLocalFromAMAC(mac: String, expected: String) throws {
+        let parsed = try #require(MACAddress(mac))
+        let address = try #require(IPv6Address.linkLocal(modifiedEUI64Of: parsed))
+        #expect(address.description == expected)
+    }
+
+    @Test func linkLocalNeedsASixByteAddress() {
+        #expect(IPv6Address.linkLocal(modifiedEUI64Of: MACAddress(bytes: Array(repeating: 0x11, count: 20))) == nil)
+        #expect(IPv6Address.linkLocal(modifiedEUI64Of: MACAddress(bytes: [1, 2, 3])) == nil)
+    }
 }

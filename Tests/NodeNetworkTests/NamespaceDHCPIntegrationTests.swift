@@ -148,6 +148,60 @@ struct NamespaceDHCPIntegrationTests {
         ])
         #expect(!left.contains("10.99.0.77"))
     }
+
+    /// The IPv6 link-local address is on the link while it still waits for carrier (NetworkConfigurator adds it
+    /// early so that the multicast join it causes happens then), and it is the one the kernel makes itself: the
+    /// bring-up leaves exactly one, and a down/up with carrier, where the kernel makes it, gives the same.
+    @Test(.timeLimit(.minutes(1))) func linkLocalIsAddedBeforeCarrierAndIsTheKernelsOwn() throws {
+        let harness = try NamespaceHarness()
+        defer { harness.cleanUp() }
+        try harness.startDnsmasq()
+        // No carrier on the client end until the server end is up again.
+        try harness.run(["ip", "-n", harness.serverNamespace, "link", "set", harness.serverInterface, "down"])
+        let clientLinkLocal = "fe80::99:ff:fe00:2a/64"  // from the MAC 02:99:00:00:00:2a (RFC 4291 appendix A)
+        func clientIPv6() throws -> String {
+            try harness.run([
+                "ip", "-n", harness.clientNamespace, "-6", "-o", "addr", "show", "dev", harness.clientInterface,
+            ])
+        }
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outcome: Result<[String: Any], any Error>?
+        // The main thread only reads the harness's names while the bring-up runs.
+        nonisolated(unsafe) let background = harness
+        Thread.detachNewThread {
+            outcome = Result {
+                try background.networkUp(["--interface", background.clientInterface, "--timeout", "20"])
+            }
+            finished.signal()
+        }
+        var seenWithoutCarrier = false
+        for _ in 0..<100 {
+            let link = try harness.run(["ip", "-n", harness.clientNamespace, "link", "show", harness.clientInterface])
+            if link.contains("NO-CARRIER"), link.contains(",UP"), try clientIPv6().contains(clientLinkLocal) {
+                seenWithoutCarrier = true
+                break
+            }
+            usleep(50_000)
+        }
+        try harness.run(["ip", "-n", harness.serverNamespace, "link", "set", harness.serverInterface, "up"])
+        finished.wait()
+        let whenCarrierCame = try clientIPv6()
+        #expect(seenWithoutCarrier, "\(whenCarrierCame)")
+        let lease = try #require(try outcome?.get()["lease"] as? [String: Any])
+        #expect(lease["address"] as? String == "10.99.0.42")
+        let afterBringUp = try clientIPv6()
+        #expect(afterBringUp.components(separatedBy: "inet6 fe80").count == 2, "\(afterBringUp)")
+        #expect(afterBringUp.contains(clientLinkLocal))
+        #expect(!afterBringUp.contains("dadfailed"))
+
+        // What the kernel makes when carrier comes with the link: the same address.
+        try harness.run(["ip", "-n", harness.clientNamespace, "link", "set", harness.clientInterface, "down"])
+        #expect(!(try clientIPv6()).contains("fe80"))
+        try harness.run(["ip", "-n", harness.clientNamespace, "link", "set", harness.clientInterface, "up"])
+        let kernels = try clientIPv6()
+        #expect(kernels.components(separatedBy: "inet6 fe80").count == 2, "\(kernels)")
+        #expect(kernels.contains(clientLinkLocal), "\(kernels)")
+    }
 }
 
 /// Creates `nwtest-<id>-srv`/`nwtest-<id>-cli` namespaces joined by a veth pair, runs dnsmasq, and removes it all.
@@ -298,7 +352,6 @@ final class NamespaceHarness {
         try? FileManager.default.removeItem(at: directory)
     }
 }
-
 
 struct HarnessError: Error, CustomStringConvertible {
     var message: String

@@ -85,6 +85,22 @@ enum Canned {
                         """)))
     }
 
+    /// `ip -6 addr add fe80::5054:ff:fe12:3456/64 dev <2>` without replace: create and exclusive, so an address the
+    /// kernel added first is left alone (EEXIST).
+    @Test func ipv6AddressFrameIsExclusive() throws {
+        let frame = RouteNetlink.addIPv6AddressFrame(
+            sequence: 3, index: 2, address: try #require(IPv6Address("fe80::5054:ff:fe12:3456")), prefixLength: 64)
+        #expect(
+            hex(frame)
+                == hex(
+                    bytes(
+                        """
+                        2c000000 1400 0506 03000000 00000000
+                        0a 40 00 fd 02000000
+                        1400 0200 fe800000 00000000 505400ff fe123456
+                        """)))
+    }
+
     @Test func deleteAddressHasTheSameBodyWithoutCreateFlags() {
         let frame = RouteNetlink.deleteAddressFrame(
             sequence: 8, index: 2, address: IPv4Address(10, 99, 0, 7), prefixLength: 24)

@@ -190,6 +190,28 @@ public final class RouteNetlink {
             sequence: sequence, index: index, address: address, prefixLength: prefixLength)
     }
 
+    /// Adds an IPv6 address, refusing (EEXIST) to touch one that is already there: the caller adds what the kernel
+    /// itself would add, and whichever comes first keeps its flags and lifetimes.
+    public static func addIPv6AddressFrame(sequence: UInt32, index: Int32, address: IPv6Address, prefixLength: Int)
+        -> [UInt8]
+    {
+        var body = NetlinkWriter()
+        body.append(NetlinkConstants.familyIPv6)
+        body.append(UInt8(max(0, min(128, prefixLength))))
+        body.append(UInt8(0))  // flags: permanent (no lifetimes given), duplicate detection as usual
+        // The kernel takes an IPv6 address's scope from the address itself; this only says what we mean.
+        body.append(
+            address.bytes.prefix(2) == [0xFE, 0x80]
+                ? NetlinkConstants.routeScopeLink : NetlinkConstants.routeScopeUniverse)
+        body.append(UInt32(bitPattern: index))
+        body.appendAttribute(type: NetlinkConstants.addressAttributeLocal, payload: address.bytes)
+        return NetlinkWriter.message(
+            type: NetlinkConstants.rtmNewAddress,
+            flags: NetlinkConstants.flagRequest | NetlinkConstants.flagAcknowledge | NetlinkConstants.flagCreate
+                | NetlinkConstants.flagExclusive,
+            sequence: sequence, body: body.bytes)
+    }
+
     public static func deleteAddressFrame(sequence: UInt32, index: Int32, address: IPv4Address, prefixLength: Int)
         -> [UInt8]
     {
@@ -347,6 +369,14 @@ public final class RouteNetlink {
     public func addAddress(index: Int32, address: IPv4Address, prefixLength: Int) throws(Error) {
         try acknowledged(
             Self.addAddressFrame(sequence: nextSequence(), index: index, address: address, prefixLength: prefixLength),
+            operation: "add address \(address)/\(prefixLength) to link \(index)")
+    }
+
+    /// Adds an IPv6 address; `Error.isAlreadyExists` when the link has it already.
+    public func addIPv6Address(index: Int32, address: IPv6Address, prefixLength: Int) throws(Error) {
+        try acknowledged(
+            Self.addIPv6AddressFrame(
+                sequence: nextSequence(), index: index, address: address, prefixLength: prefixLength),
             operation: "add address \(address)/\(prefixLength) to link \(index)")
     }
 
