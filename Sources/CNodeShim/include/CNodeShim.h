@@ -6,6 +6,7 @@
 #include "CNodeShimDeviceNumber.h"
 #include "CNodeShimFile.h"
 #include "CNodeShimLoop.h"
+#include "CNodeShimMII.h"
 #include "CNodeShimModule.h"
 #include "CNodeShimMountAPI.h"
 #include "CNodeShimOpenat2.h"

@@ -124,6 +124,7 @@ public enum NetworkConfigurator {
         var links: [NetworkLink] = []
         var chosen: NetworkLink?
         var macAssigned = false
+        var phyWaitStarts: [Int32: ContinuousClock.Instant] = [:]
         while true {
             do {
                 links = try netlink.links()
@@ -157,7 +158,23 @@ public enum NetworkConfigurator {
                 chosen.map { chosen in links.filter { $0.index == chosen.index } }
                 ?? (selection.bootMAC == nil && selection.interfaceName == nil
                     ? links.filter { !$0.isLoopback } : [])
+            var waitingForAPHY = false
             for link in toRaise where !link.isUp && !raisedUp.contains(link.index) {
+                let waitStart = phyWaitStarts[link.index] ?? ContinuousClock.now
+                phyWaitStarts[link.index] = waitStart
+                let driver = NetworkDevice.driverName(of: link.name)
+                if PHYWait.setUpLater(
+                    driver: driver, phy: driver == nil ? nil : try? NetworkDevice.phyStatus(of: link.name).get(),
+                    waited: ContinuousClock.now - waitStart)
+                {
+                    waitingForAPHY = true
+                    continue
+                }
+                if ContinuousClock.now - waitStart > .milliseconds(10) {
+                    log.info(
+                        "network: link set up once its PHY negotiated",
+                        metadata: ["interface": "\(link.name)", "after-ms": "\(elapsedMilliseconds(since: waitStart))"])
+                }
                 do {
                     try netlink.setLinkUp(index: link.index)
                     raisedUp.insert(link.index)
@@ -176,7 +193,7 @@ public enum NetworkConfigurator {
                 return current
             }
             if ContinuousClock.now >= deadline { break }
-            Pause.sleep(milliseconds: 100)
+            Pause.sleep(milliseconds: waitingForAPHY ? 20 : 100)
         }
         if let chosen {
             // Some drivers never report carrier; trying DHCP costs only its own timeout.
