@@ -49,7 +49,7 @@ size_flags=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend 
     -Xswiftc -resource-dir -Xswiftc "$resource_dir")
 
 build_product() {
-    local product=$1 out=$2
+    local product=$1 out=$2 drop_unwind=$3
     "$swift" build -c release --product "$product" --scratch-path .build-static -Xswiftc -Osize "${size_flags[@]}" \
         -Xswiftc -static-executable -Xlinker -L"$libs" -Xlinker -L"$mbedtls_dir" -Xlinker --icf=safe -Xlinker -s \
         "${version_flags[@]}"
@@ -59,9 +59,16 @@ build_product() {
     test -x "$bin" || { echo "build-static: $bin was not produced" >&2; exit 1; }
 
     mkdir -p "$(dirname "$out")"
-    # Copy only when the binary changed, so make-style consumers (the initramfs) see a stable mtime.
-    if ! cmp -s "$bin" "$out"; then
-        cp "$bin" "$out.tmp"
+    cp "$bin" "$out.tmp"
+    # The node's /init goes without unwind tables (-1.5 MB; why it is safe: scripts/drop-unwind-tables.py). The
+    # server's command keeps them, for debuggers and crash reports where size matters less.
+    if [ "$drop_unwind" = yes ]; then
+        python3 scripts/drop-unwind-tables.py "$out.tmp"
+    fi
+    # Replace only when the binary changed, so make-style consumers (the initramfs) see a stable mtime.
+    if cmp -s "$out.tmp" "$out"; then
+        rm -f "$out.tmp"
+    else
         mv "$out.tmp" "$out"
     fi
 
@@ -74,5 +81,5 @@ build_product() {
     echo "build-static: $out ($(stat -c %s "$out") bytes): $description"
 }
 
-build_product nodeinit-node "${NODEINIT_NODE_OUT:-build/nodeinit-node}"
-build_product nodeinit "$out"
+build_product nodeinit-node "${NODEINIT_NODE_OUT:-build/nodeinit-node}" yes
+build_product nodeinit "$out" no
