@@ -31,6 +31,11 @@ def program_header_types(data):
     return [(phoff + i * phentsize, struct.unpack_from("<I", data, phoff + i * phentsize)[0]) for i in range(phnum)]
 
 
+def program_header_types_of(path):
+    with open(path, "rb") as f:
+        return [kind for _, kind in program_header_types(f.read())]
+
+
 def section_names(path):
     out = subprocess.run(["readelf", "-SW", path], check=True, capture_output=True, text=True).stdout
     return {field for line in out.splitlines() for field in line.replace("]", "] ").split() if field.startswith(".")}
@@ -53,8 +58,7 @@ def main():
         f.seek(0)
         f.write(data)
 
-    with open(tmp, "rb") as f:
-        left = [kind for _, kind in program_header_types(f.read()) if kind == PT_GNU_EH_FRAME]
+    left = [kind for kind in program_header_types_of(tmp) if kind == PT_GNU_EH_FRAME]
     kept = section_names(tmp) & set(UNWIND_SECTIONS)
     if left or kept:
         os.unlink(tmp)

@@ -1,7 +1,6 @@
 """Checks what scripts/build-static.sh leaves in build/: the node's /init without unwind tables, the server's with."""
 
 import os
-import struct
 import subprocess
 import sys
 
@@ -12,12 +11,8 @@ from harness import paths
 sys.path.insert(0, os.path.join(paths.REPO, "scripts"))
 drop_unwind_tables = __import__("drop-unwind-tables")
 
-PT_GNU_EH_FRAME = 0x6474E550
-
-
-def program_header_types(path):
-    with open(path, "rb") as f:
-        return [kind for _, kind in drop_unwind_tables.program_header_types(f.read())]
+PT_GNU_EH_FRAME = drop_unwind_tables.PT_GNU_EH_FRAME
+program_header_types = drop_unwind_tables.program_header_types_of
 
 
 def test_node_binary_has_no_unwind_tables_and_runs():
